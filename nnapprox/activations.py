@@ -1,0 +1,185 @@
+"""Activation functions and their derivatives, in a name-keyed registry.
+
+Each entry holds two functions:
+
+``value(z, out=None)``
+    a = σ(z), elementwise; ``out`` may be ``z`` itself (in place).
+``deriv(z, a, out=None)``
+    σ'(z), computed from whichever of the pre-activation ``z`` or the cached
+    activation ``a`` is cheaper (σ' = a(1 − a) for the sigmoid, 1 − a² for tanh),
+    so the backward pass never re-evaluates an exponential.
+
+Conventions
+-----------
+* ReLU and leaky ReLU are not differentiable at 0; like the lecture we take the
+  right derivative there: relu'(0) = 1, leaky_relu'(0) = 1.
+* The sigmoid is evaluated as 1/(1 + exp(−z)) for z ≥ 0 and exp(z)/(1 + exp(z))
+  for z < 0, so no exponential overflows for any finite z (|z| = 1e4 included).
+
+All functions take their array module from the array they are given
+(:func:`array_module`), so CuPy arrays work unchanged.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "array_module", "DEFAULT_LEAKY_SLOPE"]
+
+DEFAULT_LEAKY_SLOPE = 0.01
+
+
+def array_module(a):
+    """Return the array namespace of ``a`` (NumPy, or CuPy for CuPy arrays)."""
+    mod = type(a).__module__.split(".")[0]
+    if mod == "cupy":  # pragma: no cover - no GPU in CI
+        import cupy
+
+        return cupy
+    return np
+
+
+@dataclass(frozen=True)
+class Activation:
+    """An activation: its name, value ``σ(z)`` and derivative ``σ'(z)`` (from z or a)."""
+
+    name: str
+    value: Callable
+    deriv: Callable
+
+
+# --- sigmoid ---------------------------------------------------------------
+
+def _sigmoid(z, out=None):
+    """σ(z) = 1 / (1 + e^{−z}) without overflow: e^{−|z|} never exceeds 1."""
+    xp = array_module(z)
+    e = xp.exp(-xp.abs(z))  # in (0, 1]
+    pos = z >= 0
+    if out is None:
+        out = xp.empty_like(z)
+    # z >= 0: 1/(1+e);  z < 0: e/(1+e)
+    xp.divide(xp.where(pos, 1.0, e), 1.0 + e, out=out)
+    return out
+
+
+def _sigmoid_deriv(z, a, out=None):
+    """σ'(z) = σ(z)(1 − σ(z)) = a (1 − a)."""
+    xp = array_module(a)
+    if out is None:
+        out = xp.empty_like(a)
+    xp.subtract(1.0, a, out=out)
+    out *= a
+    return out
+
+
+# --- tanh ------------------------------------------------------------------
+
+def _tanh(z, out=None):
+    xp = array_module(z)
+    return xp.tanh(z, out=out) if out is not None else xp.tanh(z)
+
+
+def _tanh_deriv(z, a, out=None):
+    """tanh'(z) = 1 − tanh(z)² = 1 − a²."""
+    xp = array_module(a)
+    if out is None:
+        out = xp.empty_like(a)
+    xp.multiply(a, a, out=out)
+    xp.subtract(1.0, out, out=out)
+    return out
+
+
+# --- relu / leaky relu -----------------------------------------------------
+
+def _relu(z, out=None):
+    xp = array_module(z)
+    return xp.maximum(z, 0.0, out=out) if out is not None else xp.maximum(z, 0.0)
+
+
+def _relu_deriv(z, a, out=None):
+    """relu'(z) = 1 for z >= 0 (the lecture's convention at 0), else 0."""
+    xp = array_module(z)
+    d = (z >= 0)
+    if out is None:
+        return d.astype(z.dtype)
+    out[...] = d
+    return out
+
+
+def _make_leaky(slope: float) -> Activation:
+    def value(z, out=None):
+        """leaky_relu(z) = z for z >= 0, slope·z otherwise."""
+        xp = array_module(z)
+        if out is None:
+            out = xp.empty_like(z)
+        xp.multiply(z, xp.where(z >= 0, 1.0, slope), out=out)
+        return out
+
+    def deriv(z, a, out=None):
+        """leaky_relu'(z) = 1 for z >= 0, slope otherwise."""
+        xp = array_module(z)
+        d = xp.where(z >= 0, 1.0, slope).astype(z.dtype, copy=False)
+        if out is None:
+            return d
+        out[...] = d
+        return out
+
+    return Activation("leaky_relu", value, deriv)
+
+
+# --- identity --------------------------------------------------------------
+
+def _identity(z, out=None):
+    if out is None:
+        return z.copy()
+    if out is not z:
+        out[...] = z
+    return out
+
+
+def _identity_deriv(z, a, out=None):
+    xp = array_module(z)
+    if out is None:
+        return xp.ones_like(z)
+    out[...] = 1.0
+    return out
+
+
+ACTIVATIONS: dict[str, Activation] = {
+    "sigmoid": Activation("sigmoid", _sigmoid, _sigmoid_deriv),
+    "tanh": Activation("tanh", _tanh, _tanh_deriv),
+    "relu": Activation("relu", _relu, _relu_deriv),
+    "leaky_relu": _make_leaky(DEFAULT_LEAKY_SLOPE),
+    "identity": Activation("identity", _identity, _identity_deriv),
+}
+
+
+def get_activation(name: str | Activation, slope: float | None = None) -> Activation:
+    """Look up an activation by name.
+
+    Parameters
+    ----------
+    name : str or Activation
+        One of ``sigmoid, tanh, relu, leaky_relu, identity`` (an :class:`Activation`
+        is returned unchanged).
+    slope : float, optional
+        Negative-side slope of ``leaky_relu`` (default 0.01); must be in [0, 1).
+
+    Raises
+    ------
+    ValueError
+        For an unknown name (the message lists the valid ones) or a bad slope.
+    """
+    if isinstance(name, Activation):
+        return name
+    if name not in ACTIVATIONS:
+        raise ValueError(
+            f"activation={name!r} is not known; valid activations: {', '.join(sorted(ACTIVATIONS))}"
+        )
+    if name == "leaky_relu" and slope is not None and slope != DEFAULT_LEAKY_SLOPE:
+        if not (0.0 <= float(slope) < 1.0):
+            raise ValueError(f"slope={slope!r} for leaky_relu must be in [0, 1)")
+        return _make_leaky(float(slope))
+    return ACTIVATIONS[name]

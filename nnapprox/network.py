@@ -1,0 +1,531 @@
+"""A multilayer perceptron with forward and backward passes written out by hand.
+
+Notation (the backprop lecture's)
+---------------------------------
+Layer l = 1..L maps a^{l−1} ∈ R^{n_{l−1}} to a^l ∈ R^{n_l}::
+
+    z^l = W^l a^{l−1} + b^l,      a^l = σ(z^l)           (forward)
+    dz^l = da^l * σ'(z^l)                                  (backward)
+    dW^l = dz^l (a^{l−1})^T,  db^l = dz^l,  da^{l−1} = (W^l)^T dz^l
+
+with ``W[l]`` of shape ``(n_l, n_{l-1})`` and ``b[l]`` of shape ``(n_l,)``.
+Public arrays put samples in rows, like NumPy and scikit-learn: ``X`` is ``(N, d)``.
+The code therefore computes all N columns of the lecture at once as
+``Z = A @ W.T + b`` (rows of ``Z`` are the z's of the samples), and in the backward
+pass ``dW = dZ.T @ A_prev`` (the sum over samples of the outer products),
+``db = dZ.sum(axis=0)`` and ``dA_prev = dZ @ W``. Loops run over layers only.
+
+Replicas
+--------
+Every array may carry leading batch axes: ``W[l]`` of shape ``(R, n_l, n_{l-1})``
+holds R independent networks, and ``np.matmul`` broadcasting runs them in one pass.
+``X`` may be shared, ``(N, d)``, or per replica, ``(R, N, d)``. The loss then has
+shape ``(R,)`` and each replica's gradient is that of its own loss. R = 1 (no
+batch axis) is the plain case and takes the same code path.
+
+Parameters live in one flat buffer ``theta`` (shape ``batch + (P,)``, order
+W1, b1, W2, b2, ..., each weight matrix row-major); ``weights`` and ``biases`` are
+views into it, so optimizers update ``theta`` in place and L-BFGS and the
+gradient check work on the same vector.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .activations import DEFAULT_LEAKY_SLOPE, Activation, array_module, get_activation
+from .losses import Loss, get_loss
+
+__all__ = [
+    "MLP",
+    "Grads",
+    "forward",
+    "backward",
+    "pack",
+    "unpack",
+    "param_count",
+    "init_params",
+    "INIT_SCHEMES",
+    "check_inputs",
+]
+
+INIT_SCHEMES = ("xavier", "glorot", "he", "normal")
+
+
+# ---------------------------------------------------------------------------
+# flat parameter vector
+# ---------------------------------------------------------------------------
+
+def param_count(sizes: Sequence[int]) -> int:
+    """Number of parameters of an MLP with layer sizes ``[d, n1, ..., out]``."""
+    return int(sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, len(sizes))))
+
+
+def unpack(theta, sizes: Sequence[int]):
+    """Views ``(weights, biases)`` into a flat parameter array.
+
+    Parameters
+    ----------
+    theta : array, shape ``batch + (P,)``
+    sizes : sequence of int, ``[d, n1, ..., out]``
+
+    Returns
+    -------
+    weights : list of arrays, ``weights[l]`` of shape ``batch + (n_l, n_{l-1})``
+    biases : list of arrays, ``biases[l]`` of shape ``batch + (n_l,)``
+        Views: writing to them writes to ``theta``.
+    """
+    batch = theta.shape[:-1]
+    if theta.shape[-1] != param_count(sizes):
+        raise ValueError(
+            f"theta has {theta.shape[-1]} parameters in its last axis; sizes={list(sizes)} need {param_count(sizes)}"
+        )
+    weights, biases, off = [], [], 0
+    for l in range(1, len(sizes)):
+        n, m = sizes[l], sizes[l - 1]
+        weights.append(theta[..., off:off + n * m].reshape(batch + (n, m)))
+        off += n * m
+        biases.append(theta[..., off:off + n])
+        off += n
+    return weights, biases
+
+
+def pack(weights, biases, out=None):
+    """Concatenate weights and biases into one flat array of shape ``batch + (P,)``."""
+    xp = array_module(weights[0])
+    batch = weights[0].shape[:-2]
+    parts = []
+    for W, b in zip(weights, biases):
+        parts.append(W.reshape(batch + (-1,)))
+        parts.append(b.reshape(batch + (-1,)))
+    flat = xp.concatenate(parts, axis=-1)
+    if out is not None:
+        out[...] = flat
+        return out
+    return flat
+
+
+# ---------------------------------------------------------------------------
+# initialisation
+# ---------------------------------------------------------------------------
+
+def default_init(activation: str) -> str:
+    """He for the ReLU family, Xavier (Glorot) otherwise."""
+    return "he" if activation in ("relu", "leaky_relu") else "xavier"
+
+
+def init_params(sizes, rng: np.random.Generator, scheme: str = "xavier", std: float = 1.0,
+                dtype=np.float64):
+    """Draw one network's parameters as a flat vector of shape ``(P,)``.
+
+    Schemes (biases start at zero):
+
+    * ``xavier`` / ``glorot``: W ~ U(−a, a), a = sqrt(6 / (n_{l−1} + n_l)).
+    * ``he``: W ~ N(0, 2 / n_{l−1}).
+    * ``normal``: W ~ N(0, std²).
+    """
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"init={scheme!r} is not known; valid schemes: {', '.join(INIT_SCHEMES)}")
+    theta = np.zeros(param_count(sizes), dtype=dtype)
+    weights, _ = unpack(theta, sizes)
+    for l, W in enumerate(weights, start=1):
+        fan_in, fan_out = sizes[l - 1], sizes[l]
+        if scheme in ("xavier", "glorot"):
+            a = np.sqrt(6.0 / (fan_in + fan_out))
+            W[...] = rng.uniform(-a, a, size=W.shape)
+        elif scheme == "he":
+            W[...] = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=W.shape)
+        else:
+            W[...] = rng.normal(0.0, std, size=W.shape)
+    return theta
+
+
+# ---------------------------------------------------------------------------
+# the reference forward and backward passes
+# ---------------------------------------------------------------------------
+
+def _affine(A, W, b):
+    """Z = A @ W.T + b for every sample row of A (broadcasting over batch axes).
+
+    With a single input unit (n_{l-1} = 1) the product is an outer product, which
+    runs faster by broadcasting than through matmul.
+    """
+    xp = array_module(W)
+    Wt = xp.swapaxes(W, -1, -2)
+    if W.shape[-1] == 1:
+        Z = A * Wt
+    else:
+        Z = A @ Wt
+    Z += b[..., None, :]
+    return Z
+
+
+def forward(weights, biases, X, act: Activation, out_act: Activation):
+    """Forward pass keeping every layer's z and a for the backward pass.
+
+    Parameters
+    ----------
+    weights, biases : lists of arrays, shapes ``batch + (n_l, n_{l-1})`` and ``batch + (n_l,)``
+    X : array, shape ``(N, d)`` or ``batch + (N, d)``
+    act, out_act : Activation
+        Hidden and output activations.
+
+    Returns
+    -------
+    zs, as_ : lists of length L+1
+        ``as_[0] = X``; ``zs[l]``, ``as_[l]`` of shape ``batch + (N, n_l)``
+        (``zs[0]`` is None).
+    """
+    L = len(weights)
+    zs, as_ = [None], [X]
+    for l in range(L):
+        Z = _affine(as_[-1], weights[l], biases[l])
+        sigma = out_act if l == L - 1 else act
+        zs.append(Z)
+        as_.append(sigma.value(Z))
+    return zs, as_
+
+
+def backward(weights, zs, as_, dout, act: Activation, out_act: Activation,
+             dout_is_dz: bool = False):
+    """Backward pass: gradients of the loss w.r.t. every W and b.
+
+    Parameters
+    ----------
+    weights : list of arrays, ``batch + (n_l, n_{l-1})``
+    zs, as_ : the caches returned by :func:`forward`
+    dout : array, ``batch + (N, n_L)``
+        ∂L/∂a^L (or ∂L/∂z^L when ``dout_is_dz``, as for the logistic loss on logits).
+    act, out_act : Activation
+
+    Returns
+    -------
+    dWs, dbs : lists shaped like the weights and biases (summed over samples,
+        one gradient per replica).
+    """
+    xp = array_module(dout)
+    L = len(weights)
+    dWs, dbs = [None] * L, [None] * L
+    dz = dout if dout_is_dz else dout * out_act.deriv(zs[L], as_[L])
+    for l in range(L, 0, -1):
+        A_prev = as_[l - 1]
+        dz_t = xp.swapaxes(dz, -1, -2)  # batch + (n_l, N)
+        if A_prev.shape[-1] == 1:
+            dWs[l - 1] = (dz * A_prev).sum(axis=-2)[..., None]  # rank-1: broadcast, not matmul
+        else:
+            dWs[l - 1] = dz_t @ A_prev  # Σ_i dz_i a_i^T
+        dbs[l - 1] = dz.sum(axis=-2)
+        if l > 1:
+            da = dz @ weights[l - 1]  # (W^l)^T dz^l for every sample row
+            dz = da * act.deriv(zs[l - 1], as_[l - 1])
+    return dWs, dbs
+
+
+# ---------------------------------------------------------------------------
+# input checks
+# ---------------------------------------------------------------------------
+
+def check_inputs(X, y=None, *, d: int, n_out: int, batch: tuple = ()):
+    """Validate and normalise ``X`` and ``y``.
+
+    Returns ``X`` as a float array of shape ``(N, d)`` or ``batch + (N, d)`` and ``y``
+    (if given) of shape ``X.shape[:-1] + (n_out,)`` (or broadcastable to it).
+    Raises ValueError naming the argument for wrong shapes and NaN/inf values.
+    """
+    X = np.asarray(X)
+    if X.dtype.kind not in "fiub":
+        raise ValueError(f"X must be a numeric array; got dtype {X.dtype}")
+    if X.ndim < 2 or X.shape[-1] != d:
+        raise ValueError(
+            f"X must have shape (N, {d}) (samples in rows, d={d} input features) "
+            f"or batch + (N, {d}); got shape {X.shape}"
+        )
+    if X.ndim > 2 and X.shape[:-2] != batch[-(X.ndim - 2):]:
+        raise ValueError(f"X has batch axes {X.shape[:-2]}; the network's replica axes are {batch}")
+    if X.shape[-2] < 1:
+        raise ValueError("X must contain at least one sample (N >= 1)")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or inf; all inputs must be finite")
+    if y is None:
+        return X, None
+    y = np.asarray(y)
+    if y.dtype.kind not in "fiub":
+        raise ValueError(f"y must be a numeric array; got dtype {y.dtype}")
+    if y.shape == X.shape[:-1] and n_out == 1:
+        y = y[..., None]
+    if y.shape[-1:] != (n_out,) or y.shape[-2:-1] != X.shape[-2:-1]:
+        raise ValueError(
+            f"y must have shape (N,) or (N, {n_out}) with N={X.shape[-2]} matching X; got shape {y.shape}"
+        )
+    if not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or inf; all targets must be finite")
+    return X, y
+
+
+# ---------------------------------------------------------------------------
+# the MLP object
+# ---------------------------------------------------------------------------
+
+@dataclass
+class Grads:
+    """Gradients in lecture shapes (views into the flat vector ``flat``)."""
+
+    dW: list
+    db: list
+    flat: np.ndarray
+
+
+def _check_sizes(sizes) -> list[int]:
+    try:
+        sizes = [int(s) for s in sizes]
+    except (TypeError, ValueError):
+        raise ValueError(f"sizes must be a list of integers [d, n1, ..., out]; got {sizes!r}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"sizes must list at least input and output sizes [d, ..., out]; got {sizes}")
+    if sizes[0] < 1:
+        raise ValueError(f"input dimension sizes[0]={sizes[0]} must be >= 1")
+    for i, s in enumerate(sizes[1:-1], start=1):
+        if s < 1:
+            raise ValueError(f"width sizes[{i}]={s} must be >= 1")
+    if sizes[-1] < 1:
+        raise ValueError(f"output size sizes[-1]={sizes[-1]} must be >= 1")
+    return sizes
+
+
+class MLP:
+    """A fully connected network ``[d, n1, ..., nL, out]`` with hand-written backprop.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Layer sizes, input first and output last, e.g. ``[d, 32, 32, 1]``.
+    activation : str
+        Hidden activation: ``sigmoid``, ``tanh``, ``relu``, ``leaky_relu``, ``identity``.
+    output_activation : str
+        ``identity`` (regression, default) or ``sigmoid`` (classification) or any other.
+    rng : np.random.Generator or sequence of Generators, optional
+        Source of the initial weights. A sequence of R generators builds R replicas
+        (leading batch axis of size R); replica r equals the network built alone
+        from ``rng[r]``. Default: ``np.random.default_rng(0)``.
+    init : str, optional
+        ``xavier`` (``glorot``), ``he`` or ``normal`` (with ``init_std``); default
+        He for the ReLU family and Xavier otherwise.
+    init_std : float
+        Standard deviation of the ``normal`` scheme.
+    slope : float
+        Negative slope of ``leaky_relu``.
+    dtype : numpy dtype
+        ``float64`` (default) or ``float32``.
+
+    Attributes
+    ----------
+    theta : array, shape ``batch + (P,)``
+        All parameters, flat. ``weights`` and ``biases`` are views into it.
+    weights, biases : lists in lecture shapes ``(n_l, n_{l-1})`` and ``(n_l,)`` (plus batch axes).
+    """
+
+    def __init__(self, sizes, activation="tanh", output_activation="identity", *, rng=None,
+                 init=None, init_std=1.0, slope=DEFAULT_LEAKY_SLOPE, dtype=np.float64, _theta=None):
+        self.sizes = _check_sizes(sizes)
+        self.activation_name = str(activation)
+        self.output_activation_name = str(output_activation)
+        self.slope = float(slope)
+        self.act = get_activation(activation, slope=slope)
+        self.out_act = get_activation(output_activation, slope=slope)
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+            raise ValueError(f"dtype={dtype} is not supported; use float64 or float32")
+        if _theta is not None:
+            self.theta = _theta
+        else:
+            if init is None:
+                init = default_init(self.activation_name)
+            if init_std <= 0:
+                raise ValueError(f"init_std={init_std} must be > 0")
+            if rng is None:
+                rng = np.random.default_rng(0)
+            if isinstance(rng, np.random.Generator):
+                self.theta = init_params(self.sizes, rng, init, init_std, dtype)
+            else:
+                rngs = list(rng)
+                if not rngs or not all(isinstance(r, np.random.Generator) for r in rngs):
+                    raise ValueError("rng must be a np.random.Generator or a non-empty sequence of them")
+                self.theta = np.stack([init_params(self.sizes, r, init, init_std, dtype) for r in rngs])
+        self.weights, self.biases = unpack(self.theta, self.sizes)
+
+    # -- construction ------------------------------------------------------
+    @classmethod
+    def from_params(cls, weights, biases, activation="tanh", output_activation="identity", *,
+                    slope=DEFAULT_LEAKY_SLOPE, dtype=None):
+        """Build an MLP from given weights and biases (copied) in lecture shapes.
+
+        Parameters
+        ----------
+        weights : list of arrays, ``weights[l]`` of shape ``batch + (n_l, n_{l-1})``
+        biases : list of arrays, ``biases[l]`` of shape ``batch + (n_l,)``
+        """
+        if len(weights) == 0 or len(weights) != len(biases):
+            raise ValueError(
+                f"weights and biases must be non-empty lists of equal length; got {len(weights)} and {len(biases)}"
+            )
+        weights = [np.asarray(W) for W in weights]
+        biases = [np.asarray(b) for b in biases]
+        batch = weights[0].shape[:-2]
+        sizes = [weights[0].shape[-1]]
+        for l, (W, b) in enumerate(zip(weights, biases)):
+            if W.ndim < 2 or W.shape[-1] != sizes[-1] or W.shape[:-2] != batch:
+                raise ValueError(
+                    f"weights[{l}] has shape {W.shape}; expected batch {batch} + (n_{l + 1}, {sizes[-1]})"
+                )
+            if b.shape != batch + (W.shape[-2],):
+                raise ValueError(f"biases[{l}] has shape {b.shape}; expected {batch + (W.shape[-2],)}")
+            sizes.append(W.shape[-2])
+        if dtype is None:
+            dtype = np.result_type(*weights, *biases, np.float32)
+        theta = pack([W.astype(dtype) for W in weights], [b.astype(dtype) for b in biases])
+        return cls(sizes, activation, output_activation, slope=slope, dtype=dtype, _theta=theta)
+
+    @classmethod
+    def stack(cls, nets: Sequence["MLP"]) -> "MLP":
+        """Stack single networks of one architecture into a replica batch."""
+        nets = list(nets)
+        first = nets[0]
+        for k, net in enumerate(nets):
+            if net.sizes != first.sizes or net.batch_shape != ():
+                raise ValueError(f"nets[{k}] has sizes {net.sizes}; all must be single nets of sizes {first.sizes}")
+        theta = np.stack([n.theta for n in nets])
+        return cls(first.sizes, first.activation_name, first.output_activation_name, slope=first.slope,
+                   dtype=theta.dtype, _theta=theta)
+
+    def copy(self) -> "MLP":
+        """A deep copy."""
+        return self.with_theta(self.theta.copy())
+
+    def with_theta(self, theta) -> "MLP":
+        """A network of the same architecture on the given flat parameters (no copy)."""
+        return MLP(self.sizes, self.activation_name, self.output_activation_name, slope=self.slope,
+                   dtype=theta.dtype, _theta=theta)
+
+    def replica(self, r: int) -> "MLP":
+        """Replica ``r`` as a single network sharing memory with this one."""
+        if self.batch_shape == ():
+            raise ValueError("this network has no replica axis")
+        return self.with_theta(self.theta[r])
+
+    # -- properties --------------------------------------------------------
+    @property
+    def batch_shape(self) -> tuple:
+        """Leading replica axes of the parameters (``()`` for a single network)."""
+        return self.theta.shape[:-1]
+
+    @property
+    def n_replicas(self) -> int:
+        return int(np.prod(self.batch_shape)) if self.batch_shape else 1
+
+    @property
+    def n_params(self) -> int:
+        """Trainable parameters of one replica."""
+        return self.theta.shape[-1]
+
+    @property
+    def depth(self) -> int:
+        """Number of hidden layers."""
+        return len(self.sizes) - 2
+
+    @property
+    def dtype(self):
+        return self.theta.dtype
+
+    def __repr__(self) -> str:
+        rep = f", replicas={self.batch_shape}" if self.batch_shape else ""
+        return (f"MLP(sizes={self.sizes}, activation={self.activation_name!r}, "
+                f"output_activation={self.output_activation_name!r}{rep})")
+
+    # -- computation -------------------------------------------------------
+    def _check(self, X, y=None):
+        return check_inputs(X, y, d=self.sizes[0], n_out=self.sizes[-1], batch=self.batch_shape)
+
+    def forward(self, X, check: bool = True):
+        """Network output ``a^L``.
+
+        Parameters
+        ----------
+        X : array, shape ``(N, d)`` or ``batch + (N, d)``
+
+        Returns
+        -------
+        array, shape ``batch + (N, out)``
+        """
+        if check:
+            X, _ = self._check(X)
+        X = X.astype(self.dtype, copy=False)
+        A = X
+        L = len(self.weights)
+        for l in range(L):
+            Z = _affine(A, self.weights[l], self.biases[l])
+            A = (self.out_act if l == L - 1 else self.act).value(Z, out=Z)
+        return A
+
+    __call__ = forward
+
+    def predict(self, X):
+        """Like :meth:`forward`, with the output axis dropped when ``out = 1``: ``batch + (N,)``."""
+        out = self.forward(X)
+        return out[..., 0] if self.sizes[-1] == 1 else out
+
+    def loss_and_grad(self, X, y, loss="mse", check: bool = True):
+        """Loss and its gradient with respect to every parameter.
+
+        Parameters
+        ----------
+        X : array, ``(N, d)`` or ``batch + (N, d)``
+        y : array, ``(N,)``, ``(N, out)`` or with batch axes
+        loss : ``"mse"`` or ``"logistic"`` (see :mod:`nnapprox.losses` for the conventions)
+
+        Returns
+        -------
+        loss : float or array of shape ``batch``
+        grads : Grads
+            ``grads.dW[l]`` and ``grads.db[l]`` in the shapes of ``weights[l]`` and
+            ``biases[l]``; ``grads.flat`` the same numbers in ``theta``'s layout.
+        """
+        if check:
+            X, y = self._check(X, y)
+        value, flat = self._loss_and_flat_grad(X, y, get_loss(loss))
+        dW, db = unpack(flat, self.sizes)
+        return value, Grads(dW, db, flat)
+
+    def _loss_and_flat_grad(self, X, y, loss: Loss):
+        """Unchecked loss (shape ``batch``) and flat gradient (shape ``theta.shape``)."""
+        if loss.on_logits and self.output_activation_name not in ("sigmoid", "identity"):
+            raise ValueError(
+                f"loss={loss.name!r} needs output_activation 'sigmoid' or 'identity' (logits); "
+                f"got {self.output_activation_name!r}"
+            )
+        X = X.astype(self.dtype, copy=False)
+        zs, as_ = forward(self.weights, self.biases, X, self.act, self.out_act)
+        L = len(self.weights)
+        out = zs[L] if loss.on_logits else as_[L]
+        value = loss.value(out, y)
+        dout = loss.grad(out, y)
+        dWs, dbs = backward(self.weights, zs, as_, dout, self.act, self.out_act, dout_is_dz=loss.on_logits)
+        flat = np.empty_like(self.theta)
+        gW, gb = unpack(flat, self.sizes)
+        for l in range(L):
+            gW[l][...] = dWs[l]
+            gb[l][...] = dbs[l]
+        return value, flat
+
+    def loss_and_grad_flat(self, theta, X, y, loss="mse"):
+        """``(loss, grad)`` as a function of a flat parameter vector (for L-BFGS and gradcheck).
+
+        Sets this network's parameters to ``theta`` (any shape holding ``theta.size``
+        numbers) and returns the total loss (a float, summed over replicas) and the
+        gradient in ``theta``'s shape.
+        """
+        theta = np.asarray(theta)
+        self.theta[...] = theta.reshape(self.theta.shape)
+        value, flat = self._loss_and_flat_grad(X, y, get_loss(loss))
+        return float(np.sum(value)), flat.reshape(theta.shape)

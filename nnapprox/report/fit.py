@@ -1,0 +1,539 @@
+"""Rates on log-log axes with bootstrap confidence intervals, and the rules that judge them.
+
+A rate is the slope ``s`` of the least-squares line through ``(log x, log mean y)``, one point per
+distinct ``x`` (the mean over seeds/replicas there), so that ``y ~ exp(intercept) * x**s``.
+Its confidence interval is a percentile bootstrap: within each ``x`` the replicate values are
+resampled with replacement, the means recomputed and the line refitted (``ci_method =
+"bootstrap-replicates"``). With a single replicate per point the residuals of the fit are resampled
+instead, inflated by ``sqrt(P / (P - 2))`` for the two fitted parameters (``"bootstrap-residuals"``).
+The generator is seeded, so the same data give the same interval.
+
+The verdict functions return a :class:`Verdict`: a status (``"pass"``, ``"fail"`` or ``"na"``),
+the sentence for the report and the rule that produced it.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from .collect import iter_groups
+
+#: Columns of :func:`fit_rates`.
+FIT_COLUMNS = ("group", "x", "y", "slope", "ci_low", "ci_high", "ci_method", "intercept", "r2",
+               "x_min", "x_max", "n_points", "n_seeds", "n_runs")
+#: Widths: the axes on which Barron's approximation bound (2 r C_f)^2 / n applies.
+WIDTH_AXES = ("n", "model.width")
+#: Training-set size: the axis of the estimation term (n d / N) log N.
+SAMPLE_AXES = ("data.N",)
+#: Default tolerance on the slope for the 1/n rate rule.
+RATE_TOL = 0.1
+
+
+def _check_level(ci):
+    if not 0 < ci < 1:
+        raise ValueError(f"ci must lie in (0, 1), got {ci!r}")
+
+
+def usable_mask(df, x, y, logx=True, logy=True):
+    """Rows that may enter a fit or a plot: status ok, finite ``x`` and ``y``, positive on log axes.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    x, y : str
+        Column names.
+    logx, logy : bool
+        Require positive values on a log axis.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+
+    Raises
+    ------
+    ValueError
+        If ``x`` or ``y`` is not a column of ``df``.
+    """
+    for name, col in (("x", x), ("y", y)):
+        if col not in df.columns:
+            raise ValueError(f"{name}={col!r} is not a column of the data; "
+                             f"columns: {list(df.columns)}")
+    xv = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
+    yv = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
+    mask = np.isfinite(xv) & np.isfinite(yv)
+    if logx:
+        mask &= xv > 0
+    if logy:
+        mask &= yv > 0
+    if "status" in df.columns:
+        mask &= (df["status"].astype(str) == "ok").to_numpy()
+    return mask
+
+
+def _by_point(x, y):
+    """Distinct x values (sorted) and the replicate y values at each."""
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=float)
+    xs = np.unique(x)
+    return xs, [y[x == v] for v in xs]
+
+
+def point_summary(x, y, *, n_boot=1000, ci=0.95, seed=0):
+    """Mean of ``y`` at each distinct ``x`` with a percentile-bootstrap CI of that mean.
+
+    Parameters
+    ----------
+    x, y : array_like
+        One entry per run; runs with equal ``x`` are replicates.
+    n_boot : int
+        Bootstrap resamples per point.
+    ci : float
+        Confidence level in (0, 1).
+    seed : int
+        Seed of the resampling generator.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``x``, ``mean``, ``ci_low``, ``ci_high``, ``std``, ``count``; the interval is NaN
+        where there is a single replicate.
+    """
+    _check_level(ci)
+    rng = np.random.default_rng(seed)
+    q = ((1 - ci) / 2, (1 + ci) / 2)
+    rows = []
+    for xv, vals in zip(*_by_point(x, y)):
+        k = len(vals)
+        lo = hi = math.nan
+        if k > 1:
+            means = vals[rng.integers(0, k, size=(n_boot, k))].mean(axis=1)
+            lo, hi = np.quantile(means, q)
+        rows.append({"x": xv, "mean": vals.mean(), "ci_low": lo, "ci_high": hi,
+                     "std": vals.std(ddof=1) if k > 1 else math.nan, "count": k})
+    return pd.DataFrame(rows, columns=["x", "mean", "ci_low", "ci_high", "std", "count"])
+
+
+@dataclass(frozen=True)
+class RateFit:
+    """Result of :func:`fit_power_law`; ``y ~ exp(intercept) * x**slope`` over [x_min, x_max]."""
+
+    slope: float
+    ci_low: float
+    ci_high: float
+    ci_method: str
+    intercept: float
+    r2: float
+    x_min: float
+    x_max: float
+    n_points: int
+    n_seeds: int
+    n_runs: int
+
+    def as_dict(self):
+        """The fields as a dict."""
+        return asdict(self)
+
+
+def _slopes(lx, ly):
+    """Least-squares slopes of each row of ``ly`` (B, P) against ``lx`` (P,)."""
+    cx = lx - lx.mean()
+    return (ly - ly.mean(axis=-1, keepdims=True)) @ cx / (cx @ cx)
+
+
+def fit_power_law(x, y, *, x_min=None, x_max=None, n_boot=2000, ci=0.95, seed=0, min_points=3):
+    """Fit ``y ~ C x**s`` by least squares on ``(log x, log mean y)`` with a bootstrap CI on ``s``.
+
+    Parameters
+    ----------
+    x, y : array_like
+        One entry per run; runs with equal ``x`` are replicates (seeds). Non-finite or
+        non-positive entries are dropped.
+    x_min, x_max : float, optional
+        Fit range (inclusive).
+    n_boot : int
+        Bootstrap resamples (at least 100).
+    ci : float
+        Confidence level of the percentile interval.
+    seed : int
+        Seed of the resampling generator (fixed for reproducible intervals).
+    min_points : int
+        Fewer distinct ``x`` values give a NaN slope (``ci_method = "too-few-points"``).
+
+    Returns
+    -------
+    RateFit
+
+    Raises
+    ------
+    ValueError
+        If ``x`` and ``y`` differ in length, ``n_boot < 100``, ``ci`` is outside (0, 1),
+        ``min_points < 2`` or ``x_min > x_max``.
+    """
+    x = np.asarray(x, dtype=float).ravel()
+    y = np.asarray(y, dtype=float).ravel()
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+    if n_boot < 100:
+        raise ValueError(f"n_boot must be at least 100, got {n_boot!r}")
+    _check_level(ci)
+    if min_points < 2:
+        raise ValueError(f"min_points must be at least 2, got {min_points!r}")
+    if x_min is not None and x_max is not None and x_min > x_max:
+        raise ValueError(f"x_min={x_min!r} must not exceed x_max={x_max!r}")
+    keep = np.isfinite(x) & np.isfinite(y) & (x > 0) & (y > 0)
+    if x_min is not None:
+        keep &= x >= x_min
+    if x_max is not None:
+        keep &= x <= x_max
+    xs, groups = _by_point(x[keep], y[keep])
+    p = len(xs)
+    n_seeds = min((len(g) for g in groups), default=0)
+    lo_x = float(xs[0]) if p else math.nan
+    hi_x = float(xs[-1]) if p else math.nan
+    if p < min_points:
+        return RateFit(math.nan, math.nan, math.nan, "too-few-points", math.nan, math.nan,
+                       lo_x, hi_x, p, n_seeds, int(keep.sum()))
+    lx = np.log(xs)
+    ly = np.log([g.mean() for g in groups])
+    slope = float(_slopes(lx, ly[None, :])[0])
+    intercept = float(ly.mean() - slope * lx.mean())
+    resid = ly - (intercept + slope * lx)
+    ss_tot = float(((ly - ly.mean()) ** 2).sum())
+    r2 = 1.0 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else math.nan
+    rng = np.random.default_rng(seed)
+    if max(len(g) for g in groups) > 1:
+        method = "bootstrap-replicates"
+        boot = np.empty((n_boot, p))
+        for i, g in enumerate(groups):
+            boot[:, i] = g[rng.integers(0, len(g), size=(n_boot, len(g)))].mean(axis=1)
+        slopes = _slopes(lx, np.log(boot))
+    else:
+        method = "bootstrap-residuals"
+        scale = math.sqrt(p / (p - 2)) if p > 2 else 1.0
+        fitted = intercept + slope * lx
+        slopes = _slopes(lx, fitted + scale * resid[rng.integers(0, p, size=(n_boot, p))])
+    lo, hi = np.quantile(slopes, [(1 - ci) / 2, (1 + ci) / 2])
+    return RateFit(slope, float(lo), float(hi), method, intercept, r2, lo_x, hi_x, p, n_seeds,
+                   int(keep.sum()))
+
+
+def fit_rates(df, x, y="test_mse", hue=(), *, x_min=None, x_max=None, n_boot=2000, ci=0.95,
+              seed=0, min_points=3):
+    """One log-log rate fit per group of ``hue`` values, on the usable rows only.
+
+    Rows with a status other than ``ok`` or a missing/non-positive ``x`` or ``y`` are left out
+    (see :func:`usable_mask`).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy records.
+    x, y : str
+        Column names of the abscissa and the fitted quantity.
+    hue : sequence of str
+        Grouping columns; one fit per combination of values.
+    x_min, x_max, n_boot, ci, seed, min_points
+        As in :func:`fit_power_law`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`FIT_COLUMNS`, one row per group (groups without a usable row included,
+        with NaN slope).
+    """
+    mask = usable_mask(df, x, y)
+    rows = []
+    for label, _, g in iter_groups(df, hue):
+        m = mask[df.index.get_indexer(g.index)]
+        res = fit_power_law(g[x].to_numpy(dtype=float)[m], g[y].to_numpy(dtype=float)[m],
+                            x_min=x_min, x_max=x_max, n_boot=n_boot, ci=ci, seed=seed,
+                            min_points=min_points)
+        rows.append({"group": label, "x": x, "y": y, **res.as_dict()})
+    return pd.DataFrame(rows, columns=list(FIT_COLUMNS))
+
+
+def estimation_slope(N):
+    """Local log-log slope of the estimation term ``(n d / N) log N`` over the values ``N``.
+
+    The constant ``n d`` drops out; the slope is ``-1 + d log log N / d log N``, a little above -1.
+
+    Parameters
+    ----------
+    N : array_like
+        Training-set sizes, all > 1.
+
+    Returns
+    -------
+    float
+        NaN with fewer than two distinct values.
+
+    Raises
+    ------
+    ValueError
+        If some ``N`` is not > 1.
+    """
+    N = np.unique(np.asarray(N, dtype=float))
+    if np.any(~(N > 1)):
+        raise ValueError(f"N must be > 1 everywhere, got {N.tolist()}")
+    if len(N) < 2:
+        return math.nan
+    lx = np.log(N)
+    return float(_slopes(lx, (np.log(np.log(N)) - lx)[None, :])[0])
+
+
+def informative_width(c_f, radius, var_f):
+    """Width ``n_0 = (2 r C_f)^2 / Var f`` above which Barron's bound drops below ``Var f``.
+
+    Below ``n_0`` the bound exceeds the error of the best constant predictor, so it says nothing.
+
+    Parameters
+    ----------
+    c_f, radius, var_f : float or array_like
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``inf`` where ``C_f`` is infinite, NaN where an input is missing or ``Var f <= 0``.
+    """
+    c_f, radius, var_f = (np.asarray(a, dtype=float) for a in (c_f, radius, var_f))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n0 = (2 * radius * c_f) ** 2 / np.where(var_f > 0, var_f, np.nan)
+    return n0[()] if n0.ndim == 0 else n0
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A judgement: ``status`` in {"pass", "fail", "na"}, the report ``sentence`` and its ``rule``."""
+
+    status: str
+    sentence: str
+    rule: str
+
+
+def fmt_slope(slope, lo, hi):
+    """``"-1.02 [-1.10, -0.95]"``, or ``"n/a"`` when the slope is NaN."""
+    if not np.isfinite(slope):
+        return "n/a"
+    if np.isfinite(lo) and np.isfinite(hi):
+        return f"{slope:.2f} [{lo:.2f}, {hi:.2f}]"
+    return f"{slope:.2f}"
+
+
+def width_column(df):
+    """The width column of ``df``: ``n`` if present, else ``model.width``, else None."""
+    for col in WIDTH_AXES:
+        if col in df.columns:
+            return col
+    return None
+
+
+def bound_ratios(df):
+    """Measured / bound for each usable row with a finite bound (NaN elsewhere).
+
+    Uses ``bound_ratio`` when present, else ``test_mse / bound``, else ``test_mse`` over
+    ``(2 r C_f)^2 / n``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    def col(name):
+        if name in df.columns:
+            return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float)
+        return np.full(len(df), np.nan)
+
+    mse = col("test_mse")
+    ratio = col("bound_ratio")
+    bound = col("bound")
+    wcol = width_column(df)
+    if wcol is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            formula = (2 * col("radius") * col("c_f")) ** 2 / col(wcol)
+        bound = np.where(np.isfinite(bound), bound, formula)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(np.isfinite(ratio), ratio, mse / bound)
+    ok = (df["status"].astype(str) == "ok").to_numpy() if "status" in df.columns else True
+    finite_bound = np.isfinite(bound) & (bound > 0) & np.isfinite(col("c_f"))
+    return np.where(ok & finite_bound & np.isfinite(mse), ratio, np.nan)
+
+
+BOUND_RULE = ("A run satisfies Barron's bound when test MSE <= (2 r C_f)^2 / n (ratio <= 1). "
+              "Pass when every ok run with finite C_f satisfies it. The bound is informative only "
+              "for n >= n_0 = (2 r C_f)^2 / Var f; below n_0 predicting the mean does as well.")
+
+
+def verdict_bound(df):
+    """Judge Barron's bound on all ok runs with a finite C_f.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Records of one study.
+
+    Returns
+    -------
+    Verdict
+        ``na`` when no run has a finite bound.
+    """
+    ratio = bound_ratios(df)
+    has = np.isfinite(ratio)
+    k = int(has.sum())
+    if k == 0:
+        return Verdict("na", "no ok run with finite C_f: Barron's bound does not apply", BOUND_RULE)
+    holds = ratio[has] <= 1
+    pct = 100.0 * holds.mean()
+    sentence = f"bound holds in {pct:.0f}% of {k} runs with finite C_f (max ratio {ratio[has].max():.3g})"
+    wcol = width_column(df)
+    if wcol is not None and {"c_f", "radius", "var_f"} <= set(df.columns):
+        n0 = informative_width(df["c_f"].to_numpy(dtype=float), df["radius"].to_numpy(dtype=float),
+                               df["var_f"].to_numpy(dtype=float))
+        inf = has & (pd.to_numeric(df[wcol], errors="coerce").to_numpy(dtype=float) >= n0)
+        ki = int(inf.sum())
+        if ki:
+            sentence += (f"; {ki} of them at n >= n_0 where it is informative, holding in "
+                         f"{100.0 * (ratio[inf] <= 1).mean():.0f}% of those")
+        else:
+            sentence += "; none at n >= n_0, so the bound is never informative here"
+    return Verdict("pass" if holds.all() else "fail", sentence, BOUND_RULE)
+
+
+def width_rule(tol=RATE_TOL):
+    """Text of the 1/n rate rule with tolerance ``tol``."""
+    return (f"Barron: approximation error <= (2 r C_f)^2 / n, i.e. a log-log slope <= -1 in n. "
+            f"Consistent when the CI of the measured slope reaches -1 + tol = {-1 + tol:.2f} or "
+            f"below; fail when the whole CI lies above it (slower than 1/n). No prediction "
+            f"when C_f is infinite or unknown.")
+
+
+def verdict_width_rate(fit, finite_cf, tol=RATE_TOL):
+    """Judge a test-MSE-vs-width slope against the 1/n approximation rate.
+
+    Parameters
+    ----------
+    fit : mapping or RateFit
+        With ``slope``, ``ci_low``, ``ci_high``, ``x_min``, ``x_max`` (a row of :func:`fit_rates`).
+    finite_cf : bool
+        Whether the group's target has a finite Barron constant.
+    tol : float
+        Non-negative slack on the slope.
+
+    Returns
+    -------
+    Verdict
+
+    Raises
+    ------
+    ValueError
+        If ``tol`` is negative.
+    """
+    if not tol >= 0:
+        raise ValueError(f"tol must be >= 0, got {tol!r}")
+    f = fit.as_dict() if isinstance(fit, RateFit) else dict(fit)
+    rule = width_rule(tol)
+    s = fmt_slope(f["slope"], f["ci_low"], f["ci_high"])
+    rng = f"n in [{f['x_min']:g}, {f['x_max']:g}]" if np.isfinite(f["x_min"]) else ""
+    if not finite_cf:
+        return Verdict("na", f"slope {s} ({rng}); C_f infinite or unknown: no rate predicted", rule)
+    if not np.isfinite(f["slope"]) or not np.isfinite(f["ci_low"]):
+        return Verdict("na", "too few widths to fit a slope", rule)
+    if f["ci_low"] <= -1 + tol:
+        return Verdict("pass", f"slope {s} vs theory <= -1 ({rng}): consistent", rule)
+    return Verdict("fail", f"slope {s} vs theory <= -1 ({rng}): decays slower than 1/n "
+                           f"(estimation error or optimisation may dominate)", rule)
+
+
+SAMPLE_RULE = ("The estimation term (n d / N) log N decreases with N (local slope a little above "
+               "-1). An upper bound does not fix the measured slope (the approximation error sets "
+               "a floor), so: pass when the CI of the slope vs N lies below 0 (error decreases), "
+               "fail when it lies above 0 (error grows with N), na otherwise (flat).")
+
+
+def verdict_sample_rate(fit, theory_slope=math.nan):
+    """Judge a test-MSE-vs-N slope: the error must not grow with the training-set size.
+
+    Parameters
+    ----------
+    fit : mapping or RateFit
+        With ``slope``, ``ci_low``, ``ci_high``, ``x_min``, ``x_max``.
+    theory_slope : float
+        Local slope of the estimation term over the same range (:func:`estimation_slope`).
+
+    Returns
+    -------
+    Verdict
+    """
+    f = fit.as_dict() if isinstance(fit, RateFit) else dict(fit)
+    if not np.isfinite(f["slope"]) or not np.isfinite(f["ci_low"]):
+        return Verdict("na", "too few sample sizes to fit a slope", SAMPLE_RULE)
+    s = fmt_slope(f["slope"], f["ci_low"], f["ci_high"])
+    head = (f"slope {s} vs N in [{f['x_min']:g}, {f['x_max']:g}] (estimation term "
+            f"{theory_slope:.2f})")
+    if f["ci_high"] < 0:
+        return Verdict("pass", head + ": error decreases with N", SAMPLE_RULE)
+    if f["ci_low"] > 0:
+        return Verdict("fail", head + ": error grows with N", SAMPLE_RULE)
+    return Verdict("na", head + ": flat within the CI (a floor dominates)", SAMPLE_RULE)
+
+
+BOUND_COLUMNS = ("group", "c_f", "radius", "var_f", "n_0", "first_n_above_n_0", "runs",
+                 "holds_pct", "runs_above_n_0", "holds_above_n_0_pct", "median_ratio",
+                 "max_ratio")
+
+
+def bound_table(df, by=()):
+    """Per group: C_f, r, Var f, n_0, the first swept width >= n_0 and how often the bound holds.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Records of one study.
+    by : sequence of str
+        Grouping columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`BOUND_COLUMNS`; empty when the records carry no ``c_f``.
+    """
+    if "c_f" not in df.columns:
+        return pd.DataFrame(columns=list(BOUND_COLUMNS))
+    wcol = width_column(df)
+    rows = []
+    for label, _, g in iter_groups(df, by):
+        ok = (g["status"].astype(str) == "ok").to_numpy() if "status" in g.columns else \
+            np.ones(len(g), bool)
+
+        def med(col):
+            if col not in g.columns:
+                return math.nan
+            v = pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float)[ok]
+            v = v[~np.isnan(v)]
+            return float(np.median(v)) if v.size else math.nan
+
+        c_f, r, var_f = med("c_f"), med("radius"), med("var_f")
+        n0 = float(informative_width(c_f, r, var_f))
+        ratio = bound_ratios(g)
+        has = np.isfinite(ratio)
+        widths = pd.to_numeric(g[wcol], errors="coerce").to_numpy(dtype=float) if wcol else \
+            np.full(len(g), np.nan)
+        above = has & (widths >= n0)
+        swept = np.unique(widths[ok & np.isfinite(widths)])
+        first = swept[swept >= n0]
+        rows.append({
+            "group": label, "c_f": c_f, "radius": r, "var_f": var_f, "n_0": n0,
+            "first_n_above_n_0": float(first[0]) if first.size else math.nan,
+            "runs": int(has.sum()),
+            "holds_pct": 100.0 * float((ratio[has] <= 1).mean()) if has.any() else math.nan,
+            "runs_above_n_0": int(above.sum()),
+            "holds_above_n_0_pct": 100.0 * float((ratio[above] <= 1).mean()) if above.any()
+            else math.nan,
+            "median_ratio": float(np.median(ratio[has])) if has.any() else math.nan,
+            "max_ratio": float(ratio[has].max()) if has.any() else math.nan})
+    return pd.DataFrame(rows, columns=list(BOUND_COLUMNS))

@@ -1,0 +1,545 @@
+"""Target functions with their Barron constants.
+
+Convention (Barron 1993)::
+
+    f(x) = ∫ e^{iω·x} f̃(ω) dω,        C_f = ∫ |ω| |f̃(ω)| dω,
+
+so ``f̃(ω) = (2π)^{-d} ∫ e^{-iω·x} f(x) dx``. ``C_f`` is taken over the whole
+space; on a domain inside the ball ``B_r`` Barron's bound reads
+``(2 r C_f)^2 / n``.
+
+Closed forms (derivations in each factory's docstring):
+
+========================  ============================================  ==============================
+name                      f(x)                                          C_f
+========================  ============================================  ==============================
+``gaussian(d, s)``        ``exp(-|x|^2 / (2 s^2))``                     ``√2 Γ((d+1)/2) / (s Γ(d/2))``
+``cosine_ridge``          ``cos(ω·x + φ)``                              ``|ω|``
+``cosine_sum``            ``Σ_j b_j cos(ω_j·x + φ_j)``                  ``Σ_j |b_j| |ω_j|``
+``cosine_product(d, k)``  ``Π_i cos(k x_i)``                            ``k √d``
+``sigmoid_ridge(a, b)``   ``σ(a·x + b)``, ``σ(t) = 1/(1 + e^{-t})``     ``|a| / 4``
+``tanh_ridge(a, b)``      ``tanh(a·x + b)``                             ``|a|``
+``sin(freq)``             ``sin(freq x)`` on [-1, 1]                    ``freq``
+========================  ============================================  ==============================
+
+Outside the class (``c_f = math.inf``): a jump or a kink inside the domain makes
+every extension's gradient discontinuous, while a finite ``C_f`` forces a
+continuous gradient (the Fourier transform of ∇f is integrable): ``step``,
+``abs``, ``ball_indicator``, and the depth targets ``sawtooth``/``tent``.
+Smooth depth targets without a canonical extension have ``c_f = None``:
+``square`` (x² on [0, 1]) and ``compositional``.
+
+Every factory takes keyword parameters only; ``get_target(t.name, **t.params)``
+rebuilds ``t``. Random-looking frequencies and directions come from a ``seed``
+parameter, so the same parameters always give the same function.
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy.special import expit
+
+from .data import Domain
+
+__all__ = [
+    "Target",
+    "Domain",
+    "TARGETS",
+    "KINDS",
+    "get_target",
+    "list_targets",
+    "tent_map",
+    "iterated_tent",
+]
+
+KINDS = ("barron", "non_barron", "depth")
+
+
+# ---------------------------------------------------------------------------
+# the Target object
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True, eq=False)
+class Target:
+    """A target function f on a domain, with its Barron constant.
+
+    Attributes
+    ----------
+    name : str
+        Registry name.
+    dim : int
+        Input dimension d.
+    domain : Domain
+        Support of the sampling measure μ.
+    c_f : float or None
+        Barron constant ``∫ |ω| |f̃(ω)| dω``; ``math.inf`` outside the class,
+        ``None`` where no closed form is known.
+    kind : {"barron", "non_barron", "depth"}
+    params : dict
+        The factory's keyword arguments (JSON-friendly): ``get_target(name, **params)``
+        rebuilds the target.
+    fn : callable
+        ``(N, d) -> (N,)`` implementation (validated input).
+    info : dict
+        Derived quantities (e.g. the frequency vectors actually used).
+    """
+
+    name: str
+    dim: int
+    domain: Domain
+    c_f: float | None
+    kind: str
+    params: dict
+    fn: Callable = field(repr=False)
+    info: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def radius(self) -> float:
+        """r of the bound: radius of the smallest centred ball containing the domain."""
+        return self.domain.bounding_radius(self.dim)
+
+    def __call__(self, X) -> np.ndarray:
+        """Evaluate f.
+
+        Parameters
+        ----------
+        X : array, shape ``(N, d)`` (or ``(N,)`` when d = 1)
+
+        Returns
+        -------
+        array, shape ``(N,)``, float64
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim == 1 and self.dim == 1:
+            X = X[:, None]
+        if X.ndim != 2 or X.shape[1] != self.dim:
+            raise ValueError(f"X has shape {X.shape}; target {self.name!r} expects (N, {self.dim})")
+        return np.asarray(self.fn(X), dtype=np.float64).reshape(X.shape[0])
+
+
+# ---------------------------------------------------------------------------
+# parameter checks
+# ---------------------------------------------------------------------------
+
+def _int_at_least(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be an integer >= {minimum}")
+    return int(value)
+
+
+def _finite(name, value, *, positive=False, nonnegative=False):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be a real number") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be finite")
+    if positive and v <= 0:
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be > 0")
+    if nonnegative and v < 0:
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be >= 0")
+    return v
+
+
+def _fixed_dim(name, d, allowed):
+    d = _int_at_least("d", d, 1)
+    if d != allowed:
+        raise ValueError(f"d={d!r} is invalid for target {name!r}: it is defined for d = {allowed} only")
+    return d
+
+
+def _symmetric_domain(domain, radius):
+    """Ball of radius r, or the cube [-r, r]^d."""
+    r = _finite("radius", radius, positive=True)
+    if domain == "ball":
+        return Domain("ball", radius=r)
+    if domain == "cube":
+        return Domain("cube", low=-r, high=r)
+    raise ValueError(f"domain={domain!r} is invalid: valid domains are 'ball' (radius r) and 'cube' ([-r, r]^d)")
+
+
+def _vector(name, value, d, seed):
+    """A vector in R^d: given explicitly (length d), or ``value`` times a seeded random unit vector."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        norm = _finite(name, value, nonnegative=True)
+        seed = _int_at_least("seed", seed, 0)
+        z = np.random.default_rng(seed).standard_normal(d)
+        return norm * z / np.linalg.norm(z)
+    if arr.shape != (d,) or not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be a float (its norm) or a finite vector of length d={d}")
+    return arr.copy()
+
+
+def _jsonable(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _make(name, d, domain, c_f, kind, params, fn, info=None):
+    params = {k: _jsonable(v) for k, v in params.items()}
+    return Target(name=name, dim=d, domain=domain, c_f=None if c_f is None else float(c_f), kind=kind,
+                  params=params, fn=fn, info=info or {})
+
+
+# ---------------------------------------------------------------------------
+# Barron-class targets
+# ---------------------------------------------------------------------------
+
+def gaussian(d=1, s=1.0, radius=1.0, domain="ball") -> Target:
+    """Gaussian bump ``exp(-|x|^2 / (2 s^2))``.
+
+    ``f̃(ω) = (s^2 / 2π)^{d/2} exp(-s^2 |ω|^2 / 2)`` is the density of
+    ``N(0, s^{-2} I_d)``, so ``C_f = E|ω| = (1/s) √2 Γ((d+1)/2) / Γ(d/2)``
+    (the mean of a chi distribution with d degrees of freedom, over s).
+    """
+    d = _int_at_least("d", d, 1)
+    s = _finite("s", s, positive=True)
+    dom = _symmetric_domain(domain, radius)
+    c_f = math.sqrt(2.0) * math.exp(math.lgamma((d + 1) / 2) - math.lgamma(d / 2)) / s
+
+    def fn(X):
+        return np.exp(-np.einsum("ij,ij->i", X, X) / (2 * s * s))
+
+    return _make("gaussian", d, dom, c_f, "barron", dict(d=d, s=s, radius=radius, domain=domain), fn)
+
+
+def cosine_ridge(d=1, omega=1.0, phase=0.0, seed=0, radius=1.0, domain="ball") -> Target:
+    """Plane wave ``cos(ω·x + φ)``.
+
+    ``omega`` is either the norm ``|ω|`` (the direction is a uniform random unit
+    vector drawn from ``seed``) or the vector ω itself. ``f̃`` puts mass 1/2 at
+    ±ω, so ``C_f = |ω|``.
+    """
+    d = _int_at_least("d", d, 1)
+    w = _vector("omega", omega, d, seed)
+    phase = _finite("phase", phase)
+    dom = _symmetric_domain(domain, radius)
+
+    def fn(X):
+        return np.cos(X @ w + phase)
+
+    return _make("cosine_ridge", d, dom, np.linalg.norm(w), "barron",
+                 dict(d=d, omega=omega, phase=phase, seed=seed, radius=radius, domain=domain), fn,
+                 info={"omega": w})
+
+
+def cosine_sum(d=1, m=None, omega=3.0, seed=0, omegas=None, amplitudes=None, phases=None,
+               radius=1.0, domain="ball") -> Target:
+    """Sum of plane waves ``Σ_j b_j cos(ω_j·x + φ_j)``, j = 1..m.
+
+    ``C_f = Σ_j |b_j| |ω_j|``, exact when the frequencies are distinct up to sign
+    (``ω_j ≠ ±ω_k`` for j ≠ k; checked), since then no two terms share a point
+    of the spectrum.
+
+    Default (``omegas=None``): ``m = 4`` terms drawn from ``seed`` with
+    ``ω_j ~ N(0, omega^2 I_d / d)`` (so ``E|ω_j|^2 = omega^2``),
+    ``b_j ~ N(0, 1/m)`` and ``φ_j ~ U(0, 2π)``.
+    Explicit: ``omegas`` of shape ``(m, d)``; ``amplitudes`` (default all 1) and
+    ``phases`` (default all 0) of shape ``(m,)``.
+    """
+    d = _int_at_least("d", d, 1)
+    dom = _symmetric_domain(domain, radius)
+    if omegas is None:
+        m_ = 4 if m is None else _int_at_least("m", m, 1)
+        omega_ = _finite("omega", omega, positive=True)
+        rng = np.random.default_rng(_int_at_least("seed", seed, 0))
+        W = rng.standard_normal((m_, d)) * (omega_ / math.sqrt(d))
+        B = rng.standard_normal(m_) / math.sqrt(m_)
+        P = rng.uniform(0.0, 2 * math.pi, m_)
+        if amplitudes is not None or phases is not None:
+            raise ValueError("amplitudes and phases are only allowed together with explicit omegas")
+    else:
+        W = np.asarray(omegas, dtype=np.float64)
+        if W.ndim == 1 and d == 1:
+            W = W[:, None]
+        if W.ndim != 2 or W.shape[1] != d or W.shape[0] < 1 or not np.all(np.isfinite(W)):
+            raise ValueError(f"omegas={omegas!r} is invalid: omegas must be a finite array of shape (m, d={d})")
+        m_ = W.shape[0]
+        if m is not None and m != m_:
+            raise ValueError(f"m={m!r} is invalid: it must equal len(omegas)={m_} (or be left out)")
+        B = np.ones(m_) if amplitudes is None else np.asarray(amplitudes, dtype=np.float64)
+        P = np.zeros(m_) if phases is None else np.asarray(phases, dtype=np.float64)
+        if B.shape != (m_,) or not np.all(np.isfinite(B)):
+            raise ValueError(f"amplitudes={amplitudes!r} is invalid: need a finite array of shape ({m_},)")
+        if P.shape != (m_,) or not np.all(np.isfinite(P)):
+            raise ValueError(f"phases={phases!r} is invalid: need a finite array of shape ({m_},)")
+    for j in range(m_):
+        for k in range(j + 1, m_):
+            if np.allclose(W[j], W[k], rtol=0, atol=1e-12) or np.allclose(W[j], -W[k], rtol=0, atol=1e-12):
+                raise ValueError(
+                    f"omegas is invalid: frequencies {j} and {k} coincide up to sign; they must be distinct"
+                )
+    c_f = float(np.sum(np.abs(B) * np.linalg.norm(W, axis=1)))
+
+    def fn(X):
+        return np.cos(X @ W.T + P) @ B
+
+    params = dict(d=d, m=m, omega=omega, seed=seed, omegas=omegas, amplitudes=amplitudes, phases=phases,
+                  radius=radius, domain=domain)
+    return _make("cosine_sum", d, dom, c_f, "barron", params, fn,
+                 info={"omegas": W, "amplitudes": B, "phases": P})
+
+
+def cosine_product(d=1, k=1.0, radius=1.0, domain="ball") -> Target:
+    """Product ``Π_{i=1}^d cos(k x_i)``.
+
+    Expanding each factor as ``(e^{ikx_i} + e^{-ikx_i})/2`` gives 2^d point masses
+    ``2^{-d}`` at ``k ε``, ``ε ∈ {±1}^d``, all of norm ``k √d``: ``C_f = k √d``.
+    """
+    d = _int_at_least("d", d, 1)
+    k = _finite("k", k, positive=True)
+    dom = _symmetric_domain(domain, radius)
+
+    def fn(X):
+        return np.prod(np.cos(k * X), axis=1)
+
+    return _make("cosine_product", d, dom, k * math.sqrt(d), "barron",
+                 dict(d=d, k=k, radius=radius, domain=domain), fn)
+
+
+def sigmoid_ridge(d=1, a=1.0, b=0.0, seed=0, radius=1.0, domain="ball") -> Target:
+    """Ridge ``σ(a·x + b)`` with the logistic ``σ(t) = 1/(1 + e^{-t})``.
+
+    ``a`` is a norm (seeded random direction) or a vector. Derivation: for a ridge
+    ``g(a·x + b)`` the spectrum lies on the line ``ω = t a``, so
+    ``C_f = |a| C_g`` with ``C_g = ∫ |t| |g̃(t)| dt = (1/2π) ∫ |ĝ'(ξ)| dξ`` (ĝ' the
+    plain Fourier transform of g'). With ``σ(t) = 1/2 + tanh(t/2)/2`` and
+    ``C_tanh = 1`` (see :func:`tanh_ridge`), dilation gives ``C_σ = (1/2)(1/2) = 1/4``:
+    ``C_f = |a| / 4``. (Checked numerically in the tests from the transform of
+    ``σ' = σ(1 − σ)`` by quadrature.)
+    """
+    d = _int_at_least("d", d, 1)
+    w = _vector("a", a, d, seed)
+    b = _finite("b", b)
+    dom = _symmetric_domain(domain, radius)
+
+    def fn(X):
+        return expit(X @ w + b)
+
+    return _make("sigmoid_ridge", d, dom, np.linalg.norm(w) / 4, "barron",
+                 dict(d=d, a=a, b=b, seed=seed, radius=radius, domain=domain), fn, info={"a": w})
+
+
+def tanh_ridge(d=1, a=1.0, b=0.0, seed=0, radius=1.0, domain="ball") -> Target:
+    """Ridge ``tanh(a·x + b)``.
+
+    ``(tanh)' = sech^2`` has the transform ``∫ sech^2(t) e^{-iξt} dt = πξ / sinh(πξ/2)``,
+    so ``C_tanh = (1/2π) ∫ |πξ / sinh(πξ/2)| dξ = ∫_0^∞ ξ / sinh(πξ/2) dξ
+    = (4/π^2) ∫_0^∞ u / sinh(u) du = (4/π^2)(π^2/4) = 1``, and ``C_f = |a|``.
+    """
+    d = _int_at_least("d", d, 1)
+    w = _vector("a", a, d, seed)
+    b = _finite("b", b)
+    dom = _symmetric_domain(domain, radius)
+
+    def fn(X):
+        return np.tanh(X @ w + b)
+
+    return _make("tanh_ridge", d, dom, np.linalg.norm(w), "barron",
+                 dict(d=d, a=a, b=b, seed=seed, radius=radius, domain=domain), fn, info={"a": w})
+
+
+def sin(d=1, freq=1.0, radius=1.0, domain="ball") -> Target:
+    """``sin(freq · x)`` on [-1, 1] (d = 1); ``C_f = freq`` (mass 1/2 at ±freq)."""
+    d = _fixed_dim("sin", d, 1)
+    freq = _finite("freq", freq, positive=True)
+    dom = _symmetric_domain(domain, radius)
+
+    def fn(X):
+        return np.sin(freq * X[:, 0])
+
+    return _make("sin", d, dom, freq, "barron", dict(d=d, freq=freq, radius=radius, domain=domain), fn)
+
+
+# ---------------------------------------------------------------------------
+# outside the class
+# ---------------------------------------------------------------------------
+
+def step(d=1, radius=1.0, domain="ball") -> Target:
+    """Heaviside step ``1{x_1 > 0}``: a jump inside the domain, ``C_f = inf``."""
+    d = _int_at_least("d", d, 1)
+    dom = _symmetric_domain(domain, radius)
+
+    def fn(X):
+        return (X[:, 0] > 0).astype(np.float64)
+
+    return _make("step", d, dom, math.inf, "non_barron", dict(d=d, radius=radius, domain=domain), fn)
+
+
+def abs_(d=1, radius=1.0, domain="ball") -> Target:
+    """``|x_1|``: a kink inside the domain, ``C_f = inf``."""
+    d = _int_at_least("d", d, 1)
+    dom = _symmetric_domain(domain, radius)
+
+    def fn(X):
+        return np.abs(X[:, 0])
+
+    return _make("abs", d, dom, math.inf, "non_barron", dict(d=d, radius=radius, domain=domain), fn)
+
+
+def ball_indicator(d=1, rho=0.5, radius=1.0, domain="ball") -> Target:
+    """Indicator ``1{|x| <= ρ}`` of a ball; needs ``0 < ρ < r`` (the jump inside the domain), ``C_f = inf``."""
+    d = _int_at_least("d", d, 1)
+    dom = _symmetric_domain(domain, radius)
+    rho = _finite("rho", rho, positive=True)
+    r = dom.bounding_radius(d)
+    if rho >= r:
+        raise ValueError(f"rho={rho!r} is invalid: rho must satisfy 0 < rho < r = {r} (jump inside the domain)")
+
+    def fn(X):
+        return (np.einsum("ij,ij->i", X, X) <= rho * rho).astype(np.float64)
+
+    return _make("ball_indicator", d, dom, math.inf, "non_barron",
+                 dict(d=d, rho=rho, radius=radius, domain=domain), fn)
+
+
+# ---------------------------------------------------------------------------
+# depth targets
+# ---------------------------------------------------------------------------
+
+_UNIT = Domain("cube", low=0.0, high=1.0)
+
+
+def tent_map(x):
+    """Telgarsky's tent map ``Δ(x) = 2 relu(x) − 4 relu(x − 1/2)`` (maps [0, 1] onto [0, 1])."""
+    x = np.asarray(x, dtype=np.float64)
+    return 2 * np.maximum(x, 0.0) - 4 * np.maximum(x - 0.5, 0.0)
+
+
+def iterated_tent(x, k: int):
+    """The sawtooth ``Δ^k = Δ ∘ ... ∘ Δ`` (k times): 2^{k-1} teeth, 2^k linear pieces on [0, 1]."""
+    k = _int_at_least("k", k, 0)
+    x = np.asarray(x, dtype=np.float64)
+    for _ in range(k):
+        x = tent_map(x)
+    return x
+
+
+def sawtooth(k=1, d=1) -> Target:
+    """Telgarsky's sawtooth ``Δ^k`` on [0, 1] (d = 1); kinks inside, ``C_f = inf``."""
+    d = _fixed_dim("sawtooth", d, 1)
+    k = _int_at_least("k", k, 1)
+
+    def fn(X):
+        return iterated_tent(X[:, 0], k)
+
+    return _make("sawtooth", d, _UNIT, math.inf, "depth", dict(k=k, d=d), fn)
+
+
+def tent(d=1) -> Target:
+    """The tent map Δ on [0, 1] (= ``sawtooth`` with k = 1); ``C_f = inf``."""
+    t = sawtooth(k=1, d=d)
+    return _make("tent", t.dim, t.domain, t.c_f, "depth", dict(d=t.dim), t.fn)
+
+
+def square(d=1) -> Target:
+    """Yarotsky's ``x^2`` on [0, 1] (d = 1); smooth, ``c_f = None`` (depends on the extension)."""
+    d = _fixed_dim("square", d, 1)
+
+    def fn(X):
+        return X[:, 0] ** 2
+
+    return _make("square", d, _UNIT, None, "depth", dict(d=d), fn)
+
+
+def _h1(u, v):
+    return u * v
+
+
+def _h2(u, v):
+    return np.sin(0.25 * np.pi * (u + v))
+
+
+def _h3(u, v):
+    return np.cos(0.5 * np.pi * (u - v))
+
+
+def compositional(d=8) -> Target:
+    """Binary-tree compositional function of 8 inputs on ``[0, 1]^8``.
+
+    ``f(x) = h3(h2(h1(x1, x2), h1(x3, x4)), h2(h1(x5, x6), h1(x7, x8)))`` with the
+    smooth 2-input constituents
+
+    * leaves  ``h1(u, v) = u v``                 ([0, 1]^2 -> [0, 1])
+    * middle  ``h2(u, v) = sin(π (u + v) / 4)``   ([0, 1]^2 -> [0, 1])
+    * root    ``h3(u, v) = cos(π (u − v) / 2)``   ([0, 1]^2 -> [0, 1])
+
+    so every node sees inputs in [0, 1] and f maps [0, 1]^8 into [0, 1]. ``c_f = None``.
+    """
+    d = _fixed_dim("compositional", d, 8)
+
+    def fn(X):
+        leaves = [_h1(X[:, 2 * i], X[:, 2 * i + 1]) for i in range(4)]
+        mid = [_h2(leaves[0], leaves[1]), _h2(leaves[2], leaves[3])]
+        return _h3(mid[0], mid[1])
+
+    return _make("compositional", d, _UNIT, None, "depth", dict(d=d), fn)
+
+
+# ---------------------------------------------------------------------------
+# registry
+# ---------------------------------------------------------------------------
+
+TARGETS: dict[str, Callable[..., Target]] = {
+    "gaussian": gaussian,
+    "cosine_ridge": cosine_ridge,
+    "cosine_sum": cosine_sum,
+    "cosine_product": cosine_product,
+    "sigmoid_ridge": sigmoid_ridge,
+    "tanh_ridge": tanh_ridge,
+    "sin": sin,
+    "step": step,
+    "abs": abs_,
+    "ball_indicator": ball_indicator,
+    "sawtooth": sawtooth,
+    "tent": tent,
+    "square": square,
+    "compositional": compositional,
+}
+
+# kind of each registered target (checked against the built targets in the tests)
+_KIND_OF = {
+    "gaussian": "barron", "cosine_ridge": "barron", "cosine_sum": "barron", "cosine_product": "barron",
+    "sigmoid_ridge": "barron", "tanh_ridge": "barron", "sin": "barron",
+    "step": "non_barron", "abs": "non_barron", "ball_indicator": "non_barron",
+    "sawtooth": "depth", "tent": "depth", "square": "depth", "compositional": "depth",
+}
+
+
+def list_targets(kind: str | None = None) -> list[str]:
+    """Sorted registry names, optionally only those of one ``kind``."""
+    if kind is None:
+        return sorted(TARGETS)
+    if kind not in KINDS:
+        raise ValueError(f"kind={kind!r} is invalid; valid kinds: {', '.join(KINDS)}")
+    return sorted(n for n in TARGETS if _KIND_OF[n] == kind)
+
+
+def get_target(name: str, **params) -> Target:
+    """Build the target ``name`` with keyword ``params``.
+
+    Raises
+    ------
+    ValueError
+        Unknown name (the message lists the valid names), a parameter the target
+        does not take (lists the allowed ones), or an out-of-range value.
+    """
+    if not isinstance(name, str) or name not in TARGETS:
+        raise ValueError(f"name={name!r} is not a known target; valid names: {', '.join(sorted(TARGETS))}")
+    factory = TARGETS[name]
+    allowed = list(inspect.signature(factory).parameters)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"target {name!r} got unknown parameter(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"
+        )
+    return factory(**params)

@@ -1,0 +1,191 @@
+"""Bound curves of the approximation theory (Barron 1993, 1994).
+
+For f with Barron constant ``C_f`` on a domain inside the ball ``B_r`` and any
+probability measure μ there, some one-hidden-layer sigmoidal network of width n
+satisfies ``||f − f_n||^2_{L2(μ)} <= (2 r C_f)^2 / n`` (:func:`approx_bound`).
+Fitting it from N samples adds an estimation term of order ``(n d / N) log N``
+(:func:`estimation_term`); balancing the two gives ``n* ~ C_f (N / (d log N))^{1/2}``
+(:func:`optimal_width`) and a risk of order ``C_f (d log N / N)^{1/2}``. Linear
+combinations of n *fixed* basis functions cannot beat ``n^{-2/d}`` uniformly over
+the class (:func:`fixed_basis_rate`).
+
+ReLU and leaky ReLU
+-------------------
+The bound is stated for sigmoidal units. ``relu(z) − relu(z − 1)`` is the ramp
+sigmoid ``clip(z, 0, 1)``, so every sigmoidal unit of Barron's construction costs
+two ReLU units and the bound holds for ReLU networks of width 2n
+(:func:`relu_units_for_sigmoidal`). The same holds for leaky ReLU with slope α < 1:
+``(lrelu(z) − lrelu(z − 1) − α) / (1 − α) = clip(z, 0, 1)``, the constant going to
+the output bias (:func:`ramp_from_relu`).
+
+All functions broadcast over array arguments (widths n, sample sizes N, ...) and
+return a Python float when every argument is a scalar.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = [
+    "approx_bound",
+    "estimation_term",
+    "risk_bound",
+    "optimal_width",
+    "fixed_basis_rate",
+    "relu_units_for_sigmoidal",
+    "ramp_from_relu",
+    "width_where_bound_below",
+]
+
+
+def _arr(name, value, *, minimum=None, strict=False, allow_inf=False):
+    """float64 array of ``value``, checked elementwise (NaN is never allowed)."""
+    if value is None:
+        raise ValueError(f"{name}=None is invalid: {name} must be a number or an array of numbers")
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be a number or an array of numbers") from None
+    bad = np.isnan(a) | (~np.isfinite(a) if not allow_inf else np.isneginf(a))
+    if minimum is not None:
+        bad |= (a <= minimum) if strict else (a < minimum)
+    if np.any(bad):
+        rel = ">" if strict else ">="
+        what = f"{rel} {minimum}" if minimum is not None else "a real number"
+        inf = " (inf allowed)" if allow_inf else ", finite"
+        raise ValueError(f"{name}={value!r} is invalid: {name} must be {what}{inf}")
+    return a
+
+
+def _out(result, *inputs):
+    if all(np.ndim(x) == 0 for x in inputs):
+        return float(result)
+    return result
+
+
+def approx_bound(c_f, n, radius=1.0):
+    """Barron's approximation bound ``(2 r C_f)^2 / n``.
+
+    Parameters
+    ----------
+    c_f : float or array, >= 0 (``inf`` gives ``inf``)
+    n : int/float or array, > 0
+        Hidden width.
+    radius : float or array, > 0
+        r, radius of a centred ball containing the domain.
+
+    Returns
+    -------
+    float or array (broadcast shape of the inputs)
+    """
+    c = _arr("c_f", c_f, minimum=0.0, allow_inf=True)
+    nn = _arr("n", n, minimum=0.0, strict=True)
+    r = _arr("radius", radius, minimum=0.0, strict=True)
+    return _out((2 * r * c) ** 2 / nn, c_f, n, radius)
+
+
+def estimation_term(n, d, N):
+    """Estimation term ``n d log(N) / N`` (constants dropped).
+
+    Parameters
+    ----------
+    n : width, > 0;  d : input dimension, >= 1;  N : sample size, >= 1 (all broadcast)
+    """
+    nn = _arr("n", n, minimum=0.0, strict=True)
+    dd = _arr("d", d, minimum=1.0)
+    NN = _arr("N", N, minimum=1.0)
+    return _out(nn * dd * np.log(NN) / NN, n, d, N)
+
+
+def risk_bound(c_f, n, d, N, radius=1.0):
+    """Sum ``approx_bound(c_f, n, radius) + estimation_term(n, d, N)`` (Barron 1994, constants dropped)."""
+    return approx_bound(c_f, n, radius) + estimation_term(n, d, N)
+
+
+def optimal_width(c_f, N, d):
+    """Barron's width ``n* = C_f (N / (d log N))^{1/2}`` balancing the two terms.
+
+    With the explicit constant of :func:`approx_bound` the exact minimiser of
+    :func:`risk_bound` is ``2 r`` times this value.
+
+    Parameters
+    ----------
+    c_f : float or array, >= 0;  N : sample size, > 1;  d : dimension, >= 1
+
+    Returns
+    -------
+    float or array (real-valued; round up for a width)
+    """
+    c = _arr("c_f", c_f, minimum=0.0, allow_inf=True)
+    NN = _arr("N", N, minimum=1.0, strict=True)
+    dd = _arr("d", d, minimum=1.0)
+    return _out(c * np.sqrt(NN / (dd * np.log(NN))), c_f, N, d)
+
+
+def fixed_basis_rate(n, d):
+    """Worst-case squared-error rate ``n^{-2/d}`` of n fixed basis functions (Barron's lower bound, constants dropped)."""
+    nn = _arr("n", n, minimum=0.0, strict=True)
+    dd = _arr("d", d, minimum=1.0)
+    return _out(nn ** (-2.0 / dd), n, d)
+
+
+def relu_units_for_sigmoidal(n):
+    """ReLU (or leaky ReLU) units needed to realise n sigmoidal units: ``2 n``.
+
+    ``relu(z) − relu(z − 1) = clip(z, 0, 1)`` is a (ramp) sigmoid, so each unit of
+    Barron's sigmoidal construction is two ReLU units; Barron's bound with width n
+    therefore holds for ReLU networks of width 2n.
+    """
+    nn = _arr("n", n, minimum=0.0)
+    res = 2 * nn
+    if np.ndim(n) == 0:
+        return int(res) if float(res).is_integer() else float(res)
+    return res
+
+
+def ramp_from_relu(z, negative_slope: float = 0.0):
+    """The ramp sigmoid ``clip(z, 0, 1)`` computed from two (leaky) ReLU units.
+
+    ``(lrelu(z) − lrelu(z − 1) − α) / (1 − α)`` with ``lrelu(t) = max(t, α t)``;
+    α = 0 is the plain ReLU.
+
+    Parameters
+    ----------
+    z : array
+    negative_slope : float in [0, 1)
+    """
+    a = float(negative_slope)
+    if not (0.0 <= a < 1.0):
+        raise ValueError(f"negative_slope={negative_slope!r} is invalid: need 0 <= negative_slope < 1")
+    z = np.asarray(z, dtype=np.float64)
+
+    def lrelu(t):
+        return np.maximum(t, a * t)
+
+    return (lrelu(z) - lrelu(z - 1.0) - a) / (1.0 - a)
+
+
+def width_where_bound_below(c_f, var_f, radius=1.0):
+    """Smallest integer width n >= 1 with ``(2 r C_f)^2 / n < var_f``.
+
+    Below this width Barron's bound is vacuous (no better than predicting the
+    mean). Returns ``math.inf`` for ``c_f = inf``.
+
+    Parameters
+    ----------
+    c_f : float or array, >= 0;  var_f : float or array, > 0;  radius : float or array, > 0
+
+    Returns
+    -------
+    int (scalar inputs, finite c_f), float inf, or float array
+    """
+    c = _arr("c_f", c_f, minimum=0.0, allow_inf=True)
+    v = _arr("var_f", var_f, minimum=0.0, strict=True)
+    r = _arr("radius", radius, minimum=0.0, strict=True)
+    q = (2 * r * c) ** 2 / v
+    with np.errstate(invalid="ignore"):
+        n = np.where(np.isinf(q), np.inf, np.floor(q) + 1.0)
+    if all(np.ndim(x) == 0 for x in (c_f, var_f, radius)):
+        return math.inf if math.isinf(n) else int(n)
+    return n

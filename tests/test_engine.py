@@ -1,0 +1,293 @@
+"""The engine: activations, losses, forward/backward, gradient checks, replicas, bad input."""
+import itertools
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nnapprox import MLP
+from nnapprox.activations import ACTIVATIONS, get_activation
+from nnapprox.gradcheck import check_gradient, numerical_gradient, relative_error
+from nnapprox.losses import get_loss
+from nnapprox.network import pack, param_count, unpack
+
+ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+
+
+def _generic(net, rng, scale=0.7):
+    """Move the parameters to a generic point: random nonzero biases keep ReLU kinks off exact zeros."""
+    net.theta[...] = rng.normal(0.0, scale, size=net.theta.shape)
+    return net
+
+
+def _data(rng, N, d, out, loss, batch=()):
+    X = rng.normal(size=batch + (N, d))
+    if loss == "mse":
+        y = rng.normal(size=batch + (N, out))
+    else:
+        y = (rng.random(batch + (N, out)) > 0.5).astype(float)
+    return X, y
+
+
+# --- activations -------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ACTS)
+def test_activation_derivative_matches_finite_differences(name):
+    act = get_activation(name)
+    z = np.linspace(-4, 4, 401) + 0.0123  # avoid the ReLU kink at exactly 0
+    a = act.value(z)
+    h = 1e-6
+    num = (act.value(z + h) - act.value(z - h)) / (2 * h)
+    np.testing.assert_allclose(act.deriv(z, a), num, rtol=1e-7, atol=1e-9)
+
+
+def test_sigmoid_is_stable_for_huge_inputs():
+    act = get_activation("sigmoid")
+    z = np.array([-1e4, -800.0, -30.0, 0.0, 30.0, 800.0, 1e4])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any overflow warning fails the test
+        a = act.value(z)
+    assert np.all(np.isfinite(a))
+    assert a[0] == 0.0 and a[-1] == 1.0 and a[3] == 0.5
+    np.testing.assert_allclose(a[2], 1 / (1 + np.exp(30.0)), rtol=1e-14)
+
+
+def test_relu_convention_at_zero_and_leaky_slope():
+    z = np.array([-2.0, 0.0, 3.0])
+    relu = get_activation("relu")
+    np.testing.assert_array_equal(relu.deriv(z, relu.value(z)), [0.0, 1.0, 1.0])
+    leaky = get_activation("leaky_relu", slope=0.2)
+    np.testing.assert_allclose(leaky.value(z), [-0.4, 0.0, 3.0])
+    np.testing.assert_allclose(leaky.deriv(z, leaky.value(z)), [0.2, 1.0, 1.0])
+    np.testing.assert_allclose(get_activation("leaky_relu").value(z), [-0.02, 0.0, 3.0])
+
+
+def test_unknown_activation_lists_valid_names():
+    with pytest.raises(ValueError, match="activation='foo'.*sigmoid.*tanh"):
+        get_activation("foo")
+    with pytest.raises(ValueError, match="activation='swish'"):
+        MLP([1, 3, 1], activation="swish")
+    with pytest.raises(ValueError, match="slope"):
+        get_activation("leaky_relu", slope=2.0)
+    assert set(ACTIVATIONS) == set(ACTS)
+
+
+# --- losses -------------------------------------------------------------------
+
+def test_logistic_loss_is_stable_and_exact():
+    loss = get_loss("logistic")
+    z = np.array([[-1e4], [-5.0], [0.0], [5.0], [1e4]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0], [1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        v = loss.value(z, y)
+    direct = np.mean([0.0, np.log1p(np.exp(5.0)), np.log(2.0), np.log1p(np.exp(5.0)), 0.0])
+    np.testing.assert_allclose(v, direct, rtol=1e-14)
+    sig = 1 / (1 + np.exp(-np.clip(z, -700, 700)))
+    np.testing.assert_allclose(loss.grad(z, y), (sig - y) / 5, rtol=1e-14, atol=1e-300)
+
+
+def test_mse_convention_is_half_mean_squared_error():
+    loss = get_loss("mse")
+    out = np.array([[1.0], [2.0], [4.0]])
+    y = np.array([[0.0], [2.0], [2.0]])
+    assert loss.value(out, y) == pytest.approx(0.5 * (1 + 0 + 4) / 3)
+    np.testing.assert_allclose(loss.grad(out, y), (out - y) / 3)
+    with pytest.raises(ValueError, match="loss='l1'.*logistic.*mse"):
+        get_loss("l1")
+
+
+# --- gradient check: every activation x loss x depth, with and without replicas ---
+
+@pytest.mark.parametrize("act,depth,loss_out,replicas", [
+    (a, d, lo, r)
+    for a, d, lo, r in itertools.product(
+        ACTS, [1, 2, 3, 4], [("mse", "identity"), ("mse", "sigmoid"), ("logistic", "sigmoid"),
+                             ("logistic", "identity")], [None, 3])
+])
+def test_gradient_check(act, depth, loss_out, replicas):
+    loss, out_act = loss_out
+    rng = np.random.default_rng(abs(hash((act, depth, loss, out_act, replicas))) % 2**32)
+    sizes = [3] + [4] * depth + [2]
+    net_rng = rng if replicas is None else [np.random.default_rng(k) for k in range(replicas)]
+    net = _generic(MLP(sizes, activation=act, output_activation=out_act, rng=net_rng), rng)
+    batch = () if replicas is None else (replicas,)
+    X, y = _data(rng, 6, 3, 2, loss)
+    err = check_gradient(net, X, y, loss=loss)
+    assert err < 1e-7, err
+    if replicas:  # per-replica data too
+        X, y = _data(rng, 5, 3, 2, loss, batch)
+        assert check_gradient(net, X, y, loss=loss) < 1e-7
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    sizes=st.lists(st.integers(1, 5), min_size=2, max_size=5),
+    N=st.integers(1, 8),
+    act=st.sampled_from(ACTS),
+    seed=st.integers(0, 2**31),
+)
+def test_gradient_check_random_shapes(sizes, N, act, seed):
+    rng = np.random.default_rng(seed)
+    net = _generic(MLP(sizes, activation=act, rng=rng), rng)
+    X, y = _data(rng, N, sizes[0], sizes[-1], "mse")
+    assert check_gradient(net, X, y) < 1e-7
+
+
+def test_gradient_check_catches_a_wrong_gradient():
+    """The check must be able to fail: a gradient off by 1% is flagged."""
+    rng = np.random.default_rng(0)
+    net = _generic(MLP([2, 3, 1], "tanh", rng=rng), rng)
+    X, y = _data(rng, 5, 2, 1, "mse")
+    _, g = net.loss_and_grad(X, y)
+    num = numerical_gradient(lambda t: net.loss_and_grad_flat(t, X, y)[0], net.theta.copy())
+    assert relative_error(g.flat, num) < 1e-8
+    assert relative_error(g.flat * 1.01, num) > 1e-3
+
+
+# --- the lecture's 3-4-1 network by hand -------------------------------------
+
+def test_lecture_341_network_by_hand():
+    """Forward values and dW, db of both layers of a 3-4-1 sigmoid net, one sample, written out."""
+    W1 = np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6], [-0.7, 0.8, 0.9], [0.2, -0.1, 0.05]])
+    b1 = np.array([0.1, -0.1, 0.2, 0.0])
+    W2 = np.array([[0.3, -0.5, 0.7, 0.2]])
+    b2 = np.array([-0.2])
+    x = np.array([1.0, 2.0, -1.0])
+    y = 0.5
+    net = MLP.from_params([W1, W2], [b1, b2], activation="sigmoid", output_activation="sigmoid")
+    s = lambda t: 1 / (1 + np.exp(-t))  # noqa: E731
+    # forward, one unit at a time (no matrix products), exactly as on the blackboard
+    z1 = [sum(W1[j, k] * x[k] for k in range(3)) + b1[j] for j in range(4)]
+    a1 = [s(v) for v in z1]
+    z2 = sum(W2[0, j] * a1[j] for j in range(4)) + b2[0]
+    a2 = s(z2)
+    np.testing.assert_allclose(net.forward(x[None, :])[0, 0], a2, rtol=1e-15)
+    # backward for L = ½ (a2 − y)²: dz2 = (a2 − y) σ'(z2); dW2_j = dz2 a1_j; db2 = dz2
+    dz2 = (a2 - y) * a2 * (1 - a2)
+    dW2 = [dz2 * a1[j] for j in range(4)]
+    # da1_j = W2_j dz2; dz1_j = da1_j σ'(z1_j); dW1_jk = dz1_j x_k; db1_j = dz1_j
+    dz1 = [W2[0, j] * dz2 * a1[j] * (1 - a1[j]) for j in range(4)]
+    dW1 = [[dz1[j] * x[k] for k in range(3)] for j in range(4)]
+    loss, g = net.loss_and_grad(x[None, :], np.array([y]))
+    assert loss == pytest.approx(0.5 * (a2 - y) ** 2, rel=1e-14)
+    np.testing.assert_allclose(g.dW[1], [dW2], rtol=1e-13)
+    np.testing.assert_allclose(g.db[1], [dz2], rtol=1e-13)
+    np.testing.assert_allclose(g.dW[0], dW1, rtol=1e-13)
+    np.testing.assert_allclose(g.db[0], dz1, rtol=1e-13)
+    # spot values worked on paper (guards against both sides drifting together):
+    # z1 = (0.1−0.4−0.3+0.1, 0.4+1.0+0.6−0.1, −0.7+1.6−0.9+0.2, 0.2−0.2−0.05) = (−0.5, 1.9, 0.2, −0.05)
+    np.testing.assert_allclose(z1, [-0.5, 1.9, 0.2, -0.05], atol=1e-15)
+    # z2 = 0.3·σ(−0.5) − 0.5·σ(1.9) + 0.7·σ(0.2) + 0.2·σ(−0.05) − 0.2 ≈ −0.03930, a2 = σ(z2) ≈ 0.49018
+    assert z2 == pytest.approx(-0.03930, abs=1e-5)
+    assert a2 == pytest.approx(0.49018, abs=1e-5)
+
+
+def test_logistic_with_sigmoid_output_gives_dz_equal_yhat_minus_y():
+    rng = np.random.default_rng(3)
+    W, b = rng.normal(size=(1, 2)), rng.normal(size=1)
+    net = MLP.from_params([W], [b], activation="tanh", output_activation="sigmoid")
+    X = rng.normal(size=(10, 2))
+    y = (rng.random(10) > 0.5).astype(float)
+    _, g = net.loss_and_grad(X, y, loss="logistic")
+    yhat = net.predict(X)
+    np.testing.assert_allclose(g.db[0], [np.sum(yhat - y) / 10], rtol=1e-13)
+    np.testing.assert_allclose(g.dW[0], ((yhat - y) @ X / 10)[None, :], rtol=1e-13)
+
+
+# --- pack / unpack, views, from_params -----------------------------------------
+
+def test_pack_unpack_roundtrip_and_views():
+    rng = np.random.default_rng(0)
+    sizes = [3, 5, 4, 2]
+    net = MLP(sizes, "relu", rng=rng)
+    assert net.n_params == param_count(sizes) == 3 * 5 + 5 + 5 * 4 + 4 + 4 * 2 + 2
+    assert [W.shape for W in net.weights] == [(5, 3), (4, 5), (2, 4)]
+    assert [b.shape for b in net.biases] == [(5,), (4,), (2,)]
+    np.testing.assert_array_equal(pack(net.weights, net.biases), net.theta)
+    net.weights[1][2, 3] = 42.0  # views write through
+    assert 42.0 in net.theta
+    W, b = unpack(net.theta.copy(), sizes)
+    clone = MLP.from_params(W, b, activation="relu")
+    X = rng.normal(size=(7, 3))
+    np.testing.assert_array_equal(clone.forward(X), net.forward(X))
+
+
+def test_from_params_with_replica_axis_and_stack():
+    rng = np.random.default_rng(0)
+    nets = [MLP([2, 3, 1], "tanh", rng=np.random.default_rng(s)) for s in range(4)]
+    stacked = MLP.stack(nets)
+    assert stacked.batch_shape == (4,)
+    X = rng.normal(size=(6, 2))
+    out = stacked.forward(X)
+    assert out.shape == (4, 6, 1)
+    for r, n in enumerate(nets):
+        np.testing.assert_allclose(out[r], n.forward(X), rtol=1e-14)
+    again = MLP.from_params(stacked.weights, stacked.biases, activation="tanh")
+    np.testing.assert_array_equal(again.forward(X), out)
+
+
+def test_replicas_built_from_seeds_equal_solo_networks():
+    seeds = [11, 12, 13]
+    batched = MLP([2, 8, 8, 1], "relu", rng=[np.random.default_rng(s) for s in seeds])
+    for r, s in enumerate(seeds):
+        solo = MLP([2, 8, 8, 1], "relu", rng=np.random.default_rng(s))
+        np.testing.assert_array_equal(batched.theta[r], solo.theta)
+
+
+@pytest.mark.parametrize("scheme,act", [("xavier", "tanh"), ("he", "relu"), ("normal", "tanh")])
+def test_init_schemes_have_the_stated_scale(scheme, act):
+    net = MLP([400, 300, 1], act, init=scheme, init_std=0.05, rng=np.random.default_rng(0))
+    W = net.weights[0]
+    expected = {"xavier": np.sqrt(2.0 / 700), "he": np.sqrt(2.0 / 400), "normal": 0.05}[scheme]
+    assert W.std() == pytest.approx(expected, rel=0.02)
+    assert np.all(net.biases[0] == 0)
+
+
+def test_default_init_depends_on_activation():
+    a = MLP([50, 60, 1], "relu", rng=np.random.default_rng(0))
+    b = MLP([50, 60, 1], "relu", init="he", rng=np.random.default_rng(0))
+    c = MLP([50, 60, 1], "tanh", init="xavier", rng=np.random.default_rng(0))
+    d = MLP([50, 60, 1], "tanh", rng=np.random.default_rng(0))
+    np.testing.assert_array_equal(a.theta, b.theta)
+    np.testing.assert_array_equal(c.theta, d.theta)
+
+
+def test_float32_option():
+    net = MLP([2, 4, 1], "tanh", dtype=np.float32, rng=np.random.default_rng(0))
+    out = net.forward(np.ones((3, 2)))
+    assert out.dtype == np.float32 and net.theta.dtype == np.float32
+    loss, g = net.loss_and_grad(np.ones((3, 2)), np.zeros(3))
+    assert g.flat.dtype == np.float32
+
+
+# --- bad input -------------------------------------------------------------------
+
+def test_bad_inputs_raise_value_errors_naming_the_argument():
+    net = MLP([2, 3, 1], "tanh", rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):
+        net.forward(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"X must have shape"):
+        net.forward(np.ones(4))
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        net.forward(np.array([[0.0, np.nan]]))
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        net.forward(np.array([[np.inf, 0.0]]))
+    with pytest.raises(ValueError, match=r"y must have shape \(N,\) or \(N, 1\)"):
+        net.loss_and_grad(np.ones((4, 2)), np.ones(5))
+    with pytest.raises(ValueError, match="y contains NaN"):
+        net.loss_and_grad(np.ones((2, 2)), np.array([0.0, np.nan]))
+    with pytest.raises(ValueError, match=r"width sizes\[1\]=0 must be >= 1"):
+        MLP([2, 0, 1])
+    with pytest.raises(ValueError, match=r"width sizes\[2\]=-3 must be >= 1"):
+        MLP([2, 4, -3, 1])
+    with pytest.raises(ValueError, match="sizes must"):
+        MLP([2])
+    with pytest.raises(ValueError, match="init='uniformish'"):
+        MLP([2, 3, 1], init="uniformish")
+    with pytest.raises(ValueError, match="weights\\[1\\] has shape"):
+        MLP.from_params([np.ones((3, 2)), np.ones((1, 4))], [np.ones(3), np.ones(1)])
+    with pytest.raises(ValueError, match="loss='logistic' needs output_activation"):
+        MLP([2, 3, 1], output_activation="tanh").loss_and_grad(np.ones((2, 2)), np.ones(2), loss="logistic")

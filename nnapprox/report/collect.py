@@ -210,8 +210,9 @@ def collect_records(sweep_dir):
     """Collect every record below ``sweep_dir`` into one tidy DataFrame.
 
     One row per record. Columns: config (alphabetical, then ``seed``, ``replicas``, ``replica``,
-    ``seed_effective``), metrics (``status`` first), provenance. Rows are sorted by the varying
-    config columns and ``n``, then ``seed``/``replica``, then ``run_dir``. Unreadable files are
+    ``seed_effective``), metrics (``status`` first), provenance. Rows are sorted by study
+    (``experiment``), the varying config columns and ``n``, then ``seed``/``replica``, then
+    ``run_dir``. Unreadable files are
     skipped with a warning and listed in ``df.attrs["skipped_files"]``; ``df.attrs["n_files"]``
     counts the files read. A missing ``status`` is taken as ``"ok"``; a missing ``run_dir`` is
     filled with the job directory relative to ``sweep_dir``.
@@ -257,7 +258,7 @@ def collect_records(sweep_dir):
             n_config = sum(column_kind(c) == "config" for c in df.columns)
             df.insert(n_config, "status", "ok")
         df["status"] = df["status"].astype(object).where(df["status"].notna(), "ok").astype(str)
-        by = varying_columns(df) + list(REPLICATION_KEYS) + ["run_dir"]
+        by = ["experiment"] + varying_columns(df) + list(REPLICATION_KEYS) + ["run_dir"]
         df = sort_records(df, by)
     df.attrs["skipped_files"] = skipped
     df.attrs["n_files"] = len(files) - len(skipped)

@@ -11,15 +11,20 @@ import numpy as np
 from ..losses import get_loss
 from .common import Diverged, History
 from .gradient import train_adam, train_gd, train_momentum
+from .greedy import UnitPath, train_greedy, train_oga
 from .lbfgs import train_lbfgs
+from .random_features import train_random_features
 
-__all__ = ["fit", "TRAINERS", "History", "Diverged", "list_trainers"]
+__all__ = ["fit", "TRAINERS", "History", "Diverged", "UnitPath", "list_trainers"]
 
 TRAINERS = {
     "gd": train_gd,
     "momentum": train_momentum,
     "adam": train_adam,
     "lbfgs": train_lbfgs,
+    "greedy": train_greedy,
+    "oga": train_oga,
+    "random_features": train_random_features,
 }
 
 

@@ -1,0 +1,1 @@
+"""Hydra plugin: nnapprox's sweeper (see :mod:`hydra_plugins.nnapprox_sweeper.sweeper`)."""

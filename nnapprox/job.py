@@ -1,0 +1,269 @@
+"""One job of a sweep, without Hydra: config dict in, ``record.json`` + ``history.csv`` out.
+
+:func:`run_job` builds the target and data, trains one network per replica (or
+one greedy path per replica), evaluates it (one record per replica, and one per
+recorded width on greedy paths) and writes the records atomically. It never
+raises for a failing or diverging run: the record says ``failed`` or
+``diverged`` with the message, so a sweep always completes and can be aggregated.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import platform
+import subprocess
+import time
+import traceback
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .config import config_hash, flatten, target_params, trainer_options, validate
+
+__all__ = ["run_job", "write_json_atomic", "load_records", "unit_stats", "RECORD_FILE", "HISTORY_FILE"]
+
+log = logging.getLogger("nnapprox.job")
+
+RECORD_FILE = "record.json"
+HISTORY_FILE = "history.csv"
+
+
+# ---------------------------------------------------------------------------
+# files
+# ---------------------------------------------------------------------------
+
+def write_json_atomic(path: Path, obj) -> None:
+    """Write JSON to a temporary file in the same folder, fsync, then rename over ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(obj, f, indent=1, allow_nan=False, default=_json_default)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return _finite_or_none(float(o))
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def _finite_or_none(x):
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def load_records(out_dir: Path) -> list[dict] | None:
+    """The records in ``out_dir/record.json``, or None if missing or unreadable."""
+    try:
+        recs = json.loads((Path(out_dir) / RECORD_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+    return recs if isinstance(recs, list) else None
+
+
+# ---------------------------------------------------------------------------
+# provenance
+# ---------------------------------------------------------------------------
+
+@lru_cache(maxsize=1)
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+@lru_cache(maxsize=1)
+def _versions() -> dict:
+    import scipy
+
+    from . import __version__
+
+    return {"versions.nnapprox": __version__, "versions.numpy": np.__version__,
+            "versions.scipy": scipy.__version__, "versions.python": platform.python_version()}
+
+
+# ---------------------------------------------------------------------------
+# metrics beyond the error
+# ---------------------------------------------------------------------------
+
+def unit_stats(net, X) -> dict:
+    """Saturated and dead hidden units, the lecture's pros and cons made measurable.
+
+    ``saturated_frac``: fraction of (sample, hidden unit) pairs whose derivative is
+    below 1% of its maximum (sigmoid |z| > 6.0, tanh |z| > 3.0); ``dead_frac``:
+    fraction of hidden units (ReLU family) with z < 0 on every test sample. Both
+    over all hidden layers; ``None`` where they do not apply.
+    """
+    from .network import forward
+
+    act = net.activation_name
+    zs, as_ = forward(net.weights, net.biases, X.astype(net.dtype), net.act, net.out_act)
+    hidden_z = zs[1:-1]
+    out = {"saturated_frac": None, "dead_frac": None}
+    if act in ("sigmoid", "tanh"):
+        peak = 0.25 if act == "sigmoid" else 1.0
+        sat = [np.mean(net.act.deriv(z, a) < 0.01 * peak) for z, a in zip(hidden_z, as_[1:-1])]
+        out["saturated_frac"] = float(np.mean(sat))
+    if act in ("relu", "leaky_relu"):
+        dead = np.concatenate([np.all(z < 0, axis=0) for z in hidden_z])
+        out["dead_frac"] = float(np.mean(dead))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# the job
+# ---------------------------------------------------------------------------
+
+def _replica_seed(seed: int, r: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence([int(seed), int(r)])
+
+
+def _evaluate(predict_test, predict_train, ds, target, n, extra):
+    from .metrics import evaluate
+
+    c_f = target.c_f
+    m = evaluate(predict_test, ds.y_test, predict_train, ds.y, c_f=c_f, radius=target.radius, n=n)
+    m.update(extra)
+    return m
+
+
+def _train_replica(cfg: dict, target, r: int, progress_every: float):
+    """Train one replica; return (list of metric dicts, history DataFrame, status, message)."""
+    from .data import make_dataset
+    from .network import MLP
+    from .trainers import fit
+
+    m_cfg, tr_cfg = cfg["model"], cfg["trainer"]
+    ss = _replica_seed(cfg["seed"], r)
+    ss_data, ss_init, ss_train = ss.spawn(3)
+    ds = make_dataset(target, cfg["data"]["N"], cfg["data"]["N_test"], cfg["data"]["noise"], seed=ss_data)
+    sizes = [target.dim] + [m_cfg["width"]] * m_cfg["depth"] + [1]
+    net = MLP(sizes, cfg["activation"]["name"], m_cfg["output_activation"], rng=np.random.default_rng(ss_init),
+              init=m_cfg["init"], init_std=m_cfg["init_std"], slope=cfg["activation"]["slope"],
+              dtype=np.dtype(m_cfg["dtype"]))
+    opts = trainer_options(tr_cfg)
+    if tr_cfg["name"] in ("gd", "momentum", "adam", "lbfgs"):
+        opts.setdefault("progress_every", progress_every)
+    t0 = time.perf_counter()
+    hist = fit(net, ds.X, ds.y, trainer=tr_cfg["name"], loss=tr_cfg["loss"], rng=np.random.default_rng(ss_train),
+               **opts)
+    train_time = time.perf_counter() - t0
+    common = {"steps": int(hist.steps), "train_time": train_time, "stop_reason": hist.stop_reason}
+    for k, v in (hist.extras or {}).items():
+        if isinstance(v, (int, float, str, bool)) or v is None:
+            common[f"extra.{k}"] = v
+    status = hist.status
+    message = hist.message if status != "ok" else ""
+    records = []
+    if hist.path is not None:
+        widths = list(hist.path.widths)
+        P_test = hist.path.predict(ds.X_test, widths)
+        P_train = hist.path.predict(ds.X, widths)
+        times = getattr(hist.path, "times", None)
+        for i, n in enumerate(widths):
+            sub = hist.path.prefix(n)
+            extra = dict(common, n=int(n), n_params=int(sub.n_params))
+            if times is not None:
+                extra["train_time"] = float(times[i])
+            extra.update(unit_stats(sub, ds.X_test))
+            records.append(_evaluate(P_test[i], P_train[i], ds, target, n, extra))
+    else:
+        trained = hist.net
+        ok = np.all(np.isfinite(trained.theta))
+        if ok:
+            with np.errstate(over="ignore", invalid="ignore"):
+                pt, pr = trained.predict(ds.X_test), trained.predict(ds.X)
+            n = m_cfg["width"]
+            extra = dict(common, n=int(n), n_params=int(trained.n_params))
+            extra.update(unit_stats(trained, ds.X_test))
+            records.append(_evaluate(pt, pr, ds, target, n if m_cfg["depth"] == 1 else None, extra))
+            if m_cfg["depth"] != 1:
+                records[-1]["bound"] = records[-1]["bound_ratio"] = None
+        else:
+            records.append(dict(common, n=int(m_cfg["width"]), n_params=int(trained.n_params)))
+    hdf = hist.to_frame()
+    if "replica" not in hdf.columns:
+        hdf.insert(0, "replica", r)
+    return records, hdf, status, message
+
+
+def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
+    """Run one job and write ``record.json`` and ``history.csv`` into ``out_dir``.
+
+    Parameters
+    ----------
+    cfg : dict
+        A resolved plain config (see :class:`nnapprox.config.Config`).
+    out_dir : path
+        The job's own output directory (created if needed).
+    resume : bool
+        Skip the job when ``out_dir/record.json`` holds ``ok`` records with the same
+        config hash.
+
+    Returns
+    -------
+    list of dict
+        The flat records written (one per replica, and per recorded width for paths).
+    """
+    import pandas as pd
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in out_dir.glob(".*.tmp"):  # leftovers of a killed write
+        stale.unlink(missing_ok=True)
+    h = config_hash(cfg)
+    if resume:
+        old = load_records(out_dir)
+        if old and all(rec.get("status") == "ok" and rec.get("config_hash") == h for rec in old):
+            log.info("skip %s: done (config hash %s)", out_dir, h)
+            return old
+    t0 = time.perf_counter()
+    flat_cfg = flatten(cfg)
+    base = {**flat_cfg, "config_hash": h, "git_commit": _git_commit(), **_versions(), "run_dir": str(out_dir)}
+    records, histories = [], []
+    try:
+        target = validate(cfg)["target"]
+        base.update({"c_f": _finite_or_none(target.c_f) if target.c_f is not None else None,
+                     "c_f_infinite": bool(target.c_f is not None and math.isinf(target.c_f)),
+                     "radius": float(target.radius), "target.kind": target.kind})
+        for r in range(cfg["replicas"]):
+            recs, hdf, status, message = _train_replica(cfg, target, r, cfg.get("progress_every", 30.0))
+            histories.append(hdf)
+            for m in recs:
+                rec = {**base, "replica": r, **m, "status": status, "error": message or None}
+                records.append(rec)
+    except Exception as e:  # a job never crashes the sweep: it records why it failed
+        log.error("job %s failed: %s", out_dir, e)
+        records.append({**base, "status": "failed", "error": f"{type(e).__name__}: {e}",
+                        "traceback": traceback.format_exc(limit=8)})
+    wall = time.perf_counter() - t0
+    for rec in records:
+        rec["wall_time"] = wall
+        for k, v in list(rec.items()):
+            if isinstance(v, float) and not math.isfinite(v):
+                rec[k] = None
+    if histories:
+        hist = pd.concat(histories, ignore_index=True)
+        _write_text_atomic(out_dir / HISTORY_FILE, hist.to_csv(index=False))
+    write_json_atomic(out_dir / RECORD_FILE, records)
+    return records

@@ -1,0 +1,379 @@
+"""Scaling plots from tidy records: mean and 95% CI over seeds, one line per group, fitted slopes.
+
+:func:`plot_scaling` draws one panel from column names (like mup's ``plot_coord_data``) and returns
+the figure; :func:`plot_axis_report` puts test MSE, relative MSE and measured/bound side by side for
+the report. Figures are built with :class:`matplotlib.figure.Figure` directly, never through
+pyplot, so no display or GUI backend is involved and nothing is left open in a global registry.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+from matplotlib.container import ErrorbarContainer
+from matplotlib.lines import Line2D
+
+from .collect import iter_groups
+from .fit import (SAMPLE_AXES, WIDTH_AXES, fit_power_law, fmt_slope, point_summary,
+                  usable_mask)
+
+#: Axis labels with units for known columns; other columns are labelled by name.
+LABELS = {
+    "n": "hidden width n (neurons)",
+    "model.width": "hidden width (neurons)",
+    "model.depth": "depth (hidden layers)",
+    "n_params": "trainable parameters (count)",
+    "data.N": "training set size N (samples)",
+    "data.N_test": "test set size (samples)",
+    "target.d": "input dimension d",
+    "test_mse": "test MSE (units of f²)",
+    "train_mse": "train MSE (units of f²)",
+    "rel_mse": "relative test MSE = MSE / Var f",
+    "bound_ratio": "test MSE / Barron bound",
+    "sup_err": "sup error (units of f)",
+}
+RC = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 8.5,
+      "xtick.labelsize": 9, "ytick.labelsize": 9, "lines.linewidth": 1.4, "savefig.dpi": 180}
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
+OVERLAY_LABELS = {"barron": "Barron bound (2 r C_f)²/n, dashed",
+                  "estimation": "∝ (log N)/N through the first point, dashed"}
+
+
+def label_of(col):
+    """Axis label with units for a column name."""
+    return LABELS.get(col, col)
+
+
+def _colors(k):
+    from matplotlib import colormaps
+    if k <= 10:
+        return [colormaps["tab10"](i) for i in range(k)]
+    return [colormaps["viridis"](v) for v in np.linspace(0, 0.92, k)]
+
+
+def _median(rows, col):
+    if col not in rows.columns:
+        return math.nan
+    v = rows[col].to_numpy(dtype=float)
+    v = v[~np.isnan(v)]
+    return float(np.median(v)) if v.size else math.nan
+
+
+def barron_overlay(rows, xs, points, y="test_mse"):
+    """Barron's bound ``(2 r C_f)^2 / n`` for one group (divided by Var f when ``y`` is relative).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Usable records of the group (``c_f``, ``radius``, ``var_f`` columns).
+    xs : numpy.ndarray
+        Widths at which to evaluate.
+    points : pandas.DataFrame
+        Point summary of the group (unused; same signature as other overlays).
+    y : str
+        Plotted quantity: ``test_mse`` or ``rel_mse``; anything else gives None.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        None when C_f is not finite or unknown.
+    """
+    c_f, r = _median(rows, "c_f"), _median(rows, "radius")
+    if not (np.isfinite(c_f) and np.isfinite(r)):
+        return None
+    curve = (2 * r * c_f) ** 2 / np.asarray(xs, dtype=float)
+    if y == "test_mse":
+        return curve
+    if y == "rel_mse":
+        var_f = _median(rows, "var_f")
+        return curve / var_f if np.isfinite(var_f) and var_f > 0 else None
+    return None
+
+
+def estimation_overlay(rows, xs, points, y="test_mse"):
+    """Shape of the estimation term, ``∝ (log N) / N``, through the group's first mean point.
+
+    The constant of Barron's estimation term is not known, so the curve only shows the predicted
+    decay; ``n d`` is absorbed in the anchoring.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Usable records of the group (unused).
+    xs : numpy.ndarray
+        Training-set sizes (> 1).
+    points : pandas.DataFrame
+        Point summary of the group (``x``, ``mean``).
+    y : str
+        Plotted quantity; ``bound_ratio`` gives None.
+
+    Returns
+    -------
+    numpy.ndarray or None
+    """
+    if y == "bound_ratio" or points.empty or points["x"].iloc[0] <= 1:
+        return None
+    x0, y0 = points["x"].iloc[0], points["mean"].iloc[0]
+    xs = np.asarray(xs, dtype=float)
+    return y0 * (np.log(xs) / xs) / (np.log(x0) / x0)
+
+
+def _barron_note(rows, xs, ys, y):
+    """C_f at the right end of the bound (absolute MSE); n_0 where it crosses 1 (relative MSE)."""
+    if y == "rel_mse":
+        n0 = float(ys[0] * xs[0])  # the curve is n_0 / n
+        if xs[0] <= n0 <= xs[-1]:
+            return f"n_0={n0:.3g}", (n0, 1.0), ("left", "bottom")
+        return None
+    c_f = _median(rows, "c_f")
+    if not np.isfinite(c_f):
+        return None
+    return f"C_f={c_f:.3g}", (xs[-1], ys[-1]), ("right", "bottom")
+
+
+def _resolve_overlay(overlay, x, y):
+    """(curve function, legend label, note function) for an ``overlay`` argument."""
+    if overlay is None:
+        return None, None, None
+    if callable(overlay):
+        return overlay, getattr(overlay, "label", "theory (dashed)"), None
+    if overlay == "auto":
+        overlay = "barron" if x in WIDTH_AXES else "estimation" if x in SAMPLE_AXES else None
+        if overlay is None:
+            return None, None, None
+    table = {"barron": barron_overlay, "estimation": estimation_overlay}
+    if overlay not in table:
+        raise ValueError(f"overlay={overlay!r} is not allowed; use None, 'auto', 'barron', "
+                         f"'estimation' or a callable(rows, xs, points)")
+    fn = table[overlay]
+    note = (lambda rows, xs, ys: _barron_note(rows, xs, ys, y)) if overlay == "barron" else None
+    return (lambda rows, xs, points: fn(rows, xs, points, y=y)), OVERLAY_LABELS[overlay], note
+
+
+def _save(fig, save_to):
+    path = Path(save_to)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=RC["savefig.dpi"])
+    return path
+
+
+def _draw_overlays(ax, curves):
+    """Draw theory curves; a curve shared by several groups is drawn once, in grey."""
+    distinct = []
+    for xs, ys, color, note in curves:
+        for item in distinct:
+            if item[0].shape == xs.shape and np.allclose(item[0], xs) and np.allclose(item[1], ys):
+                item[2].append(color)
+                break
+        else:
+            distinct.append([xs, ys, [color], note])
+    for i, (xs, ys, colors, note) in enumerate(distinct):
+        color = colors[0] if len(colors) == 1 else "0.35"
+        ax.plot(xs, ys, ls="--", lw=1.1, color=color, alpha=0.9)
+        if note:
+            text, where, (ha, va) = note
+            up = i % 2 == 0  # alternate above/below so that neighbouring notes do not collide
+            ax.plot(*where, marker="|", ms=7, mew=1.2, color=color)
+            ax.annotate(text, where, xytext=(-2 if ha == "right" else 2, 3 if up else -3),
+                        textcoords="offset points", fontsize=7.5, color=color, ha=ha,
+                        va="bottom" if up else "top")
+
+
+def _compact(v, _pos=None):
+    """Short tick label: 250, 1k, 16k, 2.5M, 0.01."""
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= scale and (v / scale) == round(v / scale, 1):
+            return f"{v / scale:g}{suffix}"
+    return f"{v:g}"
+
+
+def _tick_at_values(axis, values):
+    """Ticks at the swept values (at most 12), labelled compactly, no minor ticks."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    values = np.unique(values)
+    if 1 < len(values) <= 12:
+        axis.set_major_locator(FixedLocator(values))
+        axis.set_major_formatter(FuncFormatter(_compact))
+        axis.set_minor_locator(NullLocator())
+
+
+def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=None, save_to=None,
+                 ax=None, *, fit=True, x_min=None, x_max=None, hline=None, hline_label=None,
+                 connect=True, legend=True, title=None, n_boot=1000, seed=0):
+    """Plot ``y`` against ``x``: mean and 95% CI over seeds, one line per ``hue`` group.
+
+    Only usable rows are drawn (status ``ok``, finite values, positive on log axes). With
+    ``fit`` on log-log axes each legend entry carries the fitted slope and its bootstrap CI.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Tidy records, one row per run.
+    x, y : str
+        Column names.
+    hue : str or sequence of str, optional
+        Grouping columns; one line per combination of values.
+    logx, logy : bool
+        Log scale on each axis.
+    overlay : None, "auto", "barron", "estimation" or callable
+        Theory curve drawn dashed in each group's colour (grey when several groups share it).
+        ``"barron"``: ``(2 r C_f)^2 / n`` where C_f is finite, annotated with C_f;
+        ``"estimation"``: ``∝ (log N)/N`` through the first point; ``"auto"`` picks by ``x``.
+        A callable gets ``(rows, xs, points)`` and returns y values or None.
+    save_to : str or Path, optional
+        Save the figure there (format from the suffix).
+    ax : matplotlib.axes.Axes, optional
+        Draw into this axes instead of a new figure.
+    fit : bool
+        Fit and show slopes (log-log only).
+    x_min, x_max : float, optional
+        Fit range.
+    hline : float, optional
+        Horizontal reference line (dotted) with ``hline_label``.
+    connect : bool
+        Join the means of a group by lines (off for scatter-like axes such as ``n_params``).
+    legend : bool
+        Draw the legend in the axes.
+    title : str, optional
+    n_boot, seed : int
+        Bootstrap resamples and seed, for the point CIs and the slope CIs.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or ``overlay`` is not allowed.
+    """
+    hue = [hue] if isinstance(hue, str) else list(hue or [])
+    df = df.reset_index(drop=True)
+    mask = usable_mask(df, x, y, logx, logy)
+    draw_overlay, overlay_label, note = _resolve_overlay(overlay, x, y)
+    groups = list(iter_groups(df, hue))  # validates hue
+    with rc_context(RC):
+        if ax is None:
+            fig = Figure(figsize=(5.6, 4.0), layout="constrained")
+            ax = fig.add_subplot()
+        else:
+            fig = ax.figure
+        colors = _colors(len(groups))
+        curves = []
+        for k, (label, _, g) in enumerate(groups):
+            rows = g[mask[g.index.to_numpy()]]
+            if rows.empty:
+                continue
+            xv, yv = rows[x].to_numpy(dtype=float), rows[y].to_numpy(dtype=float)
+            pts = point_summary(xv, yv, n_boot=n_boot, seed=seed)
+            text = label if hue else "mean over seeds, 95% CI"
+            if fit and logx and logy:
+                res = fit_power_law(xv, yv, x_min=x_min, x_max=x_max, n_boot=max(n_boot, 100),
+                                    seed=seed)
+                if np.isfinite(res.slope):
+                    slope = fmt_slope(res.slope, res.ci_low, res.ci_high).replace("-", "\u2212")
+                    text += f"\nslope {slope}"
+            err = np.vstack([pts["mean"] - pts["ci_low"], pts["ci_high"] - pts["mean"]])
+            ax.errorbar(pts["x"], pts["mean"], yerr=np.nan_to_num(err), color=colors[k],
+                        marker=MARKERS[k % len(MARKERS)], ms=4.5, capsize=2.5, elinewidth=1.0,
+                        ls="-" if connect else "none", label=text)
+            if draw_overlay is not None:
+                lo, hi = pts["x"].min(), pts["x"].max()
+                xs = np.geomspace(lo, hi, 60) if logx and lo > 0 else np.linspace(lo, hi, 60)
+                curve = draw_overlay(rows, xs, pts)
+                if curve is not None:
+                    curve = np.asarray(curve, dtype=float)
+                    curves.append((xs, curve, colors[k], note(rows, xs, curve) if note else None))
+        _draw_overlays(ax, curves)
+        if curves:
+            ax.add_line(Line2D([], [], color="0.3", ls="--", lw=1.1, label=overlay_label))
+        if hline is not None:
+            ax.axhline(hline, color="0.3", ls=":", lw=1.2, label=hline_label)
+        if not mask.any():
+            ax.text(0.5, 0.5, "no usable runs", transform=ax.transAxes, ha="center")
+        if logx:
+            ax.set_xscale("log")
+            _tick_at_values(ax.xaxis, df.loc[mask, x].to_numpy(dtype=float))
+        if logy:
+            ax.set_yscale("log")
+        ax.set_xlabel(label_of(x))
+        ax.set_ylabel(label_of(y))
+        ax.grid(True, which="major", alpha=0.3)
+        if title:
+            ax.set_title(title)
+        if legend and ax.get_legend_handles_labels()[0]:
+            ax.legend(loc="best", framealpha=0.85)
+        if save_to is not None:
+            _save(fig, save_to)
+    return fig
+
+
+def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0,
+                     save_to=None):
+    """Report figure for one scaling axis: test MSE, relative MSE, measured / bound.
+
+    Panels appear when their column has usable values. The legend (groups with the fitted slopes
+    of the test MSE, theory curves, reference lines) sits in the first panel for a single group
+    and in a cell of its own otherwise. ``n_params`` is drawn as points without joining lines
+    (several architectures share one axis).
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Records of one study.
+    x : str
+        Scaling axis column.
+    hue : sequence of str
+        Grouping columns.
+    x_min, x_max : float, optional
+        Fit range of the slopes.
+    title : str, optional
+        Figure title.
+    n_boot, seed : int
+        Bootstrap settings.
+    save_to : str, Path or sequence of them, optional
+        File(s) to write (e.g. PNG and SVG).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    panels = [("test_mse", {"overlay": "auto", "fit": True})]
+    if "rel_mse" in df.columns and usable_mask(df, x, "rel_mse").any():
+        panels.append(("rel_mse", {"overlay": "auto", "fit": False, "hline": 1.0,
+                                   "hline_label": "Var f: error of the best constant"}))
+    if "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
+        panels.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0,
+                                       "hline_label": "measured = bound"}))
+    n_groups = sum(1 for _ in iter_groups(df, hue))
+    own_cell = n_groups > 1 or len(panels) == 3
+    cells = len(panels) + own_cell
+    nrows, ncols = (2, 2) if cells == 4 else (1, cells)
+    size = {1: (5.2, 3.9), 2: (9.0, 3.7), 3: (11.0, 3.7), 4: (9.0, 7.0)}[cells]
+    with rc_context(RC):
+        fig = Figure(figsize=size, layout="constrained")
+        axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        handles = {}
+        for i, (ax, (y, opts)) in enumerate(zip(axes, panels)):
+            plot_scaling(df, x, y, hue, ax=ax, legend=False, x_min=x_min, x_max=x_max,
+                         connect=x != "n_params", n_boot=n_boot, seed=seed, **opts)
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                if i == 0 or not isinstance(h, ErrorbarContainer):
+                    handles.setdefault(lab, h)
+        for ax in axes[len(panels):]:
+            ax.axis("off")
+        if handles:
+            many = len(handles) > 12
+            where = axes[len(panels)] if own_cell else axes[0]
+            where.legend(list(handles.values()), list(handles.keys()),
+                         loc="center" if own_cell else "best", frameon=not own_cell,
+                         framealpha=0.85, ncols=2 if many else 1,
+                         fontsize=7 if many else RC["legend.fontsize"])
+        if title:
+            fig.suptitle(title)
+        for target in ([save_to] if isinstance(save_to, (str, Path)) else save_to or []):
+            _save(fig, target)
+    return fig

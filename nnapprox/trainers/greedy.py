@@ -1,0 +1,639 @@
+"""Constructive trainers: relaxed greedy (Jones 1992, Barron 1993) and orthogonal greedy (OGA).
+
+Both build a one-hidden-layer network one unit ``g_k(x) = σ(a_k·x + b_k)`` at a time, so one
+run yields the whole path of widths n = 1..n_max (:class:`UnitPath`): a width study costs one run.
+
+``greedy`` (relaxed greedy)
+    ``f_k = c_k + (1 − α_k) h_{k−1} + β_k g_k`` with ``h`` the sum of the units so far. The
+    new unit is the candidate best correlated with the residual ``y − f_{k−1}``; then
+    ``(a_k, b_k, α_k, β_k, c_k)`` are refined together by a few Levenberg–Marquardt steps
+    on the squared error. Earlier units are never revisited (only rescaled by ``1 − α``).
+``oga`` (orthogonal greedy, Siegel & Xu 2022)
+    The new unit maximises ``|<r, g>|`` over the dictionary ``{σ(a·x + b): |a| <= cap}``,
+    *not* normalised by ``‖g‖`` (normalising picks steep thin slabs whose Gram matrix is
+    ill-conditioned and whose test error explodes). All output weights are refit after
+    each addition: the columns ``[1, g_1, ..., g_k]`` evaluated on the training set are
+    orthonormalised by classical Gram–Schmidt applied twice (``G = Q R``), the residual is
+    ``y − Q Qᵀ y`` and the output weights solve the triangular system ``R c = Qᵀ y``.
+
+Unit search (shared)
+--------------------
+Scoring a candidate costs one pass over the data, so the search screens cheaply first.
+Inputs are scaled to ``p = u·x / R`` (``u`` a unit direction, ``R = max_i |x_i|``), so a
+candidate is ``σ(s (p − t))``: ``a = (s / R) u`` and ``b = −s t``. For each of ``directions``
+random directions (a quarter of them perturbations of directions already chosen) the
+residual on a random subsample of ``screen_samples`` points is binned along ``p``
+(128 bins on [−1, 1]); the scores of all 10 scales ``s`` (log-spaced in
+``[min_scale, max_scale]``) times 64 offsets ``t`` are then one matrix product of a fixed
+kernel ``σ(s (c_bin − t))`` with the binned residuals. The best ``top`` candidates are
+rescored exactly on the full training set and the best one is refined by
+``refine_steps`` local steps (OGA: L-BFGS on ``<r, g>``; greedy: the LM step above).
+``|a|`` is capped at ``max_scale / R`` throughout (a capped unit is rescaled, keeping its
+hyperplane).
+
+Units
+-----
+The unit σ is the template's activation. Barron's bound is stated for bounded sigmoidal σ:
+``sigmoid`` (in [0, 1], the default dictionary of the theory) and ``tanh`` (= 2 σ(2z) − 1,
+the same dictionary up to an affine map) are the intended units. With ``relu`` or
+``leaky_relu`` the same code runs on the dictionary of capped (leaky) ReLU units, which is
+unbounded; the bound then needs the ramp ``relu(z) − relu(z − 1)`` (two units per sigmoidal
+unit, :func:`nnapprox.theory.relu_units_for_sigmoidal`), which these trainers do not build.
+
+Costs (one core, float64): the path keeps the orthonormal basis of OGA, ``(n_max + 1) N``
+floats (41 MB for n_max = 256, N = 20000); one step costs about
+``directions · screen_samples · (d + 10)`` flops to screen plus ``O(N (d + k))`` for the
+rescoring, refinement and the Gram–Schmidt pass.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+from scipy.linalg import solve_triangular
+from scipy.optimize import minimize
+
+from ..activations import get_activation
+from ..network import MLP
+from .common import History, check_int, check_positive, log
+
+__all__ = ["UnitPath", "train_greedy", "train_oga", "UnitSearch", "pop_path_options"]
+
+_N_SCALES, _N_OFFSETS, _N_BINS = 10, 64, 128
+
+
+# ---------------------------------------------------------------------------
+# the path object
+# ---------------------------------------------------------------------------
+
+class UnitPath:
+    """Networks of increasing width that share their hidden units (unit j of every prefix is the same).
+
+    Parameters
+    ----------
+    A : array, shape ``(n_max, d)``
+        Inner weights, one unit per row (lecture shape of ``W[1]``).
+    b : array, shape ``(n_max,)``
+        Inner biases.
+    activation : str
+        The unit σ.
+    widths : sequence of int
+        The recorded widths n (ascending).
+    coefs : array, shape ``(len(widths), n_max)``
+        Output weights of each recorded prefix (zero beyond its width).
+    intercepts : array, shape ``(len(widths),)``
+        Output biases.
+    times : sequence of float
+        Cumulative wall-clock seconds of the run when each recorded width was complete.
+    train_mse : sequence of float
+        Training mean squared error (plain, not halved) at each recorded width.
+
+    Attributes
+    ----------
+    widths, times, train_mse : lists
+    n_max : int
+    """
+
+    def __init__(self, A, b, activation, widths, coefs, intercepts, times, train_mse):
+        self.A = np.asarray(A, dtype=np.float64)
+        self.b = np.asarray(b, dtype=np.float64)
+        self.activation = str(activation)
+        self.widths = [int(n) for n in widths]
+        self.coefs = np.asarray(coefs, dtype=np.float64)
+        self.intercepts = np.asarray(intercepts, dtype=np.float64)
+        self.times = [float(t) for t in times]
+        self.train_mse = [float(v) for v in train_mse]
+        self._act = get_activation(self.activation)
+        self._row = {n: i for i, n in enumerate(self.widths)}
+
+    @property
+    def n_max(self) -> int:
+        return self.A.shape[0]
+
+    def _index(self, n) -> int:
+        if n not in self._row:
+            raise ValueError(f"n={n!r} is not a recorded width of this path; recorded widths: "
+                             f"{_short(self.widths)}")
+        return self._row[n]
+
+    def prefix(self, n: int) -> MLP:
+        """The width-``n`` network of the path (its first n units and the output layer fitted at step n).
+
+        Returns
+        -------
+        MLP
+            Sizes ``[d, n, 1]``, the path's activation, identity output.
+        """
+        i = self._index(n)
+        W = [self.A[:n].copy(), self.coefs[i, :n][None, :].copy()]
+        bs = [self.b[:n].copy(), np.array([self.intercepts[i]])]
+        return MLP.from_params(W, bs, activation=self.activation, output_activation="identity",
+                               dtype=np.float64)
+
+    def hidden(self, X) -> np.ndarray:
+        """Hidden activations ``σ(X Aᵀ + b)`` of all n_max units, shape ``(N, n_max)``."""
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.A.shape[1]:
+            raise ValueError(f"X has shape {X.shape}; expected (N, {self.A.shape[1]})")
+        Z = X @ self.A.T
+        Z += self.b
+        return self._act.value(Z, out=Z)
+
+    def predict(self, X, widths=None) -> np.ndarray:
+        """Outputs of several prefixes at once; the hidden activations are computed once.
+
+        Parameters
+        ----------
+        X : array, shape ``(N, d)``
+        widths : sequence of int, optional
+            Recorded widths (default: all of :attr:`widths`).
+
+        Returns
+        -------
+        array, shape ``(len(widths), N)``
+        """
+        widths = self.widths if widths is None else [int(n) for n in np.atleast_1d(widths)]
+        rows = [self._index(n) for n in widths]
+        H = self.hidden(X)
+        out = self.coefs[rows] @ H.T
+        out += self.intercepts[rows][:, None]
+        return out
+
+    def evaluate(self, X_test, y_test, *, X=None, y=None, c_f=None, radius=1.0, widths=None):
+        """Metrics of every recorded prefix (:func:`nnapprox.metrics.evaluate`) plus ``n`` and ``time``.
+
+        Parameters
+        ----------
+        X_test, y_test : arrays ``(N_test, d)`` and ``(N_test,)``
+        X, y : arrays ``(N, d)`` and ``(N,)``, optional
+            Training data (for ``train_mse``).
+        c_f, radius : float
+            For the bound ``(2 r C_f)^2 / n`` and ``bound_ratio``.
+        widths : sequence of int, optional
+            Default: all recorded widths.
+
+        Returns
+        -------
+        list of dict
+            One flat record per width: ``n``, ``time`` (cumulative seconds) and the keys of
+            :data:`nnapprox.metrics.METRIC_KEYS`.
+        """
+        from ..metrics import evaluate
+
+        widths = self.widths if widths is None else [int(n) for n in widths]
+        P = self.predict(X_test, widths)
+        Ptr = self.predict(X, widths) if X is not None else [None] * len(widths)
+        out = []
+        for n, p, ptr in zip(widths, P, Ptr):
+            rec = {"n": n, "time": self.times[self._index(n)]}
+            rec.update(evaluate(p, y_test, ptr, y if X is not None else None, c_f=c_f, radius=radius, n=n))
+            out.append(rec)
+        return out
+
+    def __repr__(self) -> str:
+        return (f"UnitPath(n_max={self.n_max}, d={self.A.shape[1]}, activation={self.activation!r}, "
+                f"widths={_short(self.widths)})")
+
+
+def _short(widths) -> str:
+    w = list(widths)
+    return str(w) if len(w) <= 12 else f"[{', '.join(map(str, w[:5]))}, ..., {', '.join(map(str, w[-3:]))}]"
+
+
+# ---------------------------------------------------------------------------
+# options shared by the constructive trainers
+# ---------------------------------------------------------------------------
+
+def _check_template(net, X, y, loss, name):
+    if getattr(loss, "name", loss) != "mse":
+        raise ValueError(f"loss={getattr(loss, 'name', loss)!r} is not supported by trainer {name!r}; "
+                         f"it fits the squared error (loss='mse')")
+    if net.sizes[-1] != 1:
+        raise ValueError(f"trainer {name!r} fits one output; the template has sizes[-1]={net.sizes[-1]}")
+    if net.output_activation_name != "identity":
+        raise ValueError(f"output_activation={net.output_activation_name!r} is not supported by trainer "
+                         f"{name!r}; it builds networks with an identity output")
+    if net.activation_name == "identity":
+        raise ValueError(f"activation='identity' cannot serve as the unit of trainer {name!r}; "
+                         f"use sigmoid or tanh (or relu / leaky_relu)")
+    if X.ndim != 2 or y.ndim != 2:
+        raise ValueError(f"trainer {name!r} takes one data set X of shape (N, d); got X.shape={X.shape} "
+                         f"(per-replica data is not supported)")
+    return np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y[:, 0], dtype=np.float64)
+
+
+def pop_path_options(options: dict, n_max: int) -> list[int]:
+    """Pop ``record_widths`` and return the sorted widths to record (default: every n in 1..n_max)."""
+    rw = options.pop("record_widths", None)
+    if rw is None:
+        return list(range(1, n_max + 1))
+    try:
+        widths = sorted({int(n) for n in np.atleast_1d(rw)})
+        ok = all(float(n) == int(n) for n in np.atleast_1d(rw))
+    except (TypeError, ValueError):
+        ok, widths = False, []
+    if not ok or not widths or widths[0] < 1 or widths[-1] > n_max:
+        raise ValueError(f"record_widths={rw!r} is invalid: give integers in [1, n_max={n_max}]")
+    if widths[-1] != n_max:
+        widths.append(n_max)
+    return widths
+
+
+def _pop_search_options(options, name):
+    opts = {
+        "min_scale": check_positive("min_scale", options.pop("min_scale", 0.5)),
+        "max_scale": check_positive("max_scale", options.pop("max_scale", 32.0)),
+        "directions": check_int("directions", options.pop("directions", 256), 1),
+        "screen_samples": check_int("screen_samples", options.pop("screen_samples", 4096), 16),
+        "top": check_int("top", options.pop("top", 8), 1),
+        "refine_steps": check_int("refine_steps", options.pop("refine_steps", 10), 0),
+    }
+    if opts["min_scale"] > opts["max_scale"]:
+        raise ValueError(f"min_scale={opts['min_scale']} must not exceed max_scale={opts['max_scale']}")
+    progress = check_positive("progress_every", options.pop("progress_every", 10.0), allow_zero=True)
+    return opts, progress
+
+
+def _n_max(options, net):
+    return check_int("n_max", options.pop("n_max", net.sizes[1] if len(net.sizes) > 2 else 1), 1)
+
+
+def _reject_unknown(name, options):
+    if options:
+        raise ValueError(f"trainer {name!r} got unknown options {sorted(options)}")
+
+
+# ---------------------------------------------------------------------------
+# unit search
+# ---------------------------------------------------------------------------
+
+class UnitSearch:
+    """Screen many candidate units against a residual and return the best few.
+
+    Parameters
+    ----------
+    X : array, shape ``(N, d)``
+        Training inputs.
+    activation : str
+        The unit σ.
+    min_scale, max_scale : float
+        Range of ``|a| R`` (R = max_i |x_i|): the unit's slope along its direction.
+    directions : int
+        Random directions screened per call.
+    screen_samples : int
+        Size of the random subsample the screening bins (the rescoring uses all N points).
+    top : int
+        Candidates (distinct directions) rescored exactly.
+    """
+
+    def __init__(self, X, activation, *, min_scale=0.5, max_scale=32.0, directions=256,
+                 screen_samples=4096, top=8):
+        self.X = X
+        self.N, self.d = X.shape
+        self.act = get_activation(activation)
+        self.R = float(max(np.sqrt(np.max(np.einsum("ij,ij->i", X, X))), 1e-300))
+        self.cap = max_scale / self.R
+        self.directions = directions
+        self.M = min(screen_samples, self.N)
+        self.top = top
+        self.scales = np.geomspace(min_scale, max_scale, _N_SCALES)
+        self.offsets = np.linspace(-1.0, 1.0, _N_OFFSETS + 2)[1:-1]
+        centres = -1.0 + (np.arange(_N_BINS) + 0.5) * (2.0 / _N_BINS)
+        K = self.scales[:, None, None] * (centres[None, None, :] - self.offsets[None, :, None])
+        self.kernel = self.act.value(K).reshape(-1, _N_BINS)  # (S*T, B)
+        self.chosen = []  # directions picked so far
+
+    def _directions(self, rng):
+        D = self.directions
+        n_near = D // 4 if self.chosen else 0
+        U = rng.standard_normal((D, self.d))
+        U /= np.linalg.norm(U, axis=1, keepdims=True)
+        if n_near:
+            base = np.asarray(self.chosen)[rng.integers(0, len(self.chosen), n_near)]
+            tau = rng.uniform(0.05, 0.5, (n_near, 1))
+            V = base + tau * U[:n_near]
+            U[:n_near] = V / np.linalg.norm(V, axis=1, keepdims=True)
+        return U
+
+    def screen(self, r, rng):
+        """Top candidates ``(a, b)`` by the binned screening score, shapes ``(top, d)`` and ``(top,)``."""
+        if self.M < self.N:
+            idx = rng.choice(self.N, self.M, replace=False)
+            Xs, rs = self.X[idx], r[idx]
+        else:
+            Xs, rs = self.X, r
+        rs = rs - rs.mean()
+        U = self._directions(rng)
+        D = U.shape[0]
+        # bin index of p = u·x / R in [-1, 1]: floor((p + 1) B / 2), offset by B per direction;
+        # |u·x| <= R, and the factor (1 - 1e-12) keeps p = 1 inside the last bin
+        P = (U * (_N_BINS / 2 * (1 - 1e-12) / self.R)) @ Xs.T  # (D, M)
+        P += (_N_BINS / 2 + _N_BINS * np.arange(D))[:, None]
+        bins = P.astype(np.intp).ravel()
+        Rb = np.bincount(bins, weights=np.tile(rs, D), minlength=D * _N_BINS)
+        S = self.kernel @ Rb.reshape(D, _N_BINS).T  # (S*T, D)
+        best = np.argmax(np.abs(S), axis=0)
+        val = np.abs(S[best, np.arange(U.shape[0])])
+        order = np.argsort(-val)[: self.top]
+        if not np.isfinite(val[order[0]]):
+            raise FloatingPointError("non-finite screening scores (residual not finite)")
+        k = best[order]
+        s = self.scales[k // _N_OFFSETS]
+        t = self.offsets[k % _N_OFFSETS]
+        A = (s / self.R)[:, None] * U[order]
+        return A, -s * t
+
+    def units(self, A, b):
+        """``σ(X Aᵀ + b)``, shape ``(N, m)``."""
+        Z = self.X @ A.T
+        Z += b
+        return self.act.value(Z, out=Z)
+
+    def best(self, r, rng):
+        """Screen, rescore exactly on the full data; return ``(a, b, g, score)`` of the best candidate."""
+        A, b = self.screen(r, rng)
+        G = self.units(A, b)
+        sc = r @ G
+        j = int(np.argmax(np.abs(sc)))
+        return A[j].copy(), float(b[j]), G[:, j].copy(), float(sc[j])
+
+    def cap_unit(self, a, b):
+        """Rescale ``(a, b)`` so that ``|a| <= max_scale / R`` (the hyperplane a·x + b = 0 is kept)."""
+        na = float(np.linalg.norm(a))
+        if na > self.cap:
+            f = self.cap / na
+            return a * f, b * f
+        return a, b
+
+    def remember(self, a):
+        na = np.linalg.norm(a)
+        if na > 0:
+            self.chosen.append(a / na)
+
+    def refine_correlation(self, r, a, b, score, steps):
+        """Increase ``|<r, σ(X a + b)>|`` by at most ``steps`` L-BFGS iterations; return ``(a, b, g, score)``."""
+        sign = 1.0 if score >= 0 else -1.0
+        X, act, d = self.X, self.act, self.d
+        scale = 1.0 / self.N
+
+        def fun(p):
+            z = X @ p[:d] + p[d]
+            g = act.value(z)
+            w = r * act.deriv(z, g)
+            val = -sign * scale * float(r @ g)
+            grad = np.empty(d + 1)
+            grad[:d] = -sign * scale * (w @ X)
+            grad[d] = -sign * scale * w.sum()
+            return val, grad
+
+        p0 = np.r_[a, b]
+        if steps > 0:
+            res = minimize(fun, p0, jac=True, method="L-BFGS-B", options={"maxiter": steps})
+            a1, b1 = self.cap_unit(res.x[:d], res.x[d])
+            g1 = act.value(X @ a1 + b1)
+            s1 = float(r @ g1)
+            if np.isfinite(s1) and abs(s1) > abs(score):
+                return a1, b1, g1, s1
+        return a, b, act.value(X @ a + b), score
+
+
+# ---------------------------------------------------------------------------
+# orthogonal greedy
+# ---------------------------------------------------------------------------
+
+def train_oga(net, X, y, loss, rng, **options):
+    """Orthogonal greedy algorithm: one run gives the networks of every width 1..n_max.
+
+    Options
+    -------
+    n_max : int
+        Final width (default: the template's hidden width ``net.sizes[1]``).
+    record_widths : sequence of int, optional
+        Widths kept on the path (default every n in 1..n_max; n_max is always kept).
+    min_scale, max_scale : float
+        Candidate slopes ``|a|`` range over ``[min_scale, max_scale] / R``, R = max_i |x_i|
+        (defaults 0.5 and 32).
+    directions : int
+        Random directions screened per step (256).
+    screen_samples : int
+        Subsample used for screening (4096).
+    top : int
+        Candidates rescored exactly on all N points (8).
+    refine_steps : int
+        L-BFGS iterations refining the chosen unit (10; 0 switches refinement off).
+    progress_every : float
+        Seconds between progress log lines (10; 0 = never).
+
+    Returns
+    -------
+    History
+        ``net`` the width-n_max network, ``path`` a :class:`UnitPath`, ``loss`` the training
+        loss ½ MSE at the recorded widths, ``steps = n_max``, ``stop_reason = "path_end"``,
+        ``extras`` with ``gram_condition`` (2-norm condition number of the final ``R``) and
+        ``dependent_retries``.
+    """
+    t0 = time.perf_counter()
+    X, y = _check_template(net, X, y, loss, "oga")
+    n_max = _n_max(options, net)
+    widths = pop_path_options(options, n_max)
+    sopts, progress = _pop_search_options(options, "oga")
+    refine_steps = sopts.pop("refine_steps")
+    _reject_unknown("oga", options)
+    N = X.shape[0]
+    search = UnitSearch(X, net.activation_name, **sopts)
+    rec = set(widths)
+
+    Q = np.empty((n_max + 1, N))  # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
+    Rm = np.zeros((n_max + 1, n_max + 1))
+    qy = np.zeros(n_max + 1)
+    Q[0] = 1.0 / math.sqrt(N)
+    Rm[0, 0] = math.sqrt(N)
+    qy[0] = float(Q[0] @ y)
+    r = y - qy[0] * Q[0]
+    A = np.zeros((n_max, X.shape[1]))
+    bvec = np.zeros(n_max)
+    coefs = np.zeros((len(widths), n_max))
+    icpt = np.zeros(len(widths))
+    times, mses = [], []
+    retries, last_log = 0, t0
+    for k in range(1, n_max + 1):
+        for attempt in range(4):
+            a, b, g, sc = search.best(r, rng)
+            a, b, g, sc = search.refine_correlation(r, a, b, sc, refine_steps)
+            v = g.copy()
+            col = np.zeros(k)
+            for _ in range(2):  # classical Gram–Schmidt, twice
+                c = Q[:k] @ v
+                v -= c @ Q[:k]
+                col += c
+            rho = float(np.linalg.norm(v))
+            if rho > 1e-10 * max(float(np.linalg.norm(g)), 1e-300):
+                break
+            retries += 1  # numerically inside the span already: draw new candidates
+        A[k - 1], bvec[k - 1] = a, b
+        search.remember(a)
+        Q[k] = v / rho
+        Rm[:k, k] = col
+        Rm[k, k] = rho
+        qy[k] = float(Q[k] @ r)
+        r -= qy[k] * Q[k]
+        if k in rec:
+            c = solve_triangular(Rm[:k + 1, :k + 1], qy[:k + 1])
+            i = len(times)
+            icpt[i] = c[0]
+            coefs[i, :k] = c[1:]
+            times.append(time.perf_counter() - t0)
+            mses.append(float(r @ r) / N)
+        now = time.perf_counter()
+        if progress and now - last_log >= progress:
+            last_log = now
+            el = now - t0
+            log.info("oga: unit %d/%d, train mse %.3e, %.0f s elapsed, ETA %.0f s", k, n_max,
+                     float(r @ r) / N, el, el / k * (n_max - k))
+    path = UnitPath(A, bvec, net.activation_name, widths, coefs, icpt, times, mses)
+    sv = np.linalg.svd(Rm, compute_uv=False)
+    extras = {"algorithm": "oga", "gram_condition": float(sv[0] / sv[-1]), "dependent_retries": retries,
+              "R": search.R, "max_scale": sopts["max_scale"]}
+    return _history(path, n_max, t0, extras)
+
+
+def _history(path, n_max, t0, extras):
+    return History(step=np.array(path.widths, dtype=int), elapsed=np.array(path.times),
+                   loss=0.5 * np.array(path.train_mse), status="ok", replica_status=["ok"],
+                   stop_reason="path_end", steps=n_max, wall_time=time.perf_counter() - t0,
+                   message=f"{extras['algorithm']} path to width {n_max}", net=path.prefix(n_max),
+                   path=path, extras=extras)
+
+
+# ---------------------------------------------------------------------------
+# relaxed greedy
+# ---------------------------------------------------------------------------
+
+def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h):
+    """Levenberg–Marquardt on ``‖y − c − γ h − β σ(X a + b)‖²`` over ``(a, b, γ, β, c)``.
+
+    ``use_h=False`` (the first unit) keeps ``γ`` fixed. Returns the refined
+    ``(a, b, γ, β, c, g, sse)``.
+    """
+    X, act, d = search.X, search.act, search.d
+
+    def state(a, b, gam, beta, c):
+        z = X @ a + b
+        g = act.value(z)
+        e = y - c - gam * h - beta * g
+        return z, g, e, float(e @ e)
+
+    z, g, e, sse = state(a, b, gam, beta, c)
+    mu = 1e-3
+    ncol = d + 4
+    for _ in range(steps):
+        gp = act.deriv(z, g)
+        J = np.empty((X.shape[0], ncol))  # derivative of the model (−e) with respect to p
+        J[:, :d] = (beta * gp)[:, None] * X
+        J[:, d] = beta * gp
+        J[:, d + 1] = h
+        J[:, d + 2] = g
+        J[:, d + 3] = 1.0
+        if not use_h:
+            J[:, d + 1] = 0.0
+        JtJ = J.T @ J
+        Jte = J.T @ e
+        diag = np.diag(JtJ).copy()
+        diag[diag <= 0] = 1.0
+        improved = False
+        for _ in range(6):
+            try:
+                dp = np.linalg.solve(JtJ + mu * np.diag(diag), Jte)
+            except np.linalg.LinAlgError:
+                mu *= 10
+                continue
+            a1, b1 = search.cap_unit(a + dp[:d], b + dp[d])
+            trial = (a1, b1, gam + dp[d + 1] if use_h else gam, beta + dp[d + 2], c + dp[d + 3])
+            z1, g1, e1, sse1 = state(*trial)
+            if np.isfinite(sse1) and sse1 < sse:
+                a, b, gam, beta, c = trial
+                z, g, e, sse = z1, g1, e1, sse1
+                mu = max(mu / 3, 1e-12)
+                improved = True
+                break
+            mu *= 4
+        if not improved:
+            break
+    return a, b, gam, beta, c, g, sse
+
+
+def train_greedy(net, X, y, loss, rng, **options):
+    """Relaxed greedy algorithm (Jones 1992, Barron 1993): ``f_k = c_k + (1 − α_k) h_{k−1} + β_k g_k``.
+
+    Each new unit is the candidate best correlated with the current residual (see the module
+    docstring for the search), then ``(a, b, α, β, c)`` are refined jointly by
+    ``refine_steps`` Levenberg–Marquardt steps on the training squared error (``α``, ``β``
+    and ``c`` are unconstrained: the least-squares relaxation of Barron's convex step).
+    The width-n prefix has output weights ``w_j = β_j Π_{j<i<=n} (1 − α_i)``.
+
+    Options
+    -------
+    Those of :func:`train_oga` (``n_max``, ``record_widths``, ``min_scale``, ``max_scale``,
+    ``directions``, ``screen_samples``, ``top``, ``refine_steps`` (default 10),
+    ``progress_every``).
+
+    Returns
+    -------
+    History
+        As for :func:`train_oga`; ``extras["alpha"]`` and ``extras["beta"]`` hold the steps.
+    """
+    t0 = time.perf_counter()
+    X, y = _check_template(net, X, y, loss, "greedy")
+    n_max = _n_max(options, net)
+    widths = pop_path_options(options, n_max)
+    sopts, progress = _pop_search_options(options, "greedy")
+    refine_steps = sopts.pop("refine_steps")
+    _reject_unknown("greedy", options)
+    N, d = X.shape
+    search = UnitSearch(X, net.activation_name, **sopts)
+    rec = set(widths)
+
+    A = np.zeros((n_max, d))
+    bvec = np.zeros(n_max)
+    alpha = np.zeros(n_max)
+    beta = np.zeros(n_max)
+    w_cur = np.zeros(n_max)
+    coefs = np.zeros((len(widths), n_max))
+    icpt = np.zeros(len(widths))
+    times, mses = [], []
+    h = np.zeros(N)
+    c = float(y.mean())
+    r = y - c
+    last_log = t0
+    for k in range(1, n_max + 1):
+        a, b, g, _ = search.best(r, rng)
+        use_h = k > 1
+        cols = np.stack([np.ones(N), h, g], axis=1) if use_h else np.stack([np.ones(N), g], axis=1)
+        sol = np.linalg.lstsq(cols, y, rcond=None)[0]
+        c0, gam0, beta0 = (sol[0], sol[1], sol[2]) if use_h else (sol[0], 1.0, sol[1])
+        a, b, gam, bk, ck, g, sse = _lm_unit(search, y, h, a, b, gam0, beta0, c0, refine_steps, use_h)
+        search.remember(a)
+        A[k - 1], bvec[k - 1] = a, b
+        alpha[k - 1], beta[k - 1] = 1.0 - gam, bk
+        h = gam * h + bk * g
+        c = ck
+        r = y - c - h
+        w_cur[: k - 1] *= gam
+        w_cur[k - 1] = bk
+        if k in rec:
+            i = len(times)
+            coefs[i] = w_cur
+            icpt[i] = c
+            times.append(time.perf_counter() - t0)
+            mses.append(float(r @ r) / N)
+        now = time.perf_counter()
+        if progress and now - last_log >= progress:
+            last_log = now
+            el = now - t0
+            log.info("greedy: unit %d/%d, train mse %.3e, %.0f s elapsed, ETA %.0f s", k, n_max,
+                     float(r @ r) / N, el, el / k * (n_max - k))
+    path = UnitPath(A, bvec, net.activation_name, widths, coefs, icpt, times, mses)
+    extras = {"algorithm": "greedy", "alpha": alpha.tolist(), "beta": beta.tolist(), "R": search.R,
+              "max_scale": sopts["max_scale"]}
+    return _history(path, n_max, t0, extras)

@@ -1,0 +1,256 @@
+"""The Hydra app: composing every experiment, sweeps, bad overrides, resume, divergence, records."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hydra import compose, initialize_config_dir
+from omegaconf import OmegaConf
+
+from nnapprox.config import Config, ConfigError, config_hash, validate
+from nnapprox.job import load_records, run_job
+from nnapprox.run import CONF_DIR, to_plain
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
+
+
+def nnrun(*args, cwd, timeout=300, check=False):
+    """Run ``python -m nnapprox.run`` in a subprocess; return the CompletedProcess."""
+    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-m", "nnapprox.run", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"nnapprox-run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def records_under(d: Path) -> list[dict]:
+    out = []
+    for p in sorted(d.rglob("record.json")):
+        out.extend(json.loads(p.read_text()))
+    return out
+
+
+def _compose(overrides):
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        return compose(config_name="config", overrides=overrides, return_hydra_config=True)
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_with_the_schema_and_validates(experiment):
+    cfg = _compose([f"experiment={experiment}"])
+    plain = to_plain(cfg)
+    validate(plain)
+    assert plain["study"] == experiment or experiment == "smoke" and plain["study"] == "smoke"
+    params = OmegaConf.to_container(cfg.hydra.sweeper.params or {})
+    assert params, f"experiment {experiment} defines no sweep grid"
+    # every swept value composes and passes the range checks too
+    for key, values in params.items():
+        first = str(values).split(",")[0].strip()
+        if first.startswith(("range(", "choice(", "glob(")):
+            continue
+        validate(to_plain(_compose([f"experiment={experiment}", f"{key}={first}"])))
+
+
+def test_schema_rejects_bad_types_and_keys_at_compose_time():
+    from hydra.errors import ConfigCompositionException
+
+    with pytest.raises(ConfigCompositionException, match="model.width"):
+        _compose(["model.width=abc"])
+    with pytest.raises(ConfigCompositionException, match="widht"):
+        _compose(["model.widht=3"])
+
+
+@pytest.mark.parametrize("key,value,needle", [
+    ("model.width", -3, "model.width=-3"), ("data.N", 0, "data.N=0"), ("model.depth", 0, "model.depth=0"),
+    ("activation.name", "swish", "activation.name='swish'"), ("data.noise", -1.0, "data.noise=-1.0"),
+    ("trainer.lr", -0.1, "trainer.lr=-0.1"), ("replicas", 0, "replicas=0"),
+])
+def test_validate_names_the_key(key, value, needle):
+    cfg = OmegaConf.to_container(OmegaConf.structured(Config))
+    group, _, field = key.rpartition(".")
+    (cfg[group] if group else cfg)[field] = value
+    with pytest.raises(ConfigError, match=needle.replace(".", r"\.").replace("(", r"\(")):
+        validate(cfg)
+
+
+def test_validate_rejects_parameters_the_target_does_not_take():
+    cfg = OmegaConf.to_container(OmegaConf.structured(Config))
+    cfg["target"]["k"] = 3.0  # gaussian has no k
+    with pytest.raises(ConfigError, match="target.k is not a parameter of target 'gaussian'"):
+        validate(cfg)
+    cfg["target"].update(name="gaussian", k=None, s=-1.0)
+    with pytest.raises(ConfigError, match="s=-1"):
+        validate(cfg)
+
+
+@pytest.mark.parametrize("override,needle", [
+    ("model.width=abc", "model.width"),
+    ("activation=foo", "activation/foo"),
+    ("model.width=-3", "model.width=-3"),
+    ("data.N=0", "data.N=0"),
+    ("model.widht=3", "model.widht"),
+])
+def test_bad_overrides_exit_nonzero_before_any_job_runs(tmp_path, override, needle):
+    proc = nnrun("-m", f"out_root={tmp_path}", "study=bad", "data.N_test=256,512", override, cwd=tmp_path)
+    assert proc.returncode != 0
+    assert needle in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not list(tmp_path.rglob("record.json"))
+    # single-run mode too
+    proc = nnrun(f"out_root={tmp_path}", override, cwd=tmp_path)
+    assert proc.returncode != 0 and needle in proc.stderr
+    assert not list(tmp_path.rglob("record.json"))
+
+
+def test_out_of_range_value_late_in_a_grid_stops_the_sweep_before_the_first_job(tmp_path):
+    proc = nnrun("-m", f"out_root={tmp_path}", "study=grid", "model.width=4,8,-3", "data.N=100",
+                 "trainer.max_steps=5", cwd=tmp_path)
+    assert proc.returncode != 0 and "model.width=-3" in proc.stderr
+    assert not list(tmp_path.rglob("record.json"))
+
+
+def test_joblib_multirun_writes_one_record_per_job_and_runs_csv(tmp_path):
+    proc = nnrun("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"out_root={tmp_path}", "study=grid",
+                 "target=sin", "data.N=200", "data.N_test=256", "trainer.max_steps=30",
+                 "model.width=2,4,8", "activation=tanh,relu", cwd=tmp_path, check=True)
+    sweep = tmp_path / "grid"
+    recs = records_under(sweep)
+    assert len(recs) == 6 and all(r["status"] == "ok" for r in recs)
+    assert sorted((r["model.width"], r["activation.name"]) for r in recs) == sorted(
+        (w, a) for w in (2, 4, 8) for a in ("tanh", "relu"))
+    df = pd.read_csv(sweep / "runs.csv")
+    assert len(df) == 6
+    assert {"model.width", "activation.name", "test_mse", "rel_mse", "bound", "status"} <= set(df.columns)
+    assert sorted(zip(df["model.width"], df["activation.name"])) == sorted(
+        (w, a) for w in (2, 4, 8) for a in ("tanh", "relu"))
+    assert (sweep / "REPORT.md").exists()
+    assert "job end" in proc.stderr + proc.stdout
+
+
+def test_sigterm_midway_then_rerun_finishes_only_the_missing_jobs(tmp_path):
+    args = ["-m", f"out_root={tmp_path}", "study=resume", "target=sin", "data.N=3000", "data.N_test=256",
+            "trainer.max_steps=400", "model.width=8,9,10,11,12,13"]
+    env = dict(os.environ, MPLBACKEND="Agg")
+    proc = subprocess.Popen([sys.executable, "-m", "nnapprox.run", *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sweep = tmp_path / "resume"
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(sweep.rglob("record.json"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    done = {p.parent.name: p.stat().st_mtime_ns for p in sweep.rglob("record.json")}
+    assert 2 <= len(done) < 6, f"interrupt came too late or too early: {len(done)} jobs done"
+    for p in sweep.rglob("record.json"):  # nothing half-written
+        assert all(r["status"] == "ok" for r in json.loads(p.read_text()))
+    proc = nnrun(*args, cwd=tmp_path, check=True)
+    after = {p.parent.name: p.stat().st_mtime_ns for p in sweep.rglob("record.json")}
+    assert len(after) == 6
+    for name, mtime in done.items():
+        assert after[name] == mtime, f"{name} was rerun"
+    assert proc.stderr.count("skip ") + proc.stdout.count("skip ") == len(done)
+    df = pd.read_csv(sweep / "runs.csv")
+    assert len(df) == 6 and df["model.width"].is_unique
+    assert not list(sweep.rglob("*.tmp"))
+
+
+def test_a_diverging_job_leaves_a_diverged_record_and_the_sweep_completes(tmp_path):
+    nnrun("-m", f"out_root={tmp_path}", "study=div", "target=sin", "data.N=200", "data.N_test=256",
+          "trainer=gd", "trainer.max_steps=200", "activation=relu", "trainer.lr=0.01,1e8", cwd=tmp_path, check=True)
+    recs = records_under(tmp_path / "div")
+    by_lr = {r["trainer.lr"]: r for r in recs}
+    assert by_lr[0.01]["status"] == "ok"
+    assert by_lr[1e8]["status"] == "diverged" and "non-finite" in by_lr[1e8]["error"]
+    df = pd.read_csv(tmp_path / "div" / "runs.csv")
+    assert sorted(df["status"]) == ["diverged", "ok"]
+
+
+def _plain(**over):
+    cfg = OmegaConf.to_container(OmegaConf.structured(Config))
+    cfg["target"].update(name="sin", d=1, freq=3.0, s=None)
+    cfg["data"].update(N=300, N_test=512)
+    cfg["model"]["width"] = 6
+    cfg["trainer"]["max_steps"] = 60
+    for k, v in over.items():
+        group, _, field = k.partition("__")
+        if field:
+            cfg[group][field] = v
+        else:
+            cfg[group] = v
+    return cfg
+
+
+def test_same_config_and_seed_give_bit_identical_metrics(tmp_path):
+    a = run_job(_plain(replicas=2), tmp_path / "a")
+    b = run_job(_plain(replicas=2), tmp_path / "b")
+    keys = ["test_mse", "test_mse_se", "rel_mse", "sup_err", "train_mse", "bound_ratio", "steps"]
+    assert [[r[k] for k in keys] for r in a] == [[r[k] for k in keys] for r in b]
+    assert a[0]["test_mse"] != a[1]["test_mse"]  # replicas differ
+    c = run_job(_plain(seed=1), tmp_path / "c")
+    assert c[0]["test_mse"] != a[0]["test_mse"]
+
+
+def test_record_contents_and_resume(tmp_path):
+    cfg = _plain(replicas=2)
+    recs = run_job(cfg, tmp_path)
+    assert [r["replica"] for r in recs] == [0, 1]
+    r = recs[0]
+    for key in ("target.name", "model.width", "activation.name", "data.N", "trainer.name", "seed", "replicas",
+                "test_mse", "test_mse_se", "rel_mse", "sup_err", "train_mse", "bound", "bound_ratio", "n_params",
+                "steps", "wall_time", "train_time", "status", "error", "versions.numpy", "git_commit",
+                "config_hash", "c_f", "var_f", "n"):
+        assert key in r, key
+    assert r["bound"] == pytest.approx((2 * 1.0 * 3.0) ** 2 / 6)
+    assert r["rel_mse"] == pytest.approx(r["test_mse"] / r["var_f"])
+    assert r["n_params"] == 1 * 6 + 6 + 6 + 1
+    assert r["config_hash"] == config_hash(cfg)
+    hist = pd.read_csv(tmp_path / "history.csv")
+    assert set(hist["replica"]) == {0, 1} and {"step", "loss", "elapsed"} <= set(hist.columns)
+    mtime = (tmp_path / "record.json").stat().st_mtime_ns
+    again = run_job(cfg, tmp_path)
+    assert again == load_records(tmp_path) and (tmp_path / "record.json").stat().st_mtime_ns == mtime
+    run_job(cfg, tmp_path, resume=False)
+    assert (tmp_path / "record.json").stat().st_mtime_ns != mtime
+    changed = _plain(replicas=2, model__width=7)
+    assert run_job(changed, tmp_path)[0]["model.width"] == 7  # different hash: not skipped
+
+
+def test_a_failing_job_records_failed_instead_of_raising(tmp_path, monkeypatch):
+    import nnapprox.job as job
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(job, "_train_replica", boom)
+    recs = run_job(_plain(), tmp_path)
+    assert recs[0]["status"] == "failed" and "simulated crash" in recs[0]["error"]
+    assert load_records(tmp_path)[0]["status"] == "failed"
+    monkeypatch.undo()
+    assert run_job(_plain(), tmp_path)[0]["status"] == "ok"  # failed records are not skipped by resume
+
+
+def test_rerun_from_a_saved_config(tmp_path):
+    nnrun(f"out_root={tmp_path}", "target=sin", "data.N=200", "data.N_test=256", "trainer.max_steps=20",
+          "model.width=3", cwd=tmp_path, check=True)
+    (run_dir,) = [p.parent for p in tmp_path.rglob("record.json")]
+    first = json.loads((run_dir / "record.json").read_text())[0]
+    again = tmp_path / "again"
+    nnrun("--config-path", str(run_dir / ".hydra"), "--config-name", "config", f"hydra.run.dir={again}",
+          cwd=tmp_path, check=True)
+    second = json.loads((again / "record.json").read_text())[0]
+    assert second["test_mse"] == first["test_mse"] and second["config_hash"] == first["config_hash"]
+    # the schema is merged again: a bad value in a saved config is still rejected
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    text = (run_dir / ".hydra" / "config.yaml").read_text().replace("width: 3", "width: -1")
+    (bad / "config.yaml").write_text(text)
+    proc = nnrun("--config-path", str(bad), "--config-name", "config", f"hydra.run.dir={tmp_path / 'b'}",
+                 cwd=tmp_path)
+    assert proc.returncode != 0 and "model.width=-1" in proc.stderr

@@ -35,6 +35,7 @@ from typing import Sequence
 
 import numpy as np
 
+from . import fastpath
 from .activations import DEFAULT_LEAKY_SLOPE, Activation, array_module, get_activation
 from .losses import Loss, get_loss
 
@@ -461,6 +462,10 @@ class MLP:
         if check:
             X, _ = self._check(X)
         X = X.astype(self.dtype, copy=False)
+        if fastpath.applies(self, X):  # NumPy: blocked and threaded (nnapprox.fastpath)
+            out = fastpath.forward(self, X)
+            if out is not None:
+                return out
         A = X
         L = len(self.weights)
         for l in range(L):
@@ -498,12 +503,32 @@ class MLP:
         return value, Grads(dW, db, flat)
 
     def _loss_and_flat_grad(self, X, y, loss: Loss):
-        """Unchecked loss (shape ``batch``) and flat gradient (shape ``theta.shape``)."""
+        """Unchecked loss (shape ``batch``) and flat gradient (shape ``theta.shape``).
+
+        The hot path of every trainer. NumPy arrays go to the blocked, threaded
+        :func:`nnapprox.fastpath.loss_and_grad`; other array types (and replica
+        layouts it does not take) to :meth:`_reference_loss_and_flat_grad`, the
+        lecture's whole-batch :func:`forward` and :func:`backward`. Both give the same
+        numbers up to floating-point reassociation.
+        """
+        self._check_loss(loss)
+        X = X.astype(self.dtype, copy=False)
+        if fastpath.applies(self, X):
+            res = fastpath.loss_and_grad(self, X, y, loss)
+            if res is not None:
+                return res
+        return self._reference_loss_and_flat_grad(X, y, loss)
+
+    def _check_loss(self, loss: Loss):
         if loss.on_logits and self.output_activation_name not in ("sigmoid", "identity"):
             raise ValueError(
                 f"loss={loss.name!r} needs output_activation 'sigmoid' or 'identity' (logits); "
                 f"got {self.output_activation_name!r}"
             )
+
+    def _reference_loss_and_flat_grad(self, X, y, loss: Loss):
+        """:meth:`_loss_and_flat_grad` by the reference :func:`forward` and :func:`backward`."""
+        self._check_loss(loss)
         X = X.astype(self.dtype, copy=False)
         zs, as_ = forward(self.weights, self.biases, X, self.act, self.out_act)
         L = len(self.weights)

@@ -56,6 +56,7 @@ is_ours() {  # is_ours PID NAME: alive, runs program NAME, carries our marker
     alive "$pid" || return 1
     comm=$(cat "/proc/$pid/comm" 2>/dev/null) || return 1
     [[ $comm == "$name"* ]] || return 1
+    [[ -r /proc/$pid/environ ]] || return 0  # not root (status): the name has to do
     tr '\0' '\n' 2>/dev/null <"/proc/$pid/environ" | grep -qxF "$MARK"
 }
 
@@ -105,16 +106,22 @@ running_state() {  # prints: running | stopped | partial
     else echo partial; fi
 }
 
-wait_pidfile() {  # wait_pidfile FILE NAME SECONDS -> prints pid once alive
-    local file=$1 name=$2 deadline=$((SECONDS + $3)) pid
+wait_pidfile() {  # wait_pidfile FILE SECONDS [LOG] -> prints pid once alive; fails early on "fatal:" in LOG
+    local file=$1 deadline=$((SECONDS + $2)) logf=${3:-} pid
     while ((SECONDS < deadline)); do
         if [[ -s $file ]]; then
             pid=$(tr -dc '0-9' <"$file")
             if [[ -n $pid ]] && alive "$pid"; then echo "$pid"; return 0; fi
         fi
+        [[ -n $logf ]] && grep -q 'fatal:' "$logf" 2>/dev/null && return 1
         sleep 0.1
     done
     return 1
+}
+
+port_free() {  # port_free PORT: nothing listens on it (true when ss is unavailable)
+    command -v ss >/dev/null || return 0
+    [[ -z $(ss -Hltn "sport = :$1" 2>/dev/null) ]]
 }
 
 kill_wait() {  # kill_wait SECONDS PID...: TERM, wait, then KILL what is left
@@ -253,20 +260,26 @@ do_start() {
         running) log "already running (state $STATE)"; write_client_env; print_env; return 0 ;;
         partial) die "some daemons of $STATE are gone; run '$PROG stop' first" ;;
     esac
+    local port
+    for port in "$CTLD_PORT" "$SLURMD_PORT"; do
+        port_free "$port" || die "TCP port $port is in use (another cluster?); choose others with NNAPPROX_SLURMCTLD_PORT / NNAPPROX_SLURMD_PORT"
+    done
     mkdir -p "$(dirname "$STATE")"
     install_packages
     local t0=$SECONDS
-    if [[ -d $STATE ]] && [[ -n $(ls -A "$STATE") ]] && ! head -1 "$CONF" 2>/dev/null | grep -q "$PROG"; then
+    if [[ -d $STATE && -n $(ls -A "$STATE") && ! -e $STATE/.nnapprox-slurm ]]; then
         die "$STATE exists, is not empty and holds no cluster of ours; choose another NNAPPROX_SLURM_DIR"
     fi
+    trap on_start_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
     rm -rf "$STATE"
+    mkdir -p "$STATE"
+    : >"$STATE/.nnapprox-slurm"  # marks the folder as ours (start may wipe it)
     mkdir -p "$STATE"/{ctld,spool,log,bin}
     chmod 755 "$STATE"
     : >"$PIDS"
     ABORT_START=1
-    trap on_start_exit EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
 
     # munge: key 0600 munge:munge in a folder only munge (and root) can write
     install -d -o munge -g munge -m 0700 "$STATE/munge"
@@ -289,18 +302,18 @@ do_start() {
         --pid-file="$STATE/munge/munged.pid" --log-file="$STATE/munge/munged.log" \
         --seed-file="$STATE/munge/munged.seed" --num-threads=2 </dev/null \
         || die "munged failed: $(tail -5 "$STATE/munge/munged.log" 2>/dev/null)"
-    pid=$(wait_pidfile "$STATE/munge/munged.pid" munged 10) || die "munged did not start"
+    pid=$(wait_pidfile "$STATE/munge/munged.pid" 10) || die "munged did not start"
     echo "munged $pid" >>"$PIDS"
 
     env "$MARK" slurmctld -f "$CONF" </dev/null >>"$STATE/log/slurmctld.out" 2>&1 \
         || die "slurmctld failed: $(tail -5 "$STATE/log/slurmctld.log" "$STATE/log/slurmctld.out" 2>/dev/null)"
-    pid=$(wait_pidfile "$STATE/slurmctld.pid" slurmctld 15) \
+    pid=$(wait_pidfile "$STATE/slurmctld.pid" 15 "$STATE/log/slurmctld.log") \
         || die "slurmctld did not start: $(tail -5 "$STATE/log/slurmctld.log" 2>/dev/null)"
     echo "slurmctld $pid" >>"$PIDS"
 
     env "$MARK" slurmd -f "$CONF" </dev/null >>"$STATE/log/slurmd.out" 2>&1 \
         || die "slurmd failed: $(tail -5 "$STATE/log/slurmd.log" "$STATE/log/slurmd.out" 2>/dev/null)"
-    pid=$(wait_pidfile "$STATE/slurmd.pid" slurmd 15) \
+    pid=$(wait_pidfile "$STATE/slurmd.pid" 15 "$STATE/log/slurmd.log") \
         || die "slurmd did not start: $(tail -5 "$STATE/log/slurmd.log" 2>/dev/null)"
     echo "slurmd $pid" >>"$PIDS"
 
@@ -381,8 +394,12 @@ print_env() {
 
 do_run() {
     (($#)) || die "usage: $PROG run -- COMMAND [ARGS...]"
-    do_start >/dev/null
-    trap 'do_stop' EXIT
+    if [[ $(running_state) == running ]]; then
+        log "using the cluster that is already running (it stays up)"
+    else
+        do_start >/dev/null
+        trap 'do_stop' EXIT
+    fi
     trap 'exit 130' INT
     trap 'exit 143' TERM
     local rc=0

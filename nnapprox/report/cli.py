@@ -13,7 +13,8 @@ def _fit_range(text):
     axis, sep, rng = text.partition("=")
     lo, sep2, hi = rng.partition(":")
     if not (sep and sep2 and axis):
-        raise argparse.ArgumentTypeError(f"--fit-range {text!r}: expected AXIS=LO:HI, e.g. n=16:1024")
+        raise argparse.ArgumentTypeError(
+            f"--fit-range {text!r}: expected AXIS=LO:HI, e.g. n=16:1024")
     try:
         bounds = tuple(float(v) if v.strip() else None for v in (lo, hi))
     except ValueError as err:
@@ -32,7 +33,7 @@ def build_parser():
                    help="output directory (default: DIR)")
     p.add_argument("--title", default=None, help="report title")
     p.add_argument("--study", metavar="NAME", default=None,
-                   help="report only the records of this experiment")
+                   help="report only the records of this study (record key study/experiment)")
     p.add_argument("--fit-range", metavar="AXIS=LO:HI", type=_fit_range, action="append",
                    default=[], help="fit range of an axis, e.g. n=16:1024 or data.N=1000: "
                                     "(repeatable)")

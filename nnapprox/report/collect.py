@@ -25,8 +25,13 @@ import pandas as pd
 RECORD_FILE = "record.json"
 
 #: Keys that describe where and how a record was made, never a swept variable.
-PROVENANCE_KEYS = ("experiment", "tag", "config_hash", "git_commit", "run_dir", "steps",
-                   "wall_time", "train_time", "error")
+PROVENANCE_KEYS = ("study", "experiment", "tag", "config_hash", "git_commit", "run_dir", "steps",
+                   "wall_time", "train_time", "error", "traceback", "resume", "out_root",
+                   "report_dir", "progress_every", "stop_reason",
+                   # derived from target.name, never swept on its own
+                   "target.kind")
+#: Keys naming the study a record belongs to, in order of preference.
+STUDY_KEYS = ("study", "experiment")
 PROVENANCE_PREFIXES = ("versions.",)
 #: Top-level config keys that are not dotted.
 CONFIG_TOP_LEVEL = ("seed", "replicas", "replica", "seed_effective")
@@ -161,7 +166,9 @@ def _is_missing(v):
 def _coerce(series):
     """Numeric dtype when every non-missing value is a number; object/str otherwise."""
     values = [v for v in series if not _is_missing(v)]
-    if values and all(_is_number(v) for v in values):
+    if not values:
+        return pd.Series(np.nan, index=series.index, dtype=float)
+    if all(_is_number(v) for v in values):
         return pd.to_numeric(series.astype(object).where(series.notna(), np.nan), errors="coerce")
     return series
 
@@ -258,7 +265,7 @@ def collect_records(sweep_dir):
             n_config = sum(column_kind(c) == "config" for c in df.columns)
             df.insert(n_config, "status", "ok")
         df["status"] = df["status"].astype(object).where(df["status"].notna(), "ok").astype(str)
-        by = ["experiment"] + varying_columns(df) + list(REPLICATION_KEYS) + ["run_dir"]
+        by = [*STUDY_KEYS, *varying_columns(df), *REPLICATION_KEYS, "run_dir"]
         df = sort_records(df, by)
     df.attrs["skipped_files"] = skipped
     df.attrs["n_files"] = len(files) - len(skipped)
@@ -392,7 +399,8 @@ class SweptVariables:
             If ``axis`` is not one of :attr:`axes`.
         """
         if axis not in self.axes:
-            raise ValueError(f"axis={axis!r} is not a scaling axis of this sweep; axes: {self.axes}")
+            raise ValueError(f"axis={axis!r} is not a scaling axis of this sweep; "
+                             f"axes: {self.axes}")
         drop = {axis, "n_params", *self.aliases.get(axis, [])}
         if axis == "n_params":
             drop |= set(ARCHITECTURE)
@@ -479,7 +487,7 @@ def format_value(value):
         return str(bool(value))
     if _is_number(value):
         v = float(value)
-        if math.isfinite(v) and v == int(v) and abs(v) < 1e15:
+        if math.isfinite(v) and v == int(v) and abs(v) < 1e5:
             return str(int(v))
         return f"{v:.4g}"
     return str(value)
@@ -562,7 +570,8 @@ def status_counts(df, by=(), metric="test_mse"):
     """
     rows = []
     for label, _, g in iter_groups(df, list(by)):
-        status = g["status"].astype(str) if "status" in g.columns else pd.Series("ok", index=g.index)
+        status = (g["status"].astype(str) if "status" in g.columns
+                  else pd.Series("ok", index=g.index))
         ok = status == "ok"
         if metric in g.columns:
             vals = pd.to_numeric(g[metric], errors="coerce").to_numpy(dtype=float)

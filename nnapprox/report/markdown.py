@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .collect import (column_kind, collect_records, format_value, iter_groups,
+from .collect import (STUDY_KEYS, column_kind, collect_records, format_value, iter_groups,
                       status_counts, swept_variables, varying_columns, write_runs_csv)
 from .fit import (BOUND_RULE, FIT_COLUMNS, RATE_TOL, SAMPLE_AXES, SAMPLE_RULE, WIDTH_AXES,
                   bound_table, estimation_slope, fit_rates, fmt_slope, point_summary,
@@ -82,12 +82,13 @@ def _write_text(path, text):
 
 
 def split_studies(df, default):
-    """Split records into studies by ``experiment`` (missing values fall back to ``default``).
+    """Split records into studies by ``study`` (else ``experiment``; else ``default``).
 
     Parameters
     ----------
     df : pandas.DataFrame
     default : str
+        Name for records that carry no study name.
 
     Returns
     -------
@@ -96,12 +97,11 @@ def split_studies(df, default):
     """
     if df.empty:
         return []
-    if "experiment" in df.columns:
-        names = [default if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-                 for v in df["experiment"].astype(object)]
-    else:
-        names = [default] * len(df)
-    names = pd.Series(names, index=df.index)
+    names = pd.Series(default, index=df.index, dtype=object)
+    for key in reversed(STUDY_KEYS):  # the preferred key is applied last and wins
+        if key in df.columns:
+            vals = df[key].astype(object)
+            names = names.where(vals.isna(), vals.astype(str))
     return [(s, df[names == s].reset_index(drop=True)) for s in sorted(set(names))]
 
 
@@ -290,13 +290,16 @@ def analyse_study(df, name, out_dir, *, fit_range=None, n_boot=2000, seed=0, svg
         if svg:
             targets.append(out_dir / "figures" / f"{stem}.svg")
         title = f"{name}: test error vs {label_of(axis).split(' (')[0]}"
-        plot_axis_report(df, axis, hue, x_min=lo, x_max=hi, title=title, n_boot=min(n_boot, 1000),
-                         seed=seed, save_to=targets)
+        plot_axis_report(df, axis, hue, x_min=lo, x_max=hi, title=title, n_boot=n_boot,
+                         seed=seed, save_to=targets)  # same bootstrap as the table
         figures += targets
         lines_axis = [f"### Test MSE vs `{axis}`", "",
                       f"![{name}: test MSE vs {axis}](figures/{stem}.png)", "",
-                      f"One line per {', '.join(f'`{h}`' for h in hue) or 'study'}; points are "
-                      f"means over seeds/replicas with 95% bootstrap CIs.", "",
+                      (f"One line per value of {', '.join(f'`{h}`' for h in hue)}"
+                       if hue else "One line (width and depth enter through the parameter "
+                       "count; markers not joined)" if axis == "n_params"
+                       else "One line (no other variable varies)")
+                      + "; points are means over seeds/replicas with 95% bootstrap CIs.", "",
                       md_table(_rates_rows(fits), ["group", "slope [95% CI]", "CI method",
                                                    "fit range", "points", "seeds (min)",
                                                    "theory slope", "verdict"]), ""]
@@ -366,7 +369,7 @@ def make_report(sweep_dir, out_dir=None, title=None, *, study=None, fit_range=No
     title : str, optional
         Report title; defaults to "Sweep report: <dir name>".
     study : str, optional
-        Report only the records whose ``experiment`` is this study.
+        Report only the records of this study (``study`` or ``experiment`` value).
     fit_range : dict, optional
         Axis column -> ``(x_min, x_max)`` fit range (either may be None).
     n_boot : int

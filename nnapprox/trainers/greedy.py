@@ -325,16 +325,25 @@ class UnitSearch:
             Xs, rs = self.X, r
         rs = rs - rs.mean()
         U = self._directions(rng)
-        D = U.shape[0]
+        D, M = U.shape[0], Xs.shape[0]
         # bin index of p = u·x / R in [-1, 1]: floor((p + 1) B / 2), offset by B per direction;
-        # |u·x| <= R, and the factor (1 - 1e-12) keeps p = 1 inside the last bin
-        P = (U * (_N_BINS / 2 * (1 - 1e-12) / self.R)) @ Xs.T  # (D, M)
-        P += (_N_BINS / 2 + _N_BINS * np.arange(D))[:, None]
-        bins = P.astype(np.intp).ravel()
-        Rb = np.bincount(bins, weights=np.tile(rs, D), minlength=D * _N_BINS)
-        S = self.kernel @ Rb.reshape(D, _N_BINS).T  # (S*T, D)
-        best = np.argmax(np.abs(S), axis=0)
-        val = np.abs(S[best, np.arange(U.shape[0])])
+        # |u·x| <= R, and the factor (1 - 1e-12) keeps p = 1 inside the last bin.
+        # Directions go in chunks whose (chunk, M) arrays stay in cache.
+        Us = U * (_N_BINS / 2 * (1 - 1e-12) / self.R)
+        chunk = max(1, min(D, 2**17 // M))
+        shift = (_N_BINS / 2 + _N_BINS * np.arange(chunk))[:, None]
+        weights = np.tile(rs, chunk)
+        Rb = np.empty((D, _N_BINS))
+        for j0 in range(0, D, chunk):
+            j1 = min(D, j0 + chunk)
+            P = Us[j0:j1] @ Xs.T  # (chunk, M)
+            P += shift[: j1 - j0]
+            bins = P.astype(np.intp).ravel()
+            Rb[j0:j1] = np.bincount(bins, weights=weights[: bins.size],
+                                    minlength=(j1 - j0) * _N_BINS).reshape(j1 - j0, _N_BINS)
+        S = np.abs(Rb @ self.kernel.T)  # (D, S*T): |score| of every (direction, scale, offset)
+        best = np.argmax(S, axis=1)
+        val = S[np.arange(D), best]
         order = np.argsort(-val)[: self.top]
         if not np.isfinite(val[order[0]]):
             raise FloatingPointError("non-finite screening scores (residual not finite)")

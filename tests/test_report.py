@@ -1,0 +1,376 @@
+"""Tests of nnapprox.report on fabricated sweeps (fast, no display needed)."""
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+
+from nnapprox.report import (RATES_COLUMNS, bound_table, collect_records, fit_power_law, fit_rates,
+                             informative_width, make_report, plot_scaling, status_counts,
+                             swept_variables, verdict_bound, verdict_width_rate, write_runs_csv)
+from nnapprox.report.cli import main
+from nnapprox.report.fit import estimation_slope, point_summary, verdict_sample_rate
+
+WIDTHS = (4, 8, 16, 32, 64, 128, 256, 512)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def power_law_records(rng, *, prefactor=3.0, slope=-1.3, sigma=0.2, seeds=5, widths=WIDTHS,
+                      extra=None):
+    """Records of y = prefactor * n**slope * lognormal noise, one per (width, seed)."""
+    recs = []
+    for n in widths:
+        for seed in range(seeds):
+            mse = prefactor * n ** slope * math.exp(sigma * rng.normal())
+            recs.append({"model.width": n, "seed": seed, "replica": 0, "n": n,
+                         "n_params": 4 * n + 1, "test_mse": mse, "var_f": 0.5,
+                         "rel_mse": mse / 0.5, "status": "ok", **(extra or {})})
+    return recs
+
+
+def write_sweep(root, records, study="toy"):
+    """One job directory (nested two levels deep) per record, like a Hydra multirun."""
+    for i, rec in enumerate(records):
+        job = root / study / f"group{i % 3}" / f"job{i:04d}"
+        job.mkdir(parents=True)
+        (job / "record.json").write_text(json.dumps([rec]))
+    return root
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(12345)
+
+
+@pytest.fixture
+def two_category_records(rng):
+    """activation x target.name x n; the relu_abs target has an infinite Barron constant."""
+    recs = []
+    slopes = {("relu", "gaussian"): -1.2, ("relu", "abs"): -0.5,
+              ("tanh", "gaussian"): -1.1, ("tanh", "abs"): -0.6}
+    for (act, target), s in slopes.items():
+        c_f = 1.0 if target == "gaussian" else math.inf
+        for rec in power_law_records(rng, prefactor=0.1, slope=s, seeds=3, widths=WIDTHS[:6]):
+            bound = (2 * c_f) ** 2 / rec["n"] if math.isfinite(c_f) else None
+            rec.update({"activation.name": act, "target.name": target, "target.d": 2,
+                        "c_f": c_f, "radius": 1.0, "bound": bound,
+                        "bound_ratio": rec["test_mse"] / bound if bound else None,
+                        "experiment": "width_study", "git_commit": "deadbeef",
+                        "versions.numpy": np.__version__, "wall_time": 0.1})
+            recs.append(rec)
+    return recs
+
+
+# --------------------------------------------------------------------------- fits
+
+def test_power_law_exponent_recovered_inside_ci(rng):
+    recs = power_law_records(rng)
+    df = pd.DataFrame(recs)
+    fit = fit_power_law(df["n"], df["test_mse"])
+    assert fit.ci_low <= -1.3 <= fit.ci_high
+    assert abs(fit.slope + 1.3) < 0.1
+    assert fit.ci_method == "bootstrap-replicates"
+    assert (fit.n_points, fit.n_seeds, fit.n_runs) == (len(WIDTHS), 5, 5 * len(WIDTHS))
+    assert abs(math.exp(fit.intercept) - 3.0 * math.exp(0.02)) < 1.0
+    assert fit_power_law(df["n"], df["test_mse"]) == fit  # seeded: deterministic
+
+
+def test_bootstrap_ci_coverage_is_near_nominal():
+    rng = np.random.default_rng(7)
+    x = np.repeat(np.asarray(WIDTHS, float), 4)
+    hits = 0
+    for t in range(120):
+        y = 2.0 * x ** -1.0 * np.exp(0.3 * rng.normal(size=x.size))
+        fit = fit_power_law(x, y, n_boot=400, seed=t)
+        hits += fit.ci_low <= -1.0 <= fit.ci_high
+    assert hits / 120 >= 0.85
+
+
+def test_single_seed_uses_residual_bootstrap(rng):
+    df = pd.DataFrame(power_law_records(rng, seeds=1, sigma=0.05))
+    fit = fit_power_law(df["n"], df["test_mse"])
+    assert fit.ci_method == "bootstrap-residuals"
+    assert fit.ci_low <= -1.3 <= fit.ci_high
+
+
+def test_fit_range_and_too_few_points(rng):
+    df = pd.DataFrame(power_law_records(rng))
+    fit = fit_power_law(df["n"], df["test_mse"], x_min=16, x_max=128)
+    assert (fit.x_min, fit.x_max, fit.n_points) == (16, 128, 4)
+    few = fit_power_law(df["n"], df["test_mse"], x_max=8)
+    assert math.isnan(few.slope) and few.ci_method == "too-few-points"
+
+
+def test_point_summary_means_and_intervals():
+    pts = point_summary([1, 1, 1, 2], [1.0, 2.0, 3.0, 5.0])
+    assert list(pts["mean"]) == [2.0, 5.0]
+    assert 1.0 <= pts["ci_low"][0] < 2.0 < pts["ci_high"][0] <= 3.0
+    assert math.isnan(pts["ci_low"][1]) and list(pts["count"]) == [3, 1]
+
+
+def test_estimation_slope_and_informative_width():
+    s = estimation_slope([1e3, 1e4, 1e5])
+    assert -1 < s < -0.8
+    assert informative_width(1.0, 1.0, 0.5) == pytest.approx(8.0)
+    assert informative_width(math.inf, 1.0, 0.5) == math.inf
+    assert math.isnan(informative_width(float("nan"), 1.0, 0.5))
+
+
+def test_verdict_rules():
+    base = {"x_min": 4.0, "x_max": 256.0}
+    assert verdict_width_rate({**base, "slope": -1.2, "ci_low": -1.3, "ci_high": -1.1},
+                              True).status == "pass"
+    assert verdict_width_rate({**base, "slope": -0.5, "ci_low": -0.6, "ci_high": -0.4},
+                              True).status == "fail"
+    assert verdict_width_rate({**base, "slope": -0.5, "ci_low": -0.6, "ci_high": -0.4},
+                              False).status == "na"
+    v = verdict_width_rate({**base, "slope": -0.95, "ci_low": -1.02, "ci_high": -0.9}, True)
+    assert v.status == "pass" and "-0.95 [-1.02, -0.90]" in v.sentence and "-1 + tol" in v.rule
+    assert verdict_sample_rate({**base, "slope": -0.4, "ci_low": -0.5, "ci_high": -0.3},
+                               -0.9).status == "pass"
+    flat = {**base, "slope": 0.0, "ci_low": -0.1, "ci_high": 0.1}
+    assert verdict_sample_rate(flat).status == "na"
+    with pytest.raises(ValueError, match="tol"):
+        verdict_width_rate({**base, "slope": -1, "ci_low": -1, "ci_high": -1}, True, tol=-1)
+
+
+def test_verdict_bound_counts_violations():
+    df = pd.DataFrame({"n": [10, 10, 100], "test_mse": [0.1, 0.5, 0.01], "c_f": [1.0] * 3,
+                       "radius": [0.5] * 3, "var_f": [0.2] * 3, "status": ["ok"] * 3})
+    # bound = 1 / n: 0.1 -> holds, 0.5 > 0.1 -> violated, 0.01 = 0.01 -> holds
+    v = verdict_bound(df)
+    assert v.status == "fail" and "67% of 3 runs" in v.sentence
+    assert verdict_bound(df.assign(c_f=math.inf)).status == "na"
+
+
+# --------------------------------------------------------------------------- collect
+
+def test_collect_orders_columns_and_rows(tmp_path, rng):
+    recs = power_law_records(rng, seeds=2, widths=(64, 4, 16),
+                             extra={"git_commit": "abc", "activation.name": "relu"})
+    for r in recs:
+        r["versions.numpy"] = "2"
+    write_sweep(tmp_path, recs[::-1])
+    df = collect_records(tmp_path)
+    cols = list(df.columns)
+    assert cols.index("model.width") < cols.index("seed") < cols.index("status") < cols.index(
+        "test_mse") < cols.index("git_commit") < cols.index("versions.numpy")
+    assert cols[:2] == ["activation.name", "model.width"]
+    assert list(df["n"]) == [4, 4, 16, 16, 64, 64] and list(df["seed"]) == [0, 1] * 3
+    assert df["run_dir"].str.startswith("toy/").all()
+    out = write_runs_csv(df, tmp_path / "out" / "runs.csv")
+    back = pd.read_csv(out)
+    assert list(back.columns) == cols and len(back) == 6
+
+
+def test_collect_skips_unreadable_files(tmp_path, rng):
+    write_sweep(tmp_path, power_law_records(rng, seeds=1, widths=(4, 8, 16)))
+    bad = tmp_path / "broken"
+    bad.mkdir()
+    (bad / "record.json").write_text("{not json")
+    with pytest.warns(UserWarning, match="skipping"):
+        df = collect_records(tmp_path)
+    assert len(df) == 3 and df.attrs["skipped_files"] == [str(bad / "record.json")]
+
+
+def test_collect_rejects_missing_dir(tmp_path):
+    with pytest.raises(ValueError, match="sweep_dir"):
+        collect_records(tmp_path / "nope")
+
+
+def test_swept_variables_folds_aliases(two_category_records):
+    df = pd.DataFrame(two_category_records)
+    sv = swept_variables(df)
+    assert sv.axes == ["n"]
+    assert set(sv.aliases["n"]) == {"model.width", "n_params"}
+    assert sv.categorical == ["activation.name", "target.name"]
+    assert sv.hue_for("n") == ["activation.name", "target.name"]
+    with pytest.raises(ValueError, match="axis"):
+        sv.hue_for("data.N")
+
+
+def test_swept_variables_depth_and_width_both_axes(rng):
+    recs = []
+    for depth in (1, 2, 3):
+        for rec in power_law_records(rng, seeds=2, widths=(8, 16, 32)):
+            rec.update({"model.depth": depth, "n_params": rec["n"] * rec["n"] * depth})
+            recs.append(rec)
+    sv = swept_variables(pd.DataFrame(recs))
+    assert sv.axes == ["n", "model.depth", "n_params"]
+    assert sv.hue_for("n") == ["model.depth"]
+    assert sv.hue_for("model.depth") == ["n"]
+    assert sv.hue_for("n_params") == []
+
+
+# --------------------------------------------------------------------------- failures
+
+def failing_records(rng):
+    recs = power_law_records(rng, seeds=4, widths=(4, 8, 16, 32),
+                             extra={"activation.name": "relu"})
+    recs += power_law_records(rng, seeds=4, widths=(4, 8, 16, 32),
+                              extra={"activation.name": "tanh"})
+    recs[0].update(status="failed", test_mse=None, rel_mse=None, error="boom")
+    recs[1].update(status="diverged", test_mse=float("nan"), error="non-finite loss")
+    recs[5].update(status="diverged", test_mse=1e30)
+    recs[20]["test_mse"] = None  # ok but metric missing
+    del recs[21]["status"]  # missing status counts as ok
+    return recs
+
+
+def test_failed_and_diverged_are_counted_and_excluded(tmp_path, rng):
+    write_sweep(tmp_path, failing_records(rng))
+    df = collect_records(tmp_path)
+    counts = status_counts(df, ["activation.name"]).set_index("group")
+    assert counts.loc["activation=relu", ["total", "ok", "diverged", "failed"]].tolist() == \
+        [16, 13, 2, 1]
+    assert counts.loc["activation=tanh", ["ok", "missing_metric"]].tolist() == [15, 1]
+    assert counts.loc["total", "total"] == 32
+    fits = fit_rates(df, "n", "test_mse", ["activation.name"]).set_index("group")
+    assert fits.loc["activation=relu", "n_runs"] == 13
+    assert fits.loc["activation=tanh", "n_runs"] == 15
+    assert (fits["ci_low"] <= -1.3).all() and (fits["ci_high"] >= -1.3).all()
+    report = make_report(tmp_path, tmp_path / "report")
+    text = report.read_text()
+    assert "| activation=relu | 16 | 13 | 2 | 1 | 0 | 0 |" in text
+    assert "| activation=tanh | 16 | 15 | 0 | 0 | 0 | 1 |" in text
+    assert "4 run(s) excluded" in text
+
+
+def test_all_runs_failed_does_not_crash(tmp_path, rng):
+    recs = power_law_records(rng, seeds=2, widths=(4, 8, 16))
+    for r in recs:
+        r.update(status="failed", test_mse=None, rel_mse=None)
+    write_sweep(tmp_path, recs)
+    text = make_report(tmp_path, tmp_path / "out").read_text()
+    assert "| all | 6 | 0 | 0 | 6 |" in text
+    assert pd.read_csv(tmp_path / "out" / "rates.csv")["slope"].isna().all()
+
+
+def test_empty_sweep_writes_a_report(tmp_path):
+    (tmp_path / "empty").mkdir()
+    text = make_report(tmp_path / "empty").read_text()
+    assert "No records found" in text
+
+
+# --------------------------------------------------------------------------- report
+
+def test_two_categories_one_axis_report(tmp_path, two_category_records):
+    write_sweep(tmp_path, two_category_records, study="width_study")
+    out = tmp_path / "report"
+    path = make_report(tmp_path, out, title="Toy report", n_boot=500)
+    rates = pd.read_csv(out / "rates.csv")
+    assert tuple(rates.columns) == RATES_COLUMNS
+    groups = ["activation=relu, target=abs", "activation=relu, target=gaussian",
+              "activation=tanh, target=abs", "activation=tanh, target=gaussian"]
+    assert rates["group"].tolist() == groups
+    assert set(rates["x"]) == {"n"} and set(rates["study"]) == {"width_study"}
+    verdict = dict(zip(rates["group"], rates["verdict"]))
+    assert verdict["activation=relu, target=gaussian"] == "pass"
+    assert verdict["activation=relu, target=abs"] == "na"  # infinite C_f: no prediction
+    for g, s in zip(rates["group"], rates["slope"]):
+        expected = {"relu, target=gaussian": -1.2, "relu, target=abs": -0.5,
+                    "tanh, target=gaussian": -1.1, "tanh, target=abs": -0.6}[g[11:]]
+        assert abs(s - expected) < 0.15
+    png = out / "figures" / "width_study__n.png"
+    assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 10_000
+    text = path.read_text()
+    assert text.startswith("# Toy report")
+    for g in groups:
+        assert g in text
+    assert "figures/width_study__n.png" in text
+    assert "bound holds in 100% of 36 runs with finite C_f" in text
+    assert "n_0" in text and "## How to read this report" in text
+    runs = pd.read_csv(out / "runs.csv")
+    assert len(runs) == len(two_category_records)
+
+
+def test_cli_writes_all_outputs(tmp_path, rng, capsys):
+    recs = []
+    for N in (250, 500, 1000, 2000, 4000):
+        for seed in range(3):
+            mse = 5.0 * math.log(N) / N * math.exp(0.1 * rng.normal())
+            recs.append({"data.N": N, "model.width": 32, "target.name": "gaussian", "seed": seed,
+                         "n": 32, "test_mse": mse, "var_f": 0.3, "rel_mse": mse / 0.3,
+                         "c_f": 1.0, "radius": 1.0, "bound": 4 / 32, "bound_ratio": mse / (4 / 32),
+                         "status": "ok", "experiment": "samples"})
+    write_sweep(tmp_path / "sweep", recs, study="samples")
+    out = tmp_path / "out"
+    assert main([str(tmp_path / "sweep"), "--out", str(out), "--title", "CLI", "--svg",
+                 "--n-boot", "300"]) == 0
+    assert capsys.readouterr().out.strip().endswith("REPORT.md")
+    for name in ("runs.csv", "rates.csv", "REPORT.md"):
+        assert (out / name).stat().st_size > 0
+    pngs = sorted((out / "figures").glob("*.png"))
+    assert [p.name for p in pngs] == ["samples__data.N.png"]
+    assert all(p.read_bytes()[:8] == PNG_MAGIC for p in pngs)
+    assert (out / "figures" / "samples__data.N.svg").stat().st_size > 0
+    rates = pd.read_csv(out / "rates.csv")
+    assert tuple(rates.columns) == RATES_COLUMNS
+    assert rates.loc[0, "verdict"] == "pass" and -1 < rates.loc[0, "theory_slope"] < -0.8
+    text = (out / "REPORT.md").read_text()
+    assert "sample-size rate" in text and "Study `samples`" in text
+
+
+def test_cli_study_filter_and_errors(tmp_path, rng, capsys):
+    write_sweep(tmp_path, power_law_records(rng, seeds=2, extra={"experiment": "a"}), study="a")
+    write_sweep(tmp_path, power_law_records(rng, seeds=2, extra={"experiment": "b"}), study="b")
+    assert main([str(tmp_path), "--study", "b", "--out", str(tmp_path / "r"),
+                 "--fit-range", "n=8:256", "--n-boot", "200"]) == 0
+    rates = pd.read_csv(tmp_path / "r" / "rates.csv")
+    assert rates["study"].tolist() == ["b"] and rates.loc[0, "x_min"] == 8
+    assert main([str(tmp_path), "--study", "zzz"]) == 2
+    assert "study='zzz'" in capsys.readouterr().err
+    assert main([str(tmp_path / "missing")]) == 2
+    with pytest.raises(SystemExit):
+        main([str(tmp_path), "--fit-range", "bad"])
+
+
+# --------------------------------------------------------------------------- plots
+
+def test_plot_scaling_returns_log_log_figure(tmp_path, two_category_records):
+    df = pd.DataFrame(two_category_records)
+    fig = plot_scaling(df, "n", "test_mse", hue=["activation.name", "target.name"],
+                       overlay="barron", save_to=tmp_path / "f" / "mse.png", n_boot=200)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    labels = ax.get_legend().get_texts()
+    assert any("slope" in t.get_text() for t in labels)
+    assert any("Barron bound" in t.get_text() for t in labels)
+    assert (tmp_path / "f" / "mse.png").stat().st_size > 0
+    lin = plot_scaling(df, "n", hue="activation.name", logx=False, logy=False, n_boot=200)
+    assert lin.axes[0].get_xscale() == "linear"
+
+
+def test_plot_scaling_rejects_bad_columns(two_category_records):
+    df = pd.DataFrame(two_category_records)
+    with pytest.raises(ValueError, match="x='width'"):
+        plot_scaling(df, "width")
+    with pytest.raises(ValueError, match="hue"):
+        plot_scaling(df, "n", hue=["nope"])
+    with pytest.raises(ValueError, match="overlay"):
+        plot_scaling(df, "n", overlay="magic")
+
+
+def test_study_key_and_infinite_cf_flag_as_written_by_jobs(tmp_path, rng):
+    """Jobs write ``study`` (not ``experiment``) and an infinite C_f as null + ``c_f_infinite``."""
+    recs = []
+    for study, c_f in (("barron", 1.0), ("rough", None)):
+        for rec in power_law_records(rng, seeds=2, widths=(4, 8, 16, 32)):
+            bound = (2 * c_f) ** 2 / rec["n"] if c_f else None
+            rec.update(study=study, c_f=c_f, c_f_infinite=c_f is None, radius=1.0, bound=bound,
+                       bound_ratio=rec["test_mse"] / bound if bound else None,
+                       traceback=None, resume=True, out_root="results/runs")
+            recs.append(rec)
+    write_sweep(tmp_path, recs)
+    df = collect_records(tmp_path)
+    assert df["study"].tolist()[:1] == ["barron"] and df["study"].tolist()[-1] == "rough"
+    assert list(df.columns).index("study") > list(df.columns).index("status")  # provenance
+    text = make_report(tmp_path, tmp_path / "out", n_boot=300).read_text()
+    assert "## Study `barron`" in text and "## Study `rough`" in text
+    rates = pd.read_csv(tmp_path / "out" / "rates.csv").set_index("study")
+    assert rates.loc["barron", "verdict"] == "pass" and rates.loc["rough", "verdict"] == "na"
+    rough = df[df["study"] == "rough"]
+    assert bound_table(rough).loc[0, "c_f"] == math.inf and verdict_bound(rough).status == "na"

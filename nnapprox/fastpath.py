@@ -23,17 +23,18 @@ over ``N × width`` arrays, which NumPy runs on one core, out of cache. Here:
 
 Determinism
 -----------
-The rows are cut into ``chunks`` (1, 2 or :data:`LANES` contiguous row ranges) and
+The rows are cut into ``chunks`` (up to :data:`LANES` contiguous row ranges) and
 each chunk into blocks; both cuts depend only on ``N``, the layer sizes, the
 activation and the dtype, never on the thread count or timing. Each chunk sums its
-blocks, in order, into its own accumulator; the chunk sums are added in chunk
-order at the end. Any thread count therefore gives bit-identical results, run
-after run, and the reordering against the reference is only floating-point
-reassociation of the sums over samples.
+blocks, in order, into its own accumulator (whichever thread happens to compute
+it); the chunk sums are added in chunk order at the end. Any thread count
+therefore gives bit-identical results, run after run, and the reordering against
+the reference is only floating-point reassociation of the sums over samples.
 
-Steps estimated below :data:`PARALLEL_SECONDS` of work (tiny nets, mini-batches)
-run in the calling thread as one chunk: dispatching work to a thread costs about
-as much as 50 µs of computing.
+Steps estimated below :data:`PARALLEL_SECONDS` of work (small nets, mini-batches)
+run in the calling thread as one chunk (handing work to a thread and back costs
+~50 µs, and on a loaded machine much more); below :data:`SMALL_SECONDS` (tiny
+nets) the reference path runs instead, having less per-call Python overhead.
 
 Threads: ``NNAPPROX_THREADS`` (environment) or :func:`set_threads`; by default
 ``min(2, cores)``, and 1 inside a process whose launcher limited its threads
@@ -42,6 +43,8 @@ Threads: ``NNAPPROX_THREADS`` (environment) or :func:`set_threads`; by default
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import functools
 import os
 import threading
 from collections import OrderedDict
@@ -61,17 +64,23 @@ __all__ = [
     "forward",
     "BLOCK_BYTES",
     "LANES",
+    "SMALL_SECONDS",
     "PARALLEL_SECONDS",
+    "clear_workspaces",
+    "estimate_seconds",
 ]
 
 #: Target size of one ``block × width`` buffer (bytes): a few such buffers per layer
 #: stay in the per-core L2 / shared L3 cache.
-BLOCK_BYTES = 256 * 1024
+BLOCK_BYTES = 1024 * 1024
 #: Bounds on the rows of a block.
-MIN_ROWS, MAX_ROWS = 32, 2048
+MIN_ROWS, MAX_ROWS = 64, 2048
 #: Number of chunks (one gradient accumulator each) when a step runs on threads;
-#: more threads than this are not used.
-LANES = 4
+#: threads take chunks as they come free, and more threads than this are not used.
+LANES = 8
+#: Estimated single-thread step time (seconds) below which the reference path is
+#: used (tiny nets: per-call Python overhead dominates, and the reference has less).
+SMALL_SECONDS = 1e-4
 #: Estimated single-thread step time (seconds) above which threads are used.
 PARALLEL_SECONDS = 2e-3
 #: ... and above which BLAS is held at one thread even without our threads
@@ -157,8 +166,16 @@ class Plan:
 
     def blocks(self, g: int):
         """Row ranges ``(start, stop)`` of chunk ``g``'s blocks, in order."""
-        start, stop = self.chunks[g]
-        return [(s, min(s + self.block, stop)) for s in range(start, stop, self.block)]
+        return self._blocks[g]
+
+    @functools.cached_property
+    def _blocks(self):
+        out = []
+        for start, stop in self.chunks:  # equal blocks of at most `block` rows
+            k = -(-(stop - start) // self.block)
+            step = -(-(stop - start) // k) if k else 1
+            out.append(tuple((s, min(s + step, stop)) for s in range(start, stop, step)))
+        return tuple(out)
 
 
 def _block_rows(sizes, itemsize: int) -> int:
@@ -184,6 +201,12 @@ def make_plan(N: int, sizes, activation: str, itemsize: int = 8, replicas: int =
     ``block`` overrides the block rows (tests use it to force many blocks);
     ``forward_only`` counts a forward pass as a third of a step.
     """
+    return _make_plan(int(N), tuple(int(s) for s in sizes), str(activation), int(itemsize), int(replicas),
+                      None if block is None else int(block), bool(forward_only))
+
+
+@functools.lru_cache(maxsize=256)
+def _make_plan(N, sizes, activation, itemsize, replicas, block, forward_only) -> Plan:
     if block is None:
         block = _block_rows(sizes, itemsize)
     block = int(block)
@@ -194,7 +217,9 @@ def make_plan(N: int, sizes, activation: str, itemsize: int = 8, replicas: int =
     n_chunks = 1
     if parallel:
         n_blocks = -(-N // block)
-        n_chunks = LANES if n_blocks >= LANES else (2 if n_blocks >= 2 else 1)
+        if n_blocks < 2 and N >= 2 * MIN_ROWS:  # one block's worth of rows: halve it for 2 threads
+            block, n_blocks = -(-N // 2), 2
+        n_chunks = min(LANES, n_blocks)
         parallel = n_chunks > 1
     bounds = [(g * N) // n_chunks for g in range(n_chunks + 1)]
     chunks = tuple((bounds[g], bounds[g + 1]) for g in range(n_chunks))
@@ -239,18 +264,25 @@ def _blas_one_thread():
 
 
 def _run(plan: Plan, work) -> None:
-    """Call ``work(t, chunk_ids)`` for every chunk, on threads if the plan allows."""
+    """Call ``work(ws_index, next_chunk)`` on one or more threads.
+
+    Each caller pulls chunk indices from ``next_chunk`` until it is exhausted; the
+    threads take chunks as they come free (a thread slowed down by other processes
+    takes fewer), which changes who computes a chunk but never what it computes.
+    """
     n_chunks = len(plan.chunks)
     T = min(get_threads(), n_chunks) if plan.parallel else 1
+    counter = iter(range(n_chunks))  # next() on a range iterator is atomic under the GIL
     if T <= 1:
         with _blas_one_thread() if plan.seconds > BLAS_SERIAL_SECONDS else contextlib.nullcontext():
-            work(0, range(n_chunks))
+            work(0, counter)
         return
     pool = _get_pool(T - 1)
     with _blas_one_thread():
-        futures = [pool.submit(work, t, range(t, n_chunks, T)) for t in range(1, T)]
+        # each worker runs in a copy of the caller's context: NumPy's errstate goes along
+        futures = [pool.submit(contextvars.copy_context().run, work, t, counter) for t in range(1, T)]
         try:
-            work(0, range(0, n_chunks, T))
+            work(0, counter)
         finally:
             wait(futures)
         for f in futures:
@@ -274,30 +306,51 @@ def _views(flat, sizes):
     return Ws, bs
 
 
-class _Workspace:
-    """One thread's buffers for one architecture: z, a per layer, da, and a block gradient."""
+def _augment_first(sizes) -> bool:
+    """Append a column of ones to the input block, so that the first layer's bias rides
+    in its matrix product (forward) and db comes out of dW's product (backward)?
+    Worth it while copying the d inputs costs less than a pass over the n_1 units."""
+    return sizes[0] < sizes[1]
 
-    def __init__(self, sizes, batch, block, dtype, with_grad=True):
+
+class _Workspace:
+    """One thread's buffers for one architecture and block size.
+
+    ``Z[l]``, ``A[l]``: z and a of layer l+1 (``wbatch + (block, n)``); ``Xa``: the input
+    block with a column of ones (``xbatch + (block, d+1)``), ``Xs`` its row-scaled copy
+    and ``G1`` the first layer's ``[dW | db]``; ``da``: (W^l)^T dz^l; ``g``: one block's
+    flat gradient with views ``gW``, ``gb``.
+    """
+
+    def __init__(self, sizes, wbatch, xbatch, block, dtype, with_grad=True):
         L = len(sizes) - 1
-        self.Z = [np.empty(batch + (block, sizes[l]), dtype) for l in range(1, L + 1)]
-        self.A = [np.empty(batch + (block, sizes[l]), dtype) for l in range(1, L + 1)]
+        self.Z = [np.empty(wbatch + (block, sizes[l]), dtype) for l in range(1, L + 1)]
+        self.A = [np.empty(wbatch + (block, sizes[l]), dtype) for l in range(1, L + 1)]
+        self.Xa = None
+        if _augment_first(sizes):
+            self.Xa = np.ones(xbatch + (block, sizes[0] + 1), dtype)
+        if not with_grad:
+            return
         hidden = [sizes[l] for l in range(1, L) if sizes[l + 1] > 1]
-        self.da = np.empty(batch + (block, max(hidden)), dtype) if hidden else None
-        if with_grad:
-            P = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, L + 1))
-            self.g = np.empty(batch + (P,), dtype)
-            self.gW, self.gb = _views(self.g, sizes)
+        self.da = np.empty(wbatch + (block, max(hidden)), dtype) if hidden else None
+        if self.Xa is not None:
+            self.Xs = np.empty(wbatch + (block, sizes[0] + 1), dtype)
+            self.G1 = np.empty(wbatch + (sizes[1], sizes[0] + 1), dtype)
+        P = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, L + 1))
+        self.g = np.empty(wbatch + (P,), dtype)
+        self.gW, self.gb = _views(self.g, sizes)
+        self.gWt = [gW.swapaxes(-1, -2) for gW in self.gW]
 
 
 _workspaces: OrderedDict = OrderedDict()
 _MAX_WORKSPACES = 16
 
 
-def _workspace(t, sizes, batch, block, dtype, with_grad) -> _Workspace:
-    key = (t, tuple(sizes), batch, block, np.dtype(dtype).str, with_grad)
+def _workspace(t, sizes, wbatch, xbatch, block, dtype, with_grad) -> _Workspace:
+    key = (t, tuple(sizes), wbatch, xbatch, block, np.dtype(dtype).str, with_grad)
     ws = _workspaces.get(key)
     if ws is None:
-        ws = _Workspace(sizes, batch, block, dtype, with_grad)
+        ws = _Workspace(sizes, wbatch, xbatch, block, dtype, with_grad)
         _workspaces[key] = ws
         while len(_workspaces) > _MAX_WORKSPACES:
             _workspaces.popitem(last=False)
@@ -316,51 +369,112 @@ def clear_workspaces() -> None:
 # one block: forward and backward on preallocated buffers
 # ---------------------------------------------------------------------------
 
-def _block_forward(ws, Ws, bs, X, rows, act, out_act, out=None):
-    """Fill ws.Z, ws.A (first ``rows`` rows) for the block ``X``; the last a may go to ``out``."""
-    A = X
-    L = len(Ws)
-    for l in range(L):
-        W = Ws[l]
-        Z = ws.Z[l][..., :rows, :]
-        Wt = np.swapaxes(W, -1, -2)
-        if W.shape[-1] == 1:
-            np.multiply(A, Wt, out=Z)  # rank-1: (rows, 1) x (1, n) by broadcasting
+class _Net:
+    """What the block functions need of a network, prepared once per call: weight
+    views ``W``, their transposes ``Wt``, the biases as rows ``b`` (``(..., 1, n)``) and,
+    with an augmented input, ``W1at`` = [W^1 | b^1]^T."""
+
+    __slots__ = ("sizes", "W", "Wt", "b", "W1at", "act", "out_act", "out_identity")
+
+    def __init__(self, net, theta):
+        if theta is net.theta:
+            Ws, bs = net.weights, net.biases
         else:
-            np.matmul(A, Wt, out=Z)  # Z = A W^T (+ b below), samples in rows
-        Z += bs[l][..., None, :]
-        if l == L - 1 and out is not None:
-            A = out
+            Ws, bs = _views(theta, net.sizes)
+        self.sizes = net.sizes
+        self.W = Ws
+        self.Wt = [W.swapaxes(-1, -2) for W in Ws]
+        self.b = [b[..., None, :] for b in bs]
+        self.W1at = None
+        if _augment_first(net.sizes):
+            self.W1at = np.concatenate([Ws[0], bs[0][..., None]], axis=-1).swapaxes(-1, -2)
+        self.act, self.out_act = net.act, net.out_act
+        self.out_identity = net.output_activation_name == "identity"
+
+
+def _block_forward(ws, p: _Net, X, rows, out=None):
+    """Fill ws.Z, ws.A (first ``rows`` rows) for the input block ``X``; return a^L.
+
+    The last layer's a goes to ``out`` if given; with an identity output it is z itself.
+    """
+    L = len(p.W)
+    if p.W1at is not None:
+        Xa = ws.Xa[..., :rows, :]
+        np.copyto(Xa[..., :-1], X)  # the last column stays 1
+        np.matmul(Xa, p.W1at, out=ws.Z[0][..., :rows, :])  # z = [x 1] [W b]^T
+    A = X
+    for l in range(L):
+        Z = ws.Z[l][..., :rows, :]
+        if l > 0 or p.W1at is None:
+            if p.sizes[l] == 1:
+                np.multiply(A, p.Wt[l], out=Z)  # rank-1: (rows, 1) x (1, n) by broadcasting
+            else:
+                np.matmul(A, p.Wt[l], out=Z)  # Z = A W^T, samples in rows
+            Z += p.b[l]
+        if l == L - 1:
+            if out is None and p.out_identity:
+                return Z  # a = z: no copy
+            A = ws.A[l][..., :rows, :] if out is None else out
+            p.out_act.value(Z, out=A)
         else:
             A = ws.A[l][..., :rows, :]
-        (out_act if l == L - 1 else act).value(Z, out=A)
+            p.act.value(Z, out=A)
     return A
 
 
-def _block_backward(ws, Ws, X, rows, dz, act):
-    """Block gradient into ws.g from the output layer's dz (rows of ∂L/∂z^L)."""
-    L = len(Ws)
-    for l in range(L - 1, -1, -1):
-        A_prev = X if l == 0 else ws.A[l - 1][..., :rows, :]
-        gW = ws.gW[l]
-        if A_prev.shape[-1] == 1:  # one input unit: dW = Σ_i dz_i a_i, a matrix-vector product
-            np.matmul(np.swapaxes(A_prev, -1, -2), dz, out=np.swapaxes(gW, -1, -2))
-        else:
-            np.matmul(np.swapaxes(dz, -1, -2), A_prev, out=gW)  # Σ_i dz_i a_i^T
-        np.sum(dz, axis=-2, out=ws.gb[l])
-        if l == 0:
+def _block_backward(ws, p: _Net, X, rows, dz):
+    """One block's gradient into ws.g, from ``dz`` = ∂L/∂z^L (``(..., rows, n_L)``).
+
+    A layer with a single unit (the output of a regression net) makes
+    (W^l)^T dz^l an outer product ``dz ⊗ w``. It is not formed: the next layer's
+    dz^{l-1} = σ'(z^{l-1}) * col * row is kept as σ' with a pending column factor
+    ``col`` = dz^l (one per sample) and row factor ``row`` = w. The column factor is
+    applied to the d+1 input columns when the next layer is the first one (else to
+    σ' in one pass); the row factor scales that layer's small dW, db and W instead
+    of a (rows × n) array. The numbers are those of the lecture's formulas, up to
+    the order of floating-point multiplications.
+    """
+    col = row = None
+    for l in range(len(p.W) - 1, -1, -1):
+        first = l == 0
+        A_prev = X if first else ws.A[l - 1][..., :rows, :]
+        # --- dW^l = Σ_i dz_i a_i^T and db^l = Σ_i dz_i -----------------------------
+        if first and p.W1at is not None:
+            Xs = ws.Xa[..., :rows, :]
+            if col is not None:
+                Xs = np.multiply(Xs, col, out=ws.Xs[..., :rows, :])
+                col = None
+            G = ws.G1
+            np.matmul(dz.swapaxes(-1, -2), Xs, out=G)  # [dW | db] in one product
+            if row is not None:
+                G *= row.swapaxes(-1, -2)
+            np.copyto(ws.gW[0], G[..., :-1])
+            np.copyto(ws.gb[0], G[..., -1])
             break
-        # dz^{l-1} = (W^l)^T dz^l * σ'(z^{l-1}); σ' is written over z^{l-1}'s buffer
-        Z = ws.Z[l - 1][..., :rows, :]
-        act.deriv(Z, A_prev, out=Z)
-        W = Ws[l]
-        if W.shape[-2] == 1:  # one output unit: (W^l)^T dz^l is an outer product
-            Z *= dz
-            Z *= W
+        if col is not None:
+            dz *= col
+            col = None
+        if p.sizes[l] == 1:  # one input unit: dW is a matrix-vector product
+            np.matmul(A_prev.swapaxes(-1, -2), dz, out=ws.gWt[l])
         else:
-            da = ws.da[..., :rows, :W.shape[-1]]
+            np.matmul(dz.swapaxes(-1, -2), A_prev, out=ws.gW[l])
+        np.add.reduce(dz, axis=-2, out=ws.gb[l])
+        if row is not None:
+            ws.gW[l] *= row.swapaxes(-1, -2)
+            ws.gb[l] *= row[..., 0, :]
+        if first:
+            break
+        # --- dz^{l-1} = (W^l)^T dz^l * σ'(z^{l-1}); σ' is written over z^{l-1} ------
+        W = p.W[l] if row is None else p.W[l] * row.swapaxes(-1, -2)
+        Z = ws.Z[l - 1][..., :rows, :]
+        p.act.deriv(Z, A_prev, out=Z)
+        if p.sizes[l + 1] == 1:  # one unit: (W^l)^T dz^l = dz ⊗ w, kept as factors
+            col, row = dz, W
+        else:
+            da = ws.da[..., :rows, :p.sizes[l]]
             np.matmul(dz, W, out=da)
             Z *= da
+            row = None
         dz = Z
 
 
@@ -403,45 +517,49 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
     """Loss (shape ``batch``) and flat gradient (``theta.shape``), blocked and threaded.
 
     The same numbers as :func:`~nnapprox.network.forward` + ``backward`` up to
-    floating-point reassociation. Returns None when the shapes don't fit the fast
-    path (several replica axes with partly broadcast data); the caller then uses
-    the reference. ``loss`` is a :class:`~nnapprox.losses.Loss` whose value is a
-    mean over samples (both built-in losses are).
+    floating-point reassociation. Returns None when the reference path should take
+    the call: shapes the fast path does not take (several replica axes with partly
+    broadcast data), or, unless ``block`` is given, steps estimated under
+    :data:`SMALL_SECONDS`. ``loss`` is a :class:`~nnapprox.losses.Loss` whose value
+    is a mean over samples (both built-in losses are).
     """
     canon = _canonical(net, X, y)
     if canon is None:
         return None
     theta, X, y, batch = canon
-    sizes = net.sizes
     dtype = theta.dtype
     y = y.astype(dtype, copy=False)
-    R = theta.shape[0] if theta.ndim == 2 else 1
-    N = X.shape[-2]
-    plan = make_plan(N, sizes, net.activation_name, dtype.itemsize, R, block)
     wbatch = theta.shape[:-1]
-    Ws, bs = _views(theta, sizes)
-    act, out_act, L = net.act, net.out_act, len(Ws)
-    skip_out_deriv = loss.on_logits or net.output_activation_name == "identity"
+    xbatch = X.shape[:-2]
+    N = X.shape[-2]
+    plan = make_plan(N, net.sizes, net.activation_name, dtype.itemsize, theta.shape[0] if wbatch else 1,
+                     block)
+    if block is None and plan.seconds < SMALL_SECONDS:
+        return None
+    p = _Net(net, theta)
+    L = len(p.W)
+    skip_out_deriv = loss.on_logits or p.out_identity
     n_chunks = len(plan.chunks)
     acc = np.zeros((n_chunks,) + theta.shape, dtype)
     values = np.zeros((n_chunks,) + wbatch, dtype)
 
-    def work(t, chunk_ids):
-        ws = _workspace(t, sizes, wbatch, plan.block, dtype, True)
-        for g in chunk_ids:
+    def work(t, next_chunk):
+        ws = _workspace(t, net.sizes, wbatch, xbatch, plan.block, dtype, True)
+        for g in next_chunk:
             for s, e in plan.blocks(g):
                 rows = e - s
                 Xb = X[..., s:e, :]
                 yb = y[..., s:e, :]
-                _block_forward(ws, Ws, bs, Xb, rows, act, out_act)
-                out = ws.Z[L - 1][..., :rows, :] if loss.on_logits else ws.A[L - 1][..., :rows, :]
+                out = _block_forward(ws, p, Xb, rows)  # a^L
+                if loss.on_logits:
+                    out = ws.Z[L - 1][..., :rows, :]
                 scale = rows / N  # the loss is a mean over the block: reweight to a mean over N
                 values[g] += loss.value(out, yb) * scale
                 dz = loss.grad(out, yb)
                 dz *= scale
                 if not skip_out_deriv:
-                    dz *= out_act.deriv(ws.Z[L - 1][..., :rows, :], out)
-                _block_backward(ws, Ws, Xb, rows, dz, act)
+                    dz *= p.out_act.deriv(ws.Z[L - 1][..., :rows, :], out)
+                _block_backward(ws, p, Xb, rows, dz)
                 acc[g] += ws.g
 
     with _lock:
@@ -454,26 +572,27 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
 
 
 def forward(net, X, block: int | None = None):
-    """Network output ``batch + (N, out)``, blocked and threaded (None if shapes don't fit)."""
+    """Network output ``batch + (N, out)``, blocked and threaded (None: use the reference,
+    as for :func:`loss_and_grad`)."""
     canon = _canonical(net, X)
     if canon is None:
         return None
     theta, X, _, batch = canon
-    sizes = net.sizes
     dtype = theta.dtype
-    R = theta.shape[0] if theta.ndim == 2 else 1
-    N = X.shape[-2]
-    plan = make_plan(N, sizes, net.activation_name, dtype.itemsize, R, block, forward_only=True)
     wbatch = theta.shape[:-1]
-    Ws, bs = _views(theta, sizes)
-    out = np.empty(wbatch + (N, sizes[-1]), dtype)
+    N = X.shape[-2]
+    plan = make_plan(N, net.sizes, net.activation_name, dtype.itemsize, theta.shape[0] if wbatch else 1,
+                     block, forward_only=True)
+    if block is None and plan.seconds < SMALL_SECONDS:
+        return None
+    p = _Net(net, theta)
+    out = np.empty(wbatch + (N, net.sizes[-1]), dtype)
 
-    def work(t, chunk_ids):
-        ws = _workspace(t, sizes, wbatch, plan.block, dtype, False)
-        for g in chunk_ids:
+    def work(t, next_chunk):
+        ws = _workspace(t, net.sizes, wbatch, X.shape[:-2], plan.block, dtype, False)
+        for g in next_chunk:
             for s, e in plan.blocks(g):
-                _block_forward(ws, Ws, bs, X[..., s:e, :], e - s, net.act, net.out_act,
-                               out=out[..., s:e, :])
+                _block_forward(ws, p, X[..., s:e, :], e - s, out=out[..., s:e, :])
 
     with _lock:
         _run(plan, work)

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .config import config_hash, flatten, target_params, trainer_options, validate
 
@@ -241,6 +242,10 @@ def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
     flat_cfg = flatten(cfg)
     base = {**flat_cfg, "config_hash": h, "git_commit": _git_commit(), **_versions(), "run_dir": str(out_dir)}
     records, histories = [], []
+    # BLAS at one thread: results then do not depend on the launcher or the machine's core count
+    # (OpenBLAS sums in a thread-count-dependent order); the engine's own sample-block threads
+    # (nnapprox.fastpath) use a fixed partition and are deterministic.
+    blas = threadpool_limits(limits=1, user_api="blas")
     try:
         target = validate(cfg)["target"]
         base.update({"c_f": _finite_or_none(target.c_f) if target.c_f is not None else None,
@@ -256,6 +261,8 @@ def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
         log.error("job %s failed: %s", out_dir, e)
         records.append({**base, "status": "failed", "error": f"{type(e).__name__}: {e}",
                         "traceback": traceback.format_exc(limit=8)})
+    finally:
+        blas.restore_original_limits()
     wall = time.perf_counter() - t0
     for rec in records:
         rec["wall_time"] = wall

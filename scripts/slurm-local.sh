@@ -5,7 +5,8 @@
 #   eval "$(scripts/slurm-local.sh env)"  point sbatch/squeue/srun/sacct of this shell at it
 #   scripts/slurm-local.sh status         daemons, node state, queue
 #   scripts/slurm-local.sh stop           cancel jobs, stop exactly the daemons `start` recorded
-#   scripts/slurm-local.sh run -- CMD...  start, run CMD with the client environment, always stop
+#   scripts/slurm-local.sh run -- CMD...  start, run CMD with the client environment, stop again
+#                                         (a cluster that was already running stays up)
 #   scripts/slurm-local.sh clean          stop, then delete the state folder
 #
 # Everything lives under one state folder, ${NNAPPROX_SLURM_DIR:-/tmp/nnapprox-slurm}:
@@ -24,6 +25,9 @@ set -euo pipefail
 PROG=$(basename "$0")
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE=${NNAPPROX_SLURM_DIR:-/tmp/nnapprox-slurm}
+[[ $STATE == /* ]] || STATE=$PWD/$STATE
+STATE=${STATE%/}
+case $STATE in *[[:space:]]* | *[\'\"\\]*) echo "${0##*/}: NNAPPROX_SLURM_DIR may not contain spaces or quotes (slurm.conf cannot hold them): $STATE" >&2; exit 1 ;; esac
 CTLD_PORT=${NNAPPROX_SLURMCTLD_PORT:-16817}
 SLURMD_PORT=${NNAPPROX_SLURMD_PORT:-16818}
 START_TIMEOUT=${NNAPPROX_SLURM_START_TIMEOUT:-60}
@@ -38,7 +42,7 @@ log() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 usage() {
-    sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit "${1:-2}"
 }
 
@@ -387,9 +391,10 @@ do_status() {
 }
 
 print_env() {
-    printf "export NNAPPROX_SLURM_DIR='%s'\n" "$STATE"
-    printf "export SLURM_CONF='%s'\n" "$CONF"
-    printf "export PATH='%s'\"\${PATH:+:\$PATH}\"\n" "$STATE/bin"
+    printf 'export NNAPPROX_SLURM_DIR=%q\n' "$STATE"
+    printf 'export SLURM_CONF=%q\n' "$CONF"
+    # shellcheck disable=SC2016  # $PATH is for the caller's shell to expand
+    printf 'export PATH=%q"${PATH:+:$PATH}"\n' "$STATE/bin"
 }
 
 do_run() {
@@ -417,7 +422,10 @@ case $cmd in
         [[ -f $CONF ]] || die "no cluster state in $STATE (run '$PROG start')"
         print_env ;;
     run) [[ ${1:-} == -- ]] && shift; do_run "$@" ;;
-    clean) [[ $(id -u) == 0 ]] || die "must run as root"; do_stop; rm -rf "$STATE" ;;
+    clean)
+        [[ $(id -u) == 0 ]] || die "must run as root"
+        [[ ! -e $STATE || -e $STATE/.nnapprox-slurm ]] || die "$STATE holds no cluster of ours; not deleting it"
+        do_stop; rm -rf "$STATE" ;;
     -h | --help | help) usage 0 ;;
     *) usage 2 ;;
 esac

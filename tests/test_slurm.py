@@ -3,7 +3,7 @@ runs the smoke study through Hydra's submitit launcher.
 
 Needs root and either slurm-wlm + munge or apt-get to install them. Without those the module
 skips with the reason, except under CI (CI=true), where it must run and fails instead.
-Run it with `make test-slurm` (pytest -m slurm); one pass takes about a minute.
+Run it with `make test-slurm` (pytest -m slurm); one pass takes 1-2 minutes on 2 cores.
 """
 from __future__ import annotations
 
@@ -186,6 +186,7 @@ def cluster():
         assert r.returncode == 0, f"slurm-local.sh stop failed: {r.stderr}"
         assert not left, f"processes of the local cluster still alive after stop: {left}"
         assert not (state / "pids").exists()
+        print(f"cluster stopped; none of its processes is left: {sorted(seen)}")
         shutil.rmtree(state, ignore_errors=True)
 
 

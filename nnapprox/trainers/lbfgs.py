@@ -9,15 +9,49 @@ Stopping: ``max_steps`` iterations, loss ≤ ``tol``, ``time_budget`` seconds, o
 scipy's own tests. scipy's default relative-decrease test (``ftol`` ≈ 2e-9) would
 stop near a loss of 1e-9 in absolute terms, far above what float64 can reach, so the
 defaults here are ``ftol = 1e-15`` and ``gtol = 1e-12``.
+
+Reaching the approximation regime (Michaud, Liu & Tegmark 2023)
+---------------------------------------------------------------
+Four options turn the plain run into what a width study needs (single networks only; the
+defaults keep the plain run). scipy's decrease test is relative to ``max(|f|, 1)``, i.e.
+absolute below a loss of 1: on sin(3x) with width 32 the default ``ftol = 1e-15`` stopped
+one run at a loss of 2e-8, so pass ``ftol=0`` to run to ``max_steps`` at high precision.
+
+``restarts = k``
+    Best of k runs by final training loss: the network as passed, then k − 1 fresh draws
+    (``init`` scheme, from ``rng``). The time budget is shared by all runs.
+``boost = s``
+    After the main fit, s boosting stages: stage j fits a fresh network of the same
+    architecture (with the same restarts) to the residual divided by its RMS ``c_j``, and the
+    model becomes ``f + c_j g_j``. The sum of networks is itself one network whose hidden
+    layers are the stages' layers side by side (block-diagonal weights), so ``history.net``
+    is a new MLP of hidden widths ``(1 + s)`` times the template's; the network passed in
+    keeps the stage-0 fit.
+``init_from = small_net``
+    Width continuation: ``small_net``'s units are copied into the first units of every layer
+    of ``net``, the new units keep ``net``'s own initial weights, old units ignore new ones,
+    and the new units' outgoing weights in the output layer are shrunk by
+    ``NEW_UNIT_SCALE = 1e-3``, so training starts from ``small_net``'s function up to a tiny
+    perturbation.
+``record_widths = [n_1, n_2, ...]``
+    A width sweep in one call: widths in increasing order, each started by continuation from
+    the previous solution (all hidden layers get width n); ``history.path`` is a
+    :class:`NetPath` with ``prefix(n)`` the trained width-n network.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 from scipy.optimize import minimize
 
-from .common import Recorder, check_int, check_positive, pop_common
+from ..network import MLP, default_init, init_params
+from .common import History, Recorder, check_int, check_positive, pop_common
+from .greedy import PathMixin, pop_path_options
 
-__all__ = ["train_lbfgs", "lbfgs_single"]
+__all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE"]
+
+NEW_UNIT_SCALE = 1e-3
 
 
 class _Stop(Exception):
@@ -69,13 +103,70 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
 
 
 def train_lbfgs(net, X, y, loss, rng, **options):
-    """L-BFGS. Options: max_steps (1000), tol, time_budget, ftol (1e-15), gtol (1e-12), maxcor (20)."""
+    """L-BFGS on the flat parameter vector (float64 by default).
+
+    Options
+    -------
+    max_steps : int
+        Iterations per run (1000).
+    tol, time_budget, progress_every
+        As for every trainer (``time_budget`` covers all restarts, stages and widths).
+    ftol, gtol : float
+        scipy's stopping tolerances (1e-15, 1e-12).
+    maxcor : int
+        Stored correction pairs (20).
+    restarts : int
+        Best of k runs by training loss (1 = the plain run).
+    boost : int or bool
+        Boosting stages after the main fit (0; True = 1). Needs ``loss="mse"`` and an
+        identity output.
+    init_from : MLP, optional
+        A network of the same depth, input and output sizes and no larger widths to continue
+        from.
+    init : str, optional
+        Initialisation scheme of restarts, boosting stages and continuation widths
+        (default: He for the ReLU family, Xavier otherwise).
+    record_widths : sequence of int, optional
+        Width continuation sweep ending at ``net``'s width (see the module docstring).
+
+    Returns
+    -------
+    History
+        With the extended options: ``extras["restart_losses"]`` (final training loss of each
+        run), ``extras["boost_scales"]`` and ``extras["stage_losses"]`` for boosting; ``path``
+        for ``record_widths``.
+    """
     common = pop_common(options)
     ftol = check_positive("ftol", options.pop("ftol", 1e-15), allow_zero=True)
     gtol = check_positive("gtol", options.pop("gtol", 1e-12), allow_zero=True)
     maxcor = check_int("maxcor", options.pop("maxcor", 20), 1)
+    restarts = check_int("restarts", options.pop("restarts", 1), 1)
+    boost = options.pop("boost", 0)
+    boost = check_int("boost", int(boost) if isinstance(boost, bool) else boost, 0)
+    init_from = options.pop("init_from", None)
+    init = options.pop("init", None)
+    if init is not None and init not in ("xavier", "glorot", "he", "normal"):
+        raise ValueError(f"init={init!r} is not known; valid schemes: xavier, glorot, he, normal")
+    widths = options.pop("record_widths", None)
+    if widths is not None:
+        widths = _continuation_widths(widths, net)
     if options:
         raise ValueError(f"trainer 'lbfgs' got unknown options {sorted(options)}")
+    extended = restarts > 1 or boost > 0 or init_from is not None or widths is not None
+    if extended:
+        if net.batch_shape != ():
+            raise ValueError("restarts, boost, init_from and record_widths need a single network "
+                             f"(no replica axes); net has replica axes {net.batch_shape}")
+        if X.ndim != 2:
+            raise ValueError(f"X must have shape (N, d) with restarts/boost/init_from; got {X.shape}")
+        if boost and (loss.name != "mse" or net.output_activation_name != "identity"):
+            raise ValueError(f"boost={boost} needs loss='mse' and output_activation='identity'; got "
+                             f"loss={loss.name!r}, output_activation={net.output_activation_name!r}")
+        if widths is not None and (boost or init_from is not None):
+            raise ValueError("record_widths cannot be combined with boost or init_from")
+        solver = dict(ftol=ftol, gtol=gtol, maxcor=maxcor)
+        return _train_extended(net, X, y, loss, rng, common, solver, restarts, boost, init_from,
+                               init or default_init(net.activation_name), widths)
     nets = [net] if net.batch_shape == () else [net.replica(r) for r in range(net.n_replicas)]
     if len(net.batch_shape) > 1:
         raise ValueError("lbfgs supports at most one replica axis")
@@ -100,3 +191,245 @@ def train_lbfgs(net, X, y, loss, rng, **options):
         final, _ = net._loss_and_flat_grad(X, y, loss)
         hist.step, hist.elapsed, hist.loss = np.array([total]), np.array([hist.wall_time]), np.array([final])
     return hist
+
+
+# ---------------------------------------------------------------------------
+# restarts, boosting, width continuation
+# ---------------------------------------------------------------------------
+
+def grow(small, net):
+    """Write ``small``'s units into the first units of ``net`` (in place): width continuation.
+
+    Hidden layer l of ``net`` keeps its own weights for the new units (rows beyond
+    ``small``'s width); old units get ``small``'s weights and zero weights from new units of
+    the layer below; the output layer gets ``small``'s output weights and bias, and
+    ``NEW_UNIT_SCALE`` times its own weights from the new units. The function of ``net`` is
+    then ``small``'s function plus a perturbation of relative size ~1e-3.
+
+    Parameters
+    ----------
+    small, net : MLP
+        Single networks of equal depth, input and output sizes; ``small``'s widths at most
+        ``net``'s.
+
+    Returns
+    -------
+    MLP
+        ``net``.
+    """
+    if not isinstance(small, MLP):
+        raise ValueError(f"init_from={small!r} must be an MLP")
+    if small.batch_shape != () or net.batch_shape != ():
+        raise ValueError("init_from and net must be single networks (no replica axes)")
+    ok = (len(small.sizes) == len(net.sizes) and small.sizes[0] == net.sizes[0]
+          and small.sizes[-1] == net.sizes[-1]
+          and all(m <= n for m, n in zip(small.sizes[1:-1], net.sizes[1:-1])))
+    if not ok:
+        raise ValueError(f"init_from has sizes {small.sizes}; it must have net's depth, input and output "
+                         f"sizes and widths no larger than net's sizes {net.sizes}")
+    if small.activation_name != net.activation_name:
+        raise ValueError(f"init_from has activation {small.activation_name!r}; net has "
+                         f"{net.activation_name!r}")
+    L = len(net.weights)
+    for l in range(L):
+        Ws, bs = small.weights[l], small.biases[l]
+        m_out, m_in = Ws.shape
+        W, b = net.weights[l], net.biases[l]
+        if l < L - 1:
+            W[:m_out, :m_in] = Ws
+            W[:m_out, m_in:] = 0.0
+            b[:m_out] = bs
+        else:
+            W[:, :m_in] = Ws
+            W[:, m_in:] *= NEW_UNIT_SCALE
+            b[:] = bs
+    return net
+
+
+def sum_networks(nets, coefs):
+    """One MLP computing ``Σ_j coefs[j] nets[j](x)``: hidden layers side by side, block-diagonal weights.
+
+    Parameters
+    ----------
+    nets : sequence of MLP
+        Single networks of equal depth, input and output sizes, activation and identity output.
+    coefs : sequence of float
+
+    Returns
+    -------
+    MLP
+        Hidden widths the sums of the nets' widths.
+    """
+    first = nets[0]
+    L = len(first.weights)
+    Ws, bs = [], []
+    for l in range(L):
+        blocks = [n.weights[l] for n in nets]
+        if l == 0:
+            Ws.append(np.vstack(blocks))
+            bs.append(np.concatenate([n.biases[l] for n in nets]))
+        elif l < L - 1:
+            rows = sum(B.shape[0] for B in blocks)
+            cols = sum(B.shape[1] for B in blocks)
+            W = np.zeros((rows, cols))
+            i = j = 0
+            for B in blocks:
+                W[i:i + B.shape[0], j:j + B.shape[1]] = B
+                i, j = i + B.shape[0], j + B.shape[1]
+            Ws.append(W)
+            bs.append(np.concatenate([n.biases[l] for n in nets]))
+        else:
+            Ws.append(np.hstack([c * B for c, B in zip(coefs, blocks)]))
+            bs.append(sum(c * n.biases[l] for c, n in zip(coefs, nets)))
+    return MLP.from_params(Ws, bs, activation=first.activation_name,
+                           output_activation=first.output_activation_name, slope=first.slope,
+                           dtype=first.dtype)
+
+
+class NetPath(PathMixin):
+    """Trained networks of several widths (a width-continuation sweep).
+
+    Attributes
+    ----------
+    widths : list of int
+    times : list of float
+        Cumulative wall-clock seconds when each width was trained.
+    train_mse : list of float
+        Plain training MSE per width (NaN for non-MSE losses).
+    """
+
+    def __init__(self, nets, widths, times, train_mse):
+        self._nets = {int(n): m for n, m in zip(widths, nets)}
+        self.widths = [int(n) for n in widths]
+        self.times = [float(t) for t in times]
+        self.train_mse = [float(v) for v in train_mse]
+
+    def _index(self, n):
+        if n not in self._nets:
+            raise ValueError(f"n={n!r} is not a recorded width of this path; recorded widths: {self.widths}")
+        return self.widths.index(n)
+
+    def prefix(self, n):
+        """A copy of the trained width-n network."""
+        self._index(n)
+        return self._nets[n].copy()
+
+    def predict(self, X, widths=None):
+        """Outputs of the networks of ``widths`` (default all), shape ``(len(widths), N)``."""
+        widths = self.widths if widths is None else [int(n) for n in np.atleast_1d(widths)]
+        for n in widths:
+            self._index(n)
+        return np.stack([self._nets[n].predict(X).reshape(-1) for n in widths])
+
+    def __repr__(self):
+        return f"NetPath(widths={self.widths})"
+
+
+def _continuation_widths(rw, net):
+    hidden = net.sizes[1:-1]
+    if not hidden or len(set(hidden)) != 1:
+        raise ValueError(f"record_widths needs a network with equal hidden widths; net has sizes {net.sizes}")
+    return pop_path_options({"record_widths": rw}, hidden[0])
+
+
+def _best_of(net, X, y, loss, rng, common, solver, restarts, init, t_end):
+    """Best of ``restarts`` L-BFGS runs (the first from net's parameters); writes it into ``net``."""
+    best = None
+    losses = []
+    for k in range(restarts):
+        cand = net.copy()
+        if k > 0:
+            cand.theta[...] = init_params(net.sizes, rng, init, dtype=net.dtype)
+        left = None if t_end is None else max(t_end - time.perf_counter(), 1e-3)
+        opts = dict(common, time_budget=left)
+        steps, reason, status, msg, rec = lbfgs_single(cand, X, y, loss, **solver, **opts)
+        final = float(rec.losses[-1]) if rec.losses else float("inf")
+        losses.append(final if status == "ok" else float("nan"))
+        if status == "ok" and (best is None or final < best[0]):
+            best = (final, cand.theta.copy(), steps, reason, msg, rec)
+        if t_end is not None and time.perf_counter() >= t_end:
+            break
+    if best is None:
+        return None, losses
+    net.theta[...] = best[1]
+    return best, losses
+
+
+def _train_extended(net, X, y, loss, rng, common, solver, restarts, boost, init_from, init, widths):
+    t0 = time.perf_counter()
+    t_end = None if common["time_budget"] is None else t0 + common["time_budget"]
+    if widths is not None:
+        return _train_widths(net, X, y, loss, rng, common, solver, restarts, init, widths, t0, t_end)
+    if init_from is not None:
+        grow(init_from, net)
+    best, losses = _best_of(net, X, y, loss, rng, common, solver, restarts, init, t_end)
+    if best is None:
+        return History(step=np.zeros(0, int), elapsed=np.zeros(0), loss=np.zeros(0), status="diverged",
+                       replica_status=["diverged"], stop_reason="diverged", steps=0,
+                       wall_time=time.perf_counter() - t0, message="every restart diverged", net=net,
+                       extras={"restart_losses": losses})
+    final, _, steps, reason, msg, rec = best
+    extras = {"restart_losses": losses}
+    out_net = net
+    if boost:
+        nets, coefs, stage_losses = [net.copy()], [1.0], [final]
+        F = net.predict(X).reshape(y.shape)
+        for _ in range(boost):
+            e = y - F
+            c = float(np.sqrt(np.mean(e ** 2)))
+            if not np.isfinite(c) or c == 0.0:
+                break
+            g = MLP(net.sizes, net.activation_name, net.output_activation_name, rng=rng, init=init,
+                    slope=net.slope, dtype=net.dtype)
+            b_best, _ = _best_of(g, X, e / c, loss, rng, common, solver, restarts, init, t_end)
+            if b_best is None:
+                break
+            nets.append(g)
+            coefs.append(c)
+            F = F + c * g.predict(X).reshape(y.shape)
+            stage_losses.append(float(0.5 * np.mean((F - y) ** 2)))
+            steps += b_best[2]
+            rec.record(steps, stage_losses[-1], force=True)
+        out_net = sum_networks(nets, coefs)
+        extras.update(boost_scales=coefs[1:], stage_losses=stage_losses)
+        reason = f"{reason}+boost{len(nets) - 1}"
+    hist = rec.history(status="ok", replica_status=["ok"], stop_reason=reason, steps=steps,
+                       message=msg, net=out_net, extras=extras)
+    hist.wall_time = time.perf_counter() - t0
+    return hist
+
+
+def _train_widths(net, X, y, loss, rng, common, solver, restarts, init, widths, t0, t_end):
+    nets, times, mses, losses, steps_all, finals = [], [], [], [], [], []
+    prev = None
+    for n in widths:
+        sizes = [net.sizes[0]] + [n] * (len(net.sizes) - 2) + [net.sizes[-1]]
+        if n == widths[-1]:
+            cur = net
+        else:
+            cur = MLP(sizes, net.activation_name, net.output_activation_name, rng=rng, init=init,
+                      slope=net.slope, dtype=net.dtype)
+        if prev is not None:
+            grow(prev, cur)
+        best, rl = _best_of(cur, X, y, loss, rng, common, solver, restarts, init, t_end)
+        if best is None:
+            break
+        losses.append(rl)
+        finals.append(best[0])
+        steps_all.append(best[2])
+        nets.append(cur.copy())
+        times.append(time.perf_counter() - t0)
+        pred = cur.predict(X).reshape(y.shape)
+        mses.append(float(np.mean((pred - y) ** 2)) if loss.name == "mse" else float("nan"))
+        prev = cur
+    done = [w for w, _ in zip(widths, nets)]
+    path = NetPath(nets, done, times, mses)
+    ok = len(done) == len(widths)
+    return History(step=np.array(done, dtype=int), elapsed=np.array(times),
+                   loss=np.array(finals),
+                   status="ok" if ok else "diverged", replica_status=["ok" if ok else "diverged"],
+                   stop_reason="path_end" if ok else "diverged", steps=int(sum(steps_all)),
+                   wall_time=time.perf_counter() - t0,
+                   message=f"width continuation {done}" + ("" if ok else " (stopped: every restart diverged)"),
+                   net=net, path=path, extras={"restart_losses": losses,
+                                               "steps_per_width": steps_all})

@@ -1,0 +1,253 @@
+"""The blocked, threaded engine (nnapprox.fastpath) against the reference forward/backward."""
+import itertools
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from nnapprox import MLP, fastpath
+from nnapprox.losses import get_loss
+from nnapprox.network import forward as ref_forward
+
+ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+BLOCK = 16
+N_ODD = 7 * BLOCK + 5  # several blocks and chunks, not a multiple of the block size
+
+
+@pytest.fixture
+def threaded(monkeypatch):
+    """Every step takes the blocked, threaded plan (several chunks), on 2 threads."""
+    monkeypatch.setattr(fastpath, "PARALLEL_SECONDS", 0.0)
+    monkeypatch.setattr(fastpath, "SMALL_SECONDS", 0.0)
+    fastpath.set_threads(2)
+    yield
+    fastpath.set_threads(None)
+
+
+def _net(sizes, act, out_act="identity", replicas=None, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    net_rng = rng if replicas is None else [np.random.default_rng(seed + k) for k in range(replicas)]
+    net = MLP(sizes, act, out_act, rng=net_rng, dtype=dtype)
+    # a generic point: nonzero biases keep the ReLU kinks off exact zeros
+    net.theta[...] = rng.normal(0.0, 0.7, size=net.theta.shape)
+    return net
+
+
+def _data(rng, N, d, k, loss, batch=()):
+    X = rng.normal(size=batch + (N, d))
+    y = rng.normal(size=batch + (N, k)) if loss == "mse" else (rng.random(batch + (N, k)) > 0.5) * 1.0
+    return X, y
+
+
+def _rel(a, b):
+    return np.max(np.abs(np.asarray(a) - np.asarray(b))) / max(np.max(np.abs(np.asarray(b))), 1e-300)
+
+
+@pytest.mark.parametrize("act,depth,loss_out,d,k", [
+    (a, depth, lo, d, k)
+    for a, depth, lo, (d, k) in itertools.product(
+        ACTS, [1, 2, 3, 4], [("mse", "identity"), ("mse", "sigmoid"), ("logistic", "sigmoid")],
+        # (1, 1): rank-1 input and output layers; (12, 1): more inputs than units (no ones column)
+        [(3, 2), (1, 1), (12, 1)])
+])
+def test_blocked_equals_reference(threaded, act, depth, loss_out, d, k):
+    loss_name, out_act = loss_out
+    loss = get_loss(loss_name)
+    rng = np.random.default_rng(hash((act, depth, loss_name, d)) % 2**32)
+    net = _net([d] + [9] * depth + [k], act, out_act)
+    X, y = _data(rng, N_ODD, d, k, loss_name)
+    v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)
+    v1, g1 = fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)
+    assert g1.shape == net.theta.shape and np.shape(v1) == ()
+    assert _rel(v1, v0) < 1e-12
+    assert _rel(g1, g0) < 1e-12
+    # the dispatch in MLP uses the fast path (default plan) and agrees too
+    v2, g2 = net._loss_and_flat_grad(X, y, loss)
+    assert _rel(v2, v0) < 1e-12 and _rel(g2, g0) < 1e-12
+    # forward
+    out = fastpath.forward(net, X, block=BLOCK)
+    ref = ref_forward(net.weights, net.biases, X, net.act, net.out_act)[1][-1]
+    assert _rel(out, ref) < 1e-12
+
+
+@pytest.mark.parametrize("shared_X", [True, False])
+@pytest.mark.parametrize("act", ["tanh", "relu"])
+def test_blocked_replicas_equal_reference_and_solo(threaded, shared_X, act):
+    R, sizes, loss = 3, [2, 8, 8, 1], get_loss("mse")
+    net = _net(sizes, act, replicas=R)
+    rng = np.random.default_rng(5)
+    X, y = _data(rng, N_ODD, 2, 1, "mse", () if shared_X else (R,))
+    v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)
+    v1, g1 = fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)
+    assert v1.shape == (R,) and g1.shape == (R, net.n_params)
+    assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
+    for r in range(R):
+        solo = net.replica(r)
+        Xr, yr = (X, y) if shared_X else (X[r], y[r])
+        vs, gs = fastpath.loss_and_grad(solo, Xr, yr, loss, block=BLOCK)
+        assert abs(vs - v1[r]) <= 1e-12 * abs(vs)
+        assert _rel(gs, g1[r]) < 1e-12
+    np.testing.assert_allclose(net.forward(X), ref_forward(net.weights, net.biases, X, net.act,
+                                                           net.out_act)[1][-1], rtol=1e-12)
+
+
+def test_two_replica_axes_fall_back_or_agree(threaded):
+    net = _net([2, 5, 1], "tanh", replicas=6)
+    net2 = net.with_theta(net.theta.reshape(2, 3, -1))
+    rng = np.random.default_rng(1)
+    X, y = _data(rng, 40, 2, 1, "mse", (2, 3))
+    loss = get_loss("mse")
+    v0, g0 = net2._reference_loss_and_flat_grad(X, y, loss)
+    v1, g1 = net2._loss_and_flat_grad(X, y, loss)
+    assert v1.shape == (2, 3) and g1.shape == (2, 3, net.n_params)
+    assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
+    X3, y3 = _data(rng, 40, 2, 1, "mse", (3,))  # partly broadcast data: the reference takes it
+    assert fastpath.loss_and_grad(net2, X3, y3, loss) is None
+    v3, _ = net2._loss_and_flat_grad(X3, y3, loss)
+    assert v3.shape == (2, 3)
+
+
+@pytest.mark.parametrize("act", ["tanh", "sigmoid", "relu"])
+def test_float32_agrees_with_float64(threaded, act):
+    rng = np.random.default_rng(2)
+    net64 = _net([3, 16, 16, 1], act)
+    net32 = MLP([3, 16, 16, 1], act, dtype=np.float32, rng=rng)
+    net32.theta[...] = net64.theta
+    X, y = _data(rng, N_ODD, 3, 1, "mse")
+    loss = get_loss("mse")
+    v64, g64 = net64._reference_loss_and_flat_grad(X, y, loss)
+    v32, g32 = fastpath.loss_and_grad(net32, X.astype(np.float32), y, loss, block=BLOCK)
+    assert g32.dtype == np.float32 and np.asarray(v32).dtype == np.float32
+    assert _rel(v32, v64) < 1e-5
+    assert _rel(g32, g64) < 1e-5
+
+
+def test_bit_identical_across_calls_and_thread_counts(threaded):
+    net = _net([4, 32, 32, 1], "tanh")
+    X, y = _data(np.random.default_rng(3), 1000, 4, 1, "mse")
+    loss = get_loss("mse")
+    v1, g1 = fastpath.loss_and_grad(net, X, y, loss, block=64)
+    v2, g2 = fastpath.loss_and_grad(net, X, y, loss, block=64)
+    fastpath.set_threads(1)
+    v3, g3 = fastpath.loss_and_grad(net, X, y, loss, block=64)
+    fastpath.set_threads(3)
+    v4, g4 = fastpath.loss_and_grad(net, X, y, loss, block=64)
+    for v, g in [(v2, g2), (v3, g3), (v4, g4)]:
+        assert v == v1
+        np.testing.assert_array_equal(g, g1)
+
+
+def test_plan_depends_on_shapes_only():
+    p = fastpath.make_plan(10_000, [8, 256, 1], "tanh")
+    assert p.parallel and len(p.chunks) == fastpath.LANES
+    assert p.chunks[0][0] == 0 and p.chunks[-1][1] == 10_000
+    assert all(a[1] == b[0] for a, b in zip(p.chunks, p.chunks[1:]))
+    rows = [e - s for g in range(len(p.chunks)) for s, e in p.blocks(g)]
+    assert sum(rows) == 10_000 and max(rows) <= p.block
+    fastpath.set_threads(1)
+    try:
+        assert fastpath.make_plan(10_000, [8, 256, 1], "tanh") == p
+    finally:
+        fastpath.set_threads(None)
+    small = fastpath.make_plan(32, [1, 4, 1], "tanh")  # tiny: one chunk, no threads
+    assert not small.parallel and small.chunks == ((0, 32),)
+
+
+def test_memory_is_bounded_by_the_block_not_by_N():
+    N, width = 40_000, 256
+    net = _net([4, width, 1], "tanh")
+    X, y = _data(np.random.default_rng(4), N, 4, 1, "mse")
+    loss = get_loss("mse")
+    fastpath.clear_workspaces()
+    tracemalloc.start()
+    try:
+        net._loss_and_flat_grad(X, y, loss)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    one_array = N * width * 8  # what a single N x width array of the reference costs (82 MB)
+    assert peak < one_array / 8, (peak, one_array)
+
+
+def test_thread_settings(monkeypatch):
+    for var in ("NNAPPROX_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    fastpath.set_threads(None)
+    assert 1 <= fastpath.get_threads() <= 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # what joblib's loky workers set
+    assert fastpath.get_threads() == 1
+    monkeypatch.setenv("NNAPPROX_THREADS", "3")
+    assert fastpath.get_threads() == 3
+    fastpath.set_threads(2)
+    assert fastpath.get_threads() == 2
+    fastpath.set_threads(None)
+    monkeypatch.setenv("NNAPPROX_THREADS", "zero")
+    with pytest.raises(ValueError, match="NNAPPROX_THREADS='zero'"):
+        fastpath.get_threads()
+    with pytest.raises(ValueError, match="threads=0"):
+        fastpath.set_threads(0)
+
+
+def test_worker_errors_propagate(threaded):
+    net = _net([2, 8, 1], "tanh")
+    X, y = _data(np.random.default_rng(6), N_ODD, 2, 1, "mse")
+    bad = get_loss("mse").__class__("bad", lambda o, t: 1 / 0, lambda o, t: o, False)
+    with pytest.raises(ZeroDivisionError):
+        fastpath.loss_and_grad(net, X, y, bad, block=BLOCK)
+    v, _ = fastpath.loss_and_grad(net, X, y, get_loss("mse"), block=BLOCK)  # still usable
+    assert np.isfinite(v)
+
+
+@pytest.mark.parametrize("sizes", [[2, 1, 5, 1], [3, 5, 1, 1, 2], [1, 1, 1], [4, 3], [6, 2, 1]])
+def test_width_one_layers_and_no_hidden_layer(threaded, sizes):
+    """Layers of one unit (outer products kept as pending factors) anywhere in the net."""
+    loss = get_loss("mse")
+    net = _net(sizes, "tanh", replicas=2)
+    X, y = _data(np.random.default_rng(7), N_ODD, sizes[0], sizes[-1], "mse", (2,))
+    v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)
+    v1, g1 = fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)
+    assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
+
+
+def test_large_steps_take_the_fast_path_small_ones_the_reference():
+    big = fastpath.make_plan(10_000, [8, 256, 1], "tanh")
+    assert big.seconds > fastpath.PARALLEL_SECONDS
+    net = _net([1, 4, 1], "tanh")
+    X, y = _data(np.random.default_rng(8), 32, 1, 1, "mse")
+    assert fastpath.loss_and_grad(net, X, y, get_loss("mse")) is None  # tiny: the reference
+    assert fastpath.loss_and_grad(net, X, y, get_loss("mse"), block=8) is not None
+
+
+def test_tanh_kernel_same_bits_for_small_and_large_arrays():
+    """Large arrays skip the clip at 2z = 40 (overflow silenced instead): same bits, no warning."""
+    import warnings
+
+    from nnapprox.activations import get_activation
+
+    tanh = get_activation("tanh")
+    z = np.concatenate([np.linspace(-400, 400, 40_001), [np.inf, -np.inf, 0.0, 19.99, 20.0, 20.01]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        big = tanh.value(z)
+        small = np.concatenate([tanh.value(z[i:i + 1000]) for i in range(0, z.size, 1000)])
+    np.testing.assert_array_equal(big, small)
+    assert np.max(np.abs(big[:-6] - np.tanh(z[:-6]))) < 5e-16
+    assert big[-6] == 1.0 and big[-5] == -1.0
+
+
+def test_callers_errstate_reaches_the_worker_threads(threaded):
+    import warnings
+
+    net = _net([2, 8, 1], "tanh")
+    X, y = _data(np.random.default_rng(9), N_ODD, 2, 1, "mse")
+    net.weights[0][:, 0] = np.inf
+    X[:, 0] = 0.0  # inf * 0 in every block of every chunk: 'invalid'
+    loss = get_loss("mse")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a worker that ignored the caller's errstate would warn
+        with np.errstate(invalid="ignore"):
+            v, _ = fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)
+    assert not np.isfinite(v)
+    with np.errstate(invalid="raise"):
+        with pytest.raises(FloatingPointError):
+            fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)

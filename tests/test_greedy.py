@@ -1,0 +1,174 @@
+"""Relaxed greedy and orthogonal greedy: paths, exactness, the bound, rates and bad options."""
+from functools import lru_cache
+
+import numpy as np
+import pytest
+
+from nnapprox import MLP, fit
+from nnapprox.data import make_dataset
+from nnapprox.gap import slope_over_seeds
+from nnapprox.targets import get_target
+from nnapprox.trainers.greedy import UnitPath
+
+N_TRAIN, N_TEST, SEEDS = 4000, 8192, (0, 1, 2)
+
+
+def _data(N=300, d=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(N, d))
+    y = np.exp(-np.sum(X ** 2, axis=1)) + 0.3 * np.sin(2 * X[:, 0])
+    return X, y
+
+
+@pytest.mark.parametrize("trainer", ["greedy", "oga"])
+def test_path_interface_and_prefix_exactness(trainer):
+    X, y = _data()
+    h = fit(MLP([2, 12, 1], "sigmoid"), X, y, trainer=trainer, rng=np.random.default_rng(0))
+    path = h.path
+    assert isinstance(path, UnitPath)
+    assert path.widths == list(range(1, 13)) and h.steps == 12 and h.stop_reason == "path_end"
+    assert h.status == "ok" and len(h.loss) == 12 and len(path.times) == 12
+    assert np.all(np.diff(path.times) >= 0) and h.wall_time >= path.times[-1]
+    assert h.net.sizes == [2, 12, 1] and h.net.output_activation_name == "identity"
+    np.testing.assert_allclose(h.loss, 0.5 * np.array(path.train_mse))
+    P = path.predict(X)
+    assert P.shape == (12, len(X))
+    for n in (1, 5, 12):
+        net_n = path.prefix(n)
+        assert net_n.sizes == [2, n, 1]
+        np.testing.assert_allclose(net_n.predict(X), P[n - 1], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(np.mean((net_n.predict(X) - y) ** 2), path.train_mse[n - 1], rtol=1e-9)
+    np.testing.assert_allclose(h.net.predict(X), P[-1], rtol=1e-12, atol=1e-12)
+    # adding a unit never increases the training error (least squares over a larger family)
+    assert np.all(np.diff(path.train_mse) <= 1e-12 * path.train_mse[0])
+    recs = path.evaluate(X, y, X=X, y=y, c_f=1.0, radius=1.0)
+    assert [r["n"] for r in recs] == path.widths
+    assert recs[3]["bound"] == pytest.approx(4.0 / 4) and recs[3]["train_mse"] == pytest.approx(path.train_mse[3])
+
+
+def test_oga_output_layer_is_the_least_squares_fit_of_its_units():
+    X, y = _data(N=400)
+    h = fit(MLP([2, 16, 1], "sigmoid"), X, y, trainer="oga", rng=np.random.default_rng(1),
+            record_widths=[3, 8])
+    assert h.path.widths == [3, 8, 16]
+    H = h.path.hidden(X)
+    for n in h.path.widths:
+        G = np.column_stack([np.ones(len(X)), H[:, :n]])
+        ref = np.linalg.lstsq(G, y, rcond=None)[0]
+        net = h.path.prefix(n)
+        np.testing.assert_allclose(net.biases[1][0], ref[0], rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(net.weights[1][0], ref[1:], rtol=1e-7, atol=1e-9)
+    with pytest.raises(ValueError, match="n=5 is not a recorded width"):
+        h.path.prefix(5)
+    assert h.extras["gram_condition"] >= 1
+
+
+def test_greedy_prefix_weights_follow_the_relaxation():
+    X, y = _data()
+    h = fit(MLP([2, 6, 1], "tanh"), X, y, trainer="greedy", rng=np.random.default_rng(2))
+    alpha, beta = np.array(h.extras["alpha"]), np.array(h.extras["beta"])
+    n = 6  # w_j = β_j Π_{j<i<=n} (1 − α_i)
+    w = [beta[j] * np.prod(1 - alpha[j + 1:n]) for j in range(n)]
+    np.testing.assert_allclose(h.net.weights[1][0], w, rtol=1e-12)
+
+
+def test_same_rng_same_path_and_other_units_run():
+    X, y = _data()
+    a = fit(MLP([2, 5, 1], "sigmoid"), X, y, trainer="oga", rng=np.random.default_rng(3))
+    b = fit(MLP([2, 5, 1], "sigmoid"), X, y, trainer="oga", rng=np.random.default_rng(3))
+    np.testing.assert_array_equal(a.net.theta, b.net.theta)
+    for act in ("tanh", "relu"):
+        h = fit(MLP([2, 5, 1], act), X, y, trainer="greedy", rng=np.random.default_rng(0), screen_samples=100)
+        assert h.net.activation_name == act and np.isfinite(h.path.train_mse[-1])
+        assert h.path.train_mse[-1] < np.var(y)
+    X1 = np.linspace(-1, 1, 200)[:, None]
+    h = fit(MLP([1, 8, 1], "sigmoid"), X1, np.sin(3 * X1[:, 0]), trainer="oga", n_max=10, directions=4)
+    assert h.path.n_max == 10 and h.path.train_mse[-1] < 1e-4
+
+
+def test_more_units_than_points_interpolates_and_stays_finite():
+    X, y = _data(N=10)
+    h = fit(MLP([2, 16, 1], "sigmoid"), X, y, trainer="oga", rng=np.random.default_rng(0))
+    assert h.extras["idle_units"] >= 16 - 9 and np.all(np.isfinite(h.net.theta))
+    assert h.path.train_mse[-1] < 1e-12 * np.var(y)
+    h = fit(MLP([2, 16, 1], "sigmoid"), X, y, trainer="greedy", rng=np.random.default_rng(0))
+    assert np.all(np.isfinite(h.net.theta))
+
+
+@pytest.mark.parametrize("trainer", ["greedy", "oga"])
+def test_bad_options_raise(trainer):
+    X, y = _data(N=50)
+    net = MLP([2, 4, 1], "sigmoid")
+    for opts, match in [
+        (dict(n_max=0), "n_max=0"),
+        (dict(record_widths=[0, 2]), "record_widths"),
+        (dict(record_widths=[9]), "record_widths"),
+        (dict(max_scale=-1.0), "max_scale=-1"),
+        (dict(min_scale=4.0, max_scale=2.0), "min_scale=4.0 must not exceed max_scale"),
+        (dict(directions=0), "directions=0"),
+        (dict(n_hidden=3), r"unknown options \['n_hidden'\]"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            fit(net, X, y, trainer=trainer, **opts)
+    with pytest.raises(ValueError, match="loss='logistic' is not supported"):
+        fit(MLP([2, 4, 1], "sigmoid", "sigmoid"), X, (y > 0.5).astype(float), trainer=trainer, loss="logistic")
+    with pytest.raises(ValueError, match="activation='identity'"):
+        fit(MLP([2, 4, 1], "identity"), X, y, trainer=trainer)
+    with pytest.raises(ValueError, match="trainer='omp' is not known"):
+        fit(net, X, y, trainer="omp")
+
+
+# ---------------------------------------------------------------------------
+# the approximation regime (slow: about 20 paths of width 256 at N = 4000)
+# ---------------------------------------------------------------------------
+
+CASES = {"gauss2": ("gaussian", 2), "gauss8": ("gaussian", 8), "cos4": ("cosine_product", 4),
+         "cos8": ("cosine_product", 8)}
+
+
+@lru_cache(maxsize=None)
+def _path_mse(trainer, case, seed):
+    """Test MSE at every n = 1..256 of one path, and the target."""
+    name, d = CASES[case]
+    target = get_target(name, d=d)
+    ds = make_dataset(target, N_TRAIN, N_test=N_TEST, seed=seed)
+    h = fit(MLP([d, 256, 1], "sigmoid"), ds.X, ds.y, trainer=trainer, rng=np.random.default_rng(seed))
+    err = np.mean((h.path.predict(ds.X_test) - ds.y_test) ** 2, axis=1)
+    return np.array(h.path.widths), err, target
+
+
+def test_seed_bootstrap_slope_recovers_a_power_law():
+    ns = np.array([8, 16, 32, 64, 128, 256])
+    mse = np.array([3.0, 2.0, 2.5])[:, None] * ns ** -1.3
+    s, lo, hi = slope_over_seeds(ns, mse)
+    assert s == pytest.approx(-1.3) and lo == pytest.approx(-1.3) and hi == pytest.approx(-1.3)
+    noisy = mse * np.exp(np.random.default_rng(0).normal(0, 0.3, mse.shape))
+    s, lo, hi = slope_over_seeds(ns, noisy, n_min=16)
+    assert lo < s < hi and -2 < lo and hi < -0.6
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("trainer", ["oga", "greedy"])
+@pytest.mark.parametrize("case", ["gauss2", "gauss8", "cos4", "cos8"])
+def test_paths_stay_below_a_tenth_of_barrons_bound(trainer, case):
+    ns, err, target = _path_mse(trainer, case, 0)
+    bound = (2 * target.radius * target.c_f) ** 2 / ns
+    assert ns[-1] == 256
+    assert np.all(err <= 0.1 * bound), float(np.max(err / bound))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case,threshold", [("gauss2", -1.5), ("cos4", -0.8), ("gauss8", -0.45)])
+def test_oga_rate_over_seeds(case, threshold):
+    ns, _, _ = _path_mse("oga", case, 0)
+    mse = np.array([_path_mse("oga", case, s)[1] for s in SEEDS])
+    slope, lo, hi = slope_over_seeds(ns, mse, n_min=8, n_max=256)
+    assert hi <= threshold, (slope, lo, hi)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("case", ["gauss2", "cos4"])
+def test_oga_beats_relaxed_greedy_threefold_at_width_256(case):
+    oga = np.mean([_path_mse("oga", case, s)[1][-1] for s in SEEDS])
+    greedy = np.mean([_path_mse("greedy", case, s)[1][-1] for s in SEEDS])
+    assert greedy >= 3 * oga, (greedy, oga)

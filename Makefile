@@ -21,8 +21,10 @@ $(BENCH_STAMP): $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
 	touch $@
 
+# A reduced width_scaling study (conf/experiment/demo.yaml) -> results/demo/ (report, CSV, figures).
 demo: $(STAMP)
-	$(PY) -m nnapprox.demo
+	$(VENV)/bin/nnapprox-run -m experiment=demo hydra/launcher=joblib hydra.launcher.n_jobs=2
+	@echo "report: results/demo/REPORT.md (figures in results/demo/figures/, data in results/demo/runs.csv)"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -m "not slurm"

@@ -23,9 +23,13 @@ in [−1, 1]^d, ``y = sin(Σ x)``) for every library:
 
 Each case is timed in one process with ``time.perf_counter``: warm-up steps, then
 repetitions in which the libraries take turns (the order rotates each repetition);
-reported are medians (and quartiles in the CSV). For steps over 1 ms the libraries
-are separated by a short pause so that BLAS/OpenMP threads spinning after one
-library's step do not slow the next one down.
+in each turn a library runs a burst of consecutive steps (50 for the tiny case, 5
+for case A, 1 otherwise) and the per-step time is the burst's time divided by its
+length. Reported are medians over the repetitions (and quartiles in the CSV). For
+the large cases the turns are separated by a 50 ms pause so that BLAS threads
+spinning after one library's step do not slow the next one down. PyTorch runs with
+``OMP_WAIT_POLICY=PASSIVE`` (set by the benchmark unless already set): with its
+default spin-waiting its small steps were up to 10x slower on this shared machine.
 
 Also measured, in the same process: the machine's float64 GEMM peak (a 2048² matmul
 on all BLAS threads), the achieved GF/s of each step (matrix-product flops only:
@@ -73,6 +77,7 @@ class Case:
     reps: int
     warmup: int
     pause: float = 0.0  # seconds of sleep before each timed step (see time_case)
+    burst: int = 1  # consecutive steps timed together in each repetition
 
     @property
     def sizes(self):
@@ -91,8 +96,8 @@ class Case:
 
 
 CASES = {
-    "tiny": Case("tiny", 1, 4, 1, 32, reps=400, warmup=50),
-    "A": Case("A", 1, 64, 1, 1_000, reps=60, warmup=5),
+    "tiny": Case("tiny", 1, 4, 1, 32, reps=200, warmup=100, burst=50),
+    "A": Case("A", 1, 64, 1, 1_000, reps=60, warmup=10, burst=5),
     "B": Case("B", 8, 256, 1, 10_000, reps=21, warmup=3, pause=0.05),
     "C": Case("C", 8, 128, 4, 10_000, reps=11, warmup=2, pause=0.05),
     "D": Case("D", 4, 1024, 1, 100_000, reps=5, warmup=1, pause=0.05),
@@ -230,7 +235,10 @@ def time_case(case: Case, libs, threads: int, reps_scale: float = 1.0, log=print
               pause: float | None = None) -> dict:
     """Median step times (and quartiles) per library, interleaved in one process.
 
-    ``pause`` (default ``case.pause``): seconds of sleep before each timed step, which
+    In each repetition every library runs ``case.burst`` consecutive steps, timed
+    together (per-step time = burst time / burst): for microsecond steps this is the
+    steady state of a training loop rather than the first step after another
+    library has filled the caches with its own code and data. ``pause`` (default ``case.pause``): seconds of sleep before each timed step, which
     lets the worker threads that BLAS keeps spinning after one library's step go idle
     before the next library is timed. Used only for steps of many milliseconds (a
     sleep before a microsecond step would time a cold cache instead)."""
@@ -245,13 +253,16 @@ def time_case(case: Case, libs, threads: int, reps_scale: float = 1.0, log=print
             f()
     times = {lib: [] for lib in libs}
     order = list(libs)
+    k = case.burst
     for r in range(reps):
         for lib in order:
             if pause:
                 time.sleep(pause)
+            step = steps[lib]
             t0 = time.perf_counter()
-            steps[lib]()
-            times[lib].append(time.perf_counter() - t0)
+            for _ in range(k):
+                step()
+            times[lib].append((time.perf_counter() - t0) / k)
         order = order[1:] + order[:1]
     out = {}
     for lib in libs:
@@ -285,15 +296,17 @@ def time_replicas(case: Case, R: int, threads: int, reps_scale: float = 1.0, log
 
     fns = {"one pass": one_pass, "sequential": sequential}
     reps = max(3, int(round(case.reps * reps_scale / 2)))
+    burst = max(1, case.burst // 5)
     for f in fns.values():
-        for _ in range(max(1, case.warmup // 2)):
+        for _ in range(max(1, case.warmup // 5)):
             f()
     times = {k: [] for k in fns}
     for _ in range(reps):
         for k, f in fns.items():
             t0 = time.perf_counter()
-            f()
-            times[k].append(time.perf_counter() - t0)
+            for _ in range(burst):
+                f()
+            times[k].append((time.perf_counter() - t0) / burst)
     out = {k: float(np.median(v)) for k, v in times.items()}
     log(f"  {case.name} x{R}: one pass {_fmt_time(out['one pass'])}, sequential {_fmt_time(out['sequential'])}")
     return {**out, "reps": reps}

@@ -94,13 +94,16 @@ class TrainerConfig:
     momentum: Optional[float] = None
     beta1: Optional[float] = None
     beta2: Optional[float] = None
+    ftol: Optional[float] = None
     restarts: Optional[int] = None
     boost: Optional[int] = None
     n_max: Optional[int] = None
-    n_candidates: Optional[int] = None
-    a_max: Optional[float] = None
+    directions: Optional[int] = None
+    max_scale: Optional[float] = None
     scale: Optional[float] = None
     ridge: Optional[float] = None
+    dist: Optional[str] = None
+    bias: Optional[str] = None
     record_widths: Optional[list[int]] = None
 
 
@@ -209,13 +212,13 @@ def validate(cfg: dict) -> dict:
         raise ConfigError(f"Invalid config: trainer.name={tr['name']!r} is not known; valid: {', '.join(sorted(TRAINERS))}")
     if tr["loss"] not in LOSSES:
         raise _err("trainer.loss", tr["loss"], ", ".join(sorted(LOSSES)))
-    for key in ("max_steps", "restarts", "n_max", "n_candidates", "batch_size"):
+    for key in ("max_steps", "restarts", "n_max", "directions", "batch_size"):
         if tr.get(key) is not None and tr[key] < 1:
             raise _err(f"trainer.{key}", tr[key], "an integer >= 1 (or null for the default)")
-    for key in ("lr", "time_budget", "a_max", "scale"):
+    for key in ("lr", "time_budget", "max_scale", "scale"):
         if tr.get(key) is not None and not (tr[key] > 0 and math.isfinite(tr[key])):
             raise _err(f"trainer.{key}", tr[key], "a finite float > 0 (or null for the default)")
-    for key in ("tol", "ridge", "boost"):
+    for key in ("tol", "ridge", "boost", "ftol"):
         if tr.get(key) is not None and not tr[key] >= 0:
             raise _err(f"trainer.{key}", tr[key], "a number >= 0 (or null for the default)")
     for key in ("momentum", "beta1", "beta2"):

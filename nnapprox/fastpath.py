@@ -33,8 +33,9 @@ the reference is only floating-point reassociation of the sums over samples.
 
 Steps estimated below :data:`PARALLEL_SECONDS` of work (small nets, mini-batches)
 run in the calling thread as one chunk (handing work to a thread and back costs
-~50 µs, and on a loaded machine much more); below :data:`SMALL_SECONDS` (tiny
-nets) the reference path runs instead, having less per-call Python overhead.
+~50 µs, and on a loaded machine much more); a step of one block skips the
+accumulators too, so that tiny nets, where the per-call overhead of NumPy is all
+there is, pay for as few calls as possible.
 
 Threads: ``NNAPPROX_THREADS`` (environment) or :func:`set_threads`; by default
 ``min(2, cores)``, and 1 inside a process whose launcher limited its threads
@@ -47,11 +48,14 @@ import contextvars
 import functools
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
+
+from .losses import LOSSES
 
 __all__ = [
     "set_threads",
@@ -64,7 +68,6 @@ __all__ = [
     "forward",
     "BLOCK_BYTES",
     "LANES",
-    "SMALL_SECONDS",
     "PARALLEL_SECONDS",
     "clear_workspaces",
     "estimate_seconds",
@@ -78,9 +81,6 @@ MIN_ROWS, MAX_ROWS = 64, 2048
 #: Number of chunks (one gradient accumulator each) when a step runs on threads;
 #: threads take chunks as they come free, and more threads than this are not used.
 LANES = 8
-#: Estimated single-thread step time (seconds) below which the reference path is
-#: used (tiny nets: per-call Python overhead dominates, and the reference has less).
-SMALL_SECONDS = 1e-4
 #: Estimated single-thread step time (seconds) above which threads are used.
 PARALLEL_SECONDS = 2e-3
 #: ... and above which BLAS is held at one thread even without our threads
@@ -92,6 +92,7 @@ BLAS_SERIAL_SECONDS = 3e-4
 #: decide between the serial and the threaded plan.
 _UNIT_SECONDS = {"tanh": 16e-9, "sigmoid": 16e-9, "relu": 4e-9, "leaky_relu": 5e-9, "identity": 3e-9}
 _MATMUL_FLOPS = 2.0e10
+_MSE = LOSSES["mse"]  # computed in fewer calls by _mse_value_grad
 
 
 # ---------------------------------------------------------------------------
@@ -163,6 +164,7 @@ class Plan:
     chunks: tuple
     parallel: bool
     seconds: float = 0.0  # the estimated single-thread time
+    aug: bool = False  # the input block gets a column of ones (see _augment_first)
 
     def blocks(self, g: int):
         """Row ranges ``(start, stop)`` of chunk ``g``'s blocks, in order."""
@@ -223,7 +225,8 @@ def _make_plan(N, sizes, activation, itemsize, replicas, block, forward_only) ->
         parallel = n_chunks > 1
     bounds = [(g * N) // n_chunks for g in range(n_chunks + 1)]
     chunks = tuple((bounds[g], bounds[g + 1]) for g in range(n_chunks))
-    return Plan(N, block, chunks, parallel, seconds)
+    aug = _augment_first(sizes, min(block, -(-N // n_chunks)))
+    return Plan(N, block, chunks, parallel, seconds, aug)
 
 
 # ---------------------------------------------------------------------------
@@ -306,11 +309,16 @@ def _views(flat, sizes):
     return Ws, bs
 
 
-def _augment_first(sizes) -> bool:
+#: Smallest first-layer block (rows × n_1) for which the input gets a column of ones.
+AUG_MIN_ELEMENTS = 4096
+
+
+def _augment_first(sizes, rows) -> bool:
     """Append a column of ones to the input block, so that the first layer's bias rides
     in its matrix product (forward) and db comes out of dW's product (backward)?
-    Worth it while copying the d inputs costs less than a pass over the n_1 units."""
-    return sizes[0] < sizes[1]
+    Worth it while copying the d inputs costs less than a pass over the n_1 units,
+    and the block is large enough for a saved pass to outweigh two extra calls."""
+    return sizes[0] < sizes[1] and rows * sizes[1] >= AUG_MIN_ELEMENTS
 
 
 class _Workspace:
@@ -322,12 +330,12 @@ class _Workspace:
     flat gradient with views ``gW``, ``gb``.
     """
 
-    def __init__(self, sizes, wbatch, xbatch, block, dtype, with_grad=True):
+    def __init__(self, sizes, wbatch, xbatch, block, dtype, with_grad, aug):
         L = len(sizes) - 1
         self.Z = [np.empty(wbatch + (block, sizes[l]), dtype) for l in range(1, L + 1)]
         self.A = [np.empty(wbatch + (block, sizes[l]), dtype) for l in range(1, L + 1)]
         self.Xa = None
-        if _augment_first(sizes):
+        if aug:
             self.Xa = np.ones(xbatch + (block, sizes[0] + 1), dtype)
         if not with_grad:
             return
@@ -346,11 +354,11 @@ _workspaces: OrderedDict = OrderedDict()
 _MAX_WORKSPACES = 16
 
 
-def _workspace(t, sizes, wbatch, xbatch, block, dtype, with_grad) -> _Workspace:
-    key = (t, tuple(sizes), wbatch, xbatch, block, np.dtype(dtype).str, with_grad)
+def _workspace(t, sizes, wbatch, xbatch, block, dtype, with_grad, aug) -> _Workspace:
+    key = (t, tuple(sizes), wbatch, xbatch, block, dtype, with_grad, aug)
     ws = _workspaces.get(key)
     if ws is None:
-        ws = _Workspace(sizes, wbatch, xbatch, block, dtype, with_grad)
+        ws = _Workspace(sizes, wbatch, xbatch, block, dtype, with_grad, aug)
         _workspaces[key] = ws
         while len(_workspaces) > _MAX_WORKSPACES:
             _workspaces.popitem(last=False)
@@ -360,9 +368,10 @@ def _workspace(t, sizes, wbatch, xbatch, block, dtype, with_grad) -> _Workspace:
 
 
 def clear_workspaces() -> None:
-    """Free the cached block buffers (they are rebuilt on the next call)."""
+    """Free the cached block buffers and parameter views (rebuilt on the next call)."""
     with _lock:
         _workspaces.clear()
+        _nets.clear()
 
 
 # ---------------------------------------------------------------------------
@@ -370,26 +379,49 @@ def clear_workspaces() -> None:
 # ---------------------------------------------------------------------------
 
 class _Net:
-    """What the block functions need of a network, prepared once per call: weight
-    views ``W``, their transposes ``Wt``, the biases as rows ``b`` (``(..., 1, n)``) and,
-    with an augmented input, ``W1at`` = [W^1 | b^1]^T."""
+    """What the block functions need of a network: weight views ``W``, their
+    transposes ``Wt``, the biases as rows ``b`` (``(..., 1, n)``) and, with an
+    augmented input, ``W1at`` = [W^1 | b^1]^T (a copy, refreshed every call).
 
-    __slots__ = ("sizes", "W", "Wt", "b", "W1at", "act", "out_act", "out_identity")
+    Built once per parameter array and cached while that array lives (optimizers
+    update it in place, so the views stay valid); :func:`_bind` refreshes the copy
+    and sets the activations of the calling network.
+    """
 
-    def __init__(self, net, theta):
-        if theta is net.theta:
-            Ws, bs = net.weights, net.biases
-        else:
-            Ws, bs = _views(theta, net.sizes)
-        self.sizes = net.sizes
-        self.W = Ws
-        self.Wt = [W.swapaxes(-1, -2) for W in Ws]
-        self.b = [b[..., None, :] for b in bs]
-        self.W1at = None
-        if _augment_first(net.sizes):
-            self.W1at = np.concatenate([Ws[0], bs[0][..., None]], axis=-1).swapaxes(-1, -2)
-        self.act, self.out_act = net.act, net.out_act
-        self.out_identity = net.output_activation_name == "identity"
+    __slots__ = ("theta_ref", "sizes", "W", "Wt", "bias", "b", "W1a", "W1at", "aug", "act", "out_act",
+                 "out_identity")
+
+    def __init__(self, theta, sizes):
+        self.theta_ref = weakref.ref(theta)
+        self.sizes = list(sizes)
+        self.W, self.bias = _views(theta, sizes)
+        self.Wt = [W.swapaxes(-1, -2) for W in self.W]
+        self.b = [b[..., None, :] for b in self.bias]
+        self.W1a = np.empty(theta.shape[:-1] + (sizes[1], sizes[0] + 1), theta.dtype)
+        self.W1at = self.W1a.swapaxes(-1, -2)
+
+
+_nets: OrderedDict = OrderedDict()
+
+
+def _bind(net, theta, aug: bool) -> _Net:
+    """The cached :class:`_Net` of ``theta``, refreshed, with ``net``'s activations (under _lock)."""
+    key = (id(theta), tuple(net.sizes))
+    p = _nets.get(key)
+    if p is None or p.theta_ref() is not theta:
+        p = _Net(theta, net.sizes)
+        _nets[key] = p
+        while len(_nets) > _MAX_WORKSPACES:
+            _nets.popitem(last=False)
+    else:
+        _nets.move_to_end(key)
+    p.aug = aug
+    if aug:
+        p.W1a[..., :-1] = p.W[0]
+        p.W1a[..., -1] = p.bias[0]
+    p.act, p.out_act = net.act, net.out_act
+    p.out_identity = net.output_activation_name == "identity"
+    return p
 
 
 def _block_forward(ws, p: _Net, X, rows, out=None):
@@ -398,14 +430,14 @@ def _block_forward(ws, p: _Net, X, rows, out=None):
     The last layer's a goes to ``out`` if given; with an identity output it is z itself.
     """
     L = len(p.W)
-    if p.W1at is not None:
+    if p.aug:
         Xa = ws.Xa[..., :rows, :]
-        np.copyto(Xa[..., :-1], X)  # the last column stays 1
+        Xa[..., :-1] = X  # the last column stays 1
         np.matmul(Xa, p.W1at, out=ws.Z[0][..., :rows, :])  # z = [x 1] [W b]^T
     A = X
     for l in range(L):
         Z = ws.Z[l][..., :rows, :]
-        if l > 0 or p.W1at is None:
+        if l > 0 or not p.aug:
             if p.sizes[l] == 1:
                 np.multiply(A, p.Wt[l], out=Z)  # rank-1: (rows, 1) x (1, n) by broadcasting
             else:
@@ -439,7 +471,7 @@ def _block_backward(ws, p: _Net, X, rows, dz):
         first = l == 0
         A_prev = X if first else ws.A[l - 1][..., :rows, :]
         # --- dW^l = Σ_i dz_i a_i^T and db^l = Σ_i dz_i -----------------------------
-        if first and p.W1at is not None:
+        if first and p.aug:
             Xs = ws.Xa[..., :rows, :]
             if col is not None:
                 Xs = np.multiply(Xs, col, out=ws.Xs[..., :rows, :])
@@ -448,8 +480,8 @@ def _block_backward(ws, p: _Net, X, rows, dz):
             np.matmul(dz.swapaxes(-1, -2), Xs, out=G)  # [dW | db] in one product
             if row is not None:
                 G *= row.swapaxes(-1, -2)
-            np.copyto(ws.gW[0], G[..., :-1])
-            np.copyto(ws.gb[0], G[..., -1])
+            ws.gW[0][...] = G[..., :-1]
+            ws.gb[0][...] = G[..., -1]
             break
         if col is not None:
             dz *= col
@@ -517,11 +549,10 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
     """Loss (shape ``batch``) and flat gradient (``theta.shape``), blocked and threaded.
 
     The same numbers as :func:`~nnapprox.network.forward` + ``backward`` up to
-    floating-point reassociation. Returns None when the reference path should take
-    the call: shapes the fast path does not take (several replica axes with partly
-    broadcast data), or, unless ``block`` is given, steps estimated under
-    :data:`SMALL_SECONDS`. ``loss`` is a :class:`~nnapprox.losses.Loss` whose value
-    is a mean over samples (both built-in losses are).
+    floating-point reassociation. Returns None for shapes the fast path does not
+    take (several replica axes with partly broadcast data): the caller then uses
+    the reference. ``loss`` is a :class:`~nnapprox.losses.Loss` whose value is a
+    mean over samples (both built-in losses are).
     """
     canon = _canonical(net, X, y)
     if canon is None:
@@ -530,45 +561,68 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
     dtype = theta.dtype
     y = y.astype(dtype, copy=False)
     wbatch = theta.shape[:-1]
-    xbatch = X.shape[:-2]
     N = X.shape[-2]
-    plan = make_plan(N, net.sizes, net.activation_name, dtype.itemsize, theta.shape[0] if wbatch else 1,
-                     block)
-    if block is None and plan.seconds < SMALL_SECONDS:
-        return None
-    p = _Net(net, theta)
-    L = len(p.W)
-    skip_out_deriv = loss.on_logits or p.out_identity
+    plan = _make_plan(N, tuple(net.sizes), net.activation_name, dtype.itemsize,
+                      theta.shape[0] if wbatch else 1, block, False)
     n_chunks = len(plan.chunks)
+    key = (net.sizes, wbatch, X.shape[:-2], plan.block, dtype, True, plan.aug)
+    if n_chunks == 1 and len(plan.blocks(0)) == 1:  # one block: no accumulators, no threads
+        with _lock, _blas_one_thread() if plan.seconds > BLAS_SERIAL_SECONDS else contextlib.nullcontext():
+            p = _bind(net, theta, plan.aug)
+            ws = _workspace(0, *key)
+            value = _block_step(ws, p, X, y, loss, N, N)
+            flat = ws.g.copy()
+        return value.reshape(batch) if batch else value, flat.reshape(net.theta.shape)
+
     acc = np.zeros((n_chunks,) + theta.shape, dtype)
     values = np.zeros((n_chunks,) + wbatch, dtype)
 
     def work(t, next_chunk):
-        ws = _workspace(t, net.sizes, wbatch, xbatch, plan.block, dtype, True)
+        ws = _workspace(t, *key)
         for g in next_chunk:
             for s, e in plan.blocks(g):
-                rows = e - s
-                Xb = X[..., s:e, :]
-                yb = y[..., s:e, :]
-                out = _block_forward(ws, p, Xb, rows)  # a^L
-                if loss.on_logits:
-                    out = ws.Z[L - 1][..., :rows, :]
-                scale = rows / N  # the loss is a mean over the block: reweight to a mean over N
-                values[g] += loss.value(out, yb) * scale
-                dz = loss.grad(out, yb)
-                dz *= scale
-                if not skip_out_deriv:
-                    dz *= p.out_act.deriv(ws.Z[L - 1][..., :rows, :], out)
-                _block_backward(ws, p, Xb, rows, dz)
+                values[g] += _block_step(ws, p, X[..., s:e, :], y[..., s:e, :], loss, e - s, N)
                 acc[g] += ws.g
 
     with _lock:
+        p = _bind(net, theta, plan.aug)
         _run(plan, work)
     value, flat = values[0], acc[0]
     for g in range(1, n_chunks):  # fixed order: bit-identical for any thread count
         value = value + values[g]
         flat = flat + acc[g]
     return value.reshape(batch) if batch else value, flat.reshape(net.theta.shape)
+
+
+def _mse_value_grad(out, y, N: int):
+    """:mod:`nnapprox.losses`' mse over a block in three calls: ½ Σ_i ‖r_i‖² / N and
+    r / N, with r = out − y and N the number of samples of the whole batch."""
+    r = np.subtract(out, y)
+    if r.ndim == 2:
+        value = np.vdot(r, r) * 0.5 / N
+    else:
+        value = np.einsum("...ij,...ij->...", r, r) * 0.5 / N
+    np.divide(r, N, out=r)
+    return value, r
+
+
+def _block_step(ws, p: _Net, Xb, yb, loss, rows: int, N: int):
+    """Forward and backward of one block: returns its share of the loss, gradient in ws.g."""
+    out = _block_forward(ws, p, Xb, rows)  # a^L
+    if loss.on_logits:
+        out = ws.Z[-1][..., :rows, :]
+    if loss is _MSE:
+        value, dz = _mse_value_grad(out, yb, N)
+    else:  # the loss is a mean over the block: reweight it to a mean over N
+        value = loss.value(out, yb)
+        dz = loss.grad(out, yb)
+        if rows != N:
+            value = value * (rows / N)
+            dz *= rows / N
+    if not (loss.on_logits or p.out_identity):
+        dz *= p.out_act.deriv(ws.Z[-1][..., :rows, :], out)
+    _block_backward(ws, p, Xb, rows, dz)
+    return value
 
 
 def forward(net, X, block: int | None = None):
@@ -581,19 +635,17 @@ def forward(net, X, block: int | None = None):
     dtype = theta.dtype
     wbatch = theta.shape[:-1]
     N = X.shape[-2]
-    plan = make_plan(N, net.sizes, net.activation_name, dtype.itemsize, theta.shape[0] if wbatch else 1,
-                     block, forward_only=True)
-    if block is None and plan.seconds < SMALL_SECONDS:
-        return None
-    p = _Net(net, theta)
+    plan = _make_plan(N, tuple(net.sizes), net.activation_name, dtype.itemsize,
+                      theta.shape[0] if wbatch else 1, block, True)
     out = np.empty(wbatch + (N, net.sizes[-1]), dtype)
 
     def work(t, next_chunk):
-        ws = _workspace(t, net.sizes, wbatch, X.shape[:-2], plan.block, dtype, False)
+        ws = _workspace(t, net.sizes, wbatch, X.shape[:-2], plan.block, dtype, False, plan.aug)
         for g in next_chunk:
             for s, e in plan.blocks(g):
                 _block_forward(ws, p, X[..., s:e, :], e - s, out=out[..., s:e, :])
 
     with _lock:
+        p = _bind(net, theta, plan.aug)
         _run(plan, work)
     return out.reshape(batch + out.shape[-2:])

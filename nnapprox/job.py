@@ -158,12 +158,22 @@ def _train_replica(cfg: dict, target, r: int, progress_every: float):
     ss = _replica_seed(cfg["seed"], r)
     ss_data, ss_init, ss_train = ss.spawn(3)
     ds = make_dataset(target, cfg["data"]["N"], cfg["data"]["N_test"], cfg["data"]["noise"], seed=ss_data)
-    sizes = [target.dim] + [m_cfg["width"]] * m_cfg["depth"] + [1]
+    opts = trainer_options(tr_cfg)
+    width = m_cfg["width"]
+    if "record_widths" in opts:
+        if tr_cfg["name"] == "lbfgs":
+            # a width-continuation path: its largest recorded width is the network's width
+            width = max(opts["record_widths"])
+        else:  # constructive paths run to n_max (default: model.width); record what lies on the path
+            top = opts.get("n_max", opts.get("n", width))
+            opts["record_widths"] = [n for n in opts["record_widths"] if n <= top] or [top]
+    if tr_cfg["name"] == "random_features" and "n_max" in opts:
+        opts["n"] = opts.pop("n_max")
+    sizes = [target.dim] + [width] * m_cfg["depth"] + [1]
     net = MLP(sizes, cfg["activation"]["name"], m_cfg["output_activation"], rng=np.random.default_rng(ss_init),
               init=m_cfg["init"], init_std=m_cfg["init_std"], slope=cfg["activation"]["slope"],
               dtype=np.dtype(m_cfg["dtype"]))
-    opts = trainer_options(tr_cfg)
-    if tr_cfg["name"] in ("gd", "momentum", "adam", "lbfgs"):
+    if tr_cfg["name"] != "random_features":  # the only trainer without progress lines (it is one solve)
         opts.setdefault("progress_every", progress_every)
     t0 = time.perf_counter()
     hist = fit(net, ds.X, ds.y, trainer=tr_cfg["name"], loss=tr_cfg["loss"], rng=np.random.default_rng(ss_train),
@@ -194,14 +204,14 @@ def _train_replica(cfg: dict, target, r: int, progress_every: float):
         if ok:
             with np.errstate(over="ignore", invalid="ignore"):
                 pt, pr = trained.predict(ds.X_test), trained.predict(ds.X)
-            n = m_cfg["width"]
+            n = width
             extra = dict(common, n=int(n), n_params=int(trained.n_params))
             extra.update(unit_stats(trained, ds.X_test))
             records.append(_evaluate(pt, pr, ds, target, n if m_cfg["depth"] == 1 else None, extra))
             if m_cfg["depth"] != 1:
                 records[-1]["bound"] = records[-1]["bound_ratio"] = None
         else:
-            records.append(dict(common, n=int(m_cfg["width"]), n_params=int(trained.n_params)))
+            records.append(dict(common, n=int(width), n_params=int(trained.n_params)))
     hdf = hist.to_frame()
     if "replica" not in hdf.columns:
         hdf.insert(0, "replica", r)

@@ -14,14 +14,17 @@ BLOCK = 16
 N_ODD = 7 * BLOCK + 5  # several blocks and chunks, not a multiple of the block size
 
 
-@pytest.fixture
-def threaded(monkeypatch):
-    """Every step takes the blocked, threaded plan (several chunks), on 2 threads."""
+@pytest.fixture(params=["ones column", "no ones column"])
+def threaded(request, monkeypatch):
+    """Every step takes the blocked, threaded plan (several chunks), on 2 threads, with and
+    without the column of ones appended to the input block (small blocks here)."""
     monkeypatch.setattr(fastpath, "PARALLEL_SECONDS", 0.0)
-    monkeypatch.setattr(fastpath, "SMALL_SECONDS", 0.0)
+    monkeypatch.setattr(fastpath, "AUG_MIN_ELEMENTS", 0 if request.param == "ones column" else 10**9)
+    fastpath._make_plan.cache_clear()
     fastpath.set_threads(2)
     yield
     fastpath.set_threads(None)
+    fastpath._make_plan.cache_clear()
 
 
 def _net(sizes, act, out_act="identity", replicas=None, seed=0, dtype=np.float64):
@@ -209,17 +212,18 @@ def test_width_one_layers_and_no_hidden_layer(threaded, sizes):
     assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
 
 
-def test_large_steps_take_the_fast_path_small_ones_the_reference():
-    big = fastpath.make_plan(10_000, [8, 256, 1], "tanh")
-    assert big.seconds > fastpath.PARALLEL_SECONDS
+def test_tiny_net_through_the_dispatch_equals_reference():
     net = _net([1, 4, 1], "tanh")
     X, y = _data(np.random.default_rng(8), 32, 1, 1, "mse")
-    assert fastpath.loss_and_grad(net, X, y, get_loss("mse")) is None  # tiny: the reference
-    assert fastpath.loss_and_grad(net, X, y, get_loss("mse"), block=8) is not None
+    for loss in (get_loss("mse"), get_loss("logistic")):
+        yy = y if loss.name == "mse" else (y > 0) * 1.0
+        v0, g0 = net._reference_loss_and_flat_grad(X, yy, loss)
+        v1, g1 = net._loss_and_flat_grad(X, yy, loss)
+        assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
 
 
-def test_tanh_kernel_same_bits_for_small_and_large_arrays():
-    """Large arrays skip the clip at 2z = 40 (overflow silenced instead): same bits, no warning."""
+def test_tanh_kernel_accurate_and_quiet_for_small_and_large_arrays():
+    """Large arrays use 1 − 2/(e^{2z} + 1) (overflow silenced), small ones np.tanh."""
     import warnings
 
     from nnapprox.activations import get_activation
@@ -230,9 +234,12 @@ def test_tanh_kernel_same_bits_for_small_and_large_arrays():
         warnings.simplefilter("error")
         big = tanh.value(z)
         small = np.concatenate([tanh.value(z[i:i + 1000]) for i in range(0, z.size, 1000)])
-    np.testing.assert_array_equal(big, small)
-    assert np.max(np.abs(big[:-6] - np.tanh(z[:-6]))) < 5e-16
-    assert big[-6] == 1.0 and big[-5] == -1.0
+    for a in (big, small):
+        assert np.max(np.abs(a - np.tanh(z))) < 5e-16
+        assert a[-6] == 1.0 and a[-5] == -1.0 and a[-4] == 0.0
+    out = z.copy()
+    assert tanh.value(out, out=out) is out  # in place
+    np.testing.assert_array_equal(out, big)
 
 
 def test_callers_errstate_reaches_the_worker_threads(threaded):

@@ -143,8 +143,11 @@ def plot_paths(paths, out):
     import matplotlib.pyplot as plt
 
     cases = list(dict.fromkeys(paths.case))
-    fig, axes = plt.subplots(1, len(cases), figsize=(4 * len(cases), 3.6), squeeze=False)
-    for ax, case in zip(axes[0], cases):
+    ncol = min(3, len(cases))
+    nrow = -(-len(cases) // ncol)
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.4 * nrow), squeeze=False)
+    flat = axes.ravel()
+    for ax, case in zip(flat, cases):
         g = paths[paths.case == case]
         for m in METHODS:
             mm = g[g.method == m].groupby("n").test_mse.mean()
@@ -158,8 +161,12 @@ def plot_paths(paths, out):
         ax.set_title(case, fontsize=9)
         ax.set_xlabel("width n")
         ax.grid(True, which="major", alpha=0.3)
-    axes[0][0].set_ylabel("test MSE (mean over seeds)")
-    axes[0][-1].legend(fontsize=7)
+    for row in axes:
+        row[0].set_ylabel("test MSE (mean over seeds)")
+    handles, labels = flat[0].get_legend_handles_labels()
+    for ax in flat[len(cases):]:
+        ax.axis("off")
+    (flat[len(cases)] if len(cases) < flat.size else flat[0]).legend(handles, labels, fontsize=8, loc="center")
     fig.tight_layout()
     fig.savefig(out, dpi=120)
     plt.close(fig)
@@ -189,7 +196,11 @@ def main(argv=None):
     ap.add_argument("--jobs", type=int, default=1, help="worker processes (BLAS at 1 thread each)")
     ap.add_argument("--quick", action="store_true", help="small smoke run: N=2000, 2 seeds, n_max=64")
     ap.add_argument("--skip-gap", action="store_true")
+    ap.add_argument("--plot-only", action="store_true", help="redraw paths.png from an existing paths.csv")
     args = ap.parse_args(argv)
+    if args.plot_only:
+        plot_paths(pd.read_csv(Path(args.out) / "paths.csv"), Path(args.out) / "paths.png")
+        return
     if args.quick:
         args.N, args.seeds, args.n_max, args.gap_N, args.gap_widths, args.N_test = 2000, 2, 64, 500, "4,16", 4096
     out = Path(args.out)
@@ -206,7 +217,7 @@ def main(argv=None):
     allp = pd.DataFrame(rows)
     main_paths = allp[allp.max_scale.isna() | (allp.method != "oga") | (allp.max_scale == 16.0)]
     main_paths = main_paths.drop_duplicates(subset=["case", "method", "seed", "n"])
-    main_paths.to_csv(out / "paths.csv", index=False)
+    main_paths.to_csv(out / "paths.csv", index=False, float_format="%.6g")
     t_paths = time.perf_counter() - t0
 
     n_hi = args.n_max

@@ -33,6 +33,8 @@ PROVENANCE_KEYS = ("study", "experiment", "tag", "config_hash", "git_commit", "r
 #: Keys naming the study a record belongs to, in order of preference.
 STUDY_KEYS = ("study", "experiment")
 PROVENANCE_PREFIXES = ("versions.",)
+#: Dotted keys that are measurements, not configuration (trainer-specific numbers).
+METRIC_PREFIXES = ("extra.",)
 #: Top-level config keys that are not dotted.
 CONFIG_TOP_LEVEL = ("seed", "replicas", "replica", "seed_effective")
 #: Columns that index repetitions (seeds), not design points.
@@ -66,6 +68,8 @@ def column_kind(name):
     """
     if name in PROVENANCE_KEYS or name.startswith(PROVENANCE_PREFIXES):
         return "provenance"
+    if name.startswith(METRIC_PREFIXES):
+        return "metric"
     if "." in name or name in CONFIG_TOP_LEVEL:
         return "config"
     return "metric"
@@ -440,8 +444,18 @@ def swept_variables(df):
             aliases[owner].append(col)
     aliased = {a for al in aliases.values() for a in al}
     # a categorical column that moves in lockstep with an axis (model.width beside a greedy n) is
-    # kept: only same-valued numeric aliases are folded
-    categorical = [c for c in varying if c not in axes and c not in aliased]
+    # kept: only same-valued numeric aliases are folded. Among categorical columns, one that
+    # determines and is determined by another (trainer.record_widths beside trainer.name, both set
+    # by the trainer preset) is folded into it; ``*.name`` columns are kept first.
+    categorical = []
+    for col in sorted((c for c in varying if c not in axes and c not in aliased),
+                      key=lambda c: (not c.endswith(".name"), varying.index(c))):
+        owner = next((k for k in categorical if _are_aliases(df, k, col)), None)
+        if owner is None:
+            categorical.append(col)
+        else:
+            aliases.setdefault(owner, []).append(col)
+    categorical.sort(key=varying.index)
     return SweptVariables(axes=axes, categorical=categorical, aliases=aliases, values=values)
 
 

@@ -422,7 +422,11 @@ def width_rule(tol=RATE_TOL):
             f"when C_f is infinite or unknown.")
 
 
-def verdict_width_rate(fit, finite_cf, tol=RATE_TOL):
+#: Relative MSE below which a group counts as at the float64 precision floor (no rate measurable).
+PRECISION_FLOOR = 1e-8
+
+
+def verdict_width_rate(fit, finite_cf, tol=RATE_TOL, max_rel_mse=None):
     """Judge a test-MSE-vs-width slope against the 1/n approximation rate.
 
     Parameters
@@ -433,6 +437,9 @@ def verdict_width_rate(fit, finite_cf, tol=RATE_TOL):
         Whether the group's target has a finite Barron constant.
     tol : float
         Non-negative slack on the slope.
+    max_rel_mse : float, optional
+        Largest relative MSE (MSE / Var f) of the group; below :data:`PRECISION_FLOOR` the
+        group sits at the precision floor at every width and no rate can be measured (n/a).
 
     Returns
     -------
@@ -453,6 +460,9 @@ def verdict_width_rate(fit, finite_cf, tol=RATE_TOL):
         return Verdict("na", f"slope {s} ({rng}); C_f infinite or unknown: no rate predicted", rule)
     if not np.isfinite(f["slope"]) or not np.isfinite(f["ci_low"]):
         return Verdict("na", "too few widths to fit a slope", rule)
+    if max_rel_mse is not None and np.isfinite(max_rel_mse) and max_rel_mse < PRECISION_FLOOR:
+        return Verdict("na", f"slope {s} ({rng}): MSE / Var f < {PRECISION_FLOOR:g} at every width, "
+                             f"already at the precision floor: no rate measurable", rule)
     if f["ci_high"] <= -1 + tol:
         return Verdict("pass", f"slope {s} vs theory <= -1 ({rng}): consistent, decays at "
                                f"least about as fast as 1/n", rule)

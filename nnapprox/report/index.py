@@ -14,7 +14,7 @@ from pathlib import Path
 
 __all__ = ["write_index", "verdict_lines", "main"]
 
-_VERDICT = re.compile(r"^\s*[-*] \*\*(PASS|FAIL|N/A|NA|INFO)\*\*", re.IGNORECASE)
+_VERDICT = re.compile(r"^\s*[-*] (\*\*(PASS|FAIL|N/A)\*\*|n/a )", re.IGNORECASE)
 
 
 def verdict_lines(report_md: Path) -> list[str]:
@@ -48,7 +48,8 @@ def write_index(results_dir, studies, title: str = "nnapprox results", preamble:
             lines.append(f"| `{study}` | (missing: run `make reproduce`) | | |")
             continue
         v = verdict_lines(rep)
-        counts = [sum(1 for x in v if f"**{k}**" in x.upper()) for k in ("PASS", "FAIL", "N/A")]
+        counts = [sum(1 for x in v if x.upper().startswith(f"- {k}") or f"**{k}**" in x.upper())
+                  for k in ("PASS", "FAIL", "N/A")]
         data = ", ".join(f"[{p.name}]({study}/{p.name})" for p in sorted((results_dir / study).glob("*.csv")))
         lines.append(f"| `{study}` | [{study}/REPORT.md]({study}/REPORT.md) | {data} | "
                      f"{counts[0]} / {counts[1]} / {counts[2]} |")

@@ -120,7 +120,9 @@ def _judge(fits, df, axis, hue, tol):
     for (_, fit), (_, _, g) in zip(fits.iterrows(), iter_groups(df, hue)):
         if axis in WIDTH_AXES:
             finite = _finite_cf(g)
-            v = verdict_width_rate(fit, finite, tol)
+            rel = g["rel_mse"].to_numpy(dtype=float) if "rel_mse" in g else np.array([])
+            rel = rel[np.isfinite(rel)]
+            v = verdict_width_rate(fit, finite, tol, max_rel_mse=rel.max() if rel.size else None)
             theory.append(-1.0 if finite else math.nan)
         elif axis in SAMPLE_AXES:
             xs = g[axis].to_numpy(dtype=float)[mask[g.index.to_numpy()]]

@@ -403,7 +403,8 @@ def markdown(meta: dict, rows: list[dict], rep_rows: list[dict]) -> str:
     lines = [
         f"Measured {meta['date']} on {meta['machine']} ({meta['cores']} cores); float64; nnapprox and PyTorch "
         f"on {meta['threads']} threads; GEMM peak {meta['gemm_peak_gflops']:.1f} GF/s (2048² matmul, same process). "
-        f"{meta['versions']}.",
+        f"{meta['versions']}. Load average (other processes on the machine) "
+        f"{meta.get('load_start', float('nan')):.1f} at the start, {meta.get('load_end', float('nan')):.1f} at the end.",
         "",
         "Per-step time (median of interleaved repetitions), speed-up of nnapprox, achieved GF/s and peak memory "
         "of one step:",
@@ -511,6 +512,7 @@ def main(argv=None) -> int:
     except OSError:
         pass
     log(f"[bench] GEMM peak {peak:.1f} GF/s")
+    meta["load_start"] = os.getloadavg()[0]
 
     rows = []
     for case in cases:
@@ -544,6 +546,7 @@ def main(argv=None) -> int:
                                  "library": f"nnapprox {k}", "threads": threads, "median_s": res[k],
                                  "reps": res["reps"],
                                  "nnapprox_speedup": res[k] / res["one pass"]})
+    meta["load_end"] = os.getloadavg()[0]
     out = Path(args.out)
     write_outputs(out, meta, rows, rep_rows)
     print(markdown(meta, rows, rep_rows))

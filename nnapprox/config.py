@@ -61,6 +61,7 @@ class ModelConfig:
     depth: int = 1
     init: Optional[str] = None
     init_std: float = 1.0
+    bias_init: str = "zero"
     output_activation: str = "identity"
     dtype: str = "float64"
 
@@ -192,6 +193,8 @@ def validate(cfg: dict) -> dict:
         raise _err("model.depth", m["depth"], "an integer >= 1 (number of hidden layers)")
     if m["init"] is not None and m["init"] not in INIT_SCHEMES:
         raise _err("model.init", m["init"], f"one of {', '.join(INIT_SCHEMES)} or null")
+    if m["bias_init"] not in ("zero", "data"):
+        raise _err("model.bias_init", m["bias_init"], "zero or data (kinks at random training points)")
     if not (m["init_std"] > 0):
         raise _err("model.init_std", m["init_std"], "a float > 0")
     if m["output_activation"] not in ACTIVATIONS:

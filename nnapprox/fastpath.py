@@ -324,30 +324,40 @@ def _augment_first(sizes, rows) -> bool:
 class _Workspace:
     """One thread's buffers for one architecture and block size.
 
-    ``Z[l]``, ``A[l]``: z and a of layer l+1 (``wbatch + (block, n)``); ``Xa``: the input
-    block with a column of ones (``xbatch + (block, d+1)``), ``Xs`` its row-scaled copy
-    and ``G1`` the first layer's ``[dW | db]``; ``da``: (W^l)^T dz^l; ``g``: one block's
-    flat gradient with views ``gW``, ``gb``.
+    ``Z[l]``, ``A[l]``: z and a of layer l+1 (``wbatch + (block, n)``); ``da[l]``:
+    (W^{l+2})^T dz^{l+2}, shaped like ``Z[l]``; ``Xa``: the input block with a column
+    of ones (``xbatch + (block, d+1)``), ``Xs`` its row-scaled copy and ``G1`` the first
+    layer's ``[dW | db]``; ``g``: one block's flat gradient with views ``gW``, ``gb``.
+    :meth:`rows` gives the views of the first ``rows`` rows, cached.
     """
 
     def __init__(self, sizes, wbatch, xbatch, block, dtype, with_grad, aug):
         L = len(sizes) - 1
         self.Z = [np.empty(wbatch + (block, sizes[l]), dtype) for l in range(1, L + 1)]
         self.A = [np.empty(wbatch + (block, sizes[l]), dtype) for l in range(1, L + 1)]
-        self.Xa = None
-        if aug:
-            self.Xa = np.ones(xbatch + (block, sizes[0] + 1), dtype)
+        self.Xa = np.ones(xbatch + (block, sizes[0] + 1), dtype) if aug else None
+        self.da = self.Xs = self.G1 = None
+        self._rows = {}
         if not with_grad:
             return
-        hidden = [sizes[l] for l in range(1, L) if sizes[l + 1] > 1]
-        self.da = np.empty(wbatch + (block, max(hidden)), dtype) if hidden else None
-        if self.Xa is not None:
+        self.da = [np.empty(wbatch + (block, sizes[l]), dtype) if sizes[l + 1] > 1 else None
+                   for l in range(1, L)]
+        if aug:
             self.Xs = np.empty(wbatch + (block, sizes[0] + 1), dtype)
             self.G1 = np.empty(wbatch + (sizes[1], sizes[0] + 1), dtype)
         P = sum(sizes[l] * sizes[l - 1] + sizes[l] for l in range(1, L + 1))
         self.g = np.empty(wbatch + (P,), dtype)
         self.gW, self.gb = _views(self.g, sizes)
-        self.gWt = [gW.swapaxes(-1, -2) for gW in self.gW]
+
+    def rows(self, rows: int):
+        """``(Z, A, da, Xa, Xs)``: the buffers' views of the first ``rows`` rows."""
+        v = self._rows.get(rows)
+        if v is None:
+            cut = (lambda a: None if a is None else a[..., :rows, :])
+            v = ([cut(a) for a in self.Z], [cut(a) for a in self.A],
+                 None if self.da is None else [cut(a) for a in self.da], cut(self.Xa), cut(self.Xs))
+            self._rows[rows] = v
+        return v
 
 
 _workspaces: OrderedDict = OrderedDict()
@@ -389,9 +399,11 @@ class _Net:
     """
 
     __slots__ = ("theta_ref", "sizes", "W", "Wt", "bias", "b", "W1a", "W1at", "aug", "act", "out_act",
-                 "out_identity")
+                 "out_identity", "mm")
 
     def __init__(self, theta, sizes):
+        # one network: np.dot (2-D, C-contiguous outputs) has less call overhead than matmul
+        self.mm = np.dot if theta.ndim == 1 else np.matmul
         self.theta_ref = weakref.ref(theta)
         self.sizes = list(sizes)
         self.W, self.bias = _views(theta, sizes)
@@ -429,27 +441,28 @@ def _block_forward(ws, p: _Net, X, rows, out=None):
 
     The last layer's a goes to ``out`` if given; with an identity output it is z itself.
     """
+    Zs, As, _, Xa, _ = ws.rows(rows)
+    mm = p.mm
     L = len(p.W)
     if p.aug:
-        Xa = ws.Xa[..., :rows, :]
         Xa[..., :-1] = X  # the last column stays 1
-        np.matmul(Xa, p.W1at, out=ws.Z[0][..., :rows, :])  # z = [x 1] [W b]^T
+        mm(Xa, p.W1at, Zs[0])  # z = [x 1] [W b]^T
     A = X
     for l in range(L):
-        Z = ws.Z[l][..., :rows, :]
+        Z = Zs[l]
         if l > 0 or not p.aug:
             if p.sizes[l] == 1:
-                np.multiply(A, p.Wt[l], out=Z)  # rank-1: (rows, 1) x (1, n) by broadcasting
+                np.multiply(A, p.Wt[l], Z)  # rank-1: (rows, 1) x (1, n) by broadcasting
             else:
-                np.matmul(A, p.Wt[l], out=Z)  # Z = A W^T, samples in rows
+                mm(A, p.Wt[l], Z)  # Z = A W^T, samples in rows
             Z += p.b[l]
         if l == L - 1:
             if out is None and p.out_identity:
                 return Z  # a = z: no copy
-            A = ws.A[l][..., :rows, :] if out is None else out
+            A = As[l] if out is None else out
             p.out_act.value(Z, out=A)
         else:
-            A = ws.A[l][..., :rows, :]
+            A = As[l]
             p.act.value(Z, out=A)
     return A
 
@@ -466,18 +479,19 @@ def _block_backward(ws, p: _Net, X, rows, dz):
     of a (rows × n) array. The numbers are those of the lecture's formulas, up to
     the order of floating-point multiplications.
     """
+    Zs, As, das, Xa, Xs = ws.rows(rows)
+    mm = p.mm
     col = row = None
     for l in range(len(p.W) - 1, -1, -1):
         first = l == 0
-        A_prev = X if first else ws.A[l - 1][..., :rows, :]
+        A_prev = X if first else As[l - 1]
         # --- dW^l = Σ_i dz_i a_i^T and db^l = Σ_i dz_i -----------------------------
         if first and p.aug:
-            Xs = ws.Xa[..., :rows, :]
             if col is not None:
-                Xs = np.multiply(Xs, col, out=ws.Xs[..., :rows, :])
+                Xa = np.multiply(Xa, col, Xs)
                 col = None
             G = ws.G1
-            np.matmul(dz.swapaxes(-1, -2), Xs, out=G)  # [dW | db] in one product
+            mm(dz.swapaxes(-1, -2), Xa, G)  # [dW | db] in one product
             if row is not None:
                 G *= row.swapaxes(-1, -2)
             ws.gW[0][...] = G[..., :-1]
@@ -486,10 +500,7 @@ def _block_backward(ws, p: _Net, X, rows, dz):
         if col is not None:
             dz *= col
             col = None
-        if p.sizes[l] == 1:  # one input unit: dW is a matrix-vector product
-            np.matmul(A_prev.swapaxes(-1, -2), dz, out=ws.gWt[l])
-        else:
-            np.matmul(dz.swapaxes(-1, -2), A_prev, out=ws.gW[l])
+        mm(dz.swapaxes(-1, -2), A_prev, ws.gW[l])  # (a matrix-vector product if n_{l-1} = 1)
         np.add.reduce(dz, axis=-2, out=ws.gb[l])
         if row is not None:
             ws.gW[l] *= row.swapaxes(-1, -2)
@@ -498,14 +509,13 @@ def _block_backward(ws, p: _Net, X, rows, dz):
             break
         # --- dz^{l-1} = (W^l)^T dz^l * σ'(z^{l-1}); σ' is written over z^{l-1} ------
         W = p.W[l] if row is None else p.W[l] * row.swapaxes(-1, -2)
-        Z = ws.Z[l - 1][..., :rows, :]
+        Z = Zs[l - 1]
         p.act.deriv(Z, A_prev, out=Z)
         if p.sizes[l + 1] == 1:  # one unit: (W^l)^T dz^l = dz ⊗ w, kept as factors
             col, row = dz, W
         else:
-            da = ws.da[..., :rows, :p.sizes[l]]
-            np.matmul(dz, W, out=da)
-            Z *= da
+            mm(dz, W, das[l - 1])
+            Z *= das[l - 1]
             row = None
         dz = Z
 

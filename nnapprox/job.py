@@ -151,7 +151,7 @@ def _evaluate(predict_test, predict_train, ds, target, n, extra):
 def _train_replica(cfg: dict, target, r: int, progress_every: float):
     """Train one replica; return (list of metric dicts, history DataFrame, status, message)."""
     from .data import make_dataset
-    from .network import MLP
+    from .network import MLP, place_kinks_at_data
     from .trainers import fit
 
     m_cfg, tr_cfg = cfg["model"], cfg["trainer"]
@@ -173,6 +173,8 @@ def _train_replica(cfg: dict, target, r: int, progress_every: float):
     net = MLP(sizes, cfg["activation"]["name"], m_cfg["output_activation"], rng=np.random.default_rng(ss_init),
               init=m_cfg["init"], init_std=m_cfg["init_std"], slope=cfg["activation"]["slope"],
               dtype=np.dtype(m_cfg["dtype"]))
+    if m_cfg.get("bias_init", "zero") == "data":
+        place_kinks_at_data(net, ds.X, np.random.default_rng(ss_init.spawn(1)[0]))
     if tr_cfg["name"] != "random_features":  # the only trainer without progress lines (it is one solve)
         opts.setdefault("progress_every", progress_every)
     t0 = time.perf_counter()

@@ -554,3 +554,28 @@ class MLP:
         self.theta[...] = theta.reshape(self.theta.shape)
         value, flat = self._loss_and_flat_grad(X, y, get_loss(loss))
         return float(np.sum(value)), flat.reshape(theta.shape)
+
+
+def place_kinks_at_data(net: MLP, X, rng: np.random.Generator) -> MLP:
+    """Data-dependent biases: put each hidden unit's kink (z = 0) at a random training point.
+
+    Layer by layer, unit j of layer l gets ``b_j = −W_j · a^{l−1}(x_r)`` for a random sample
+    ``x_r``, so every unit is active on part of the data. With zero biases and inputs in
+    [0, 1]^d, a ReLU unit whose weights are all negative starts (and stays) dead; this
+    initialisation avoids that. Weights are left unchanged; the network is modified in place.
+
+    Parameters
+    ----------
+    net : MLP (no replica axes)
+    X : array, shape ``(N, d)``
+    rng : np.random.Generator
+    """
+    if net.batch_shape != ():
+        raise ValueError("place_kinks_at_data takes a single network (no replica axes)")
+    X, _ = net._check(X)
+    A = X.astype(net.dtype, copy=False)
+    for l in range(len(net.weights) - 1):
+        pts = A[rng.integers(0, A.shape[0], size=net.sizes[l + 1])]  # (n_l, n_{l-1})
+        net.biases[l][...] = -np.einsum("ij,ij->i", net.weights[l], pts)
+        A = net.act.value(_affine(A, net.weights[l], net.biases[l]))
+    return net

@@ -291,3 +291,24 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
         MLP.from_params([np.ones((3, 2)), np.ones((1, 4))], [np.ones(3), np.ones(1)])
     with pytest.raises(ValueError, match="loss='logistic' needs output_activation"):
         MLP([2, 3, 1], output_activation="tanh").loss_and_grad(np.ones((2, 2)), np.ones(2), loss="logistic")
+
+
+def test_place_kinks_at_data_makes_every_relu_unit_active_somewhere():
+    from nnapprox.network import place_kinks_at_data
+
+    rng = np.random.default_rng(0)
+    X = rng.uniform(0, 1, size=(500, 1))
+    net = MLP([1, 32, 32, 1], "relu", rng=np.random.default_rng(1))
+    from nnapprox.network import forward
+
+    zs, _ = forward(net.weights, net.biases, X, net.act, net.out_act)
+    dead_before = sum(int(np.sum(np.all(z <= 0, axis=0))) for z in zs[1:-1])
+    assert dead_before > 0  # zero biases, inputs >= 0: units with negative weights are dead
+    W0 = [W.copy() for W in net.weights]
+    place_kinks_at_data(net, X, np.random.default_rng(2))
+    zs, _ = forward(net.weights, net.biases, X, net.act, net.out_act)
+    for z in zs[1:-1]:
+        assert np.all(np.any(z > 0, axis=0) | np.any(z == 0, axis=0))  # every unit reaches its kink
+        assert np.all(np.min(np.abs(z), axis=0) < 1e-12)  # kink exactly at a data point
+    for a, b in zip(W0, net.weights):
+        np.testing.assert_array_equal(a, b)

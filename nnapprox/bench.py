@@ -25,9 +25,11 @@ Each case is timed in one process with ``time.perf_counter``: warm-up steps, the
 repetitions in which the libraries take turns (the order rotates each repetition);
 in each turn a library runs a burst of consecutive steps (50 for the tiny case, 5
 for case A, 1 otherwise) and the per-step time is the burst's time divided by its
-length. Reported are medians over the repetitions (and quartiles in the CSV). For
-the large cases the turns are separated by a 50 ms pause so that BLAS threads
-spinning after one library's step do not slow the next one down. PyTorch runs with
+length. Reported are medians over the repetitions (and quartiles in the CSV). From
+case A on, the turns are separated by a 150 ms pause: OpenBLAS's worker threads
+spin for about 0.1 s after a multi-threaded product (plain NumPy's and sklearn's
+steps), and a spinning thread on one of the two cores slowed the next library's
+step by up to 2x. PyTorch runs with
 ``OMP_WAIT_POLICY=PASSIVE`` (set by the benchmark unless already set): with its
 default spin-waiting its small steps were up to 10x slower on this shared machine.
 
@@ -97,10 +99,10 @@ class Case:
 
 CASES = {
     "tiny": Case("tiny", 1, 4, 1, 32, reps=200, warmup=100, burst=50),
-    "A": Case("A", 1, 64, 1, 1_000, reps=60, warmup=10, burst=5),
-    "B": Case("B", 8, 256, 1, 10_000, reps=21, warmup=3, pause=0.05),
-    "C": Case("C", 8, 128, 4, 10_000, reps=11, warmup=2, pause=0.05),
-    "D": Case("D", 4, 1024, 1, 100_000, reps=5, warmup=1, pause=0.05),
+    "A": Case("A", 1, 64, 1, 1_000, reps=40, warmup=10, burst=5, pause=0.15),
+    "B": Case("B", 8, 256, 1, 10_000, reps=21, warmup=3, pause=0.15),
+    "C": Case("C", 8, 128, 4, 10_000, reps=11, warmup=2, pause=0.15),
+    "D": Case("D", 4, 1024, 1, 100_000, reps=5, warmup=1, pause=0.15),
 }
 
 
@@ -240,8 +242,8 @@ def time_case(case: Case, libs, threads: int, reps_scale: float = 1.0, log=print
     steady state of a training loop rather than the first step after another
     library has filled the caches with its own code and data. ``pause`` (default ``case.pause``): seconds of sleep before each timed step, which
     lets the worker threads that BLAS keeps spinning after one library's step go idle
-    before the next library is timed. Used only for steps of many milliseconds (a
-    sleep before a microsecond step would time a cold cache instead)."""
+    before the next library is timed. Not used for the tiny case (a sleep before
+    microsecond steps would time a cold cache instead)."""
     if pause is None:
         pause = case.pause
     X, y = make_data(case)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import platform
 import subprocess
 import time
@@ -22,7 +21,9 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .config import config_hash, flatten, target_params, trainer_options, validate
+from .config import config_hash, flatten, trainer_options, validate
+from .io import write_json_atomic as _write_json
+from .io import write_text_atomic
 
 __all__ = ["run_job", "write_json_atomic", "load_records", "unit_stats", "RECORD_FILE", "HISTORY_FILE"]
 
@@ -37,20 +38,8 @@ HISTORY_FILE = "history.csv"
 # ---------------------------------------------------------------------------
 
 def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON to a temporary file in the same folder, fsync, then rename over ``path``."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=1, allow_nan=False, default=_json_default)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    """Write JSON atomically (temp file, fsync, rename): a killed job never leaves a half record."""
+    _write_json(path, obj, default=_json_default)
 
 
 def _json_default(o):
@@ -242,7 +231,7 @@ def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(".*.tmp"):  # leftovers of a killed write
+    for stale in out_dir.glob(".*.tmp"):  # leftovers of a write killed with SIGKILL
         stale.unlink(missing_ok=True)
     h = config_hash(cfg)
     if resume:
@@ -283,6 +272,6 @@ def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
                 rec[k] = None
     if histories:
         hist = pd.concat(histories, ignore_index=True)
-        _write_text_atomic(out_dir / HISTORY_FILE, hist.to_csv(index=False))
+        write_text_atomic(out_dir / HISTORY_FILE, hist.to_csv(index=False))
     write_json_atomic(out_dir / RECORD_FILE, records)
     return records

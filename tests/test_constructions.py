@@ -1,5 +1,4 @@
 """Hand-built networks: exact sawtooth, exact Yarotsky error, staircase error along its schedule."""
-import math
 
 import numpy as np
 import pytest

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from numbers import Number
@@ -22,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..io import write_text_atomic
 RECORD_FILE = "record.json"
 
 #: Keys that describe where and how a record was made, never a swept variable.
@@ -298,17 +297,7 @@ def write_runs_csv(df, path):
     """
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"df must be a pandas DataFrame, got {type(df).__name__}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            df.to_csv(fh, index=False, float_format=None, lineterminator="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, df.to_csv(index=False, float_format=None, lineterminator="\n"))
 
 
 def _distinct(series):

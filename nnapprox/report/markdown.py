@@ -8,13 +8,12 @@ rate fits per scaling axis, the Barron bound table and the verdicts with their r
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..io import write_text_atomic
 from .collect import (STUDY_KEYS, column_kind, collect_records, format_value, iter_groups,
                       status_counts, swept_variables, varying_columns, write_runs_csv)
 from .fit import (BOUND_RULE, FIT_COLUMNS, RATE_TOL, SAMPLE_AXES, SAMPLE_RULE, WIDTH_AXES,
@@ -66,19 +65,6 @@ def md_table(rows, headers):
              "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(cell(c) for c in r) + " |" for r in rows]
     return "\n".join(lines)
-
-
-def _write_text(path, text):
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def split_studies(df, default):
@@ -445,4 +431,4 @@ def make_report(sweep_dir, out_dir=None, title=None, *, study=None, fit_range=No
     rates = pd.concat(all_rates, ignore_index=True) if all_rates else pd.DataFrame(
         columns=list(RATES_COLUMNS))
     write_runs_csv(rates, out / "rates.csv")
-    return _write_text(out / "REPORT.md", "\n".join(lines).rstrip() + "\n")
+    return write_text_atomic(out / "REPORT.md", "\n".join(lines).rstrip() + "\n")

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..io import write_text_atomic
 from .collect import write_runs_csv
 from .plots import RC
 
@@ -69,20 +68,6 @@ def section_markers(title):
     """
     slug = _slug(title)
     return f"<!-- nnapprox-section: {slug} -->", f"<!-- /nnapprox-section: {slug} -->"
-
-
-def _write_text_atomic(path, text):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def replace_section(report_md_path, title, markdown, *, level=2):
@@ -150,7 +135,7 @@ def replace_section(report_md_path, title, markdown, *, level=2):
         else:
             head = text[:cut].rstrip("\n")
             new = (head + "\n\n" if head else "") + block + "\n\n" + text[cut:]
-    return _write_text_atomic(path, new)
+    return write_text_atomic(path, new)
 
 
 def fmt_num(value, digits=3):

@@ -374,3 +374,23 @@ def test_study_key_and_infinite_cf_flag_as_written_by_jobs(tmp_path, rng):
     assert rates.loc["barron", "verdict"] == "pass" and rates.loc["rough", "verdict"] == "na"
     rough = df[df["study"] == "rough"]
     assert bound_table(rough).loc[0, "c_f"] == math.inf and verdict_bound(rough).status == "na"
+
+
+def test_width_verdict_is_na_at_the_precision_floor():
+    base = {"x_min": 2.0, "x_max": 64.0, "slope": -0.01, "ci_low": -0.02, "ci_high": 0.0}
+    assert verdict_width_rate(base, True).status == "fail"
+    v = verdict_width_rate(base, True, max_rel_mse=1e-10)
+    assert v.status == "na" and "precision floor" in v.sentence
+    assert verdict_width_rate(base, True, max_rel_mse=1e-3).status == "fail"
+
+
+def test_lockstep_categories_and_trainer_extras_are_folded(two_category_records):
+    recs = []
+    for rec in two_category_records:
+        # a preset sets trainer.name and record_widths together; extra.* are trainer measurements
+        widths = "[1, 2]" if rec["activation.name"] == "relu" else "[4, 8]"
+        recs.append({**rec, "trainer.record_widths": widths, "extra.gram_condition": rec["test_mse"] * 7})
+    sv = swept_variables(pd.DataFrame(recs))
+    assert sv.categorical == ["activation.name", "target.name"]
+    assert "trainer.record_widths" in sv.aliases["activation.name"]
+    assert not any(c.startswith("extra.") for c in sv.categorical + sv.axes)

@@ -346,6 +346,12 @@ def _are_aliases(df, a, b):
                 and (both.groupby(b)[a].nunique() <= 1).all())
 
 
+def _determines(df, a, b):
+    """True when the value of ``a`` fixes the value of ``b`` (``b`` is a function of ``a``)."""
+    both = df[[a, b]].dropna()
+    return bool(not both.empty and (both.groupby(a)[b].nunique() <= 1).all())
+
+
 def _axis_rank(col):
     return (AXIS_PRIORITY.index(col), col) if col in AXIS_PRIORITY else (len(AXIS_PRIORITY), col)
 
@@ -435,11 +441,12 @@ def swept_variables(df):
     # a categorical column that moves in lockstep with an axis (model.width beside a greedy n) is
     # kept: only same-valued numeric aliases are folded. Among categorical columns, one that
     # determines and is determined by another (trainer.record_widths beside trainer.name, both set
-    # by the trainer preset) is folded into it; ``*.name`` columns are kept first.
+    # by the trainer preset) is folded into it: a column that is a function of a kept one adds no
+    # group, only a longer label; ``*.name`` columns are kept first.
     categorical = []
     for col in sorted((c for c in varying if c not in axes and c not in aliased),
                       key=lambda c: (not c.endswith(".name"), varying.index(c))):
-        owner = next((k for k in categorical if _are_aliases(df, k, col)), None)
+        owner = next((k for k in categorical if _determines(df, k, col)), None)
         if owner is None:
             categorical.append(col)
         else:

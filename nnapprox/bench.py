@@ -11,7 +11,8 @@ in [−1, 1]^d, ``y = sin(Σ x)``) for every library:
     of the ``gd`` trainer's loop (the blocked, threaded :mod:`nnapprox.fastpath`).
 ``plain NumPy``
     the same step through the whole-batch reference ``forward``/``backward``
-    (``MLP._reference_loss_and_flat_grad``), BLAS at its default threads.
+    (``MLP._reference_loss_and_flat_grad``: the lecture's formulas over all N rows
+    at once, nnapprox's activation kernels, BLAS at its default threads).
 ``PyTorch``
     ``zero_grad``, forward, ``0.5 * ((out − y)**2).mean()``, ``backward``,
     ``torch.optim.SGD.step``; ``torch.set_num_threads`` = nnapprox's threads; the
@@ -404,7 +405,7 @@ def markdown(meta: dict, rows: list[dict], rep_rows: list[dict]) -> str:
     libs = [lib for lib in LIBS if any(r["library"] == lib for r in rows)]
     lines = [
         f"Measured {meta['date']} on {meta['machine']} ({meta['cores']} cores); float64; nnapprox and PyTorch "
-        f"on {meta['threads']} threads; GEMM peak {meta['gemm_peak_gflops']:.1f} GF/s (2048² matmul, same process). "
+        f"on {meta['threads']} threads; GEMM peak {meta['gemm_peak_gflops']:.1f} GF/s ({meta['gemm_n']}² matmul, same process). "
         f"{meta['versions']}. Load average (other processes on the machine) "
         f"{meta.get('load_start', float('nan')):.1f} at the start, {meta.get('load_end', float('nan')):.1f} at the end.",
         "",
@@ -462,9 +463,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default="results/bench", help="output folder")
     ap.add_argument("--probe-memory", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
-    # PyTorch's OpenMP threads spin-wait by default; on a loaded 2-core machine that
-    # made its small steps 10x slower. Passive waiting is its best setting here.
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    torch_used = args.probe_memory[1] == "torch" if args.probe_memory else "torch" in args.libs.split(",")
+    if torch_used:
+        # PyTorch's OpenMP threads spin-wait by default; on a loaded 2-core machine that
+        # made its small steps 10x slower. Passive waiting is its best setting here.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
     from nnapprox import fastpath
 
@@ -502,9 +505,10 @@ def main(argv=None) -> int:
 
         versions.append(f"scikit-learn {sklearn.__version__}")
     log(f"[bench] threads={threads}; measuring the GEMM peak")
-    peak = gemm_peak()
+    gemm_n = 1024 if args.quick else 2048
+    peak = gemm_peak(gemm_n)
     meta = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(), "threads": threads, "gemm_peak_gflops": peak,
+            "cores": os.cpu_count(), "threads": threads, "gemm_peak_gflops": peak, "gemm_n": gemm_n,
             "versions": ", ".join(versions), "replicas": args.replicas}
     try:
         with open("/proc/cpuinfo") as fh:
@@ -539,7 +543,7 @@ def main(argv=None) -> int:
     rep_rows = []
     if args.replicas > 0:
         log(f"[bench] R={args.replicas} replicas: one pass vs sequential")
-        for name in ("tiny", "A"):
+        for name in [c.name for c in cases if c.name in ("tiny", "A")]:
             case = CASES[name]
             res = time_replicas(case, args.replicas, threads, args.reps_scale, log)
             for k in ("one pass", "sequential"):

@@ -239,12 +239,23 @@ _pool_key = None
 _blas = None
 
 
+def _after_fork_in_child() -> None:
+    """A forked child has none of the parent's threads: start afresh (lock, pool, BLAS handle)."""
+    global _lock, _pool, _pool_key, _blas
+    _lock = threading.RLock()
+    _pool = _pool_key = _blas = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _get_pool(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_key
     key = (os.getpid(), workers)
     if _pool is None or _pool_key != key:
         if _pool is not None and _pool_key[0] == os.getpid():
-            _pool.shutdown(wait=True)
+            _pool.shutdown(wait=True)  # the thread count changed
         _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nnapprox")
         _pool_key = key
     return _pool
@@ -471,13 +482,13 @@ def _block_backward(ws, p: _Net, X, rows, dz):
     """One block's gradient into ws.g, from ``dz`` = ∂L/∂z^L (``(..., rows, n_L)``).
 
     A layer with a single unit (the output of a regression net) makes
-    (W^l)^T dz^l an outer product ``dz ⊗ w``. It is not formed: the next layer's
-    dz^{l-1} = σ'(z^{l-1}) * col * row is kept as σ' with a pending column factor
-    ``col`` = dz^l (one per sample) and row factor ``row`` = w. The column factor is
-    applied to the d+1 input columns when the next layer is the first one (else to
-    σ' in one pass); the row factor scales that layer's small dW, db and W instead
-    of a (rows × n) array. The numbers are those of the lecture's formulas, up to
-    the order of floating-point multiplications.
+    (W^l)^T dz^l an outer product ``dz ⊗ w``. With large blocks (``p.aug``) it is
+    not formed: the next layer's dz^{l-1} = σ'(z^{l-1}) * col * row is kept as σ'
+    with a pending column factor ``col`` = dz^l (one per sample) and row factor
+    ``row`` = w. The column factor is applied to the d+1 input columns when the next
+    layer is the first one (else to σ' in one pass); the row factor scales that
+    layer's small dW, db and W instead of a (rows × n) array. The numbers are those
+    of the lecture's formulas, up to the order of floating-point multiplications.
     """
     Zs, As, das, Xa, Xs = ws.rows(rows)
     mm = p.mm
@@ -511,8 +522,12 @@ def _block_backward(ws, p: _Net, X, rows, dz):
         W = p.W[l] if row is None else p.W[l] * row.swapaxes(-1, -2)
         Z = Zs[l - 1]
         p.act.deriv(Z, A_prev, out=Z)
-        if p.sizes[l + 1] == 1:  # one unit: (W^l)^T dz^l = dz ⊗ w, kept as factors
+        if p.sizes[l + 1] == 1 and p.aug:  # one unit: (W^l)^T dz^l = dz ⊗ w, kept as factors
             col, row = dz, W
+        elif p.sizes[l + 1] == 1:  # small blocks: two broadcast passes cost fewer calls
+            Z *= dz
+            Z *= W
+            row = None
         else:
             mm(dz, W, das[l - 1])
             Z *= das[l - 1]
@@ -582,7 +597,9 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
             ws = _workspace(0, *key)
             value = _block_step(ws, p, X, y, loss, N, N)
             flat = ws.g.copy()
-        return value.reshape(batch) if batch else value, flat.reshape(net.theta.shape)
+        if batch:
+            return value.reshape(batch), flat.reshape(net.theta.shape)
+        return value, flat
 
     acc = np.zeros((n_chunks,) + theta.shape, dtype)
     values = np.zeros((n_chunks,) + wbatch, dtype)
@@ -621,7 +638,7 @@ def _block_step(ws, p: _Net, Xb, yb, loss, rows: int, N: int):
     out = _block_forward(ws, p, Xb, rows)  # a^L
     if loss.on_logits:
         out = ws.Z[-1][..., :rows, :]
-    if loss is _MSE:
+    if loss.value is _MSE.value and loss.grad is _MSE.grad:  # losses.mse (also when unpickled)
         value, dz = _mse_value_grad(out, yb, N)
     else:  # the loss is a mean over the block: reweight it to a mean over N
         value = loss.value(out, yb)

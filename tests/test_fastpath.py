@@ -258,3 +258,30 @@ def test_callers_errstate_reaches_the_worker_threads(threaded):
     with np.errstate(invalid="raise"):
         with pytest.raises(FloatingPointError):
             fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)
+
+
+def test_bench_quick_run_writes_csv_and_markdown(tmp_path):
+    """`python -m nnapprox.bench` end to end on the tiny case (peers skipped if not installed)."""
+    from nnapprox import bench
+
+    out = tmp_path / "bench"
+    assert bench.main(["--quick", "--cases", "tiny", "--libs", "nnapprox,numpy", "--replicas", "2",
+                       "--reps-scale", "0.05", "--out", str(out)]) == 0
+    rows = (out / "bench.csv").read_text().splitlines()
+    assert rows[0].startswith("section,case") and len(rows) == 1 + 2 + 2
+    md = (out / "bench.md").read_text()
+    assert "| tiny (1, 4, 1, 32) |" in md and "one pass" in md
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_threaded_step_works_in_a_forked_child(threaded):
+    import multiprocessing as mp
+
+    net = _net([2, 8, 1], "tanh")
+    X, y = _data(np.random.default_rng(10), N_ODD, 2, 1, "mse")
+    v, g = fastpath.loss_and_grad(net, X, y, get_loss("mse"), block=BLOCK)  # pool started here
+    ctx = mp.get_context("fork")
+    with ctx.Pool(1) as pool:
+        v2, g2 = pool.apply(fastpath.loss_and_grad, (net, X, y, get_loss("mse")), {"block": BLOCK})
+    assert v2 == v
+    np.testing.assert_array_equal(g2, g)

@@ -566,7 +566,13 @@ def _canonical(net, X, y=None):
 
 
 def applies(net, X) -> bool:
-    """True for NumPy float arrays (CuPy and others take the portable reference path)."""
+    """True for NumPy float arrays (CuPy and others take the portable reference path).
+
+    ``NNAPPROX_FASTPATH=0`` in the environment sends everything to the reference path
+    (the lecture's whole-batch formulas), for debugging and before/after timings.
+    """
+    if os.environ.get("NNAPPROX_FASTPATH", "1").strip() == "0":
+        return False
     return type(X) is np.ndarray and type(net.theta) is np.ndarray
 
 

@@ -285,3 +285,14 @@ def test_threaded_step_works_in_a_forked_child(threaded):
         v2, g2 = pool.apply(fastpath.loss_and_grad, (net, X, y, get_loss("mse")), {"block": BLOCK})
     assert v2 == v
     np.testing.assert_array_equal(g2, g)
+
+
+def test_env_switch_selects_the_reference_path(monkeypatch):
+    from nnapprox import MLP
+    from nnapprox import fastpath
+
+    net = MLP([2, 3, 1], "tanh")
+    X = np.ones((4, 2))
+    assert fastpath.applies(net, X)
+    monkeypatch.setenv("NNAPPROX_FASTPATH", "0")
+    assert not fastpath.applies(net, X)

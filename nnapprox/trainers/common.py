@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["History", "Diverged", "Recorder", "check_positive", "check_int", "pop_common"]
+__all__ = ["History", "Diverged", "Recorder", "check_positive", "check_int", "pop_common", "reject_unknown"]
 
 log = logging.getLogger("nnapprox.train")
 
@@ -162,6 +162,12 @@ def check_int(name: str, value, low: int = 1, allow_none: bool = False):
     if int(value) < low:
         raise ValueError(f"{name}={value!r} must be an integer >= {low}")
     return int(value)
+
+
+def reject_unknown(name: str, options: dict) -> None:
+    """Raise ValueError naming any option a trainer did not pop (misspelt or not its own)."""
+    if options:
+        raise ValueError(f"trainer {name!r} got unknown options {sorted(options)}")
 
 
 def pop_common(options: dict) -> dict:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Recorder, check_int, check_positive, pop_common
+from .common import Recorder, check_int, check_positive, pop_common, reject_unknown
 
 __all__ = ["train_gd", "train_momentum", "train_adam"]
 
@@ -84,17 +84,12 @@ def _pop_batch(options, N):
     return check_int("batch_size", bs, 1)
 
 
-def _reject_unknown(name, options):
-    if options:
-        raise ValueError(f"trainer {name!r} got unknown options {sorted(options)}")
-
-
 def train_gd(net, X, y, loss, rng, **options):
     """Plain gradient descent. Options: lr (0.1), batch_size, max_steps, tol, time_budget."""
     lr = check_positive("lr", options.pop("lr", 0.1))
     common = pop_common(options)
     bs = _pop_batch(options, X.shape[-2])
-    _reject_unknown("gd", options)
+    reject_unknown("gd", options)
     return _descend(net, X, y, loss, rng, lambda g, t: lr * g, "gd", batch_size=bs, **common)
 
 
@@ -106,7 +101,7 @@ def train_momentum(net, X, y, loss, rng, **options):
         raise ValueError(f"momentum={mu} must be in [0, 1)")
     common = pop_common(options)
     bs = _pop_batch(options, X.shape[-2])
-    _reject_unknown("momentum", options)
+    reject_unknown("momentum", options)
     v = np.zeros_like(net.theta)
 
     def rule(g, t):
@@ -127,7 +122,7 @@ def train_adam(net, X, y, loss, rng, **options):
             raise ValueError(f"{nm}={b} must be in [0, 1)")
     common = pop_common(options)
     bs = _pop_batch(options, X.shape[-2])
-    _reject_unknown("adam", options)
+    reject_unknown("adam", options)
     m = np.zeros_like(net.theta)
     v = np.zeros_like(net.theta)
 

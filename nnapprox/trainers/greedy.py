@@ -70,7 +70,7 @@ from threadpoolctl import threadpool_limits
 
 from ..activations import get_activation
 from ..network import MLP
-from .common import History, check_int, check_positive, log
+from .common import History, check_int, check_positive, log, reject_unknown
 
 __all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "pop_path_options"]
 
@@ -277,11 +277,6 @@ def _n_max(options, net):
     return check_int("n_max", options.pop("n_max", net.sizes[1] if len(net.sizes) > 2 else 1), 1)
 
 
-def _reject_unknown(name, options):
-    if options:
-        raise ValueError(f"trainer {name!r} got unknown options {sorted(options)}")
-
-
 # ---------------------------------------------------------------------------
 # unit search
 # ---------------------------------------------------------------------------
@@ -482,7 +477,7 @@ def _train_oga(net, X, y, loss, rng, options):
     widths = pop_path_options(options, n_max)
     sopts, progress = _pop_search_options(options)
     refine_steps = sopts.pop("refine_steps")
-    _reject_unknown("oga", options)
+    reject_unknown("oga", options)
     N = X.shape[0]
     search = UnitSearch(X, net.activation_name, **sopts)
     rec = set(widths)
@@ -645,7 +640,7 @@ def _train_greedy(net, X, y, loss, rng, options):
     widths = pop_path_options(options, n_max)
     sopts, progress = _pop_search_options(options)
     refine_steps = sopts.pop("refine_steps")
-    _reject_unknown("greedy", options)
+    reject_unknown("greedy", options)
     N, d = X.shape
     search = UnitSearch(X, net.activation_name, **sopts)
     rec = set(widths)

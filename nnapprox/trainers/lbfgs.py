@@ -46,7 +46,7 @@ import numpy as np
 from scipy.optimize import minimize
 
 from ..network import MLP, default_init, init_params
-from .common import History, Recorder, check_int, check_positive, pop_common
+from .common import History, Recorder, check_int, check_positive, pop_common, reject_unknown
 from .greedy import PathMixin, pop_path_options
 
 __all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE"]
@@ -150,8 +150,7 @@ def train_lbfgs(net, X, y, loss, rng, **options):
     widths = options.pop("record_widths", None)
     if widths is not None:
         widths = _continuation_widths(widths, net)
-    if options:
-        raise ValueError(f"trainer 'lbfgs' got unknown options {sorted(options)}")
+    reject_unknown("lbfgs", options)
     extended = restarts > 1 or boost > 0 or init_from is not None or widths is not None
     if extended:
         if net.batch_shape != ():

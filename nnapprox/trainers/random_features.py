@@ -38,7 +38,7 @@ import numpy as np
 from scipy.linalg import qr
 
 from ..activations import get_activation
-from .common import History, check_int, check_positive
+from .common import History, check_int, check_positive, reject_unknown
 from .greedy import UnitPath, _check_template, _one_blas_thread, pop_path_options
 
 __all__ = ["train_random_features", "DEFAULT_SCALES", "DEFAULT_RIDGES", "DISTS", "BIASES"]
@@ -153,8 +153,7 @@ def _train_random_features(net, X, y, loss, rng, options):
     vf = check_positive("val_fraction", options.pop("val_fraction", 0.2))
     if not vf < 1:
         raise ValueError(f"val_fraction={vf!r} must be in (0, 1)")
-    if options:
-        raise ValueError(f"trainer 'random_features' got unknown options {sorted(options)}")
+    reject_unknown("random_features", options)
     act = get_activation(net.activation_name)
     R = float(max(np.sqrt(np.max(np.einsum("ij,ij->i", X, X))), 1e-300))
 

@@ -441,10 +441,13 @@ def build_section(df, means, refs, verdicts, matched, gap, k):
         if "dead_frac" in df:
             dead = df[df["target.name"] == "sawtooth"]["dead_frac"]
             if dead.notna().any():
+                init = df["model.bias_init"].dropna().unique() if "model.bias_init" in df else []
+                why = ("every unit's kink starts at a training point (`model.bias_init=data`), so "
+                       "these units died during training" if list(init) == ["data"] else
+                       "inputs in [0, 1] with zero initial biases make every first-layer unit "
+                       "with a negative weight dead from the start")
                 lines += [f"On the sawtooth runs {100 * dead.mean():.0f}% of hidden units "
-                          f"are dead on average (z < 0 on every test input): inputs in [0, 1] "
-                          f"with zero initial biases make every first-layer unit with a "
-                          f"negative weight dead from the start.", ""]
+                          f"are dead on average (z < 0 on every test input): {why}.", ""]
     return "\n".join(lines)
 
 

@@ -41,6 +41,8 @@ DEFAULT_LEAKY_SLOPE = 0.01
 
 def array_module(a):
     """Return the array namespace of ``a`` (NumPy, or CuPy for CuPy arrays)."""
+    if type(a) is np.ndarray:  # the common case, first: this runs on every activation call
+        return np
     mod = type(a).__module__.split(".")[0]
     if mod == "cupy":  # pragma: no cover - no GPU in CI
         import cupy

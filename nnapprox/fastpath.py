@@ -93,6 +93,9 @@ BLAS_SERIAL_SECONDS = 3e-4
 _UNIT_SECONDS = {"tanh": 16e-9, "sigmoid": 16e-9, "relu": 4e-9, "leaky_relu": 5e-9, "identity": 3e-9}
 _MATMUL_FLOPS = 2.0e10
 _MSE = LOSSES["mse"]  # computed in fewer calls by _mse_value_grad
+#: False when ``NNAPPROX_FASTPATH=0`` was in the environment at import: every call
+#: then takes the reference path (debugging, before/after timings).
+ENABLED = os.environ.get("NNAPPROX_FASTPATH", "1").strip() != "0"
 
 
 # ---------------------------------------------------------------------------
@@ -393,6 +396,7 @@ def clear_workspaces() -> None:
     with _lock:
         _workspaces.clear()
         _nets.clear()
+        _small_lanes.clear()
 
 
 # ---------------------------------------------------------------------------
@@ -568,12 +572,11 @@ def _canonical(net, X, y=None):
 def applies(net, X) -> bool:
     """True for NumPy float arrays (CuPy and others take the portable reference path).
 
-    ``NNAPPROX_FASTPATH=0`` in the environment sends everything to the reference path
-    (the lecture's whole-batch formulas), for debugging and before/after timings.
+    ``NNAPPROX_FASTPATH=0`` in the environment when nnapprox is imported (or
+    ``fastpath.ENABLED = False``) sends everything to the reference path (the
+    lecture's whole-batch formulas), for debugging and before/after timings.
     """
-    if os.environ.get("NNAPPROX_FASTPATH", "1").strip() == "0":
-        return False
-    return type(X) is np.ndarray and type(net.theta) is np.ndarray
+    return ENABLED and type(X) is np.ndarray and type(net.theta) is np.ndarray
 
 
 def loss_and_grad(net, X, y, loss, block: int | None = None):
@@ -585,6 +588,11 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
     the reference. ``loss`` is a :class:`~nnapprox.losses.Loss` whose value is a
     mean over samples (both built-in losses are).
     """
+    theta = net.theta
+    if block is None and theta.ndim == 1:
+        lane = _small_lanes.get((id(theta), X.shape, y.shape, loss))
+        if lane is not None and lane.valid(net, theta):
+            return lane.step(X, y.astype(theta.dtype, copy=False))
     canon = _canonical(net, X, y)
     if canon is None:
         return None
@@ -598,6 +606,12 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
     n_chunks = len(plan.chunks)
     key = (net.sizes, wbatch, X.shape[:-2], plan.block, dtype, True, plan.aug)
     if n_chunks == 1 and len(plan.blocks(0)) == 1:  # one block: no accumulators, no threads
+        if not batch and block is None and plan.seconds <= BLAS_SERIAL_SECONDS:
+            lane = _SmallLane(net, theta, plan, loss)
+            _small_lanes[(id(theta), X.shape, y.shape, loss)] = lane
+            while len(_small_lanes) > _MAX_WORKSPACES:
+                _small_lanes.pop(next(iter(_small_lanes)))
+            return lane.step(X, y)
         with _lock, _blas_one_thread() if plan.seconds > BLAS_SERIAL_SECONDS else contextlib.nullcontext():
             p = _bind(net, theta, plan.aug)
             ws = _workspace(0, *key)
@@ -625,6 +639,54 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
         value = value + values[g]
         flat = flat + acc[g]
     return value.reshape(batch) if batch else value, flat.reshape(net.theta.shape)
+
+
+class _SmallLane:
+    """A small step's setup, kept: one network (no replica axes), one block, no
+    threads, no BLAS limit. For nets of a few units the setup (plan, views,
+    buffers, locks) costs as much as the arithmetic; here it is done once per
+    (parameter array, data shape, loss) and :meth:`step` runs only the block.
+    Its own workspace (not shared with other calls) makes the lock unnecessary.
+    """
+
+    __slots__ = ("theta_ref", "act", "out_act", "p", "ws", "loss", "N", "r", "mse", "__weakref__")
+
+    def __init__(self, net, theta, plan, loss):
+        self.theta_ref = weakref.ref(theta)
+        self.act, self.out_act = net.act, net.out_act
+        with _lock:
+            self.p = _bind(net, theta, plan.aug)
+        # a private copy of the views (the cached _Net may be rebound for another network)
+        p = _Net.__new__(_Net)
+        for k in _Net.__slots__:
+            setattr(p, k, getattr(self.p, k))
+        self.p = p
+        self.ws = _Workspace(net.sizes, (), (), plan.block, theta.dtype, True, plan.aug)
+        self.loss, self.N = loss, plan.N
+        # ½·MSE with an identity output: dz = r / N; the 1/N is applied to the gradient instead
+        self.mse = (loss.value is _MSE.value and loss.grad is _MSE.grad and not loss.on_logits
+                    and p.out_identity)
+        self.r = np.empty((plan.N, net.sizes[-1]), theta.dtype)
+
+    def valid(self, net, theta) -> bool:
+        """Still the same parameter array and activations?"""
+        return self.theta_ref() is theta and self.act is net.act and self.out_act is net.out_act
+
+    def step(self, X, y):
+        p = self.p
+        if p.aug:
+            p.W1a[..., :-1] = p.W[0]
+            p.W1a[..., -1] = p.bias[0]
+        if not self.mse:
+            value = _block_step(self.ws, p, X, y, self.loss, self.N, self.N)
+            return value, self.ws.g.copy()
+        r = np.subtract(_block_forward(self.ws, p, X, self.N), y, out=self.r)
+        value = np.vdot(r, r) * (0.5 / self.N)
+        _block_backward(self.ws, p, X, self.N, r)
+        return value, np.multiply(self.ws.g, 1.0 / self.N)
+
+
+_small_lanes: dict = {}
 
 
 def _mse_value_grad(out, y, N: int):

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
@@ -254,3 +255,43 @@ def test_rerun_from_a_saved_config(tmp_path):
     proc = nnrun("--config-path", str(bad), "--config-name", "config", f"hydra.run.dir={tmp_path / 'b'}",
                  cwd=tmp_path)
     assert proc.returncode != 0 and "model.width=-1" in proc.stderr
+
+
+@pytest.mark.parametrize("trainer,extra", [
+    ("adam", {}),
+    ("gd", {"batch_size": 64}),  # per-replica mini-batch order
+    ("momentum", {"tol": 0.02}),  # replicas stop on their own at tol
+    ("gd", {"lr": 60.0}),  # replicas diverge
+])
+def test_one_pass_replicas_give_the_loops_records(tmp_path, trainer, extra):
+    """replica_mode=auto trains gd/momentum/adam replicas in one vectorized pass; every
+    replica must end where its solo run (replica_mode=loop) ends: same steps, stop
+    reason, status and metrics up to floating-point reassociation."""
+    from nnapprox.job import one_pass
+
+    trainer_cfg = dict(_plain()["trainer"], name=trainer, max_steps=400, lr=0.05 if trainer != "adam" else 0.01)
+    trainer_cfg.update(extra)
+    cfgs = {mode: _plain(replicas=3, trainer=dict(trainer_cfg), replica_mode=mode) for mode in ("loop", "auto")}
+    assert one_pass(cfgs["auto"]) and not one_pass(cfgs["loop"])
+    assert config_hash(cfgs["auto"]) == config_hash(cfgs["loop"])  # how, not what: same identity
+    recs = {mode: run_job(cfg, tmp_path / mode) for mode, cfg in cfgs.items()}
+    assert [r["replica"] for r in recs["auto"]] == [0, 1, 2]
+    for a, b in zip(recs["auto"], recs["loop"]):
+        for key in ("status", "steps", "stop_reason", "n_params"):
+            assert a[key] == b[key], key
+        assert a["extra.one_pass_replicas"] == 3
+        if a["status"] == "ok":
+            for key in ("test_mse", "train_mse", "sup_err"):
+                assert a[key] == pytest.approx(b[key], rel=1e-8), key
+        else:
+            assert a["error"] == b["error"] and "non-finite" in a["error"]
+    if "tol" in extra:
+        assert {r["stop_reason"] for r in recs["auto"]} == {"tol"}
+        assert len({r["steps"] for r in recs["auto"]}) > 1  # each replica stopped at its own step
+    ha, hb = (pd.read_csv(tmp_path / mode / "history.csv") for mode in ("auto", "loop"))
+    assert list(ha.columns) == list(hb.columns)
+    for r in range(3):
+        sa, sb = ha[ha["replica"] == r], hb[hb["replica"] == r]
+        assert list(sa["step"]) == list(sb["step"])
+        if recs["loop"][r]["status"] == "ok":  # (a blow-up amplifies reassociation: no tolerance there)
+            np.testing.assert_allclose(sa["loss"], sb["loss"], rtol=1e-8)

@@ -1,5 +1,8 @@
 """The blocked, threaded engine (nnapprox.fastpath) against the reference forward/backward."""
 import itertools
+import os
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -222,6 +225,27 @@ def test_tiny_net_through_the_dispatch_equals_reference():
         assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
 
 
+@pytest.mark.parametrize("act", ACTS)
+@pytest.mark.parametrize("sizes,N", [([1, 4, 1], 32), ([2, 8, 1], 1024), ([3, 5, 4, 2], 50)])
+@pytest.mark.parametrize("loss_out", [("mse", "identity"), ("mse", "sigmoid"), ("logistic", "identity")])
+def test_small_lane_follows_in_place_updates_and_keeps_nets_apart(act, sizes, N, loss_out):
+    """Small steps reuse a kept setup per parameter array (fastpath._SmallLane): it must see
+    the optimizer's in-place updates and never mix up two networks of the same shapes."""
+    loss = get_loss(loss_out[0])
+    nets = [_net(sizes, act, loss_out[1], seed=s) for s in (0, 1)]
+    X, y = _data(np.random.default_rng(9), N, sizes[0], sizes[-1], loss_out[0])
+    fastpath.loss_and_grad(nets[0], X, y, loss)
+    assert fastpath._small_lanes, "this shape should take the small-step lane"
+    rng = np.random.default_rng(3)
+    for _ in range(3):
+        for net in nets:
+            v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)
+            v1, g1 = fastpath.loss_and_grad(net, X, y, loss)
+            assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
+            g1[...] = np.nan  # the caller owns the returned gradient: the next call must not see this
+            net.theta -= 0.1 * rng.normal(size=net.theta.shape)  # an in-place update
+
+
 def test_tanh_kernel_accurate_and_quiet_for_small_and_large_arrays():
     """Large arrays use 1 − 2/(e^{2z} + 1) (overflow silenced), small ones np.tanh."""
     import warnings
@@ -294,5 +318,11 @@ def test_env_switch_selects_the_reference_path(monkeypatch):
     net = MLP([2, 3, 1], "tanh")
     X = np.ones((4, 2))
     assert fastpath.applies(net, X)
-    monkeypatch.setenv("NNAPPROX_FASTPATH", "0")
+    monkeypatch.setattr(fastpath, "ENABLED", False)
     assert not fastpath.applies(net, X)
+    # the environment variable is read when nnapprox is imported
+    code = "import numpy as np; from nnapprox import MLP, fastpath; print(fastpath.applies(MLP([2, 3, 1]), np.ones((4, 2))))"
+    for env, want in (("0", "False"), ("1", "True")):
+        out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "NNAPPROX_FASTPATH": env},
+                             capture_output=True, text=True, check=True).stdout.strip()
+        assert out == want

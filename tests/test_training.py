@@ -5,7 +5,7 @@ from scipy.optimize import minimize
 from scipy.special import expit
 
 from nnapprox import MLP, Diverged, fit
-from nnapprox.trainers.common import _should_record
+from nnapprox.trainers.common import should_record
 
 
 def _sin3(N, rng):
@@ -144,8 +144,8 @@ def test_stopping_rules_tol_and_time_budget():
 
 
 def test_history_is_decimated_for_long_runs():
-    assert all(_should_record(s) for s in range(1, 101))
-    kept = [s for s in range(1, 100001) if _should_record(s)]
+    assert all(should_record(s) for s in range(1, 101))
+    kept = [s for s in range(1, 100001) if should_record(s)]
     assert len(kept) < 400 and kept[-1] == 100000
     X, y = _sin3(16, np.random.default_rng(0))
     h = fit(MLP([1, 2, 1], "tanh"), X, y, trainer="gd", lr=0.01, max_steps=5000)

@@ -28,6 +28,10 @@ TRAINERS = {
 }
 
 
+#: Trainers that take one Generator per replica (``fit(..., rng=[...])``).
+PER_REPLICA_RNG = ("gd", "momentum", "adam")
+
+
 def list_trainers() -> list[str]:
     """Names accepted by :func:`fit`."""
     return sorted(TRAINERS)
@@ -48,9 +52,11 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     trainer : str
         One of :func:`list_trainers`.
     loss : ``"mse"`` or ``"logistic"``
-    rng : np.random.Generator, optional
+    rng : np.random.Generator or sequence of Generators, optional
         Mini-batch order and any other randomness of the trainer (default
-        ``np.random.default_rng(0)``).
+        ``np.random.default_rng(0)``). The gradient trainers (gd, momentum, adam)
+        also take one Generator per replica of a replica batch: each replica then
+        draws its own mini-batch order, as its solo run would.
     raise_on_diverge : bool
         Raise :class:`Diverged` instead of returning a history with status ``diverged``.
     **options
@@ -67,6 +73,15 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     X = X.astype(net.dtype, copy=False)
     y = y.astype(net.dtype, copy=False)
     rng = np.random.default_rng(0) if rng is None else rng
+    if not isinstance(rng, np.random.Generator):
+        rngs = list(rng) if isinstance(rng, (list, tuple)) else None
+        if trainer not in PER_REPLICA_RNG or rngs is None or \
+                not all(isinstance(r, np.random.Generator) for r in rngs):
+            raise ValueError(f"rng must be a np.random.Generator (a list of them, one per replica, only for "
+                             f"trainers {', '.join(PER_REPLICA_RNG)}); got {type(rng).__name__} for {trainer!r}")
+        if len(net.batch_shape) != 1 or len(rngs) != net.n_replicas:
+            raise ValueError(f"rng: {len(rngs)} Generators for a network with replica axes {net.batch_shape}; "
+                             "need one per replica of a single replica axis")
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # overflow on the way to divergence is detected and reported as status "diverged"
         hist = TRAINERS[trainer](net, X, y, get_loss(loss), rng, **options)

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["History", "Diverged", "Recorder", "check_positive", "check_int", "pop_common", "reject_unknown"]
+__all__ = ["History", "Diverged", "Recorder", "should_record", "check_positive", "check_int", "pop_common", "reject_unknown"]
 
 log = logging.getLogger("nnapprox.train")
 
@@ -49,6 +49,9 @@ class History:
         For greedy trainers: an object with ``widths`` and ``prefix(n) -> MLP``.
     extras : dict
         Trainer-specific numbers (e.g. chosen ridge and scale for random features).
+    replica_stop, replica_steps : list, optional
+        Per replica (gradient trainers): why it stopped and after how many steps
+        (replicas stop on their own at ``tol`` or on divergence).
     """
 
     step: np.ndarray
@@ -63,6 +66,8 @@ class History:
     net: Any = None
     path: Any = None
     extras: dict = field(default_factory=dict)
+    replica_stop: list | None = None
+    replica_steps: list | None = None
 
     @property
     def diverged(self) -> bool:
@@ -89,7 +94,7 @@ class History:
         })
 
 
-def _should_record(step: int) -> bool:
+def should_record(step: int) -> bool:
     """Every step up to 100, then ~100 per decade (1%-of-step granularity)."""
     if step <= 100:
         return True
@@ -115,7 +120,7 @@ class Recorder:
 
     def record(self, step: int, loss, force: bool = False):
         now = time.perf_counter()
-        if force or _should_record(step):
+        if force or should_record(step):
             self.steps.append(step)
             self.times.append(now - self.t0)
             self.losses.append(np.array(loss, dtype=float, copy=True))

@@ -10,9 +10,12 @@ a function ``delta = rule(g, t)`` of the flat gradient ``g`` and the step number
   delta = η m̂ / (sqrt(v̂) + ε) with the bias corrections m̂ = m/(1−β1^t), v̂ = v/(1−β2^t).
 
 Mini-batches (``batch_size`` < N) are drawn without replacement from a fresh
-permutation per epoch, from the ``rng`` given; replicas share the data order.
-A replica whose loss, gradient or parameters become non-finite is frozen and
-marked ``diverged``; the others go on.
+permutation per epoch, from the ``rng`` given. Replicas (a network with a replica
+axis) share that data order, or, when ``rng`` is a sequence of Generators (one per
+replica), each draws its own from its own Generator. A replica whose loss, gradient
+or parameters become non-finite is frozen and marked ``diverged``; a replica whose
+loss reaches ``tol`` is frozen and stops with reason ``tol``; the others go on. So
+replica r of a batch takes exactly the steps of a solo run with ``rng[r]``.
 """
 from __future__ import annotations
 
@@ -34,38 +37,74 @@ def _batches(N: int, batch_size: int | None, rng: np.random.Generator):
             yield perm[start:start + batch_size]
 
 
+def _replica_batches(N: int, batch_size: int | None, rng, batch_shape: tuple):
+    """Index arrays per step: ``(B,)`` shared by all replicas, ``batch_shape + (B,)`` with
+    one Generator per replica (a sequence ``rng``), or None for the full batch."""
+    if isinstance(rng, np.random.Generator) or batch_size is None or batch_size >= N:
+        yield from _batches(N, batch_size, rng if isinstance(rng, np.random.Generator) else None)
+        return
+    rngs = list(rng)
+    R = int(np.prod(batch_shape)) if batch_shape else 1
+    if len(batch_shape) != 1 or len(rngs) != R:
+        raise ValueError(f"rng: got {len(rngs)} Generators for a network with replica axes {batch_shape}; "
+                         "pass one Generator, or one per replica of a single replica axis")
+    streams = [_batches(N, batch_size, r) for r in rngs]
+    while True:
+        yield np.stack([next(s) for s in streams])
+
+
+def _take_rows(A, idx):
+    """Rows ``idx`` of ``A`` (``(..., N, k)``): shared ``(B,)`` or per replica ``(R, B)``."""
+    if idx.ndim == 1:
+        return A[..., idx, :]
+    if A.ndim == 2:  # shared data, per-replica order
+        return A[idx]
+    return np.take_along_axis(A, idx[..., None], axis=-2)
+
+
 def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_steps=1000, tol=0.0,
              time_budget=None, progress_every=10.0):
     batch_shape = net.batch_shape
     theta = net.theta
-    alive = np.ones(batch_shape, dtype=bool)
+    alive = np.ones(batch_shape, dtype=bool)  # not diverged
+    running = np.ones(batch_shape, dtype=bool)  # alive and not yet at tol
     replica_status = np.full(batch_shape, "ok", dtype=object)
+    replica_stop = np.full(batch_shape, "max_steps", dtype=object)
+    replica_steps = np.full(batch_shape, max_steps, dtype=int)
     rec = Recorder(name, max_steps, time_budget, progress_every)
-    batches = _batches(X.shape[-2], batch_size, rng)
+    batches = _replica_batches(X.shape[-2], batch_size, rng, batch_shape)
     full_batch = batch_size is None or batch_size >= X.shape[-2]
     stop, step, message = "max_steps", 0, ""
     for step in range(1, max_steps + 1):
         idx = next(batches)
-        Xb, yb = (X, y) if idx is None else (X[..., idx, :], y[..., idx, :])
+        Xb, yb = (X, y) if idx is None else (_take_rows(X, idx), _take_rows(y, idx))
         value, g = net._loss_and_flat_grad(Xb, yb, loss)
         finite = np.isfinite(value) & np.isfinite(g).all(axis=-1) & np.isfinite(theta).all(axis=-1)
-        newly = alive & ~finite
-        if newly.any():
-            replica_status[newly] = "diverged"
-            alive &= finite
+        newly = running & ~finite
+        stopped = newly.any()
+        if stopped:
+            replica_status[newly] = replica_stop[newly] = "diverged"
+            replica_steps[newly] = step
+            alive &= ~newly
+            running &= ~newly
             message = f"non-finite loss or parameters at step {step}" + (
                 f" in replicas {np.flatnonzero(newly.ravel()).tolist()}" if batch_shape else "")
-        rec.record(step, value)
-        if not alive.any():
-            stop = "diverged"
+        if tol > 0 and full_batch:
+            done = running & (value <= tol)
+            replica_stop[done] = "tol"
+            replica_steps[done] = step
+            running &= ~done
+            stopped = stopped or done.any()
+        rec.record(step, value, force=stopped)  # a replica's last step is always in the history
+        if not running.any():
+            stop = "tol" if alive.any() else "diverged"
             break
-        if tol > 0 and full_batch and np.all(np.where(alive, value, -np.inf) <= tol):
-            stop = "tol"
-            break
-        delta = rule(np.where(alive[..., None], g, 0.0), step)
-        theta -= np.where(alive[..., None], delta, 0.0)
+        delta = rule(np.where(running[..., None], g, 0.0), step)
+        theta -= np.where(running[..., None], delta, 0.0)
         if rec.out_of_time():
             stop = "time_budget"
+            replica_stop[running] = "time_budget"
+            replica_steps[running] = step
             break
     if rec.steps and rec.steps[-1] != step:
         rec.record(step, value, force=True)
@@ -73,8 +112,11 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
     status = "diverged" if "diverged" in statuses else "ok"
     if stop != "diverged" and status == "diverged":
         message = message or "some replicas diverged"
-    return rec.history(status=status, replica_status=statuses, stop_reason=stop, steps=step,
+    hist = rec.history(status=status, replica_status=statuses, stop_reason=stop, steps=step,
                        message=message, net=net)
+    hist.replica_stop = [str(v) for v in np.ravel(replica_stop)]
+    hist.replica_steps = [int(v) for v in np.ravel(replica_steps)]
+    return hist
 
 
 def _pop_batch(options, N):

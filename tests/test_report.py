@@ -394,3 +394,28 @@ def test_lockstep_categories_and_trainer_extras_are_folded(two_category_records)
     assert sv.categorical == ["activation.name", "target.name"]
     assert "trainer.record_widths" in sv.aliases["activation.name"]
     assert not any(c.startswith("extra.") for c in sv.categorical + sv.axes)
+
+
+def test_bound_notes_never_overlap_and_one_curve_per_function():
+    """Five Barron bounds 0.1 decade apart end at the same width: their C_f notes must be
+    stacked at least NOTE_GAP_PT apart; two groups of one target (different width ranges)
+    share one dashed curve spanning the whole axis."""
+    from nnapprox.report import plots
+
+    rows = []
+    for k, c_f in enumerate([1.0, 1.12, 1.26, 1.41, 1.58]):
+        for trainer, widths in (("oga", [1, 4, 16, 64, 256]), ("lbfgs", [2, 8, 32])):
+            for n in widths:
+                rows.append({"g": k, "trainer": trainer, "n": n, "test_mse": 0.01 / n, "c_f": c_f,
+                             "radius": 1.0, "var_f": 1.0, "seed": 0})
+    df = pd.DataFrame(rows)
+    fig = plot_scaling(df, "n", "test_mse", hue=["g", "trainer"], overlay="barron", n_boot=20)
+    ax = fig.axes[0]
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--" and len(ln.get_xdata()) > 2]
+    assert len(dashed) == 5
+    assert all(np.isclose(ln.get_xdata()[0], 1) and np.isclose(ln.get_xdata()[-1], 256) for ln in dashed)
+    notes = [t for t in ax.texts if t.get_text().startswith("C_f=")]
+    assert sorted(t.get_text() for t in notes) == sorted(f"C_f={c:.3g}" for c in [1.0, 1.12, 1.26, 1.41, 1.58])
+    pt_per_px = 72.0 / fig.dpi
+    ys = sorted(ax.transData.transform(t.xy)[1] * pt_per_px + t.xyann[1] for t in notes)
+    assert np.min(np.diff(ys)) >= plots.NOTE_GAP_PT - 1e-9

@@ -170,16 +170,44 @@ def _draw_overlays(ax, curves):
                 break
         else:
             distinct.append([xs, ys, [color], note])
-    for i, (xs, ys, colors, note) in enumerate(distinct):
+    notes = []
+    for xs, ys, colors, note in distinct:
         color = colors[0] if len(colors) == 1 else "0.35"
         ax.plot(xs, ys, ls="--", lw=1.1, color=color, alpha=0.9)
         if note:
-            text, where, (ha, va) = note
-            up = i % 2 == 0  # alternate above/below so that neighbouring notes do not collide
+            notes.append((*note, color))
+    return notes
+
+
+#: Vertical room of one overlay note (points): its font size plus a little air.
+NOTE_GAP_PT = 10.0
+
+
+def _place_notes(ax, notes):
+    """Write the overlay notes (text at a point of a theory curve, with a tick there).
+
+    Notes anchored at the same x (the right ends of several bound lines) are stacked
+    from the top down, each at least :data:`NOTE_GAP_PT` below the previous one, so
+    they never print over each other however close the curves are. Call after the
+    axes' scales are set (the spacing is worked out in display coordinates).
+    """
+    ax.get_xlim(), ax.get_ylim()  # settle the autoscaled limits
+    to_pt = ax.transData.transform
+    pt_per_px = 72.0 / ax.figure.dpi
+    by_x = {}
+    for text, where, (ha, _), color in notes:
+        by_x.setdefault((round(float(where[0]), 9), ha), []).append((text, where, color))
+    for (_, ha), group in by_x.items():
+        group.sort(key=lambda n: -to_pt(n[1])[1])  # top first
+        floor = None
+        for text, where, color in group:
+            y = to_pt(where)[1] * pt_per_px
+            bottom = y + 2.0 if floor is None else min(y + 2.0, floor - NOTE_GAP_PT)
+            floor = bottom
             ax.plot(*where, marker="|", ms=7, mew=1.2, color=color)
-            ax.annotate(text, where, xytext=(-2 if ha == "right" else 2, 3 if up else -3),
-                        textcoords="offset points", fontsize=7.5, color=color, ha=ha,
-                        va="bottom" if up else "top")
+            ax.annotate(text, where, xytext=(-2 if ha == "right" else 2, bottom - y),
+                        textcoords="offset points", fontsize=7.5, color=color, ha=ha, va="bottom",
+                        bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.85))
 
 
 def _compact(v, _pos=None):
@@ -263,6 +291,7 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
             fig = ax.figure
         colors = _colors(len(groups))
         curves = []
+        x_all = df.loc[mask, x].to_numpy(dtype=float)  # theory curves span the whole axis: one per function
         for k, (label, _, g) in enumerate(groups):
             rows = g[mask[g.index.to_numpy()]]
             if rows.empty:
@@ -281,13 +310,13 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
                         marker=MARKERS[k % len(MARKERS)], ms=4.5, capsize=2.5, elinewidth=1.0,
                         ls="-" if connect else "none", label=text)
             if draw_overlay is not None:
-                lo, hi = pts["x"].min(), pts["x"].max()
+                lo, hi = x_all.min(), x_all.max()
                 xs = np.geomspace(lo, hi, 60) if logx and lo > 0 else np.linspace(lo, hi, 60)
                 curve = draw_overlay(rows, xs, pts)
                 if curve is not None:
                     curve = np.asarray(curve, dtype=float)
                     curves.append((xs, curve, colors[k], note(rows, xs, curve) if note else None))
-        _draw_overlays(ax, curves)
+        notes = _draw_overlays(ax, curves)
         if curves:
             ax.add_line(Line2D([], [], color="0.3", ls="--", lw=1.1, label=overlay_label))
         if hline is not None:
@@ -299,6 +328,7 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
             _tick_at_values(ax.xaxis, df.loc[mask, x].to_numpy(dtype=float))
         if logy:
             ax.set_yscale("log")
+        _place_notes(ax, notes)
         ax.set_xlabel(label_of(x))
         ax.set_ylabel(label_of(y))
         ax.grid(True, which="major", alpha=0.3)

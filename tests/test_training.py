@@ -171,3 +171,27 @@ def test_bad_trainer_options_raise():
         fit(net, X, y, trainer="gd", learning_rate=0.1)
     with pytest.raises(ValueError, match="X contains NaN"):
         fit(net, np.full((3, 1), np.nan), np.zeros(3))
+
+
+def test_per_replica_generators_are_checked_and_give_each_replica_its_solo_run():
+    """fit(..., rng=[...]): one Generator per replica (gd/momentum/adam only); with mini-batches
+    replica r then takes exactly the steps of a solo run with rng[r]."""
+    from nnapprox import MLP, fit
+
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(-1, 1, (3, 64, 2)), rng.normal(size=(3, 64, 1))
+    make = lambda: MLP([2, 5, 1], "tanh", rng=[np.random.default_rng(k) for k in range(3)])
+    gens = lambda: [np.random.default_rng(10 + k) for k in range(3)]
+    with pytest.raises(ValueError, match="one per replica"):
+        fit(make(), X, y, trainer="gd", rng=gens()[:2], batch_size=16, max_steps=3)
+    with pytest.raises(ValueError, match="only for trainers"):
+        fit(make(), X, y, trainer="lbfgs", rng=gens(), max_steps=3)
+    with pytest.raises(ValueError, match="Generator"):
+        fit(make(), X, y, trainer="adam", rng=[1, 2, 3], max_steps=3)
+    net = make()
+    hist = fit(net, X, y, trainer="adam", rng=gens(), batch_size=16, max_steps=40, lr=0.01)
+    assert hist.replica_steps == [40, 40, 40] and hist.replica_stop == ["max_steps"] * 3
+    for r, g in enumerate(gens()):
+        solo = make().replica(r).copy()
+        fit(solo, X[r], y[r], trainer="adam", rng=g, batch_size=16, max_steps=40, lr=0.01)
+        np.testing.assert_allclose(net.replica(r).theta, solo.theta, rtol=1e-10, atol=1e-12)

@@ -427,6 +427,19 @@ class _Net:
         self.W1a = np.empty(theta.shape[:-1] + (sizes[1], sizes[0] + 1), theta.dtype)
         self.W1at = self.W1a.swapaxes(-1, -2)
 
+    def configure(self, net, aug: bool) -> None:
+        """Take ``net``'s activations and the input-block layout, and refresh."""
+        self.aug = aug
+        self.act, self.out_act = net.act, net.out_act
+        self.out_identity = net.output_activation_name == "identity"
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Copy the current W^1, b^1 into [W^1 | b^1] (with an augmented input only)."""
+        if self.aug:
+            self.W1a[..., :-1] = self.W[0]
+            self.W1a[..., -1] = self.bias[0]
+
 
 _nets: OrderedDict = OrderedDict()
 
@@ -442,12 +455,7 @@ def _bind(net, theta, aug: bool) -> _Net:
             _nets.popitem(last=False)
     else:
         _nets.move_to_end(key)
-    p.aug = aug
-    if aug:
-        p.W1a[..., :-1] = p.W[0]
-        p.W1a[..., -1] = p.bias[0]
-    p.act, p.out_act = net.act, net.out_act
-    p.out_identity = net.output_activation_name == "identity"
+    p.configure(net, aug)
     return p
 
 
@@ -649,18 +657,12 @@ class _SmallLane:
     Its own workspace (not shared with other calls) makes the lock unnecessary.
     """
 
-    __slots__ = ("theta_ref", "act", "out_act", "p", "ws", "loss", "N", "r", "mse", "__weakref__")
+    __slots__ = ("p", "ws", "loss", "N", "r", "mse")
 
     def __init__(self, net, theta, plan, loss):
-        self.theta_ref = weakref.ref(theta)
-        self.act, self.out_act = net.act, net.out_act
-        with _lock:
-            self.p = _bind(net, theta, plan.aug)
-        # a private copy of the views (the cached _Net may be rebound for another network)
-        p = _Net.__new__(_Net)
-        for k in _Net.__slots__:
-            setattr(p, k, getattr(self.p, k))
-        self.p = p
+        # its own views (not the cache of _bind, which another network may rebind)
+        self.p = p = _Net(theta, net.sizes)
+        p.configure(net, plan.aug)
         self.ws = _Workspace(net.sizes, (), (), plan.block, theta.dtype, True, plan.aug)
         self.loss, self.N = loss, plan.N
         # ½·MSE with an identity output: dz = r / N; the 1/N is applied to the gradient instead
@@ -670,13 +672,12 @@ class _SmallLane:
 
     def valid(self, net, theta) -> bool:
         """Still the same parameter array and activations?"""
-        return self.theta_ref() is theta and self.act is net.act and self.out_act is net.out_act
+        p = self.p
+        return p.theta_ref() is theta and p.act is net.act and p.out_act is net.out_act
 
     def step(self, X, y):
         p = self.p
-        if p.aug:
-            p.W1a[..., :-1] = p.W[0]
-            p.W1a[..., -1] = p.bias[0]
+        p.refresh()
         if not self.mse:
             value = _block_step(self.ws, p, X, y, self.loss, self.N, self.N)
             return value, self.ws.g.copy()

@@ -259,7 +259,7 @@ def _train_replicas_one_pass(cfg: dict, target, progress_every: float):
     """
     from .network import MLP
     from .trainers import fit
-    from .trainers.common import should_record
+    from .trainers.common import nonfinite_message, should_record
 
     tr_cfg, R = cfg["trainer"], cfg["replicas"]
     setups = [_setup_replica(cfg, target, r, progress_every) for r in range(R)]
@@ -276,7 +276,7 @@ def _train_replicas_one_pass(cfg: dict, target, progress_every: float):
         common = dict(_common_fields(hist, train_time, r), **{"extra.one_pass_replicas": R})
         records = _net_records(net.replica(r), ds, target, cfg["model"]["depth"], common)
         status = hist.replica_status[r]
-        message = f"non-finite loss or parameters at step {hist.replica_steps[r]}" if status != "ok" else ""
+        message = nonfinite_message(hist.replica_steps[r]) if status != "ok" else ""
         # the solo run's history: its decimated steps up to its own stop (frozen after it)
         last = hist.replica_steps[r]
         keep = [(s <= last and should_record(s)) or s == last for s in hdf["step"]]

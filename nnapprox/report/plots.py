@@ -325,7 +325,7 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
             ax.text(0.5, 0.5, "no usable runs", transform=ax.transAxes, ha="center")
         if logx:
             ax.set_xscale("log")
-            _tick_at_values(ax.xaxis, df.loc[mask, x].to_numpy(dtype=float))
+            _tick_at_values(ax.xaxis, x_all)
         if logy:
             ax.set_yscale("log")
         _place_notes(ax, notes)

@@ -9,7 +9,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["History", "Diverged", "Recorder", "should_record", "check_positive", "check_int", "pop_common", "reject_unknown"]
+__all__ = ["History", "Diverged", "Recorder", "should_record", "check_positive", "check_int", "pop_common", "reject_unknown",
+           "nonfinite_message"]
 
 log = logging.getLogger("nnapprox.train")
 
@@ -167,6 +168,11 @@ def check_int(name: str, value, low: int = 1, allow_none: bool = False):
     if int(value) < low:
         raise ValueError(f"{name}={value!r} must be an integer >= {low}")
     return int(value)
+
+
+def nonfinite_message(step: int) -> str:
+    """Why a run (or a replica) was stopped as ``diverged``."""
+    return f"non-finite loss or parameters at step {step}"
 
 
 def reject_unknown(name: str, options: dict) -> None:

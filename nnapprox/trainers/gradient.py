@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .common import Recorder, check_int, check_positive, pop_common, reject_unknown
+from .common import Recorder, check_int, check_positive, nonfinite_message, pop_common, reject_unknown
 
 __all__ = ["train_gd", "train_momentum", "train_adam"]
 
@@ -37,18 +37,13 @@ def _batches(N: int, batch_size: int | None, rng: np.random.Generator):
             yield perm[start:start + batch_size]
 
 
-def _replica_batches(N: int, batch_size: int | None, rng, batch_shape: tuple):
-    """Index arrays per step: ``(B,)`` shared by all replicas, ``batch_shape + (B,)`` with
+def _replica_batches(N: int, batch_size: int | None, rng):
+    """Index arrays per step: ``(B,)`` shared by all replicas, ``(R, B)`` with
     one Generator per replica (a sequence ``rng``), or None for the full batch."""
     if isinstance(rng, np.random.Generator) or batch_size is None or batch_size >= N:
         yield from _batches(N, batch_size, rng if isinstance(rng, np.random.Generator) else None)
         return
-    rngs = list(rng)
-    R = int(np.prod(batch_shape)) if batch_shape else 1
-    if len(batch_shape) != 1 or len(rngs) != R:
-        raise ValueError(f"rng: got {len(rngs)} Generators for a network with replica axes {batch_shape}; "
-                         "pass one Generator, or one per replica of a single replica axis")
-    streams = [_batches(N, batch_size, r) for r in rngs]
+    streams = [_batches(N, batch_size, r) for r in rng]  # (fit checked: one per replica)
     while True:
         yield np.stack([next(s) for s in streams])
 
@@ -66,13 +61,12 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
              time_budget=None, progress_every=10.0):
     batch_shape = net.batch_shape
     theta = net.theta
-    alive = np.ones(batch_shape, dtype=bool)  # not diverged
-    running = np.ones(batch_shape, dtype=bool)  # alive and not yet at tol
+    running = np.ones(batch_shape, dtype=bool)  # neither diverged nor at tol
     replica_status = np.full(batch_shape, "ok", dtype=object)
     replica_stop = np.full(batch_shape, "max_steps", dtype=object)
     replica_steps = np.full(batch_shape, max_steps, dtype=int)
     rec = Recorder(name, max_steps, time_budget, progress_every)
-    batches = _replica_batches(X.shape[-2], batch_size, rng, batch_shape)
+    batches = _replica_batches(X.shape[-2], batch_size, rng)
     full_batch = batch_size is None or batch_size >= X.shape[-2]
     stop, step, message = "max_steps", 0, ""
     for step in range(1, max_steps + 1):
@@ -85,9 +79,8 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
         if stopped:
             replica_status[newly] = replica_stop[newly] = "diverged"
             replica_steps[newly] = step
-            alive &= ~newly
             running &= ~newly
-            message = f"non-finite loss or parameters at step {step}" + (
+            message = nonfinite_message(step) + (
                 f" in replicas {np.flatnonzero(newly.ravel()).tolist()}" if batch_shape else "")
         if tol > 0 and full_batch:
             done = running & (value <= tol)
@@ -97,7 +90,7 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
             stopped = stopped or done.any()
         rec.record(step, value, force=stopped)  # a replica's last step is always in the history
         if not running.any():
-            stop = "tol" if alive.any() else "diverged"
+            stop = "tol" if np.any(replica_status != "diverged") else "diverged"
             break
         delta = rule(np.where(running[..., None], g, 0.0), step)
         theta -= np.where(running[..., None], delta, 0.0)

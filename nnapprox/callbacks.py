@@ -1,9 +1,9 @@
-"""Hydra callback: when a sweep ends, aggregate its records into ``runs.csv`` and report.
+"""Hydra callbacks: validate a single run before its folder exists; report a sweep when it ends.
 
-Registered in ``conf/config.yaml`` under ``hydra.callbacks``. Hydra calls
-``on_multirun_end`` only when no job raised; nnapprox jobs record their failures
-instead of raising, and ``nnapprox-report DIR`` does the same aggregation by hand
-for sweeps run elsewhere (SLURM) or interrupted.
+Registered in ``conf/config.yaml`` under ``hydra.callbacks``. Hydra calls ``on_multirun_end``
+only when no job raised; nnapprox jobs record their failures instead of raising, and
+``nnapprox-report DIR`` runs the same report runner by hand for sweeps run elsewhere (SLURM)
+or interrupted.
 """
 import logging
 from pathlib import Path
@@ -15,15 +15,22 @@ log = logging.getLogger("nnapprox.sweep")
 
 
 class AggregateCallback(Callback):
-    """Write ``<sweep dir>/runs.csv`` and the report (into ``report_dir`` if set)."""
+    """Check a single run's config first; write the sweep's report (into ``report_dir`` if set)."""
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        from .config import canonical
+        from .run import to_plain
+
+        canonical(to_plain(config), check_memory=True)  # ConfigError: one line, no folder made
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
-        from .report import make_report
+        from .report.runner import run_report
 
         sweep_dir = Path(config.hydra.sweep.dir)
         out_dir = Path(config.report_dir) if config.get("report_dir") else sweep_dir
         try:
-            path = make_report(sweep_dir, out_dir=out_dir, title=str(config.get("study", "")) or None)
-            log.info("sweep done: runs.csv in %s, report %s", sweep_dir, path)
+            path = run_report(sweep_dir, out_dir=out_dir, study=str(config.get("study", "")) or None,
+                              plugin=config.get("plugin"))
+            log.info("sweep done: report %s", path)
         except Exception as e:  # the records are safe on disk; the report can be rerun by hand
             log.error("report for %s failed: %s (rerun: nnapprox-report %s)", sweep_dir, e, sweep_dir)

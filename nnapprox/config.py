@@ -1,50 +1,126 @@
-"""The typed configuration of one run: dataclass schema, range checks, flattening, hashing.
+"""The typed configuration of one run: schema from the declarations, validation, canonical form.
 
-The schema is registered with Hydra's ConfigStore as ``base_config`` (see
-:func:`register_configs`); ``conf/config.yaml`` extends it, so a wrong type or a
-misspelt key fails when Hydra composes the config. Ranges (width ≥ 1, N ≥ 1, a
-target's own parameter rules, ...) are checked by :func:`validate`, which raises a
-one-line :class:`ConfigError` naming the key, the value and what is allowed. The
-sweeper (:mod:`nnapprox.sweeper`) runs it on every job of a multirun before any
-job starts, and the app runs it again at the start of each job (also when a saved
-``.hydra/config.yaml`` is rerun).
+The schema (:class:`Config`, registered with Hydra's ConfigStore as ``base_config``) is built
+from the option declarations: :data:`MODEL_OPTIONS`, :data:`ACTIVATION_OPTIONS`,
+:data:`DATA_OPTIONS`, :data:`RUN_OPTIONS` and every trainer's options
+(:data:`nnapprox.trainers.TRAINERS`); the target's fields are the parameters of the target
+factories. :func:`canonical` turns a composed config into the run it describes:
 
-Nothing here imports Hydra except :func:`register_configs`.
+* the schema is closed: a key it does not know (``+model.widht=64``) is refused;
+* every value is checked against its declaration, and a trainer's options against that
+  trainer's declaration (``trainer=oga trainer.lr=0.1`` is refused: oga has no step size);
+* a value the run would not use is refused when it was set (``model.init_std`` without
+  ``model.init=normal``, ``model.depth=3`` for a greedy path) and recorded as ``null`` when it
+  was left at its default: a record states only what the run used;
+* defaults are resolved (the target's parameters, the trainer's options), so the canonical
+  config and its hash say exactly what was computed.
+
+Every refusal is one line (:class:`ConfigError`) naming the key, the value and what is allowed.
+The sweeper runs :func:`canonical` on every job of a grid before the first job starts; the app
+and the job run it again. Nothing here imports Hydra except :func:`register_configs` (and the
+exception base class).
 """
 from __future__ import annotations
 
-import hashlib
+import difflib
 import inspect
-import json
 import math
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from dataclasses import dataclass, field, make_dataclass
+from typing import Any, List, Optional
 
 from hydra.errors import CompactHydraException
 
+from .options import Bool, Choice, Float, Int, IntList, Option, Text, resolve
+from .records import NOT_SWEPT, config_hash, flatten
+
 __all__ = [
-    "Config", "TargetConfig", "ModelConfig", "ActivationConfig", "DataConfig", "TrainerConfig",
-    "ConfigError", "validate", "flatten", "config_hash", "target_params", "trainer_options",
-    "register_configs", "NOT_SWEPT",
+    "Config", "TargetConfig", "ConfigError", "Canonical", "canonical", "validate", "flatten", "config_hash",
+    "register_configs", "NOT_SWEPT", "MODEL_OPTIONS", "ACTIVATION_OPTIONS", "DATA_OPTIONS", "RUN_OPTIONS",
+    "HIDDEN_ACTIVATIONS", "BIAS_INITS", "estimate_bytes",
 ]
 
 
 class ConfigError(CompactHydraException, ValueError):
-    """A configuration value out of range; Hydra prints only this one-line message."""
+    """A configuration value refused; Hydra prints only this one-line message."""
+
+
+def _err(text: str) -> ConfigError:
+    return ConfigError(f"Invalid config: {text}")
+
+
+# ---------------------------------------------------------------------------
+# declarations of the non-trainer groups
+# ---------------------------------------------------------------------------
+
+#: Hidden-layer activations a config may choose (``identity`` would make a linear network:
+#: use ``model.depth=0`` for a linear model).
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+BIAS_INITS = ("zero", "data", "normal")
+
+MODEL_OPTIONS = (
+    Option("width", 32, Int(1), "units per hidden layer (for a path: its largest width)"),
+    Option("depth", 1, Int(0), "hidden layers (0: no hidden layer, a generalised linear model)"),
+    Option("init", None, Choice(("xavier", "glorot", "he", "normal"), "schemes"),
+           "weight initialisation (none: He for the ReLU family, Xavier otherwise)"),
+    Option("init_std", 1.0, Float(gt=0), "standard deviation of init=normal"),
+    Option("bias_init", "zero", Choice(BIAS_INITS, "bias initialisations"),
+           "hidden biases: zero, data (each unit's kink at a random training point) or normal"),
+    Option("bias_std", 0.1, Float(gt=0), "standard deviation of bias_init=normal"),
+    Option("output_activation", "identity", Choice(("identity", "sigmoid"), "output activations"),
+           "identity (regression) or sigmoid (classification)"),
+    Option("dtype", "float64", Choice(("float64", "float32"), "dtypes"), "floating-point type of the network"),
+)
+ACTIVATION_OPTIONS = (
+    Option("name", "tanh", Choice(HIDDEN_ACTIVATIONS, "activations"), "hidden-layer activation σ"),
+    Option("slope", 0.01, Float(ge=0, lt=1), "negative slope of leaky_relu"),
+)
+DATA_OPTIONS = (
+    Option("N", 10000, Int(1), "training samples"),
+    Option("N_test", 16384, Int(2), "clean test samples (the test MSE's Monte-Carlo error ~ N_test^-1/2)"),
+    Option("noise", 0.0, Float(ge=0), "standard deviation of Gaussian label noise (training labels only)"),
+    Option("labels", "value", Choice(("value", "bernoulli"), "label kinds"),
+           "value: y = f(x) (+ noise); bernoulli: y ~ Bernoulli(f(x)) for a target with values in [0, 1]"),
+)
+RUN_OPTIONS = (
+    Option("seed", 0, Int(0), "root seed; replica r uses SeedSequence([seed, r])"),
+    Option("replicas", 1, Int(1), "independent replicas (data, initialisation, training) in one job"),
+    Option("study", "default", Text(forbid="/"), "study name: the sweep folder results/runs/<study>/"),
+    Option("tag", "", Text(forbid="/", empty=True), "free label (part of the run's identity)"),
+    Option("resume", True, Bool(), "skip a job whose record exists with status ok and the same config hash"),
+    Option("out_root", "results/runs", Text(), "root of the run folders"),
+    Option("report_dir", None, Text(), "where the sweep's report goes (none: the sweep folder)"),
+    Option("progress_every", 30.0, Float(ge=0), "seconds between progress lines of a long job (0: never)"),
+    Option("replica_mode", "auto", Choice(("auto", "loop"), "modes"),
+           "auto: gd/momentum/adam replicas in one vectorized pass; loop: one after the other"),
+    Option("plugin", None, Text(), "study plug-in of the report (none: nnapprox.studies.<study>, else generic)"),
+    Option("save_data", False, Bool(), "also save each replica's training data (data.npz)"),
+)
+
+
+def _schema_type(o: Option):
+    t = o.constraint.schema_type
+    if t == list[int]:
+        t = List[int]
+    return Optional[t] if o.default is None else t
+
+
+def _dataclass(name: str, options, extra=()):
+    fields = list(extra) + [(o.name, _schema_type(o), field(default=o.default)) for o in options if o.config]
+    return make_dataclass(name, fields)
 
 
 @dataclass
 class TargetConfig:
-    """The target function; unset (None) parameters take the target's defaults."""
+    """The target function; unset (None) parameters take the target factory's defaults."""
 
     name: str = "gaussian"
     d: int = 2
     s: Optional[float] = None
-    omega: Optional[float] = None
+    omega: Any = None
     phase: Optional[float] = None
     m: Optional[int] = None
-    k: Optional[float] = None
-    a: Optional[float] = None
+    k: Any = None
+    a: Any = None
     b: Optional[float] = None
     freq: Optional[float] = None
     rho: Optional[float] = None
@@ -53,221 +129,312 @@ class TargetConfig:
     domain: Optional[str] = None
 
 
+def _trainer_options():
+    """Every config-settable trainer option, once (equal names must share their schema type)."""
+    from .trainers import TRAINERS
+
+    seen = {}
+    for spec in TRAINERS.values():
+        for o in spec.options:
+            if not o.config:
+                continue
+            prev = seen.get(o.name)
+            if prev is not None and _schema_type(prev) != _schema_type(o):
+                raise TypeError(f"trainer option {o.name!r} has two schema types: {_schema_type(prev)} and "
+                                f"{_schema_type(o)}")
+            seen.setdefault(o.name, o)
+    return [Option(o.name, None, o.constraint, o.doc) for o in seen.values()]
+
+
+ModelConfig = _dataclass("ModelConfig", MODEL_OPTIONS)
+ActivationConfig = _dataclass("ActivationConfig", ACTIVATION_OPTIONS)
+DataConfig = _dataclass("DataConfig", DATA_OPTIONS)
+TrainerConfig = _dataclass("TrainerConfig", _trainer_options(),
+                           extra=[("name", str, field(default="lbfgs")), ("loss", str, field(default="mse"))])
+Config = make_dataclass("Config", [
+    ("target", TargetConfig, field(default_factory=TargetConfig)),
+    ("model", ModelConfig, field(default_factory=ModelConfig)),
+    ("activation", ActivationConfig, field(default_factory=ActivationConfig)),
+    ("data", DataConfig, field(default_factory=DataConfig)),
+    ("trainer", TrainerConfig, field(default_factory=TrainerConfig)),
+] + [(o.name, _schema_type(o), field(default=o.default)) for o in RUN_OPTIONS])
+Config.__doc__ = "One run (a job of a sweep): what to learn, with what, how, and bookkeeping."
+
+_GROUPS = {"model": MODEL_OPTIONS, "activation": ACTIVATION_OPTIONS, "data": DATA_OPTIONS}
+
+
+def _schema_keys() -> dict:
+    """Group -> its field names (``None`` for top-level keys)."""
+    from dataclasses import fields
+
+    out = {}
+    for f in fields(Config):
+        if f.name in ("target", "model", "activation", "data", "trainer"):
+            out[f.name] = [g.name for g in fields(f.type if isinstance(f.type, type) else eval(f.type))]
+        else:
+            out[f.name] = None
+    return out
+
+
+_KEYS = None
+
+
+def _check_closed(cfg: dict) -> None:
+    """Refuse keys the schema does not know (Hydra's ``+key=value`` adds them even to a structured config)."""
+    global _KEYS
+    if _KEYS is None:
+        _KEYS = _schema_keys()
+    for key, value in cfg.items():
+        if key not in _KEYS:
+            hint = difflib.get_close_matches(key, list(_KEYS), n=1)
+            raise _err(f"{key}={value!r} is not a key of the config"
+                       + (f"; did you mean {hint[0]}?" if hint else f"; keys: {', '.join(_KEYS)}"))
+        sub = _KEYS[key]
+        if sub is None:
+            continue
+        if value is None:
+            raise _err(f"{key}=null: the group {key!r} needs a value (e.g. {key}=<option> on the command line)")
+        if not isinstance(value, dict):
+            raise _err(f"{key}={value!r} must be a group of keys ({', '.join(sub)})")
+        for k, v in value.items():
+            if k not in sub:
+                hint = difflib.get_close_matches(k, sub, n=1)
+                raise _err(f"{key}.{k}={v!r} is not a key of {key}"
+                           + (f"; did you mean {key}.{hint[0]}?" if hint else f"; its keys: {', '.join(sub)}"))
+
+
+# ---------------------------------------------------------------------------
+# the canonical config
+# ---------------------------------------------------------------------------
+
 @dataclass
-class ModelConfig:
-    """Architecture: ``depth`` hidden layers of ``width`` units each."""
+class Canonical:
+    """A validated run.
 
-    width: int = 32
-    depth: int = 1
-    init: Optional[str] = None
-    init_std: float = 1.0
-    bias_init: str = "zero"
-    output_activation: str = "identity"
-    dtype: str = "float64"
+    Attributes
+    ----------
+    config : dict
+        Nested like the schema, holding exactly what the run uses: the target's parameters and
+        the trainer's options resolved, unused keys ``None``. Records are ``flatten(config)``.
+    hash : str
+        :func:`nnapprox.records.config_hash` of ``config``.
+    target : Target
+        The built target.
+    trainer : Trainer
+        The trainer's declaration.
+    options : dict
+        The trainer's resolved options (identity options and the rest, e.g. ``progress_every``).
+    """
 
+    config: dict
+    hash: str
+    target: Any
+    trainer: Any
+    options: dict
 
-@dataclass
-class ActivationConfig:
-    name: str = "tanh"
-    slope: float = 0.01
-
-
-@dataclass
-class DataConfig:
-    """Training set of N samples (noisy labels), clean test set of N_test samples."""
-
-    N: int = 10000
-    N_test: int = 16384
-    noise: float = 0.0
-
-
-@dataclass
-class TrainerConfig:
-    """Trainer name and options; unset (None) options take the trainer's defaults."""
-
-    name: str = "lbfgs"
-    loss: str = "mse"
-    max_steps: Optional[int] = None
-    tol: Optional[float] = None
-    time_budget: Optional[float] = None
-    lr: Optional[float] = None
-    batch_size: Optional[int] = None
-    momentum: Optional[float] = None
-    beta1: Optional[float] = None
-    beta2: Optional[float] = None
-    ftol: Optional[float] = None
-    restarts: Optional[int] = None
-    boost: Optional[int] = None
-    n_max: Optional[int] = None
-    directions: Optional[int] = None
-    max_scale: Optional[float] = None
-    scale: Optional[float] = None
-    ridge: Optional[float] = None
-    dist: Optional[str] = None
-    bias: Optional[str] = None
-    record_widths: Optional[list[int]] = None
+    @property
+    def sizes(self) -> list:
+        m = self.config["model"]
+        return [self.target.dim] + [m["width"]] * m["depth"] + [1]
 
 
-@dataclass
-class Config:
-    """One run (a job of a sweep): what to learn, with what, how, and bookkeeping."""
-
-    target: TargetConfig = field(default_factory=TargetConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    activation: ActivationConfig = field(default_factory=ActivationConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    trainer: TrainerConfig = field(default_factory=TrainerConfig)
-    seed: int = 0
-    replicas: int = 1
-    study: str = "default"
-    tag: str = ""
-    resume: bool = True
-    out_root: str = "results/runs"
-    report_dir: Optional[str] = None
-    progress_every: float = 30.0
-    #: ``auto``: replicas of gd/momentum/adam jobs (without time_budget) train in one
-    #: vectorized pass (same numbers as the loop up to floating-point reassociation,
-    #: faster for small nets); ``loop``: one replica after the other.
-    replica_mode: str = "auto"
+def _check_group(group: str | None, values: dict, declared) -> dict:
+    out = {}
+    for o in declared:
+        v = values.get(o.name, o.default)
+        try:
+            out[o.name] = o.check(v, f"{group}.{o.name}" if group else o.name) if v is not None else None
+        except ValueError as e:
+            raise _err(str(e)) from None
+    return out
 
 
-#: Keys that never define a run's identity (kept out of the config hash): how a run
-#: is executed or reported, not what it computes.
-NOT_SWEPT = ("resume", "out_root", "report_dir", "progress_every", "tag", "replica_mode")
+def _unused(group: dict, key: str, default, why: str, prefix: str) -> None:
+    """Null an unused key left at its default; refuse it if it was set."""
+    if group[key] is not None and group[key] != default:
+        raise _err(f"{prefix}.{key}={group[key]!r} is not used by this run ({why}); leave it unset")
+    group[key] = None
 
 
-REPLICA_MODES = ("auto", "loop")
+def _target(t: dict):
+    from .targets import TARGETS, get_target
+
+    name = t.get("name")
+    if name not in TARGETS:
+        raise _err(f"target.name={name!r} is not known; valid: {', '.join(sorted(TARGETS))}")
+    params = {k: v for k, v in t.items() if k != "name" and v is not None}
+    accepted = inspect.signature(TARGETS[name]).parameters
+    for key in params:
+        if key not in accepted:
+            raise _err(f"target.{key}={params[key]!r} is not a parameter of target {name!r}; its parameters: "
+                       f"{', '.join(accepted)}")
+    if isinstance(params.get("d"), bool) or not isinstance(params.get("d", 1), int) or params.get("d", 1) < 1:
+        raise _err(f"target.d={params.get('d')!r} must be an integer >= 1")
+    try:
+        target = get_target(name, **params)
+    except ValueError as e:
+        raise _err(f"target {name!r}: {e}") from None
+    if "d" in params and target.dim != params["d"]:
+        raise _err(f"target.d={params['d']} must be {target.dim} for target {name!r}")
+    return target
 
 
-def _err(key: str, value: Any, allowed: str) -> ConfigError:
-    return ConfigError(f"Invalid config: {key}={value!r} is out of range; allowed: {allowed}")
-
-
-def target_params(cfg_target: dict) -> dict:
-    """The target factory's keyword arguments: every set (non-None) field except ``name``."""
-    params = {k: v for k, v in cfg_target.items() if k != "name" and v is not None}
-    if isinstance(params.get("k"), float) and float(params["k"]).is_integer():
-        params["k"] = int(params["k"])
-    return params
-
-
-def trainer_options(cfg_trainer: dict) -> dict:
-    """The trainer's options: every set field except ``name`` and ``loss``."""
-    opts = {k: v for k, v in cfg_trainer.items() if k not in ("name", "loss") and v is not None}
-    if "record_widths" in opts:
-        opts["record_widths"] = [int(n) for n in opts["record_widths"]]
-    return opts
-
-
-def validate(cfg: dict) -> dict:
-    """Check every value's range; return the built target as a convenience.
+def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
+    """Validate a composed config and resolve it into the run it describes.
 
     Parameters
     ----------
     cfg : dict
         A plain (resolved) config, as from ``OmegaConf.to_container(cfg, resolve=True)``.
+    check_memory : bool
+        Also refuse a run whose estimated peak memory (:func:`estimate_bytes`) exceeds the
+        memory available on this machine.
+
+    Returns
+    -------
+    Canonical
 
     Raises
     ------
     ConfigError
         One line naming the first offending key, its value and what is allowed.
     """
-    from .activations import ACTIVATIONS
-    from .losses import LOSSES
-    from .network import INIT_SCHEMES
-    from .targets import TARGETS, get_target
     from .trainers import TRAINERS
 
-    t, m, a, dta, tr = cfg["target"], cfg["model"], cfg["activation"], cfg["data"], cfg["trainer"]
-    if t["name"] not in TARGETS:
-        raise ConfigError(f"Invalid config: target.name={t['name']!r} is not known; valid: {', '.join(sorted(TARGETS))}")
-    params = target_params(t)
-    accepted = inspect.signature(TARGETS[t["name"]]).parameters
-    for key in params:
-        if key not in accepted:
-            raise ConfigError(
-                f"Invalid config: target.{key} is not a parameter of target {t['name']!r}; "
-                f"its parameters: {', '.join(accepted)}"
-            )
-    if t["d"] < 1:
-        raise _err("target.d", t["d"], "an integer >= 1")
+    _check_closed(cfg)
+    run = _check_group(None, {k: v for k, v in cfg.items() if not isinstance(v, dict)}, RUN_OPTIONS)
+    target = _target(cfg["target"])
+    model = _check_group("model", cfg["model"], MODEL_OPTIONS)
+    act = _check_group("activation", cfg["activation"], ACTIVATION_OPTIONS)
+    data = _check_group("data", cfg["data"], DATA_OPTIONS)
+    tr = dict(cfg["trainer"])
+    name, loss = tr.pop("name", None), tr.pop("loss", "mse")
+    if name not in TRAINERS:
+        raise _err(f"trainer.name={name!r} is not known; valid: {', '.join(sorted(TRAINERS))}")
+    spec = TRAINERS[name]
+    if loss not in spec.losses:
+        raise _err(f"trainer.loss={loss!r} is not supported by trainer {name!r}; allowed: {', '.join(spec.losses)}")
+    given = {k: v for k, v in tr.items() if v is not None}
+    own = {o.name for o in spec.options if o.config}
+    for k, v in given.items():
+        if k not in own:
+            raise _err(f"trainer.{k}={v!r} is not an option of trainer {name!r}; its options: "
+                       f"{', '.join(sorted(own)) or '(none)'}")
     try:
-        target = get_target(t["name"], **params)
+        options = resolve(spec.options, given, f"trainer {name!r}", prefix="trainer.")
     except ValueError as e:
-        raise ConfigError(f"Invalid config: target {t['name']!r}: {e}") from None
-    if m["width"] < 1:
-        raise _err("model.width", m["width"], "an integer >= 1")
-    if m["depth"] < 1:
-        raise _err("model.depth", m["depth"], "an integer >= 1 (number of hidden layers)")
-    if m["init"] is not None and m["init"] not in INIT_SCHEMES:
-        raise _err("model.init", m["init"], f"one of {', '.join(INIT_SCHEMES)} or null")
-    if m["bias_init"] not in ("zero", "data"):
-        raise _err("model.bias_init", m["bias_init"], "zero or data (kinks at random training points)")
-    if not (m["init_std"] > 0):
-        raise _err("model.init_std", m["init_std"], "a float > 0")
-    if m["output_activation"] not in ACTIVATIONS:
-        raise _err("model.output_activation", m["output_activation"], ", ".join(sorted(ACTIVATIONS)))
-    if m["dtype"] not in ("float64", "float32"):
-        raise _err("model.dtype", m["dtype"], "float64 or float32")
-    if a["name"] not in ACTIVATIONS:
-        raise _err("activation.name", a["name"], ", ".join(sorted(ACTIVATIONS)))
-    if not (0 <= a["slope"] < 1):
-        raise _err("activation.slope", a["slope"], "a float in [0, 1)")
-    if dta["N"] < 1:
-        raise _err("data.N", dta["N"], "an integer >= 1")
-    if dta["N_test"] < 2:
-        raise _err("data.N_test", dta["N_test"], "an integer >= 2")
-    if not (dta["noise"] >= 0 and math.isfinite(dta["noise"])):
-        raise _err("data.noise", dta["noise"], "a finite float >= 0")
-    if tr["name"] not in TRAINERS:
-        raise ConfigError(f"Invalid config: trainer.name={tr['name']!r} is not known; valid: {', '.join(sorted(TRAINERS))}")
-    if tr["loss"] not in LOSSES:
-        raise _err("trainer.loss", tr["loss"], ", ".join(sorted(LOSSES)))
-    for key in ("max_steps", "restarts", "n_max", "directions", "batch_size"):
-        if tr.get(key) is not None and tr[key] < 1:
-            raise _err(f"trainer.{key}", tr[key], "an integer >= 1 (or null for the default)")
-    for key in ("lr", "time_budget", "max_scale", "scale"):
-        if tr.get(key) is not None and not (tr[key] > 0 and math.isfinite(tr[key])):
-            raise _err(f"trainer.{key}", tr[key], "a finite float > 0 (or null for the default)")
-    for key in ("tol", "ridge", "boost", "ftol"):
-        if tr.get(key) is not None and not tr[key] >= 0:
-            raise _err(f"trainer.{key}", tr[key], "a number >= 0 (or null for the default)")
-    for key in ("momentum", "beta1", "beta2"):
-        if tr.get(key) is not None and not (0 <= tr[key] < 1):
-            raise _err(f"trainer.{key}", tr[key], "a float in [0, 1)")
-    if tr.get("record_widths") is not None and any(n < 1 for n in tr["record_widths"]):
-        raise _err("trainer.record_widths", tr["record_widths"], "a list of integers >= 1")
-    if cfg["seed"] < 0:
-        raise _err("seed", cfg["seed"], "an integer >= 0")
-    if cfg["replicas"] < 1:
-        raise _err("replicas", cfg["replicas"], "an integer >= 1")
-    if cfg.get("replica_mode", "auto") not in REPLICA_MODES:
-        raise _err("replica_mode", cfg["replica_mode"], " | ".join(REPLICA_MODES))
-    if not cfg["study"] or "/" in cfg["study"]:
-        raise _err("study", cfg["study"], "a non-empty name without '/'")
-    if target.dim != t["d"] and "d" in accepted:
-        raise _err("target.d", t["d"], f"{target.dim} for target {t['name']!r}")
-    return {"target": target}
+        raise _err(str(e)) from None
+    if "progress_every" in options:
+        options["progress_every"] = run["progress_every"]
+
+    # what this run does not use: null when left at the default, refused when set
+    defaults = {o.name: o.default for o in MODEL_OPTIONS}
+    if act["name"] != "leaky_relu":
+        _unused(act, "slope", 0.01, f"activation {act['name']!r} has no slope", "activation")
+    if model["depth"] == 0:
+        _unused(model, "width", defaults["width"], "model.depth=0 has no hidden layer", "model")
+        _unused(act, "name", "tanh", "model.depth=0 has no hidden layer", "activation")
+        _unused(act, "slope", 0.01, "model.depth=0 has no hidden layer", "activation")
+    if spec.builds_own or spec.needs_target:
+        why = f"trainer {name!r} builds its own network"
+        for key in ("init", "init_std", "bias_init", "bias_std"):
+            _unused(model, key, defaults[key], why, "model")
+        if model["dtype"] != "float64":
+            raise _err(f"model.dtype={model['dtype']!r} is not supported by trainer {name!r} (it computes in "
+                       f"float64); allowed: float64")
+    if model.get("init_std") is not None and model.get("init") != "normal":
+        _unused(model, "init_std", defaults["init_std"], "model.init is not 'normal'", "model")
+    if model.get("bias_std") is not None and model.get("bias_init") != "normal":
+        _unused(model, "bias_std", defaults["bias_std"], "model.bias_init is not 'normal'", "model")
+    if model["depth"] == 0 and model.get("bias_init") not in (None, "zero"):
+        raise _err(f"model.bias_init={model['bias_init']!r} needs hidden layers; model.depth=0 has none")
+    if data["labels"] == "bernoulli":
+        _check_probabilities(target)
+    if spec.name == "random_features" or spec.name in ("oga", "greedy"):
+        if model["depth"] != 1:
+            raise _err(f"model.depth={model['depth']} is not supported by trainer {name!r} (it builds one hidden "
+                       f"layer); allowed: 1")
+    width = model["width"]
+    if options.get("record_widths") is not None:
+        if model["depth"] < 1:
+            raise _err("trainer.record_widths needs hidden layers; model.depth=0 has none")
+        if max(options["record_widths"]) > width:
+            raise _err(f"trainer.record_widths={options['record_widths']} exceeds model.width={width}: a path "
+                       f"records widths up to its own width")
+    if spec.check_model is not None:
+        sizes = [target.dim] + [width] * model["depth"] + [1]
+        try:
+            spec.check_model(sizes, act["name"], model["output_activation"], loss, options, target)
+        except ValueError as e:
+            raise _err(str(e)) from None
+
+    trainer_cfg = {"name": name, "loss": loss,
+                   **{k: v for k, v in options.items() if spec.option(k).identity and spec.option(k).config}}
+    conf = {"target": {"name": target.name, **target.params}, "model": model, "activation": act, "data": data,
+            "trainer": trainer_cfg, **run}
+    canon = Canonical(config=conf, hash=config_hash(conf), target=target, trainer=spec, options=options)
+    if check_memory:
+        _check_memory(canon)
+    return canon
 
 
-def flatten(cfg: dict, prefix: str = "") -> dict:
-    """Nested dict -> flat dict with dotted keys; lists become JSON strings."""
-    out = {}
-    for k, v in cfg.items():
-        key = f"{prefix}{k}"
-        if isinstance(v, dict):
-            out.update(flatten(v, key + "."))
-        elif isinstance(v, (list, tuple)):
-            out[key] = json.dumps(list(v))
-        else:
-            out[key] = v
-    return out
+def validate(cfg: dict) -> dict:
+    """Check a config (:func:`canonical`); return ``{"target": Target}`` (kept for old callers)."""
+    return {"target": canonical(cfg).target}
 
 
-def config_hash(cfg: dict) -> str:
-    """SHA-256 (first 16 hex digits) of the run-defining config values."""
-    flat = {k: v for k, v in flatten(cfg).items() if k not in NOT_SWEPT}
-    return hashlib.sha256(json.dumps(flat, sort_keys=True, default=str).encode()).hexdigest()[:16]
+def _check_probabilities(target) -> None:
+    import numpy as np
+
+    from .data import sample_domain
+
+    probe = target(sample_domain(target.domain, 512, target.dim, np.random.default_rng(0)))
+    if np.any(probe < 0) or np.any(probe > 1):
+        raise _err(f"data.labels='bernoulli' needs a target with values in [0, 1]; target {target.name!r} takes "
+                   f"values in [{probe.min():.3g}, {probe.max():.3g}]")
+
+
+# ---------------------------------------------------------------------------
+# memory
+# ---------------------------------------------------------------------------
+
+def estimate_bytes(canon: Canonical) -> int:
+    """A rough upper estimate of one job's peak memory (bytes).
+
+    The data (training and test sets), the evaluation of the widest layer on the test set in
+    blocks, the parameters, and for greedy paths the orthonormal basis ``(n_max + 1) N``.
+    """
+    c = canon.config
+    d, N, Nt = canon.target.dim, c["data"]["N"], c["data"]["N_test"]
+    width = c["model"]["width"] or 1
+    depth = max(c["model"]["depth"], 1)
+    item = 8
+    data = (N + Nt) * (d + 2) * item
+    params = (d * width + depth * width * width + 2 * width) * item
+    evaluation = max(N, Nt) * width * item  # one hidden layer over the whole test set
+    paths = (width + 1) * N * item if canon.trainer.path else 0  # oga's orthonormal basis
+    return int(data + 4 * params + 2 * evaluation + paths + 64 * 2 ** 20)
+
+
+def available_bytes() -> int | None:
+    """Memory available to a new process (``MemAvailable`` of /proc/meminfo), or None if unknown."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def _check_memory(canon: Canonical) -> None:
+    need, have = estimate_bytes(canon), available_bytes()
+    if have is not None and need > have:
+        m = canon.config["model"]
+        raise _err(f"this job needs about {need / 2**30:.1f} GiB (model.width={m['width']}, "
+                   f"data.N={canon.config['data']['N']}, data.N_test={canon.config['data']['N_test']}) but "
+                   f"{have / 2**30:.1f} GiB are available; lower the sizes")
 
 
 def register_configs() -> None:

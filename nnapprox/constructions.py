@@ -25,6 +25,7 @@ __all__ = [
     "staircase",
     "staircase_schedule",
     "telgarsky_sawtooth",
+    "shallow_sawtooth",
     "yarotsky_square",
     "count_linear_pieces",
     "STAIRCASE_KAPPA",
@@ -152,6 +153,32 @@ def telgarsky_sawtooth(k: int) -> MLP:
     weights.append(np.array([[2.0, -4.0]]))
     biases.append(np.array([0.0]))
     return MLP.from_params(weights, biases, activation="relu", output_activation="identity")
+
+
+def shallow_sawtooth(k: int) -> MLP:
+    """One-hidden-layer ReLU network equal to ``Δ^k`` on [0, 1], one unit per knot (2^k units).
+
+    ``Δ^k`` has slopes ±2^k alternating on the 2^k intervals ``[j/2^k, (j+1)/2^k]``, starting
+    with +, so ``Δ^k(x) = 2^k relu(x) + Σ_{j=1}^{2^k−1} (−1)^j 2^{k+1} relu(x − j/2^k)``
+    (3·2^k + 1 parameters). A shallow net with n units has at most n + 1 pieces, so 2^k − 1 units
+    are necessary: the depth separation against :func:`telgarsky_sawtooth`'s 6k + 1 parameters.
+
+    Parameters
+    ----------
+    k : int, >= 1
+
+    Returns
+    -------
+    MLP
+        Sizes ``[1, 2^k, 1]``, activation ``relu``.
+    """
+    k = _int_at_least("k", k, 1)
+    m = 2 ** k
+    c = np.empty(m)
+    c[0] = m
+    c[1:] = [(-1) ** j * 2.0 * m for j in range(1, m)]
+    return MLP.from_params([np.ones((m, 1)), c[None, :]], [-np.arange(m) / m, np.zeros(1)],
+                           activation="relu", output_activation="identity")
 
 
 def yarotsky_square(m: int) -> MLP:

@@ -1,71 +1,47 @@
-"""One job of a sweep, without Hydra: config dict in, ``record.json`` + ``history.csv`` out.
+"""One job of a sweep, without Hydra: config dict in, records out. A straight line:
 
-:func:`run_job` builds the target and data, trains one network per replica (or
-one greedy path per replica), evaluates it (one record per replica, and one per
-recorded width on greedy paths) and writes the records atomically. It never
-raises for a failing or diverging run: the record says ``failed`` or
-``diverged`` with the message, so a sweep always completes and can be aggregated.
+1. :func:`nnapprox.config.canonical`: the validated run (target built, options resolved, hash);
+2. :func:`setup`: per replica, the data, the initial network and the training Generator, all
+   from ``SeedSequence([seed, replica])``;
+3. :func:`train`: the trainer, replica by replica or all replicas in one vectorized pass, giving
+   one :class:`ReplicaResult` per replica (its trained networks, one per recorded width);
+4. :func:`evaluate`: metrics of every trained network (test and train MSE, relative and sup
+   error, bound ratio, unit statistics, errors on a fine grid for 1-D targets);
+5. the records, ``history.csv`` and ``params.npz`` written atomically (:mod:`nnapprox.records`).
+
+:func:`run_job` never raises for a failing or diverging run: the record says ``failed`` or
+``diverged`` with the message, so a sweep always completes and can be aggregated. A job whose
+``record.json`` holds ``ok`` records with the same config hash is skipped (resume).
 """
 from __future__ import annotations
 
-import json
 import logging
 import math
 import platform
 import subprocess
 import time
 import traceback
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .config import config_hash, flatten, trainer_options, validate
-from .io import write_json_atomic as _write_json
-from .io import write_text_atomic
+from . import records as rc
+from .config import canonical
+from .io import remove_stale_temps, write_text_atomic
 
-__all__ = ["run_job", "write_json_atomic", "load_records", "unit_stats", "RECORD_FILE", "HISTORY_FILE"]
+__all__ = ["run_job", "setup", "train", "evaluate", "ReplicaSetup", "ReplicaResult", "unit_stats",
+           "one_pass", "grid_errors", "BLOWUP_REL_MSE"]
 
 log = logging.getLogger("nnapprox.job")
 
-RECORD_FILE = "record.json"
-HISTORY_FILE = "history.csv"
-
-
-# ---------------------------------------------------------------------------
-# files
-# ---------------------------------------------------------------------------
-
-def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON atomically (temp file, fsync, rename): a killed job never leaves a half record."""
-    _write_json(path, obj, default=_json_default)
-
-
-def _json_default(o):
-    if isinstance(o, (np.integer,)):
-        return int(o)
-    if isinstance(o, (np.floating,)):
-        return _finite_or_none(float(o))
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    return str(o)
-
-
-def _finite_or_none(x):
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
-def load_records(out_dir: Path) -> list[dict] | None:
-    """The records in ``out_dir/record.json``, or None if missing or unreadable."""
-    try:
-        recs = json.loads((Path(out_dir) / RECORD_FILE).read_text())
-    except (OSError, ValueError):
-        return None
-    return recs if isinstance(recs, list) else None
+#: A trained run whose training MSE exceeds this multiple of Var(y) (the constant predictor's
+#: error) is ``diverged``, even if every number stayed finite.
+BLOWUP_REL_MSE = 100.0
+#: Points of the evaluation grid of a 1-D target (2^14 + 1: contains every dyadic point j/2^14).
+GRID_POINTS = 2 ** 14 + 1
 
 
 # ---------------------------------------------------------------------------
@@ -93,30 +69,287 @@ def _versions() -> dict:
 
 
 # ---------------------------------------------------------------------------
-# metrics beyond the error
+# 2. set-up
+# ---------------------------------------------------------------------------
+
+@dataclass
+class ReplicaSetup:
+    """Replica ``r``'s data, initial (or template) network and training Generator."""
+
+    replica: int
+    data: object
+    net: object
+    rng: np.random.Generator
+
+
+def _dataset(canon, ss_data):
+    from .data import make_dataset
+
+    d = canon.config["data"]
+    ds = make_dataset(canon.target, d["N"], d["N_test"], d["noise"], seed=ss_data)
+    if d["labels"] == "bernoulli":  # y ~ Bernoulli(f(x)); the clean test values stay f(x)
+        rng = np.random.default_rng(ss_data.spawn(1)[0])
+        ds.y = (rng.random(ds.N) < ds.y_clean).astype(np.float64)
+    return ds
+
+
+def setup(canon, r: int) -> ReplicaSetup:
+    """Replica ``r`` of a job: everything random comes from ``SeedSequence([seed, r])``.
+
+    The same replica is therefore the same whether it trains alone or in a one-pass batch.
+    """
+    from .network import MLP, draw_normal_biases, place_kinks_at_data
+
+    c = canon.config
+    m, act = c["model"], c["activation"]
+    ss_data, ss_init, ss_train = np.random.SeedSequence([int(c["seed"]), int(r)]).spawn(3)
+    ds = _dataset(canon, ss_data)
+    net = MLP(canon.sizes, act["name"] or "identity", m["output_activation"], rng=np.random.default_rng(ss_init),
+              init=m["init"], init_std=m["init_std"] or 1.0, slope=act["slope"] if act["slope"] is not None else 0.01,
+              dtype=np.dtype(m["dtype"]))
+    if m["bias_init"] == "data":
+        place_kinks_at_data(net, ds.X, np.random.default_rng(ss_init.spawn(1)[0]))
+    elif m["bias_init"] == "normal":
+        draw_normal_biases(net, np.random.default_rng(ss_init.spawn(1)[0]), m["bias_std"])
+    return ReplicaSetup(r, ds, net, np.random.default_rng(ss_train))
+
+
+# ---------------------------------------------------------------------------
+# 3. training
+# ---------------------------------------------------------------------------
+
+@dataclass
+class ReplicaResult:
+    """What training one replica gave.
+
+    Attributes
+    ----------
+    replica : int
+    models : list of (int, MLP, float or None)
+        ``(n, network, train_time)`` per recorded width (one entry for a plain network;
+        ``train_time`` None: the replica's time).
+    status, message, stop_reason : str
+    steps : int
+    train_time : float
+    extras : dict
+        Trainer-specific numbers (``extra.*`` in the records).
+    history : pandas.DataFrame
+        Columns replica, step, elapsed, loss.
+    path : object, optional
+        A trainer path with ``predict(X, widths)`` (shared hidden units: one pass for all widths).
+    """
+
+    replica: int
+    models: list
+    status: str
+    message: str
+    stop_reason: str
+    steps: int
+    train_time: float
+    extras: dict = field(default_factory=dict)
+    history: object = None
+    path: object = None
+
+
+def _fit_kwargs(canon, target_needed):
+    opts = {k: v for k, v in canon.options.items() if v is not None}
+    spec = canon.trainer
+    width = canon.config["model"]["width"]
+    if "n_max" in {o.name for o in spec.options}:
+        opts["n_max"] = width  # the path's length is model.width
+    if spec.name == "random_features":
+        opts["n"] = width
+    if target_needed:
+        opts["target"] = canon.target
+    return opts
+
+
+def _result_from(hist, r, train_time, net=None):
+    """A :class:`ReplicaResult` from a single run's :class:`History`."""
+    hdf = hist.to_frame()
+    if "replica" not in hdf.columns:
+        hdf.insert(0, "replica", r)
+    if hist.path is not None:
+        times = getattr(hist.path, "times", None)
+        models = [(int(n), hist.path.prefix(n), None if times is None else float(times[i]))
+                  for i, n in enumerate(hist.path.widths)]
+    else:
+        trained = hist.net if hist.net is not None else net
+        models = [(int(trained.sizes[1]) if len(trained.sizes) > 2 else 0, trained, None)]
+    return ReplicaResult(r, models, hist.status, hist.message if hist.status != "ok" else "", hist.stop_reason,
+                         int(hist.steps), train_time, dict(hist.extras or {}), hdf, hist.path)
+
+
+def one_pass(canon_or_cfg) -> bool:
+    """Do this job's replicas train in one vectorized pass?
+
+    With ``replica_mode: auto``, for several replicas of a trainer declared ``one_pass`` (gd,
+    momentum, adam) without a time budget (a shared budget would not be a per-replica one).
+    Each replica keeps its own data, initial network and mini-batch order, and stops on its own
+    (``tol``, divergence), so its numbers are the loop's up to floating-point reassociation.
+    """
+    canon = canon_or_cfg if hasattr(canon_or_cfg, "trainer") else canonical(canon_or_cfg)
+    c = canon.config
+    return (c["replica_mode"] == "auto" and c["replicas"] > 1 and canon.trainer.one_pass
+            and canon.options.get("time_budget") is None)
+
+
+def train(canon, setups: list) -> list:
+    """Train every replica; one :class:`ReplicaResult` each."""
+    from .trainers import fit
+
+    tr = canon.config["trainer"]
+    kwargs = _fit_kwargs(canon, canon.trainer.needs_target)
+    if one_pass(canon):
+        return _train_one_pass(canon, setups, kwargs)
+    out = []
+    for s in setups:
+        t0 = time.perf_counter()
+        hist = fit(s.net, s.data.X, s.data.y, trainer=tr["name"], loss=tr["loss"], rng=s.rng, **kwargs)
+        out.append(_result_from(hist, s.replica, time.perf_counter() - t0, s.net))
+    return out
+
+
+def _train_one_pass(canon, setups, kwargs):
+    """All replicas as one replica batch; ``train_time`` of each is the pass's time over R."""
+    from .network import MLP
+    from .trainers import fit
+    from .trainers.common import should_record
+
+    tr, R = canon.config["trainer"], len(setups)
+    net = MLP.stack([s.net for s in setups])
+    X = np.stack([s.data.X for s in setups])
+    y = np.stack([s.data.y.reshape(len(s.data.y), -1) for s in setups])
+    t0 = time.perf_counter()
+    hist = fit(net, X, y, trainer=tr["name"], loss=tr["loss"], rng=[s.rng for s in setups], **kwargs)
+    train_time = (time.perf_counter() - t0) / R
+    hdf = hist.to_frame()
+    out = []
+    for r, s in enumerate(setups):
+        last = hist.replica_steps[r]
+        # the solo run's history: its decimated steps up to its own stop (frozen after it)
+        keep = np.array([(st <= last and should_record(st)) or st == last for st in hdf["step"]], dtype=bool)
+        mine = hdf[(hdf["replica"] == r) & keep][["replica", "step", "elapsed", "loss"]].reset_index(drop=True)
+        single = net.replica(r)
+        out.append(ReplicaResult(
+            r, [(int(single.sizes[1]) if len(single.sizes) > 2 else 0, single, None)], hist.replica_status[r],
+            hist.replica_message[r] if hist.replica_status[r] != "ok" else "", hist.replica_stop[r], last,
+            train_time, {"one_pass_replicas": R}, mine))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# 4. evaluation
 # ---------------------------------------------------------------------------
 
 def unit_stats(net, X) -> dict:
     """Saturated and dead hidden units, the lecture's pros and cons made measurable.
 
-    ``saturated_frac``: fraction of (sample, hidden unit) pairs whose derivative is
-    below 1% of its maximum (sigmoid |z| > 6.0, tanh |z| > 3.0); ``dead_frac``:
-    fraction of hidden units (ReLU family) with z < 0 on every test sample. Both
-    over all hidden layers; ``None`` where they do not apply.
+    ``saturated_frac``: fraction of (sample, hidden unit) pairs whose derivative is below 1% of
+    its maximum (sigmoid |z| > 6.0, tanh |z| > 3.0); ``dead_frac``: fraction of hidden units
+    (ReLU family) with z < 0 on every test sample. Both over all hidden layers; ``None`` where
+    they do not apply.
     """
     from .network import forward
 
     act = net.activation_name
+    out = {"saturated_frac": None, "dead_frac": None}
+    if act not in ("sigmoid", "tanh", "relu", "leaky_relu") or net.depth == 0:
+        return out
     zs, as_ = forward(net.weights, net.biases, X.astype(net.dtype), net.act, net.out_act)
     hidden_z = zs[1:-1]
-    out = {"saturated_frac": None, "dead_frac": None}
     if act in ("sigmoid", "tanh"):
         peak = 0.25 if act == "sigmoid" else 1.0
         sat = [np.mean(net.act.deriv(z, a) < 0.01 * peak) for z, a in zip(hidden_z, as_[1:-1])]
         out["saturated_frac"] = float(np.mean(sat))
-    if act in ("relu", "leaky_relu"):
+    else:
         dead = np.concatenate([np.all(z < 0, axis=0) for z in hidden_z])
         out["dead_frac"] = float(np.mean(dead))
+    return out
+
+
+def _grid(target):
+    dom = target.domain
+    lo, hi = (-dom.radius, dom.radius) if dom.kind == "ball" else (dom.low, dom.high)
+    return np.linspace(lo, hi, GRID_POINTS)
+
+
+def grid_errors(net, target, grid=None) -> dict:
+    """Errors of a network on a fine uniform grid of a 1-D target's interval.
+
+    ``grid_mse`` (the uniform-measure MSE), ``grid_sup_err`` (the sup error on the grid; exact
+    for piecewise-linear networks whose breakpoints lie on the dyadic grid) and, for ReLU-family
+    networks, ``pieces``: the number of linear pieces of the network on the interval.
+    """
+    from .constructions import count_linear_pieces
+
+    x = _grid(target) if grid is None else grid
+    with np.errstate(over="ignore", invalid="ignore"):
+        p = net.predict(x[:, None])
+        e = p - target(x[:, None])
+    out = {"grid_mse": float(np.mean(e * e)), "grid_sup_err": float(np.max(np.abs(e)))}
+    if net.activation_name in ("relu", "leaky_relu") and np.all(np.isfinite(p)):
+        out["pieces"] = count_linear_pieces(p, x)
+    return out
+
+
+def _metrics(canon, s: ReplicaSetup, res: ReplicaResult) -> list[dict]:
+    """One metric dict per recorded width of a replica."""
+    from .metrics import evaluate as fit_metrics
+    from .theory import barron_bound
+
+    target, ds = canon.target, s.data
+    act = canon.config["activation"]["name"]
+    depth = canon.config["model"]["depth"]
+    out = []
+    widths = [n for n, _, _ in res.models]
+    finite = [np.all(np.isfinite(net.theta)) for _, net, _ in res.models]
+    P_test = P_train = None
+    if res.path is not None and all(finite):
+        with np.errstate(over="ignore", invalid="ignore"):
+            P_test, P_train = res.path.predict(ds.X_test, widths), res.path.predict(ds.X, widths)
+    for i, (n, net, t) in enumerate(res.models):
+        rec = {"n": int(n), "n_params": int(net.n_params), "train_time": res.train_time if t is None else t}
+        if not finite[i]:
+            out.append(rec)
+            continue
+        with np.errstate(over="ignore", invalid="ignore"):
+            pt = P_test[i] if P_test is not None else net.predict(ds.X_test)
+            pr = P_train[i] if P_train is not None else net.predict(ds.X)
+        c_f = target.c_f if target.c_f is not None and math.isfinite(target.c_f) else None
+        bound = barron_bound(c_f, n, target.radius, act) if (c_f is not None and depth == 1 and n > 0) else None
+        m = fit_metrics(pt, ds.y_test, pr, ds.y)
+        m["bound"] = bound
+        m["bound_ratio"] = m["test_mse"] / bound if bound and m["test_mse"] is not None else None
+        rec.update(m)
+        rec.update(unit_stats(net, ds.X_test))
+        if target.dim == 1:
+            rec.update(grid_errors(net, target))
+        out.append(rec)
+    return out
+
+
+def evaluate(canon, setups: list, results: list) -> list[dict]:
+    """Flat records (without the config part) of every replica and recorded width.
+
+    A trained run whose training MSE ends above :data:`BLOWUP_REL_MSE` × Var(y) is marked
+    ``diverged``: it blew up even if its numbers stayed finite.
+    """
+    out = []
+    for s, res in zip(setups, results):
+        common = {"replica": res.replica, "steps": res.steps, "stop_reason": res.stop_reason}
+        common.update({f"{rc.EXTRA_PREFIX}{k}": v for k, v in res.extras.items()
+                       if isinstance(v, (int, float, str, bool)) or v is None})
+        var_y = float(np.var(s.data.y))
+        for m in _metrics(canon, s, res):
+            status, message = res.status, res.message
+            tm = m.get("train_mse")
+            if status == "ok" and res.steps > 0 and tm is not None and var_y > 0 and tm > BLOWUP_REL_MSE * var_y:
+                status = "diverged"
+                message = (f"training MSE {tm:.3g} is {tm / var_y:.3g} x Var(y) (above {BLOWUP_REL_MSE:g} x, the "
+                           f"constant predictor's error): the run blew up")
+            out.append({**common, **m, "status": status, "error": message or None,
+                        "params_key": rc.params_key(res.replica, m["n"])})
     return out
 
 
@@ -124,169 +357,8 @@ def unit_stats(net, X) -> dict:
 # the job
 # ---------------------------------------------------------------------------
 
-def _replica_seed(seed: int, r: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence([int(seed), int(r)])
-
-
-def _evaluate(predict_test, predict_train, ds, target, n, extra):
-    from .metrics import evaluate
-
-    c_f = target.c_f
-    m = evaluate(predict_test, ds.y_test, predict_train, ds.y, c_f=c_f, radius=target.radius, n=n)
-    m.update(extra)
-    return m
-
-
-def _setup_replica(cfg: dict, target, r: int, progress_every: float):
-    """Replica ``r``'s data, initial network, trainer options and training Generator.
-
-    Everything random comes from ``SeedSequence([seed, r])``, so a replica is the same
-    whether it trains alone or in a one-pass batch.
-    """
-    from .data import make_dataset
-    from .network import MLP, place_kinks_at_data
-
-    m_cfg, tr_cfg = cfg["model"], cfg["trainer"]
-    ss = _replica_seed(cfg["seed"], r)
-    ss_data, ss_init, ss_train = ss.spawn(3)
-    ds = make_dataset(target, cfg["data"]["N"], cfg["data"]["N_test"], cfg["data"]["noise"], seed=ss_data)
-    opts = trainer_options(tr_cfg)
-    width = m_cfg["width"]
-    if "record_widths" in opts:
-        if tr_cfg["name"] == "lbfgs":
-            # a width-continuation path: its largest recorded width is the network's width
-            width = max(opts["record_widths"])
-        else:  # constructive paths run to n_max (default: model.width); record what lies on the path
-            top = opts.get("n_max", opts.get("n", width))
-            opts["record_widths"] = [n for n in opts["record_widths"] if n <= top] or [top]
-    if tr_cfg["name"] == "random_features" and "n_max" in opts:
-        opts["n"] = opts.pop("n_max")
-    sizes = [target.dim] + [width] * m_cfg["depth"] + [1]
-    net = MLP(sizes, cfg["activation"]["name"], m_cfg["output_activation"], rng=np.random.default_rng(ss_init),
-              init=m_cfg["init"], init_std=m_cfg["init_std"], slope=cfg["activation"]["slope"],
-              dtype=np.dtype(m_cfg["dtype"]))
-    if m_cfg.get("bias_init", "zero") == "data":
-        place_kinks_at_data(net, ds.X, np.random.default_rng(ss_init.spawn(1)[0]))
-    if tr_cfg["name"] != "random_features":  # the only trainer without progress lines (it is one solve)
-        opts.setdefault("progress_every", progress_every)
-    return ds, net, opts, np.random.default_rng(ss_train)
-
-
-def _common_fields(hist, train_time: float, r: int | None = None) -> dict:
-    """The record fields every replica's records share (``r``: replica of a one-pass batch)."""
-    common = {"steps": int(hist.steps if r is None else hist.replica_steps[r]), "train_time": train_time,
-              "stop_reason": hist.stop_reason if r is None else hist.replica_stop[r]}
-    for k, v in (hist.extras or {}).items():
-        if isinstance(v, (int, float, str, bool)) or v is None:
-            common[f"extra.{k}"] = v
-    return common
-
-
-def _net_records(trained, ds, target, depth: int, common: dict) -> list[dict]:
-    """The one record of a trained network (no metrics if its parameters are not finite)."""
-    width = trained.sizes[1]
-    if not np.all(np.isfinite(trained.theta)):
-        return [dict(common, n=int(width), n_params=int(trained.n_params))]
-    with np.errstate(over="ignore", invalid="ignore"):
-        pt, pr = trained.predict(ds.X_test), trained.predict(ds.X)
-    extra = dict(common, n=int(width), n_params=int(trained.n_params))
-    extra.update(unit_stats(trained, ds.X_test))
-    rec = _evaluate(pt, pr, ds, target, width if depth == 1 else None, extra)
-    if depth != 1:
-        rec["bound"] = rec["bound_ratio"] = None
-    return [rec]
-
-
-def _path_records(path, ds, target, common: dict) -> list[dict]:
-    """One record per recorded width of a constructive or continuation path."""
-    records = []
-    widths = list(path.widths)
-    P_test = path.predict(ds.X_test, widths)
-    P_train = path.predict(ds.X, widths)
-    times = getattr(path, "times", None)
-    for i, n in enumerate(widths):
-        sub = path.prefix(n)
-        extra = dict(common, n=int(n), n_params=int(sub.n_params))
-        if times is not None:
-            extra["train_time"] = float(times[i])
-        extra.update(unit_stats(sub, ds.X_test))
-        records.append(_evaluate(P_test[i], P_train[i], ds, target, n, extra))
-    return records
-
-
-def _train_replica(cfg: dict, target, r: int, progress_every: float):
-    """Train one replica; return (list of metric dicts, history DataFrame, status, message)."""
-    from .trainers import fit
-
-    tr_cfg = cfg["trainer"]
-    ds, net, opts, rng = _setup_replica(cfg, target, r, progress_every)
-    t0 = time.perf_counter()
-    hist = fit(net, ds.X, ds.y, trainer=tr_cfg["name"], loss=tr_cfg["loss"], rng=rng, **opts)
-    common = _common_fields(hist, time.perf_counter() - t0)
-    if hist.path is not None:
-        records = _path_records(hist.path, ds, target, common)
-    else:
-        records = _net_records(hist.net, ds, target, cfg["model"]["depth"], common)
-    hdf = hist.to_frame()
-    if "replica" not in hdf.columns:
-        hdf.insert(0, "replica", r)
-    status = hist.status
-    return records, hdf, status, hist.message if status != "ok" else ""
-
-
-#: Trainers whose replicas can train in one vectorized pass (``replica_mode: auto``).
-ONE_PASS_TRAINERS = ("gd", "momentum", "adam")
-
-
-def one_pass(cfg: dict) -> bool:
-    """Do this job's replicas train in one vectorized pass?
-
-    With ``replica_mode: auto``, for several replicas of a gradient trainer without a
-    time budget (a shared budget would not be a per-replica one). Each replica keeps
-    its own data, initial network and mini-batch order, and stops on its own (``tol``,
-    divergence), so its numbers are the loop's up to floating-point reassociation;
-    ``make bench`` measured the pass about 3× faster for tiny nets (``results/bench``).
-    """
-    tr = cfg["trainer"]
-    return (cfg.get("replica_mode", "auto") == "auto" and cfg["replicas"] > 1
-            and tr["name"] in ONE_PASS_TRAINERS and tr.get("time_budget") is None)
-
-
-def _train_replicas_one_pass(cfg: dict, target, progress_every: float):
-    """Train all replicas in one pass; yield (records, history DataFrame, status, message) per replica.
-
-    ``train_time`` of each replica is the pass's time divided by the replicas.
-    """
-    from .network import MLP
-    from .trainers import fit
-    from .trainers.common import nonfinite_message, should_record
-
-    tr_cfg, R = cfg["trainer"], cfg["replicas"]
-    setups = [_setup_replica(cfg, target, r, progress_every) for r in range(R)]
-    net = MLP.stack([s[1] for s in setups])
-    X = np.stack([s[0].X for s in setups])
-    y = np.stack([s[0].y.reshape(len(s[0].y), -1) for s in setups])
-    t0 = time.perf_counter()
-    hist = fit(net, X, y, trainer=tr_cfg["name"], loss=tr_cfg["loss"], rng=[s[3] for s in setups],
-               **setups[0][2])
-    train_time = (time.perf_counter() - t0) / R
-    hdf = hist.to_frame()
-    out = []
-    for r, (ds, _, _, _) in enumerate(setups):
-        common = dict(_common_fields(hist, train_time, r), **{"extra.one_pass_replicas": R})
-        records = _net_records(net.replica(r), ds, target, cfg["model"]["depth"], common)
-        status = hist.replica_status[r]
-        message = nonfinite_message(hist.replica_steps[r]) if status != "ok" else ""
-        # the solo run's history: its decimated steps up to its own stop (frozen after it)
-        last = hist.replica_steps[r]
-        keep = [(s <= last and should_record(s)) or s == last for s in hdf["step"]]
-        mine = hdf[(hdf["replica"] == r) & np.array(keep, dtype=bool)]
-        out.append((records, mine[["replica", "step", "elapsed", "loss"]].reset_index(drop=True), status, message))
-    return out
-
-
 def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
-    """Run one job and write ``record.json`` and ``history.csv`` into ``out_dir``.
+    """Run one job and write ``record.json``, ``history.csv`` and ``params.npz`` into ``out_dir``.
 
     Parameters
     ----------
@@ -295,8 +367,8 @@ def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
     out_dir : path
         The job's own output directory (created if needed).
     resume : bool
-        Skip the job when ``out_dir/record.json`` holds ``ok`` records with the same
-        config hash.
+        Skip the job when ``out_dir/record.json`` holds ``ok`` records with the same config hash
+        (and its parameters are saved).
 
     Returns
     -------
@@ -307,51 +379,51 @@ def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    for stale in out_dir.glob(".*.tmp"):  # leftovers of a write killed with SIGKILL
-        stale.unlink(missing_ok=True)
-    h = config_hash(cfg)
-    if resume:
-        old = load_records(out_dir)
-        if old and all(rec.get("status") == "ok" and rec.get("config_hash") == h for rec in old):
-            log.info("skip %s: done (config hash %s)", out_dir, h)
-            return old
+    remove_stale_temps(out_dir)  # leftovers of writers killed with SIGKILL (never a live writer's)
     t0 = time.perf_counter()
-    flat_cfg = flatten(cfg)
-    base = {**flat_cfg, "config_hash": h, "git_commit": _git_commit(), **_versions(), "run_dir": str(out_dir)}
-    records, histories = [], []
+    base = {"git_commit": _git_commit(), **_versions(), "run_dir": out_dir.name}
+    canon = None
+    records, histories, nets, datasets = [], [], {}, []
     # BLAS at one thread: results then do not depend on the launcher or the machine's core count
     # (OpenBLAS sums in a thread-count-dependent order); the engine's own sample-block threads
     # (nnapprox.fastpath) use a fixed partition and are deterministic.
     blas = threadpool_limits(limits=1, user_api="blas")
     try:
-        target = validate(cfg)["target"]
-        base.update({"c_f": _finite_or_none(target.c_f) if target.c_f is not None else None,
-                     "c_f_infinite": bool(target.c_f is not None and math.isinf(target.c_f)),
-                     "radius": float(target.radius), "target.kind": target.kind})
-        every = cfg.get("progress_every", 30.0)
-        if one_pass(cfg):
-            results = _train_replicas_one_pass(cfg, target, every)
-        else:
-            results = (_train_replica(cfg, target, r, every) for r in range(cfg["replicas"]))
-        for r, (recs, hdf, status, message) in enumerate(results):
-            histories.append(hdf)
-            for m in recs:
-                rec = {**base, "replica": r, **m, "status": status, "error": message or None}
-                records.append(rec)
+        canon = canonical(cfg)
+        base.update({**rc.flatten(canon.config), "config_hash": canon.hash})
+        if resume:
+            old = rc.finished(out_dir, canon.hash)
+            if old is not None:
+                log.info("skip %s: done (config hash %s)", out_dir, canon.hash)
+                return old
+        t = canon.target
+        base.update({"c_f": rc.encode(t.c_f) if t.c_f is not None else None,
+                     "c_f_infinite": bool(t.c_f is not None and math.isinf(t.c_f)),
+                     "radius": float(t.radius), "target.kind": t.kind})
+        setups = [setup(canon, r) for r in range(canon.config["replicas"])]
+        results = train(canon, setups)
+        for rec in evaluate(canon, setups, results):
+            records.append({**base, **rec})
+        for res in results:
+            histories.append(res.history)
+            for n, net, _ in res.models:
+                if np.all(np.isfinite(net.theta)):
+                    nets[rc.params_key(res.replica, n)] = net
+        datasets = [s.data for s in setups] if canon.config["save_data"] else []
     except Exception as e:  # a job never crashes the sweep: it records why it failed
         log.error("job %s failed: %s", out_dir, e)
-        records.append({**base, "status": "failed", "error": f"{type(e).__name__}: {e}",
-                        "traceback": traceback.format_exc(limit=8)})
+        records = [{**base, "status": "failed", "error": f"{type(e).__name__}: {e}",
+                    "traceback": traceback.format_exc(limit=8)}]
     finally:
         blas.restore_original_limits()
     wall = time.perf_counter() - t0
     for rec in records:
         rec["wall_time"] = wall
-        for k, v in list(rec.items()):
-            if isinstance(v, float) and not math.isfinite(v):
-                rec[k] = None
     if histories:
-        hist = pd.concat(histories, ignore_index=True)
-        write_text_atomic(out_dir / HISTORY_FILE, hist.to_csv(index=False))
-    write_json_atomic(out_dir / RECORD_FILE, records)
+        hist = pd.concat([h for h in histories if h is not None], ignore_index=True)
+        write_text_atomic(out_dir / rc.HISTORY_FILE, hist.to_csv(index=False))
+    rc.save_params(out_dir, nets)
+    if datasets:
+        rc.save_data(out_dir, datasets)
+    rc.write_records(out_dir, records)
     return records

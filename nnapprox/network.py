@@ -279,10 +279,18 @@ class Grads:
 
 
 def _check_sizes(sizes) -> list[int]:
+    """Layer sizes as Python ints; refuses anything that is not an integer (no rounding of 2.7, True, '8')."""
+    import numbers
+
     try:
-        sizes = [int(s) for s in sizes]
-    except (TypeError, ValueError):
+        sizes = list(sizes)
+    except TypeError:
         raise ValueError(f"sizes must be a list of integers [d, n1, ..., out]; got {sizes!r}") from None
+    for i, s in enumerate(sizes):
+        if isinstance(s, bool) or not isinstance(s, numbers.Integral):
+            raise ValueError(f"sizes[{i}]={s!r} must be an integer; sizes must be a list of integers "
+                             f"[d, n1, ..., out]")
+    sizes = [int(s) for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least input and output sizes [d, ..., out]; got {sizes}")
     if sizes[0] < 1:
@@ -343,16 +351,18 @@ class MLP:
         else:
             if init is None:
                 init = default_init(self.activation_name)
-            if init_std <= 0:
-                raise ValueError(f"init_std={init_std} must be > 0")
+            if isinstance(init_std, bool) or not isinstance(init_std, (int, float, np.floating, np.integer)) \
+                    or not (np.isfinite(init_std) and init_std > 0):
+                raise ValueError(f"init_std={init_std!r} must be > 0 and finite")
             if rng is None:
                 rng = np.random.default_rng(0)
             if isinstance(rng, np.random.Generator):
                 self.theta = init_params(self.sizes, rng, init, init_std, dtype)
             else:
-                rngs = list(rng)
+                rngs = list(rng) if isinstance(rng, (list, tuple)) else None
                 if not rngs or not all(isinstance(r, np.random.Generator) for r in rngs):
-                    raise ValueError("rng must be a np.random.Generator or a non-empty sequence of them")
+                    raise ValueError(f"rng={rng!r} must be a np.random.Generator (np.random.default_rng(seed)) "
+                                     f"or a non-empty list of them (one per replica)")
                 self.theta = np.stack([init_params(self.sizes, r, init, init_std, dtype) for r in rngs])
         self.weights, self.biases = unpack(self.theta, self.sizes)
 
@@ -383,15 +393,24 @@ class MLP:
             if b.shape != batch + (W.shape[-2],):
                 raise ValueError(f"biases[{l}] has shape {b.shape}; expected {batch + (W.shape[-2],)}")
             sizes.append(W.shape[-2])
+        for l, (W, b) in enumerate(zip(weights, biases)):
+            if W.dtype.kind not in "fiu" or b.dtype.kind not in "fiu":
+                raise ValueError(f"weights[{l}] and biases[{l}] must be numeric arrays; got {W.dtype} and {b.dtype}")
+            if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+                raise ValueError(f"weights[{l}] or biases[{l}] contain NaN or inf; parameters must be finite")
         if dtype is None:
             dtype = np.result_type(*weights, *biases, np.float32)
         theta = pack([W.astype(dtype) for W in weights], [b.astype(dtype) for b in biases])
+        if not np.all(np.isfinite(theta)):
+            raise ValueError(f"the parameters do not fit in {np.dtype(dtype)}: they overflow to inf")
         return cls(sizes, activation, output_activation, slope=slope, dtype=dtype, _theta=theta)
 
     @classmethod
     def stack(cls, nets: Sequence["MLP"]) -> "MLP":
         """Stack single networks of one architecture into a replica batch."""
         nets = list(nets)
+        if not nets:
+            raise ValueError("nets must be a non-empty sequence of MLPs of one architecture")
         first = nets[0]
         for k, net in enumerate(nets):
             if net.sizes != first.sizes or net.batch_shape != ():
@@ -448,6 +467,13 @@ class MLP:
     def _check(self, X, y=None):
         return check_inputs(X, y, d=self.sizes[0], n_out=self.sizes[-1], batch=self.batch_shape)
 
+    def _cast(self, A, name: str = "X"):
+        """``A`` in the network's dtype; ValueError if a value does not fit (overflows to inf)."""
+        out = A.astype(self.dtype, copy=False)
+        if out.dtype != A.dtype and not np.all(np.isfinite(out)):
+            raise ValueError(f"{name} has values beyond the range of {self.dtype} (they overflow to inf)")
+        return out
+
     def forward(self, X, check: bool = True):
         """Network output ``a^L``.
 
@@ -461,6 +487,7 @@ class MLP:
         """
         if check:
             X, _ = self._check(X)
+            X = self._cast(X)
         X = X.astype(self.dtype, copy=False)
         if fastpath.applies(self, X):  # NumPy: blocked and threaded (nnapprox.fastpath)
             out = fastpath.forward(self, X)
@@ -498,6 +525,7 @@ class MLP:
         """
         if check:
             X, y = self._check(X, y)
+            X, y = self._cast(X, "X"), self._cast(y, "y")
         value, flat = self._loss_and_flat_grad(X, y, get_loss(loss))
         dW, db = unpack(flat, self.sizes)
         return value, Grads(dW, db, flat)
@@ -578,4 +606,15 @@ def place_kinks_at_data(net: MLP, X, rng: np.random.Generator) -> MLP:
         pts = A[rng.integers(0, A.shape[0], size=net.sizes[l + 1])]  # (n_l, n_{l-1})
         net.biases[l][...] = -np.einsum("ij,ij->i", net.weights[l], pts)
         A = net.act.value(_affine(A, net.weights[l], net.biases[l]))
+    return net
+
+
+def draw_normal_biases(net: MLP, rng: np.random.Generator, std: float) -> MLP:
+    """Hidden biases drawn i.i.d. N(0, std²) (in place; the output bias stays 0).
+
+    Keeps every hidden pre-activation off the ReLU kink z = 0 with probability one (with zero
+    biases a unit whose inputs are all zero sits exactly on it), as the gradient check needs.
+    """
+    for b in net.biases[:-1]:
+        b[...] = rng.normal(0.0, std, size=b.shape)
     return net

@@ -29,7 +29,14 @@ import numpy as np
 
 __all__ = [
     "approx_bound",
+    "barron_bound",
+    "barron_curve",
+    "sigmoidal_units",
+    "informative_width",
+    "SIGMOIDAL",
+    "RELU_FAMILY",
     "estimation_term",
+    "estimation_slope",
     "risk_bound",
     "optimal_width",
     "fixed_basis_rate",
@@ -85,6 +92,62 @@ def approx_bound(c_f, n, radius=1.0):
     return _out((2 * r * c) ** 2 / nn, c_f, n, radius)
 
 
+#: Activations whose units are sigmoidal in Barron's sense (tanh = 2σ(2z) − 1: the same dictionary).
+SIGMOIDAL = ("sigmoid", "tanh")
+#: Activations that need two units per sigmoidal ramp (relu(z) − relu(z − 1) = clip(z, 0, 1)).
+RELU_FAMILY = ("relu", "leaky_relu")
+
+
+def sigmoidal_units(n, activation: str):
+    """How many sigmoidal units a width-n layer of ``activation`` realises: n, or ⌊n/2⌋ ramps for ReLU.
+
+    Returns 0 for activations outside Barron's hypotheses (identity, unknown names).
+    """
+    if activation in SIGMOIDAL:
+        return n
+    if activation in RELU_FAMILY:
+        return np.floor_divide(n, 2) if np.ndim(n) else int(n) // 2
+    return 0 * n if np.ndim(n) else 0
+
+
+def barron_bound(c_f, n, radius=1.0, activation: str = "sigmoid"):
+    """Barron's bound for a one-hidden-layer network of width n with the given units.
+
+    ``(2 r C_f)^2 / m`` with ``m`` = :func:`sigmoidal_units` (n for sigmoid and tanh, ⌊n/2⌋ for
+    the ReLU family); ``None`` where it does not apply (m = 0: a ReLU width of 1, or units
+    outside the theorem's hypotheses). Scalar arguments only.
+    """
+    m = sigmoidal_units(int(n), activation)
+    if m <= 0 or c_f is None or not math.isfinite(float(c_f)):
+        return None
+    return approx_bound(float(c_f), m, radius)
+
+
+def barron_curve(c_f, n, radius=1.0, activation: str = "sigmoid"):
+    """Barron's bound as a smooth curve of the width (for plots): ``(2 r C_f)^2 / (u n)``.
+
+    ``u`` = 1 sigmoidal unit per unit for sigmoid and tanh, ½ for the ReLU family (two units per
+    ramp). Broadcasts over ``n``.
+    """
+    per = 0.5 if activation in RELU_FAMILY else 1.0
+    return approx_bound(c_f, np.asarray(n, dtype=float) * per, radius) if np.ndim(n) else \
+        approx_bound(c_f, float(n) * per, radius)
+
+
+def informative_width(c_f, var_f, radius=1.0, activation: str = "sigmoid"):
+    """``n_0``: the width above which Barron's bound drops below ``Var f``.
+
+    ``(2 r C_f)^2 / Var f`` sigmoidal units, i.e. twice that for ReLU-family networks. Below
+    ``n_0`` the bound exceeds the error of the best constant predictor and says nothing.
+    Broadcasts; ``inf`` for infinite C_f, NaN where ``var_f <= 0`` or an input is missing.
+    """
+    c, v, r = (np.asarray(a, dtype=float) for a in (c_f, var_f, radius))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n0 = (2 * r * c) ** 2 / np.where(v > 0, v, np.nan)
+    n0 = n0 * (2.0 if activation in RELU_FAMILY else 1.0)
+    return n0[()] if n0.ndim == 0 else n0
+
+
 def estimation_term(n, d, N):
     """Estimation term ``n d log(N) / N`` (constants dropped).
 
@@ -96,6 +159,21 @@ def estimation_term(n, d, N):
     dd = _arr("d", d, minimum=1.0)
     NN = _arr("N", N, minimum=1.0)
     return _out(nn * dd * np.log(NN) / NN, n, d, N)
+
+
+def estimation_slope(N) -> float:
+    """Local log-log slope of the estimation term ``(n d / N) log N`` over the values ``N``.
+
+    The constant ``n d`` drops out; the least-squares slope of ``log(log N / N)`` on ``log N``
+    is ``-1 + d log log N / d log N``, a little above -1. NaN with fewer than two distinct N.
+    """
+    N = np.unique(_arr("N", N, minimum=1.0, strict=True))
+    if len(N) < 2:
+        return math.nan
+    lx = np.log(N)
+    ly = np.log(np.log(N)) - lx
+    cx = lx - lx.mean()
+    return float((ly - ly.mean()) @ cx / (cx @ cx))
 
 
 def risk_bound(c_f, n, d, N, radius=1.0):

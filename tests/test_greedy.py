@@ -6,7 +6,8 @@ import pytest
 
 from nnapprox import MLP, fit
 from nnapprox.data import make_dataset
-from nnapprox.gap import slope_over_seeds
+from nnapprox.metrics import evaluate
+from nnapprox.report.fit import slope_over_seeds
 from nnapprox.targets import get_target
 from nnapprox.trainers.greedy import UnitPath
 
@@ -23,7 +24,9 @@ def _data(N=300, d=2, seed=0):
 @pytest.mark.parametrize("trainer", ["greedy", "oga"])
 def test_path_interface_and_prefix_exactness(trainer):
     X, y = _data()
-    h = fit(MLP([2, 12, 1], "sigmoid"), X, y, trainer=trainer, rng=np.random.default_rng(0))
+    h = fit(MLP([2, 12, 1], "sigmoid"), X, y, trainer=trainer, rng=np.random.default_rng(0),
+            record_widths=list(range(1, 13)))
+    assert fit(MLP([2, 12, 1], "sigmoid"), X, y, trainer=trainer, directions=8).path.widths == [1, 2, 3, 4, 6, 8, 12]
     path = h.path
     assert isinstance(path, UnitPath)
     assert path.widths == list(range(1, 13)) and h.steps == 12 and h.stop_reason == "path_end"
@@ -41,9 +44,9 @@ def test_path_interface_and_prefix_exactness(trainer):
     np.testing.assert_allclose(h.net.predict(X), P[-1], rtol=1e-12, atol=1e-12)
     # adding a unit never increases the training error (least squares over a larger family)
     assert np.all(np.diff(path.train_mse) <= 1e-12 * path.train_mse[0])
-    recs = path.evaluate(X, y, X=X, y=y, c_f=1.0, radius=1.0)
-    assert [r["n"] for r in recs] == path.widths
-    assert recs[3]["bound"] == pytest.approx(4.0 / 4) and recs[3]["train_mse"] == pytest.approx(path.train_mse[3])
+    # the job evaluates each recorded width like any network (nnapprox.job.evaluate)
+    m = evaluate(P[3], y, P[3], y, c_f=1.0, radius=1.0, n=path.widths[3])
+    assert m["bound"] == pytest.approx(4.0 / 4) and m["train_mse"] == pytest.approx(path.train_mse[3])
 
 
 def test_oga_output_layer_is_the_least_squares_fit_of_its_units():

@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from nnapprox.metrics import evaluate
 from nnapprox import MLP, fit
 from nnapprox.trainers.lbfgs import NEW_UNIT_SCALE, NetPath, grow, sum_networks
 
@@ -87,8 +88,8 @@ def test_width_continuation_path():
     np.testing.assert_allclose(path.predict(X)[1], path.prefix(4).predict(X))
     assert np.all(np.diff(path.train_mse) <= 0.02 * np.array(path.train_mse[:-1]))
     assert len(h.loss) == 3 and np.all(np.diff(path.times) > 0)
-    recs = path.evaluate(X, y, c_f=3.0)
-    assert [r["n"] for r in recs] == [2, 4, 8] and recs[0]["bound"] == pytest.approx(36 / 2)
+    bounds = [evaluate(p, y, c_f=3.0, n=n)["bound"] for p, n in zip(path.predict(X), path.widths)]
+    assert bounds == pytest.approx([36 / 2, 36 / 4, 36 / 8])
 
 
 def test_bad_options_raise():

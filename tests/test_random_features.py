@@ -54,7 +54,7 @@ def test_validation_choice_and_path_of_prefixes():
     i, j = ex["scales"].index(ex["scale"]), ex["ridges"].index(ex["ridge"])
     assert val.shape == (7, 7) and val[i, j] == val.min()
     path = h.path
-    assert path.widths == [1, 2, 4, 8, 16, 24]
+    assert path.widths == [1, 2, 3, 4, 6, 8, 12, 16, 24]  # the default path grid
     P = path.predict(X)
     for k, n in enumerate(path.widths):
         net_n = path.prefix(n)

@@ -1,19 +1,26 @@
-"""A basic sweeper that validates the ranges of every job's config before any job runs.
+"""A sweeper that validates every job of a sweep before any job runs, and takes several grids.
 
-Hydra's BasicSweeper already composes each job's config before launching a batch
-(which catches wrong types, unknown keys and unknown group options). This sweeper
-also runs :func:`nnapprox.config.validate` on each composed config, so an
-out-of-range value anywhere in the grid (``model.width=8,-3``) stops the sweep with
-one line naming the key before the first job starts. It also logs how many jobs
-are already done (resume).
+Hydra's BasicSweeper sweeps one Cartesian grid (``hydra.sweeper.params``). A study often needs
+several (a trained sweep beside the hand-built networks, a cap sweep beside the paths), so this
+sweeper also takes ``hydra.sweeper.grids``: a list of grids, each a mapping like ``params``. The
+jobs are the union of the grids, each grid combined with ``params`` (shared keys) and the
+command line's overrides (which win); a job listed twice runs once.
+
+Before the first job starts, every job's config is composed and checked with
+:func:`nnapprox.config.canonical` (types, ranges, options the trainer takes, memory), so an
+out-of-range value anywhere in the sweep stops it with one line naming the key. It also logs how
+many jobs are already done (resume).
 """
 
 import logging
+import time
 from dataclasses import dataclass
-from typing import Dict, Optional, Sequence
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence
 
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 log = logging.getLogger("nnapprox.sweep")
@@ -23,24 +30,85 @@ log = logging.getLogger("nnapprox.sweep")
 class ValidatingSweeperConf:
     _target_: str = "hydra_plugins.nnapprox_sweeper.sweeper.ValidatingSweeper"
     max_batch_size: Optional[int] = None
-    params: Optional[Dict[str, str]] = None
+    params: Optional[Dict[str, Any]] = None
+    grids: Optional[List[Dict[str, Any]]] = None
 
 
 ConfigStore.instance().store(group="hydra/sweeper", name="nnapprox", node=ValidatingSweeperConf,
                              provider="nnapprox")
 
 
+def _as_overrides(mapping) -> List[str]:
+    out = []
+    for k, v in (mapping or {}).items():
+        if isinstance(v, (list, tuple)):
+            v = ",".join(str(x) for x in v)
+        elif isinstance(v, bool):
+            v = str(v).lower()
+        elif v is None:
+            v = "null"
+        out.append(f"{k}={v}")
+    return out
+
+
 class ValidatingSweeper(BasicSweeper):
-    """BasicSweeper + nnapprox's range checks on every job config of a batch."""
+    """Sweeps the union of ``grids`` (or the one grid of ``params``), validating every job first."""
 
-    def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
-        from nnapprox.config import Config, validate
+    def __init__(self, max_batch_size: Optional[int], params=None, grids=None) -> None:
+        super().__init__(max_batch_size=max_batch_size, params=params)
+        self.grids = [dict(g) for g in grids] if grids else None
 
+    def job_overrides(self, arguments: List[str]) -> List[List[str]]:
+        """Every job's overrides: the union of the grids (each with ``params`` and ``arguments``)."""
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        grids = self.grids or [{}]
+        jobs, seen = [], set()
+        for grid in grids:
+            conf = _as_overrides(self.params) + _as_overrides(grid) + list(arguments)
+            for job in self.split_arguments(parser.parse_overrides(conf), None)[0]:
+                key = tuple(sorted(job))
+                if key not in seen:
+                    seen.add(key)
+                    jobs.append(job)
+        return jobs
+
+    def validate_all(self, jobs: Sequence[Sequence[str]]) -> None:
+        """Compose and check every job; log how many are already done."""
+        from nnapprox.config import canonical
+        from nnapprox.records import finished
+        from nnapprox.run import to_plain
+
+        tic = time.perf_counter()
         loader = self.hydra_context.config_loader
-        for overrides in batch:
+        done = 0
+        for overrides in jobs:
             cfg = loader.load_sweep_config(master_config=self.config, sweep_overrides=list(overrides))
-            task = OmegaConf.merge(OmegaConf.structured(Config),
-                                   {k: v for k, v in cfg.items() if k != "hydra"})
-            plain = OmegaConf.to_container(task, resolve=True)
-            validate(plain)
-        log.info("sweep: %d jobs validated", len(batch))
+            canon = canonical(to_plain(cfg), check_memory=True)
+            try:
+                job_dir = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / str(
+                    OmegaConf.select(cfg, "hydra.sweep.subdir"))
+            except Exception:  # an unresolvable folder name: nothing is done there yet
+                continue
+            if canon.config["resume"] and finished(job_dir, canon.hash):
+                done += 1
+        log.info("sweep: %d jobs validated in %.1f s; %d already done, %d to run", len(jobs),
+                 time.perf_counter() - tic, done, len(jobs) - done)
+
+    def sweep(self, arguments: List[str]) -> Any:
+        assert self.config is not None and self.launcher is not None and self.hydra_context is not None
+        jobs = self.job_overrides(arguments)
+        self.validate_all(jobs)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        size = self.max_batch_size if self.max_batch_size and self.max_batch_size > 0 else max(len(jobs), 1)
+        self.overrides = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+        returns, start = [], 0
+        for batch in self.overrides:
+            results = self.launcher.launch(batch, initial_job_idx=start)
+            for r in results:
+                _ = r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
+            start += len(batch)
+            returns.append(results)
+        self.batch_index = len(self.overrides)
+        return returns

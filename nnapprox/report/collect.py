@@ -21,23 +21,11 @@ import numpy as np
 import pandas as pd
 
 from ..io import write_text_atomic
-RECORD_FILE = "record.json"
+from ..records import (CONFIG_TOP_LEVEL, PROVENANCE_KEYS, RECORD_FILE, REPLICATION_KEYS, column_kind,
+                       load_records)
 
-#: Keys that describe where and how a record was made, never a swept variable.
-PROVENANCE_KEYS = ("study", "experiment", "tag", "config_hash", "git_commit", "run_dir", "steps",
-                   "wall_time", "train_time", "error", "traceback", "resume", "out_root",
-                   "report_dir", "progress_every", "stop_reason",
-                   # derived from target.name, never swept on its own
-                   "target.kind")
-#: Keys naming the study a record belongs to, in order of preference.
-STUDY_KEYS = ("study", "experiment")
-PROVENANCE_PREFIXES = ("versions.",)
-#: Dotted keys that are measurements, not configuration (trainer-specific numbers).
-METRIC_PREFIXES = ("extra.",)
-#: Top-level config keys that are not dotted.
-CONFIG_TOP_LEVEL = ("seed", "replicas", "replica", "seed_effective")
-#: Columns that index repetitions (seeds), not design points.
-REPLICATION_KEYS = ("seed", "replica", "seed_effective")
+#: Keys naming the study a record belongs to.
+STUDY_KEYS = ("study",)
 #: Preferred order of the metric columns; other metrics follow alphabetically.
 METRIC_ORDER = ("status", "n", "n_params", "test_mse", "test_mse_se", "rel_mse", "var_f",
                 "sup_err", "train_mse", "c_f", "radius", "bound", "bound_ratio")
@@ -50,28 +38,8 @@ ARCHITECTURE = ("n", "model.width", "model.depth")
 #: Minimum number of distinct positive values for a numeric variable to be a scaling axis.
 MIN_AXIS_VALUES = 3
 
-
-def column_kind(name):
-    """Classify a record key as ``"config"``, ``"metric"`` or ``"provenance"``.
-
-    Parameters
-    ----------
-    name : str
-        A record key such as ``"model.width"``, ``"test_mse"`` or ``"versions.numpy"``.
-
-    Returns
-    -------
-    str
-        ``"provenance"`` for :data:`PROVENANCE_KEYS` and ``versions.*``; ``"config"`` for dotted
-        keys and :data:`CONFIG_TOP_LEVEL`; ``"metric"`` otherwise.
-    """
-    if name in PROVENANCE_KEYS or name.startswith(PROVENANCE_PREFIXES):
-        return "provenance"
-    if name.startswith(METRIC_PREFIXES):
-        return "metric"
-    if "." in name or name in CONFIG_TOP_LEVEL:
-        return "config"
-    return "metric"
+__all__ = ["collect_records", "find_record_files", "find_missing_jobs", "column_kind", "write_runs_csv",
+           "swept_variables", "status_counts", "iter_groups", "varying_columns"]
 
 
 def order_columns(columns):
@@ -118,6 +86,29 @@ def find_record_files(sweep_dir):
     if not root.is_dir():
         raise ValueError(f"sweep_dir={str(sweep_dir)!r} is not an existing directory or file")
     return sorted(root.rglob(RECORD_FILE), key=lambda p: p.as_posix())
+
+
+def find_missing_jobs(sweep_dir):
+    """Job folders (holding Hydra's ``.hydra/``) without a ``record.json``: killed or never finished.
+
+    Parameters
+    ----------
+    sweep_dir : str or Path
+
+    Returns
+    -------
+    list of str
+        Folder paths relative to ``sweep_dir``, sorted.
+    """
+    root = Path(sweep_dir)
+    if not root.is_dir():
+        return []
+    out = []
+    for hyd in root.rglob(".hydra"):
+        job = hyd.parent
+        if hyd.is_dir() and not (job / RECORD_FILE).exists() and job != root:
+            out.append(job.relative_to(root).as_posix())
+    return sorted(out)
 
 
 def load_record_file(path):
@@ -244,6 +235,8 @@ def collect_records(sweep_dir):
     """
     root = Path(sweep_dir)
     files = find_record_files(root)
+    if root.is_file():
+        root = root.parent.parent
     rows, skipped = [], []
     for path in files:
         try:
@@ -252,10 +245,9 @@ def collect_records(sweep_dir):
             warnings.warn(f"skipping {path}: {err}", stacklevel=2)
             skipped.append(str(path))
             continue
-        job = path.parent
-        rel = job.relative_to(root).as_posix() if root.is_dir() else job.as_posix()
+        rel = path.parent.relative_to(root).as_posix()
         for rec in recs:
-            rec.setdefault("run_dir", rel or ".")
+            rec["run_dir"] = rel or "."  # relative to the sweep folder, wherever the sweep ran
             rows.append(rec)
     if not rows:
         df = pd.DataFrame()
@@ -272,6 +264,7 @@ def collect_records(sweep_dir):
         df = sort_records(df, by)
     df.attrs["skipped_files"] = skipped
     df.attrs["n_files"] = len(files) - len(skipped)
+    df.attrs["missing_jobs"] = find_missing_jobs(root)
     return df
 
 

@@ -12,8 +12,8 @@ point the residuals of the fit are resampled instead, inflated by ``sqrt(P / (P 
 fitted parameters (``"bootstrap-residuals"``). The generator is seeded, so the same data give the
 same interval.
 
-The verdict functions return a :class:`Verdict`: a status (``"pass"``, ``"fail"`` or ``"na"``),
-the sentence for the report and the rule that produced it.
+Judging the fits against the theorems is :mod:`nnapprox.report.judge`'s business; the formulas
+come from :mod:`nnapprox.theory`.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from ..theory import informative_width
 from .collect import iter_groups
 
 #: Columns of :func:`fit_rates`.
@@ -32,8 +33,6 @@ FIT_COLUMNS = ("group", "x", "y", "slope", "ci_low", "ci_high", "ci_method", "in
 WIDTH_AXES = ("n", "model.width")
 #: Training-set size: the axis of the estimation term (n d / N) log N.
 SAMPLE_AXES = ("data.N",)
-#: Default tolerance on the slope for the 1/n rate rule.
-RATE_TOL = 0.1
 
 
 def _check_level(ci):
@@ -264,62 +263,58 @@ def fit_rates(df, x, y="test_mse", hue=(), *, x_min=None, x_max=None, n_boot=200
     return pd.DataFrame(rows, columns=list(FIT_COLUMNS))
 
 
-def estimation_slope(N):
-    """Local log-log slope of the estimation term ``(n d / N) log N`` over the values ``N``.
+def slope_over_seeds(ns, mse, *, n_min=None, n_max=None, n_boot=2000, ci=0.95, seed=0):
+    """Log-log slope of the seed-mean error vs width, with a bootstrap CI that resamples whole seeds.
 
-    The constant ``n d`` drops out; the slope is ``-1 + d log log N / d log N``, a little above -1.
-
-    Parameters
-    ----------
-    N : array_like
-        Training-set sizes, all > 1.
-
-    Returns
-    -------
-    float
-        NaN with fewer than two distinct values.
-
-    Raises
-    ------
-    ValueError
-        If some ``N`` is not > 1.
-    """
-    N = np.unique(np.asarray(N, dtype=float))
-    if np.any(~(N > 1)):
-        raise ValueError(f"N must be > 1 everywhere, got {N.tolist()}")
-    if len(N) < 2:
-        return math.nan
-    lx = np.log(N)
-    return float(_slopes(lx, (np.log(np.log(N)) - lx)[None, :])[0])
-
-
-def informative_width(c_f, radius, var_f):
-    """Width ``n_0 = (2 r C_f)^2 / Var f`` above which Barron's bound drops below ``Var f``.
-
-    Below ``n_0`` the bound exceeds the error of the best constant predictor, so it says nothing.
+    The slope is the least-squares slope of ``log(mean over seeds of mse)`` against
+    ``log n``; each bootstrap replicate draws the seeds with replacement (a seed keeps its whole
+    path, so errors correlated along a path stay together) and refits.
 
     Parameters
     ----------
-    c_f, radius, var_f : float or array_like
+    ns : array, shape ``(P,)``
+        Widths.
+    mse : array, shape ``(S, P)``
+        Errors of S seeds at those widths (positive).
+    n_min, n_max : float, optional
+        Fit range (inclusive).
+    n_boot : int
+        Bootstrap replicates.
+    ci : float
+        Confidence level in (0, 1).
+    seed : int
+        Seed of the resampling.
 
     Returns
     -------
-    float or numpy.ndarray
-        ``inf`` where ``C_f`` is infinite, NaN where an input is missing or ``Var f <= 0``.
+    (slope, ci_low, ci_high) : floats
     """
-    c_f, radius, var_f = (np.asarray(a, dtype=float) for a in (c_f, radius, var_f))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        n0 = (2 * radius * c_f) ** 2 / np.where(var_f > 0, var_f, np.nan)
-    return n0[()] if n0.ndim == 0 else n0
+    ns = np.asarray(ns, dtype=float)
+    mse = np.atleast_2d(np.asarray(mse, dtype=float))
+    if mse.shape[1] != ns.shape[0]:
+        raise ValueError(f"mse has shape {mse.shape}; expected (seeds, {ns.shape[0]}) to match ns")
+    if not 0 < ci < 1:
+        raise ValueError(f"ci={ci!r} must lie in (0, 1)")
+    keep = np.ones(ns.shape, bool)
+    if n_min is not None:
+        keep &= ns >= n_min
+    if n_max is not None:
+        keep &= ns <= n_max
+    if keep.sum() < 2 or not np.all(mse[:, keep] > 0):
+        raise ValueError("need at least 2 widths in the fit range and positive errors there")
+    lx = np.log(ns[keep])
+    cx = lx - lx.mean()
+    m = mse[:, keep]
 
+    def slopes(ly):
+        return (ly - ly.mean(axis=-1, keepdims=True)) @ cx / (cx @ cx)
 
-@dataclass(frozen=True)
-class Verdict:
-    """A judgement: ``status`` ("pass", "fail" or "na"), the report ``sentence``, its ``rule``."""
-
-    status: str
-    sentence: str
-    rule: str
+    point = float(slopes(np.log(m.mean(axis=0))))
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, m.shape[0], size=(n_boot, m.shape[0]))
+    boot = slopes(np.log(m[idx].mean(axis=1)))
+    lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
+    return point, float(lo), float(hi)
 
 
 def fmt_slope(slope, lo, hi):
@@ -340,10 +335,7 @@ def width_column(df):
 
 
 def bound_ratios(df):
-    """Measured / bound for each usable row with a finite bound (NaN elsewhere).
-
-    Uses ``bound_ratio`` when present, else ``test_mse / bound``, else ``test_mse`` over
-    ``(2 r C_f)^2 / n``.
+    """Measured / bound (the job's ``bound`` column) for each usable row; NaN where there is no bound.
 
     Parameters
     ----------
@@ -358,152 +350,11 @@ def bound_ratios(df):
             return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float)
         return np.full(len(df), np.nan)
 
-    mse = col("test_mse")
-    ratio = col("bound_ratio")
-    bound = col("bound")
-    wcol = width_column(df)
-    if wcol is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            formula = (2 * col("radius") * col("c_f")) ** 2 / col(wcol)
-        bound = np.where(np.isfinite(bound), bound, formula)
+    mse, bound = col("test_mse"), col("bound")
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(np.isfinite(ratio), ratio, mse / bound)
+        ratio = mse / bound
     ok = (df["status"].astype(str) == "ok").to_numpy() if "status" in df.columns else True
-    finite_bound = np.isfinite(bound) & (bound > 0) & np.isfinite(col("c_f"))
-    return np.where(ok & finite_bound & np.isfinite(mse), ratio, np.nan)
-
-
-BOUND_RULE = ("A run satisfies Barron's bound when test MSE <= (2 r C_f)^2 / n (ratio <= 1). "
-              "Pass when every ok run with finite C_f satisfies it. The bound is informative only "
-              "for n >= n_0 = (2 r C_f)^2 / Var f; below n_0 predicting the mean does as well.")
-
-
-def verdict_bound(df):
-    """Judge Barron's bound on all ok runs with a finite C_f.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Records of one study.
-
-    Returns
-    -------
-    Verdict
-        ``na`` when no run has a finite bound.
-    """
-    ratio = bound_ratios(df)
-    has = np.isfinite(ratio)
-    k = int(has.sum())
-    if k == 0:
-        return Verdict("na", "no ok run with finite C_f: Barron's bound does not apply", BOUND_RULE)
-    holds = ratio[has] <= 1
-    pct = 100.0 * holds.mean()
-    sentence = (f"bound holds in {pct:.0f}% of {k} run{'s' if k != 1 else ''} with finite C_f "
-                f"(max ratio {ratio[has].max():.3g})")
-    wcol = width_column(df)
-    if wcol is not None and {"c_f", "radius", "var_f"} <= set(df.columns):
-        n0 = informative_width(*(pd.to_numeric(df[c], errors="coerce").to_numpy(dtype=float)
-                                 for c in ("c_f", "radius", "var_f")))
-        inf = has & (pd.to_numeric(df[wcol], errors="coerce").to_numpy(dtype=float) >= n0)
-        ki = int(inf.sum())
-        if ki:
-            sentence += (f"; {ki} of them at n >= n_0 where it is informative, holding in "
-                         f"{100.0 * (ratio[inf] <= 1).mean():.0f}% of those")
-        else:
-            sentence += "; none at n >= n_0, so the bound is never informative here"
-    return Verdict("pass" if holds.all() else "fail", sentence, BOUND_RULE)
-
-
-def width_rule(tol=RATE_TOL):
-    """Text of the 1/n rate rule with tolerance ``tol``."""
-    return (f"Barron: approximation error <= (2 r C_f)^2 / n, i.e. a log-log slope <= -1 in n. "
-            f"Consistent when the CI of the measured slope reaches -1 + tol = {-1 + tol:.2f} or "
-            f"below; fail when the whole CI lies above it (slower than 1/n). No prediction "
-            f"when C_f is infinite or unknown.")
-
-
-#: Relative MSE below which a group counts as at the float64 precision floor (no rate measurable).
-PRECISION_FLOOR = 1e-8
-
-
-def verdict_width_rate(fit, finite_cf, tol=RATE_TOL, max_rel_mse=None):
-    """Judge a test-MSE-vs-width slope against the 1/n approximation rate.
-
-    Parameters
-    ----------
-    fit : mapping or RateFit
-        With ``slope``, ``ci_low``, ``ci_high``, ``x_min``, ``x_max`` (a row of :func:`fit_rates`).
-    finite_cf : bool
-        Whether the group's target has a finite Barron constant.
-    tol : float
-        Non-negative slack on the slope.
-    max_rel_mse : float, optional
-        Largest relative MSE (MSE / Var f) of the group; below :data:`PRECISION_FLOOR` the
-        group sits at the precision floor at every width and no rate can be measured (n/a).
-
-    Returns
-    -------
-    Verdict
-
-    Raises
-    ------
-    ValueError
-        If ``tol`` is negative.
-    """
-    if not tol >= 0:
-        raise ValueError(f"tol must be >= 0, got {tol!r}")
-    f = fit.as_dict() if isinstance(fit, RateFit) else dict(fit)
-    rule = width_rule(tol)
-    s = fmt_slope(f["slope"], f["ci_low"], f["ci_high"])
-    rng = f"n in [{f['x_min']:g}, {f['x_max']:g}]" if np.isfinite(f["x_min"]) else ""
-    if not finite_cf:
-        return Verdict("na", f"slope {s} ({rng}); C_f infinite or unknown: no rate predicted", rule)
-    if not np.isfinite(f["slope"]) or not np.isfinite(f["ci_low"]):
-        return Verdict("na", "too few widths to fit a slope", rule)
-    if max_rel_mse is not None and np.isfinite(max_rel_mse) and max_rel_mse < PRECISION_FLOOR:
-        return Verdict("na", f"slope {s} ({rng}): MSE / Var f < {PRECISION_FLOOR:g} at every width, "
-                             f"already at the precision floor: no rate measurable", rule)
-    if f["ci_high"] <= -1 + tol:
-        return Verdict("pass", f"slope {s} vs theory <= -1 ({rng}): consistent, decays at "
-                               f"least about as fast as 1/n", rule)
-    if f["ci_low"] <= -1 + tol:
-        return Verdict("pass", f"slope {s} vs theory <= -1 ({rng}): not rejected, but the CI "
-                               f"also allows decay slower than 1/n", rule)
-    return Verdict("fail", f"slope {s} vs theory <= -1 ({rng}): decays slower than 1/n "
-                           f"(estimation error or optimisation may dominate)", rule)
-
-
-SAMPLE_RULE = ("The estimation term (n d / N) log N decreases with N (local slope a little above "
-               "-1). An upper bound does not fix the measured slope (the approximation error sets "
-               "a floor), so: pass when the CI of the slope vs N lies below 0 (error decreases), "
-               "fail when it lies above 0 (error grows with N), na otherwise (flat).")
-
-
-def verdict_sample_rate(fit, theory_slope=math.nan):
-    """Judge a test-MSE-vs-N slope: the error must not grow with the training-set size.
-
-    Parameters
-    ----------
-    fit : mapping or RateFit
-        With ``slope``, ``ci_low``, ``ci_high``, ``x_min``, ``x_max``.
-    theory_slope : float
-        Local slope of the estimation term over the same range (:func:`estimation_slope`).
-
-    Returns
-    -------
-    Verdict
-    """
-    f = fit.as_dict() if isinstance(fit, RateFit) else dict(fit)
-    if not np.isfinite(f["slope"]) or not np.isfinite(f["ci_low"]):
-        return Verdict("na", "too few sample sizes to fit a slope", SAMPLE_RULE)
-    s = fmt_slope(f["slope"], f["ci_low"], f["ci_high"])
-    head = (f"slope {s} vs N in [{f['x_min']:g}, {f['x_max']:g}] (estimation term "
-            f"{theory_slope:.2f})")
-    if f["ci_high"] < 0:
-        return Verdict("pass", head + ": error decreases with N", SAMPLE_RULE)
-    if f["ci_low"] > 0:
-        return Verdict("fail", head + ": error grows with N", SAMPLE_RULE)
-    return Verdict("na", head + ": flat within the CI (a floor dominates)", SAMPLE_RULE)
+    return np.where(ok & np.isfinite(bound) & (bound > 0) & np.isfinite(mse), ratio, np.nan)
 
 
 BOUND_COLUMNS = ("group", "c_f", "radius", "var_f", "n_0", "first_n_above_n_0", "runs",
@@ -541,7 +392,8 @@ def bound_table(df, by=()):
         c_f, r, var_f = med("c_f"), med("radius"), med("var_f")
         if np.isnan(c_f) and "c_f_infinite" in g.columns and g["c_f_infinite"].eq(True).all():
             c_f = math.inf  # records store an infinite C_f as null plus this flag
-        n0 = float(informative_width(c_f, r, var_f))
+        acts = g["activation.name"].dropna().unique() if "activation.name" in g.columns else []
+        n0 = float(informative_width(c_f, var_f, r, acts[0] if len(acts) == 1 else "sigmoid"))
         ratio = bound_ratios(g)
         has = np.isfinite(ratio)
         widths = pd.to_numeric(g[wcol], errors="coerce").to_numpy(dtype=float) if wcol else \

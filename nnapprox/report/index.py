@@ -1,67 +1,54 @@
-"""``results/REPORT.md``: one page linking every study's report, with its verdict lines.
+"""``results/REPORT.md``: the index of every study, built from the studies' ``verdicts.json``.
 
     python -m nnapprox.report.index results backprop universal_approximation ...
 
-For each study folder ``results/<study>/`` it copies the verdict bullets
-(``- **PASS** ...``, ``- **FAIL** ...``, ``- **N/A** ...``) of ``REPORT.md`` and
-links the report, the data and the figures.
+For each study folder ``results/<study>/`` it reads ``verdicts.json`` (never the rendered
+Markdown), counts the outcomes and lists each verdict with its measurement, and links the
+report, the data and the figures.
 """
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
-__all__ = ["write_index", "verdict_lines", "main"]
+from ..io import write_text_atomic
+from .tables import md_table
+from .verdicts import BADGE, NOT_TESTED, counts, from_json
 
-_VERDICT = re.compile(r"^\s*[-*] (\*\*(PASS|FAIL|N/A)\*\*|n/a )", re.IGNORECASE)
-
-
-def verdict_lines(report_md: Path) -> list[str]:
-    """The verdict bullets of a study report, in order, without duplicates."""
-    seen, out = set(), []
-    for line in Path(report_md).read_text().splitlines():
-        if _VERDICT.match(line) and line.strip() not in seen:
-            seen.add(line.strip())
-            out.append(line.strip())
-    return out
-
-
-def _first_heading_text(report_md: Path) -> str:
-    for line in Path(report_md).read_text().splitlines():
-        if line.startswith("# "):
-            return line[2:].strip()
-    return report_md.parent.name
+__all__ = ["write_index", "main"]
 
 
 def write_index(results_dir, studies, title: str = "nnapprox results", preamble: str = "") -> Path:
-    """Write ``results_dir/REPORT.md`` linking ``results_dir/<study>/REPORT.md`` for each study."""
+    """Write ``results_dir/REPORT.md`` from ``results_dir/<study>/verdicts.json`` for each study."""
     results_dir = Path(results_dir)
     lines = [f"# {title}", ""]
     if preamble:
         lines += [preamble, ""]
-    lines += ["| study | report | data | verdicts (pass / fail / n/a) |", "|---|---|---|---|"]
-    sections = []
+    lines += ["Each verdict tests a stated theorem inside the regime where it says something: *consistent*, "
+              "*contradicts* (always explained in the study's report) or *not tested* (with the reason: outside "
+              "the regime, or the data cannot decide).", ""]
+    rows, sections = [], []
     for study in studies:
-        rep = results_dir / study / "REPORT.md"
-        if not rep.exists():
-            lines.append(f"| `{study}` | (missing: run `make reproduce`) | | |")
+        folder = results_dir / study
+        vfile = folder / "verdicts.json"
+        if not vfile.exists():
+            rows.append([f"`{study}`", "(missing: run `make reproduce`)", "", "-", "-", "-"])
             continue
-        v = verdict_lines(rep)
-        counts = [sum(1 for x in v if x.upper().startswith(f"- {k}") or f"**{k}**" in x.upper())
-                  for k in ("PASS", "FAIL", "N/A")]
-        data = ", ".join(f"[{p.name}]({study}/{p.name})" for p in sorted((results_dir / study).glob("*.csv")))
-        lines.append(f"| `{study}` | [{study}/REPORT.md]({study}/REPORT.md) | {data} | "
-                     f"{counts[0]} / {counts[1]} / {counts[2]} |")
-        figs = sorted((results_dir / study / "figures").glob("*.png"))
-        sec = [f"## {study}", "", f"Full report: [{study}/REPORT.md]({study}/REPORT.md). "
-               f"Figures: " + ", ".join(f"[{f.stem}]({study}/figures/{f.name})" for f in figs), ""]
-        sec += v or ["(no verdicts)"]
-        sections.append("\n".join(sec))
-    lines.append("")
-    out = results_dir / "REPORT.md"
-    out.write_text("\n".join(lines) + "\n" + "\n\n".join(sections) + "\n")
-    return out
+        _, verdicts = from_json(vfile.read_text())
+        c = counts(verdicts)
+        data = ", ".join(f"[{p.name}]({study}/{p.name})" for p in sorted(folder.glob("*.csv")))
+        rows.append([f"`{study}`", f"[{study}/REPORT.md]({study}/REPORT.md)", data, c["consistent"],
+                     c["contradicts"], c["not tested"]])
+        figs = sorted((folder / "figures").glob("*.png"))
+        sec = [f"## {study}", "", f"Full report: [{study}/REPORT.md]({study}/REPORT.md). Figures: "
+               + ", ".join(f"[{f.stem}]({study}/figures/{f.name})" for f in figs), ""]
+        for v in verdicts:
+            tail = v.reason if v.outcome == NOT_TESTED else v.regime
+            sec.append(f"- {BADGE[v.outcome]} {v.claim} ({v.group}): {v.measured or '-'}"
+                       + (f"; {tail}" if tail else "") + (f" Explained: {v.explanation}" if v.explanation else ""))
+        sections.append("\n".join(sec or ["(no verdicts)"]))
+    lines += [md_table(rows, ["study", "report", "data", "consistent", "contradicts", "not tested"]), ""]
+    return write_text_atomic(results_dir / "REPORT.md", "\n".join(lines) + "\n" + "\n\n".join(sections) + "\n")
 
 
 def main(argv=None) -> None:

@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from matplotlib.container import ErrorbarContainer
 from matplotlib.lines import Line2D
 
+from ..theory import barron_curve
 from .collect import iter_groups
 from .fit import (SAMPLE_AXES, WIDTH_AXES, fit_power_law, fmt_slope, point_summary,
                   usable_mask)
@@ -84,7 +85,8 @@ def barron_overlay(rows, xs, points, y="test_mse"):
     c_f, r = _median(rows, "c_f"), _median(rows, "radius")
     if not (np.isfinite(c_f) and np.isfinite(r)):
         return None
-    curve = (2 * r * c_f) ** 2 / np.asarray(xs, dtype=float)
+    acts = rows["activation.name"].dropna().unique() if "activation.name" in rows.columns else []
+    curve = barron_curve(c_f, np.asarray(xs, dtype=float), r, acts[0] if len(acts) == 1 else "sigmoid")
     if y == "test_mse":
         return curve
     if y == "rel_mse":
@@ -153,11 +155,23 @@ def _resolve_overlay(overlay, x, y):
     return (lambda rows, xs, points: fn(rows, xs, points, y=y)), OVERLAY_LABELS[overlay], note
 
 
-def _save(fig, save_to):
+def save_figure(fig, save_to):
+    """Save ``fig`` at the report's resolution (format from the suffix), creating the folder.
+
+    A failure is raised as :class:`nnapprox.io.WriteError`: one line naming the path.
+    """
+    from ..io import WriteError
+
     path = Path(save_to)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=RC["savefig.dpi"])
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=RC["savefig.dpi"])
+    except OSError as e:
+        raise WriteError(f"cannot write {path}: {e.strerror or e}") from None
     return path
+
+
+_save = save_figure
 
 
 def _draw_overlays(ax, curves):

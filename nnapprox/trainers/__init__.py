@@ -1,35 +1,31 @@
 """Trainers, selected by name: ``fit(net, X, y, trainer="lbfgs", **options) -> History``.
 
-Every trainer is a plain function ``train_<name>(net, X, y, loss, rng, **options)``
-registered in :data:`TRAINERS`; it validates its own options (ValueError on unknown
-or out-of-range ones) and returns a :class:`~nnapprox.trainers.common.History`.
+Every trainer is a plain function registered with one declaration
+(:class:`~nnapprox.trainers.common.Trainer`: its options, losses and what it does with the
+network) in :data:`TRAINERS`. :func:`fit` checks the options against that declaration (unknown
+or out-of-range ones raise ValueError naming them), fills in the defaults and calls the trainer;
+the Hydra schema and the README's option table come from the same declarations.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..losses import get_loss
-from .common import Diverged, History
-from .gradient import train_adam, train_gd, train_momentum
-from .greedy import UnitPath, train_greedy, train_oga
-from .lbfgs import train_lbfgs
-from .random_features import train_random_features
+from ..options import resolve
+from .common import Diverged, History, Trainer
+from .construct import CONSTRUCT
+from .gradient import ADAM, GD, MOMENTUM
+from .greedy import GREEDY, OGA, UnitPath
+from .lbfgs import LBFGS
+from .probe import GRADCHECK
+from .random_features import RANDOM_FEATURES
+from .reference import GLM_BFGS
 
-__all__ = ["fit", "TRAINERS", "History", "Diverged", "UnitPath", "list_trainers"]
+__all__ = ["fit", "TRAINERS", "History", "Diverged", "UnitPath", "list_trainers", "get_trainer", "Trainer"]
 
-TRAINERS = {
-    "gd": train_gd,
-    "momentum": train_momentum,
-    "adam": train_adam,
-    "lbfgs": train_lbfgs,
-    "greedy": train_greedy,
-    "oga": train_oga,
-    "random_features": train_random_features,
-}
-
-
-#: Trainers that take one Generator per replica (``fit(..., rng=[...])``).
-PER_REPLICA_RNG = ("gd", "momentum", "adam")
+#: Every trainer's declaration, by name.
+TRAINERS: dict[str, Trainer] = {t.name: t for t in (GD, MOMENTUM, ADAM, LBFGS, GREEDY, OGA, RANDOM_FEATURES,
+                                                     GRADCHECK, CONSTRUCT, GLM_BFGS)}
 
 
 def list_trainers() -> list[str]:
@@ -37,16 +33,39 @@ def list_trainers() -> list[str]:
     return sorted(TRAINERS)
 
 
+def get_trainer(name: str) -> Trainer:
+    """The declaration of trainer ``name``; ValueError lists the valid names."""
+    if not isinstance(name, str) or name not in TRAINERS:
+        raise ValueError(f"trainer={name!r} is not known; valid trainers: {', '.join(list_trainers())}")
+    return TRAINERS[name]
+
+
+def _check_rng(spec: Trainer, net, rng):
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    rngs = list(rng) if isinstance(rng, (list, tuple)) else None
+    if not spec.replica_rng or rngs is None or not all(isinstance(r, np.random.Generator) for r in rngs):
+        per = ", ".join(n for n, t in TRAINERS.items() if t.replica_rng)
+        raise ValueError(f"rng must be a np.random.Generator (a list of them, one per replica, only for "
+                         f"trainers {per}); got {type(rng).__name__} for {spec.name!r}")
+    if len(net.batch_shape) != 1 or len(rngs) != net.n_replicas:
+        raise ValueError(f"rng: {len(rngs)} Generators for a network with replica axes {net.batch_shape}; "
+                         "need one per replica of a single replica axis")
+    return rngs
+
+
 def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on_diverge: bool = False,
-        **options) -> History:
+        target=None, **options) -> History:
     """Train ``net`` on ``(X, y)`` with the named trainer.
 
     Parameters
     ----------
     net : MLP
-        Trained in place by the gradient trainers; constructive trainers (greedy,
-        oga, random_features) use it as a template (input size, activation, width
-        as the default path length) and return a new network in ``history.net``.
+        Trained in place by the gradient trainers; constructive trainers (greedy, oga,
+        random_features, construct) use it as a template (input size, activation, width as the
+        default path length) and return a new network in ``history.net``.
     X : array, shape ``(N, d)`` (or ``batch + (N, d)`` for per-replica data)
     y : array, shape ``(N,)`` or ``(N, out)``
     trainer : str
@@ -54,37 +73,48 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     loss : ``"mse"`` or ``"logistic"``
     rng : np.random.Generator or sequence of Generators, optional
         Mini-batch order and any other randomness of the trainer (default
-        ``np.random.default_rng(0)``). The gradient trainers (gd, momentum, adam)
-        also take one Generator per replica of a replica batch: each replica then
-        draws its own mini-batch order, as its solo run would.
+        ``np.random.default_rng(0)``). The gradient trainers (gd, momentum, adam) also take one
+        Generator per replica of a replica batch: each replica then draws its own mini-batch
+        order, as its solo run would.
     raise_on_diverge : bool
         Raise :class:`Diverged` instead of returning a history with status ``diverged``.
+    target : Target, optional
+        The target function, for trainers that build from it (``construct``).
     **options
-        Trainer options (``lr``, ``max_steps``, ``batch_size``, ``tol``, ``time_budget``, ...).
+        Trainer options (``lr``, ``max_steps``, ``batch_size``, ``tol``, ``time_budget``, ...):
+        see ``TRAINERS[name].options``.
 
     Returns
     -------
     History
-        ``status`` is ``ok`` or ``diverged`` — training never returns NaN silently.
+        ``status`` is ``ok`` or ``diverged``: training never returns NaN silently.
     """
-    if trainer not in TRAINERS:
-        raise ValueError(f"trainer={trainer!r} is not known; valid trainers: {', '.join(list_trainers())}")
+    from ..network import MLP
+
+    spec = get_trainer(trainer)
+    if not isinstance(net, MLP):
+        raise ValueError(f"net={net!r} must be an nnapprox MLP (nnapprox.MLP(sizes, ...))")
+    loss_fn = get_loss(loss)
+    if loss_fn.name not in spec.losses:
+        raise ValueError(f"loss={loss_fn.name!r} is not supported by trainer {spec.name!r}; it fits "
+                         f"{', '.join(spec.losses)}")
+    opts = resolve(spec.options, options, f"trainer {spec.name!r}")
+    if spec.needs_target:
+        if target is None:
+            raise ValueError(f"trainer {spec.name!r} builds its network from the target: pass target=...")
+        opts["target"] = target
+    elif target is not None:
+        raise ValueError(f"target= is only taken by trainers that build from it; {spec.name!r} does not")
     X, y = net._check(X, y)
-    X = X.astype(net.dtype, copy=False)
-    y = y.astype(net.dtype, copy=False)
-    rng = np.random.default_rng(0) if rng is None else rng
-    if not isinstance(rng, np.random.Generator):
-        rngs = list(rng) if isinstance(rng, (list, tuple)) else None
-        if trainer not in PER_REPLICA_RNG or rngs is None or \
-                not all(isinstance(r, np.random.Generator) for r in rngs):
-            raise ValueError(f"rng must be a np.random.Generator (a list of them, one per replica, only for "
-                             f"trainers {', '.join(PER_REPLICA_RNG)}); got {type(rng).__name__} for {trainer!r}")
-        if len(net.batch_shape) != 1 or len(rngs) != net.n_replicas:
-            raise ValueError(f"rng: {len(rngs)} Generators for a network with replica axes {net.batch_shape}; "
-                             "need one per replica of a single replica axis")
+    X = net._cast(X, "X")
+    y = net._cast(y, "y")
+    if loss_fn.name == "logistic" and (np.any(y < 0) or np.any(y > 1)):
+        raise ValueError(f"y must lie in [0, 1] for loss='logistic' (labels or probabilities); got values in "
+                         f"[{float(np.min(y)):g}, {float(np.max(y)):g}]")
+    rng = _check_rng(spec, net, rng)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         # overflow on the way to divergence is detected and reported as status "diverged"
-        hist = TRAINERS[trainer](net, X, y, get_loss(loss), rng, **options)
+        hist = spec.fn(net, X, y, loss_fn, rng, **opts)
     if raise_on_diverge and hist.diverged:
         raise Diverged(hist.message)
     return hist

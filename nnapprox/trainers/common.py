@@ -1,16 +1,32 @@
-"""What every trainer shares: the training history, divergence, stopping and progress."""
+"""What every trainer shares: its declaration, the training history, divergence, stopping and progress.
+
+A trainer is a plain function ``fn(net, X, y, loss, rng, **options) -> History`` plus one
+:class:`Trainer` declaration: its options (:class:`nnapprox.options.Option`, checked and
+defaulted by :func:`nnapprox.trainers.fit` before ``fn`` runs), the losses it fits and what it
+does with the network it is given. The Hydra schema, the config validation and the README's
+option table are generated from these declarations.
+
+Divergence
+----------
+A run is ``diverged`` when its loss, gradient or parameters become non-finite, or when its
+training loss ends more than :data:`BLOWUP_FACTOR` times above where it started (a step size far
+too large can blow a loss up to 1e12 and keep it finite). Either way the record says so; a
+diverged run never feeds a fit.
+"""
 from __future__ import annotations
 
 import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
-__all__ = ["History", "Diverged", "Recorder", "should_record", "check_positive", "check_int", "pop_common", "reject_unknown",
-           "nonfinite_message"]
+from ..options import Float, Int, Option
+
+__all__ = ["History", "Diverged", "Recorder", "should_record", "nonfinite_message", "blowup_message",
+           "Trainer", "ITERATIVE", "MAX_STEPS", "TOL", "TIME_BUDGET", "PROGRESS_EVERY", "BLOWUP_FACTOR"]
 
 log = logging.getLogger("nnapprox.train")
 
@@ -50,9 +66,10 @@ class History:
         For greedy trainers: an object with ``widths`` and ``prefix(n) -> MLP``.
     extras : dict
         Trainer-specific numbers (e.g. chosen ridge and scale for random features).
-    replica_stop, replica_steps : list, optional
-        Per replica (gradient trainers): why it stopped and after how many steps
-        (replicas stop on their own at ``tol`` or on divergence).
+    replica_stop, replica_steps, replica_message : list, optional
+        Per replica (gradient trainers): why it stopped, after how many steps, and the
+        message of a diverged replica (replicas stop on their own at ``tol`` or on
+        divergence).
     """
 
     step: np.ndarray
@@ -69,6 +86,7 @@ class History:
     extras: dict = field(default_factory=dict)
     replica_stop: list | None = None
     replica_steps: list | None = None
+    replica_message: list | None = None
 
     @property
     def diverged(self) -> bool:
@@ -145,47 +163,83 @@ class Recorder:
                        loss=loss, wall_time=self.elapsed(), **kw)
 
 
-def check_positive(name: str, value, allow_zero: bool = False, allow_none: bool = False):
-    """Raise ValueError unless ``value`` is a positive (or non-negative) finite number."""
-    if value is None and allow_none:
-        return None
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}={value!r} must be a number") from None
-    ok = (v >= 0 if allow_zero else v > 0) and math.isfinite(v)
-    if not ok:
-        raise ValueError(f"{name}={value!r} must be {'>= 0' if allow_zero else '> 0'} and finite")
-    return v
-
-
-def check_int(name: str, value, low: int = 1, allow_none: bool = False):
-    """Raise ValueError unless ``value`` is an integer >= ``low``."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or int(value) != value:
-        raise ValueError(f"{name}={value!r} must be an integer >= {low}")
-    if int(value) < low:
-        raise ValueError(f"{name}={value!r} must be an integer >= {low}")
-    return int(value)
-
-
 def nonfinite_message(step: int) -> str:
-    """Why a run (or a replica) was stopped as ``diverged``."""
+    """Why a run (or a replica) was stopped as ``diverged`` for a non-finite value."""
     return f"non-finite loss or parameters at step {step}"
 
 
-def reject_unknown(name: str, options: dict) -> None:
-    """Raise ValueError naming any option a trainer did not pop (misspelt or not its own)."""
-    if options:
-        raise ValueError(f"trainer {name!r} got unknown options {sorted(options)}")
+#: A training loss that ends more than this factor above its start marks the run ``diverged``.
+BLOWUP_FACTOR = 10.0
 
 
-def pop_common(options: dict) -> dict:
-    """Pop and validate the options every iterative trainer understands."""
-    return {
-        "max_steps": check_int("max_steps", options.pop("max_steps", 1000), 1),
-        "tol": check_positive("tol", options.pop("tol", 0.0), allow_zero=True),
-        "time_budget": check_positive("time_budget", options.pop("time_budget", None), allow_none=True),
-        "progress_every": check_positive("progress_every", options.pop("progress_every", 10.0), allow_zero=True),
-    }
+def blowup_message(start: float, end: float) -> str:
+    """Why a run whose loss blew up (but stayed finite) is ``diverged``."""
+    return (f"training loss rose from {start:.3g} to {end:.3g} (more than {BLOWUP_FACTOR:g}x its start): "
+            f"the step size is too large")
+
+
+def blew_up(start, end):
+    """Elementwise: did the loss end more than :data:`BLOWUP_FACTOR` times above its start?"""
+    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    return np.isfinite(end) & (end > BLOWUP_FACTOR * np.maximum(start, np.finfo(float).tiny))
+
+
+# ---------------------------------------------------------------------------
+# declarations
+# ---------------------------------------------------------------------------
+
+MAX_STEPS = Option("max_steps", 1000, Int(1), "optimizer steps (iterations) per run")
+TOL = Option("tol", 0.0, Float(ge=0), "stop once the training loss is <= tol (0: never); with "
+             "mini-batches checked on the full training set at the end of each epoch")
+TIME_BUDGET = Option("time_budget", None, Float(gt=0), "seconds; stop when they are spent (none: no limit)")
+PROGRESS_EVERY = Option("progress_every", 10.0, Float(ge=0), "seconds between progress log lines (0: never)",
+                        identity=False, config=False)
+#: The options of every iterative trainer.
+ITERATIVE = (MAX_STEPS, TOL, TIME_BUDGET, PROGRESS_EVERY)
+
+
+@dataclass(frozen=True)
+class Trainer:
+    """The declaration of one trainer.
+
+    Attributes
+    ----------
+    name : str
+    fn : callable
+        ``fn(net, X, y, loss, rng, **options) -> History``, options resolved.
+    options : tuple of Option
+    doc : str
+        One line for the README and ``--list``.
+    losses : tuple of str
+        Losses it fits.
+    replica_rng : bool
+        Takes one Generator per replica of a replica batch (``fit(..., rng=[...])``).
+    one_pass : bool
+        Replicas of a job may train in one vectorized pass (same result as the loop).
+    builds_own : bool
+        Builds its own one-hidden-layer float64 networks from units (the template gives only
+        d, the activation and the width): depth, dtype and initialisation of the model are
+        not used.
+    path : bool
+        Returns a path of widths (``history.path``): one record per recorded width.
+    needs_target : bool
+        Takes the target function itself (``fit(..., target=...)``), not only samples.
+    check_model : callable, optional
+        ``check_model(sizes, activation, output_activation, loss, options, target)`` raises
+        ValueError naming ``model.*`` keys the trainer cannot honour (run before any job).
+    """
+
+    name: str
+    fn: Callable
+    options: tuple
+    doc: str
+    losses: tuple = ("mse", "logistic")
+    replica_rng: bool = False
+    one_pass: bool = False
+    builds_own: bool = False
+    path: bool = False
+    needs_target: bool = False
+    check_model: Callable | None = None
+
+    def option(self, name: str) -> Option:
+        return next(o for o in self.options if o.name == name)

@@ -10,20 +10,24 @@ a function ``delta = rule(g, t)`` of the flat gradient ``g`` and the step number
   delta = η m̂ / (sqrt(v̂) + ε) with the bias corrections m̂ = m/(1−β1^t), v̂ = v/(1−β2^t).
 
 Mini-batches (``batch_size`` < N) are drawn without replacement from a fresh
-permutation per epoch, from the ``rng`` given. Replicas (a network with a replica
+permutation per epoch, from the ``rng`` given; ``tol`` is then tested on the full training
+loss at the end of each epoch (a mini-batch loss is too noisy to stop on). Replicas (a network with a replica
 axis) share that data order, or, when ``rng`` is a sequence of Generators (one per
 replica), each draws its own from its own Generator. A replica whose loss, gradient
 or parameters become non-finite is frozen and marked ``diverged``; a replica whose
 loss reaches ``tol`` is frozen and stops with reason ``tol``; the others go on. So
-replica r of a batch takes exactly the steps of a solo run with ``rng[r]``.
+replica r of a batch takes exactly the steps of a solo run with ``rng[r]``. A replica whose
+training loss ends more than ``BLOWUP_FACTOR`` times above its first value is ``diverged``
+too (:mod:`nnapprox.trainers.common`).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .common import Recorder, check_int, check_positive, nonfinite_message, pop_common, reject_unknown
+from ..options import Float, Int, Option
+from .common import ITERATIVE, Recorder, Trainer, blew_up, blowup_message, nonfinite_message
 
-__all__ = ["train_gd", "train_momentum", "train_adam"]
+__all__ = ["train_gd", "train_momentum", "train_adam", "GD", "MOMENTUM", "ADAM"]
 
 
 def _batches(N: int, batch_size: int | None, rng: np.random.Generator):
@@ -65,25 +69,34 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
     replica_status = np.full(batch_shape, "ok", dtype=object)
     replica_stop = np.full(batch_shape, "max_steps", dtype=object)
     replica_steps = np.full(batch_shape, max_steps, dtype=int)
+    replica_message = np.full(batch_shape, "", dtype=object)
     rec = Recorder(name, max_steps, time_budget, progress_every)
-    batches = _replica_batches(X.shape[-2], batch_size, rng)
-    full_batch = batch_size is None or batch_size >= X.shape[-2]
+    N = X.shape[-2]
+    batches = _replica_batches(N, batch_size, rng)
+    full_batch = batch_size is None or batch_size >= N
+    per_epoch = 1 if full_batch else N // batch_size  # mini-batch steps per epoch
     stop, step, message = "max_steps", 0, ""
+    first = None
     for step in range(1, max_steps + 1):
         idx = next(batches)
         Xb, yb = (X, y) if idx is None else (_take_rows(X, idx), _take_rows(y, idx))
         value, g = net._loss_and_flat_grad(Xb, yb, loss)
+        if first is None:
+            first = np.array(value, dtype=float, copy=True)
         finite = np.isfinite(value) & np.isfinite(g).all(axis=-1) & np.isfinite(theta).all(axis=-1)
         newly = running & ~finite
         stopped = newly.any()
         if stopped:
             replica_status[newly] = replica_stop[newly] = "diverged"
             replica_steps[newly] = step
+            replica_message[newly] = nonfinite_message(step)
             running &= ~newly
             message = nonfinite_message(step) + (
                 f" in replicas {np.flatnonzero(newly.ravel()).tolist()}" if batch_shape else "")
-        if tol > 0 and full_batch:
-            done = running & (value <= tol)
+        if tol > 0 and (full_batch or step % per_epoch == 0):
+            # full batch: this step's loss; mini-batches: the full training loss after an epoch
+            check = value if full_batch else net._loss_and_flat_grad(X, y, loss)[0]
+            done = running & (check <= tol)
             replica_stop[done] = "tol"
             replica_steps[done] = step
             running &= ~done
@@ -101,6 +114,19 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
             break
     if rec.steps and rec.steps[-1] != step:
         rec.record(step, value, force=True)
+    # a finite loss that ended far above its start: the step size blew the run up
+    last = np.asarray(rec.losses[-1], dtype=float) if rec.losses else np.full(batch_shape, np.nan)
+    blown = (replica_status == "ok") & blew_up(first if first is not None else last, last)
+    if np.any(blown):
+        for i in zip(*np.nonzero(blown)) if batch_shape else [()]:
+            replica_message[i] = blowup_message(float(np.asarray(first)[i]), float(last[i]))
+        replica_status[blown] = replica_stop[blown] = "diverged"
+        message = str(replica_message.ravel()[np.flatnonzero(blown.ravel())[0]]) if batch_shape else \
+            str(replica_message[()])
+        if batch_shape:
+            message += f" in replicas {np.flatnonzero(blown.ravel()).tolist()}"
+        if not np.any(replica_status == "ok"):
+            stop = "diverged"
     statuses = list(np.ravel(replica_status)) if batch_shape else [str(replica_status)]
     status = "diverged" if "diverged" in statuses else "ok"
     if stop != "diverged" and status == "diverged":
@@ -109,63 +135,54 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
                        message=message, net=net)
     hist.replica_stop = [str(v) for v in np.ravel(replica_stop)]
     hist.replica_steps = [int(v) for v in np.ravel(replica_steps)]
+    hist.replica_message = [str(v) for v in np.ravel(replica_message)]
     return hist
 
 
-def _pop_batch(options, N):
-    bs = options.pop("batch_size", None)
-    if bs is None:
-        return None
-    return check_int("batch_size", bs, 1)
+def train_gd(net, X, y, loss, rng, *, lr, batch_size, **common):
+    """Plain gradient descent θ ← θ − η ∇L (options: :data:`GD`)."""
+    return _descend(net, X, y, loss, rng, lambda g, t: lr * g, "gd", batch_size=batch_size, **common)
 
 
-def train_gd(net, X, y, loss, rng, **options):
-    """Plain gradient descent. Options: lr (0.1), batch_size, max_steps, tol, time_budget."""
-    lr = check_positive("lr", options.pop("lr", 0.1))
-    common = pop_common(options)
-    bs = _pop_batch(options, X.shape[-2])
-    reject_unknown("gd", options)
-    return _descend(net, X, y, loss, rng, lambda g, t: lr * g, "gd", batch_size=bs, **common)
-
-
-def train_momentum(net, X, y, loss, rng, **options):
-    """Heavy-ball momentum. Options: lr (0.05), momentum (0.9), batch_size, max_steps, tol, time_budget."""
-    lr = check_positive("lr", options.pop("lr", 0.05))
-    mu = check_positive("momentum", options.pop("momentum", 0.9), allow_zero=True)
-    if mu >= 1:
-        raise ValueError(f"momentum={mu} must be in [0, 1)")
-    common = pop_common(options)
-    bs = _pop_batch(options, X.shape[-2])
-    reject_unknown("momentum", options)
+def train_momentum(net, X, y, loss, rng, *, lr, momentum, batch_size, **common):
+    """Heavy-ball momentum v ← μ v + ∇L, θ ← θ − η v (options: :data:`MOMENTUM`)."""
     v = np.zeros_like(net.theta)
 
     def rule(g, t):
-        v[...] = mu * v + g
+        v[...] = momentum * v + g
         return lr * v
 
-    return _descend(net, X, y, loss, rng, rule, "momentum", batch_size=bs, **common)
+    return _descend(net, X, y, loss, rng, rule, "momentum", batch_size=batch_size, **common)
 
 
-def train_adam(net, X, y, loss, rng, **options):
-    """Adam. Options: lr (1e-3), beta1 (0.9), beta2 (0.999), eps (1e-8), batch_size, max_steps, tol, time_budget."""
-    lr = check_positive("lr", options.pop("lr", 1e-3))
-    b1 = check_positive("beta1", options.pop("beta1", 0.9), allow_zero=True)
-    b2 = check_positive("beta2", options.pop("beta2", 0.999), allow_zero=True)
-    eps = check_positive("eps", options.pop("eps", 1e-8))
-    for nm, b in (("beta1", b1), ("beta2", b2)):
-        if b >= 1:
-            raise ValueError(f"{nm}={b} must be in [0, 1)")
-    common = pop_common(options)
-    bs = _pop_batch(options, X.shape[-2])
-    reject_unknown("adam", options)
+def train_adam(net, X, y, loss, rng, *, lr, beta1, beta2, eps, batch_size, **common):
+    """Adam (Kingma & Ba 2015) with bias corrections (options: :data:`ADAM`)."""
     m = np.zeros_like(net.theta)
     v = np.zeros_like(net.theta)
 
     def rule(g, t):
-        m[...] = b1 * m + (1 - b1) * g
-        v[...] = b2 * v + (1 - b2) * g * g
-        mhat = m / (1 - b1 ** t)
-        vhat = v / (1 - b2 ** t)
+        m[...] = beta1 * m + (1 - beta1) * g
+        v[...] = beta2 * v + (1 - beta2) * g * g
+        mhat = m / (1 - beta1 ** t)
+        vhat = v / (1 - beta2 ** t)
         return lr * mhat / (np.sqrt(vhat) + eps)
 
-    return _descend(net, X, y, loss, rng, rule, "adam", batch_size=bs, **common)
+    return _descend(net, X, y, loss, rng, rule, "adam", batch_size=batch_size, **common)
+
+
+_BATCH = Option("batch_size", None, Int(1), "samples per mini-batch, drawn without replacement per epoch "
+                "(none: full batch)")
+_BETA = Float(ge=0, lt=1)
+
+GD = Trainer("gd", train_gd, (Option("lr", 0.1, Float(gt=0), "step size η"), _BATCH, *ITERATIVE),
+             "gradient descent w <- w - lr dw (full batch or mini-batches)", replica_rng=True, one_pass=True)
+MOMENTUM = Trainer("momentum", train_momentum,
+                   (Option("lr", 0.05, Float(gt=0), "step size η"),
+                    Option("momentum", 0.9, _BETA, "heavy-ball coefficient μ"), _BATCH, *ITERATIVE),
+                   "heavy-ball momentum", replica_rng=True, one_pass=True)
+ADAM = Trainer("adam", train_adam,
+               (Option("lr", 1e-3, Float(gt=0), "step size η"),
+                Option("beta1", 0.9, _BETA, "decay of the first-moment average"),
+                Option("beta2", 0.999, _BETA, "decay of the second-moment average"),
+                Option("eps", 1e-8, Float(gt=0), "added to sqrt(v̂) in the denominator"), _BATCH, *ITERATIVE),
+               "Adam (Kingma & Ba 2015), full batch or mini-batches", replica_rng=True, one_pass=True)

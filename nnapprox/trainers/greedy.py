@@ -70,9 +70,11 @@ from threadpoolctl import threadpool_limits
 
 from ..activations import get_activation
 from ..network import MLP
-from .common import History, check_int, check_positive, log, reject_unknown
+from ..options import Float, Int, IntList, Option
+from .common import PROGRESS_EVERY, History, Trainer, log
 
-__all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "pop_path_options"]
+__all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "path_widths",
+           "check_path_widths", "default_path_widths", "GREEDY", "OGA", "PATH_OPTIONS", "SEARCH_OPTIONS"]
 
 _N_SCALES, _N_OFFSETS, _N_BINS = 10, 64, 128
 
@@ -82,38 +84,11 @@ _N_SCALES, _N_OFFSETS, _N_BINS = 10, 64, 128
 # ---------------------------------------------------------------------------
 
 class PathMixin:
-    """What every path shares: ``evaluate`` from ``widths``, ``times``, ``predict`` and ``_index``."""
+    """What every path shares: ``widths``, ``times``, ``train_mse``, ``prefix(n)`` and ``predict``.
 
-    def evaluate(self, X_test, y_test, *, X=None, y=None, c_f=None, radius=1.0, widths=None):
-        """Metrics of every recorded prefix (:func:`nnapprox.metrics.evaluate`) plus ``n`` and ``time``.
-
-        Parameters
-        ----------
-        X_test, y_test : arrays ``(N_test, d)`` and ``(N_test,)``
-        X, y : arrays ``(N, d)`` and ``(N,)``, optional
-            Training data (for ``train_mse``).
-        c_f, radius : float
-            For the bound ``(2 r C_f)^2 / n`` and ``bound_ratio``.
-        widths : sequence of int, optional
-            Default: all recorded widths.
-
-        Returns
-        -------
-        list of dict
-            One flat record per width: ``n``, ``time`` (cumulative seconds) and the keys of
-            :data:`nnapprox.metrics.METRIC_KEYS`.
-        """
-        from ..metrics import evaluate
-
-        widths = self.widths if widths is None else [int(n) for n in widths]
-        P = self.predict(X_test, widths)
-        Ptr = self.predict(X, widths) if X is not None else [None] * len(widths)
-        out = []
-        for n, p, ptr in zip(widths, P, Ptr):
-            rec = {"n": n, "time": self.times[self._index(n)]}
-            rec.update(evaluate(p, y_test, ptr, y if X is not None else None, c_f=c_f, radius=radius, n=n))
-            out.append(rec)
-        return out
+    A path is evaluated like any trained network, by the job (:mod:`nnapprox.job`): one record
+    per recorded width.
+    """
 
 
 class UnitPath(PathMixin):
@@ -241,40 +216,58 @@ def _check_template(net, X, y, loss, name):
     return np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y[:, 0], dtype=np.float64)
 
 
-def pop_path_options(options: dict, n_max: int) -> list[int]:
-    """Pop ``record_widths`` and return the sorted widths to record (default: every n in 1..n_max)."""
-    rw = options.pop("record_widths", None)
-    if rw is None:
-        return list(range(1, n_max + 1))
-    try:
-        widths = sorted({int(n) for n in np.atleast_1d(rw)})
-        ok = all(float(n) == int(n) for n in np.atleast_1d(rw))
-    except (TypeError, ValueError):
-        ok, widths = False, []
-    if not ok or not widths or widths[0] < 1 or widths[-1] > n_max:
-        raise ValueError(f"record_widths={rw!r} is invalid: give integers in [1, n_max={n_max}]")
-    if widths[-1] != n_max:
-        widths.append(n_max)
-    return widths
+def default_path_widths(n_max: int) -> list[int]:
+    """The widths a path records by default: 1, 2, 3, 4, 6, 8, 12, 16, 24, ... up to n_max, and n_max.
+
+    Two points per octave (powers of two and 1.5 times them) give evenly spaced points on the
+    log axis of a rate fit.
+    """
+    grid = {m * 2 ** k for m in (1, 3) for k in range(int(n_max).bit_length()) if m * 2 ** k <= n_max}
+    return sorted(set(grid) | {int(n_max)})
 
 
-def _pop_search_options(options):
-    opts = {
-        "min_scale": check_positive("min_scale", options.pop("min_scale", 0.5)),
-        "max_scale": check_positive("max_scale", options.pop("max_scale", 16.0)),
-        "directions": check_int("directions", options.pop("directions", 256), 1),
-        "screen_samples": check_int("screen_samples", options.pop("screen_samples", None), 16, allow_none=True),
-        "top": check_int("top", options.pop("top", 8), 1),
-        "refine_steps": check_int("refine_steps", options.pop("refine_steps", 10), 0),
-    }
+def check_path_widths(widths, n_max: int, key: str = "record_widths") -> list[int]:
+    """Recorded widths within ``[1, n_max]`` (n_max appended: it is always recorded)."""
+    out = sorted({int(n) for n in widths})
+    if out[-1] > n_max:
+        raise ValueError(f"{key}={list(widths)!r} exceeds the path's width n_max={n_max}: "
+                         f"give integers in [1, {n_max}]")
+    return out if out[-1] == n_max else out + [int(n_max)]
+
+
+def path_widths(record_widths, n_max: int) -> list[int]:
+    """``record_widths`` (checked against n_max) or the default grid."""
+    return default_path_widths(n_max) if record_widths is None else check_path_widths(record_widths, n_max)
+
+
+def _n_max(n_max, net):
+    return (net.sizes[1] if len(net.sizes) > 2 else 1) if n_max is None else n_max
+
+
+#: Options of every constructive path (greedy, oga, random_features).
+PATH_OPTIONS = (
+    Option("n_max", None, Int(1), "final width of the path (none: the template's hidden width; in a "
+           "config: model.width)", config=False),
+    Option("record_widths", None, IntList(1), "widths recorded on the path, each <= the path's width "
+           "(none: 1, 2, 3, 4, 6, 8, 12, ... and the width itself)"),
+)
+#: Options of the unit search shared by greedy and oga.
+SEARCH_OPTIONS = (
+    Option("min_scale", 0.5, Float(gt=0), "smallest unit slope |a| R of the search"),
+    Option("max_scale", 16.0, Float(gt=0), "largest unit slope |a| R: the dictionary's cap"),
+    Option("directions", 256, Int(1), "random directions screened per unit"),
+    Option("screen_samples", None, Int(16), "points binned when screening (none: all N)"),
+    Option("top", 8, Int(1), "screened candidates rescored exactly on all N points"),
+    Option("refine_steps", 10, Int(0), "local refinement steps of the chosen unit (0: none)"),
+    PROGRESS_EVERY,
+)
+
+
+def _search_options(opts):
     if opts["min_scale"] > opts["max_scale"]:
         raise ValueError(f"min_scale={opts['min_scale']} must not exceed max_scale={opts['max_scale']}")
-    progress = check_positive("progress_every", options.pop("progress_every", 10.0), allow_zero=True)
-    return opts, progress
-
-
-def _n_max(options, net):
-    return check_int("n_max", options.pop("n_max", net.sizes[1] if len(net.sizes) > 2 else 1), 1)
+    keys = ("min_scale", "max_scale", "directions", "screen_samples", "top")
+    return {k: opts[k] for k in keys}
 
 
 # ---------------------------------------------------------------------------
@@ -435,7 +428,8 @@ def train_oga(net, X, y, loss, rng, **options):
     n_max : int
         Final width (default: the template's hidden width ``net.sizes[1]``).
     record_widths : sequence of int, optional
-        Widths kept on the path (default every n in 1..n_max; n_max is always kept).
+        Widths kept on the path (default :func:`default_path_widths`: 1, 2, 3, 4, 6, 8, 12, ...;
+        n_max is always kept).
     min_scale, max_scale : float
         Candidate slopes ``|a|`` range over ``[min_scale, max_scale] / R``, R = max_i |x_i|
         (defaults 0.5 and 16).
@@ -473,11 +467,10 @@ def _one_blas_thread():
 def _train_oga(net, X, y, loss, rng, options):
     t0 = time.perf_counter()
     X, y = _check_template(net, X, y, loss, "oga")
-    n_max = _n_max(options, net)
-    widths = pop_path_options(options, n_max)
-    sopts, progress = _pop_search_options(options)
-    refine_steps = sopts.pop("refine_steps")
-    reject_unknown("oga", options)
+    n_max = _n_max(options["n_max"], net)
+    widths = path_widths(options["record_widths"], n_max)
+    sopts, progress = _search_options(options), options["progress_every"]
+    refine_steps = options["refine_steps"]
     N = X.shape[0]
     search = UnitSearch(X, net.activation_name, **sopts)
     rec = set(widths)
@@ -636,11 +629,10 @@ def train_greedy(net, X, y, loss, rng, **options):
 def _train_greedy(net, X, y, loss, rng, options):
     t0 = time.perf_counter()
     X, y = _check_template(net, X, y, loss, "greedy")
-    n_max = _n_max(options, net)
-    widths = pop_path_options(options, n_max)
-    sopts, progress = _pop_search_options(options)
-    refine_steps = sopts.pop("refine_steps")
-    reject_unknown("greedy", options)
+    n_max = _n_max(options["n_max"], net)
+    widths = path_widths(options["record_widths"], n_max)
+    sopts, progress = _search_options(options), options["progress_every"]
+    refine_steps = options["refine_steps"]
     N, d = X.shape
     search = UnitSearch(X, net.activation_name, **sopts)
     rec = set(widths)
@@ -688,3 +680,11 @@ def _train_greedy(net, X, y, loss, rng, options):
     extras = {"algorithm": "greedy", "alpha": alpha.tolist(), "beta": beta.tolist(), "R": search.R,
               "max_scale": sopts["max_scale"]}
     return _history(path, n_max, t0, extras)
+
+
+OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS,
+              "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
+              "refit; one run gives every width", losses=("mse",), builds_own=True, path=True)
+GREEDY = Trainer("greedy", train_greedy, PATH_OPTIONS + SEARCH_OPTIONS,
+                 "relaxed greedy algorithm (Jones 1992, Barron 1993); one run gives every width",
+                 losses=("mse",), builds_own=True, path=True)

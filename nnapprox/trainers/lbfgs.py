@@ -34,9 +34,10 @@ one run at a loss of 2e-8, so pass ``ftol=0`` to run to ``max_steps`` at high pr
     ``NEW_UNIT_SCALE = 1e-3``, so training starts from ``small_net``'s function up to a tiny
     perturbation.
 ``record_widths = [n_1, n_2, ...]``
-    A width sweep in one call: widths in increasing order, each started by continuation from
-    the previous solution (all hidden layers get width n); ``history.path`` is a
-    :class:`NetPath` with ``prefix(n)`` the trained width-n network.
+    A width sweep in one call ending at ``net``'s width (which is always recorded): widths in
+    increasing order, each started by continuation from the previous solution (all hidden
+    layers get width n); ``history.path`` is a :class:`NetPath` with ``prefix(n)`` the trained
+    width-n network.
 """
 from __future__ import annotations
 
@@ -45,11 +46,12 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from ..network import MLP, default_init, init_params
-from .common import History, Recorder, check_int, check_positive, pop_common, reject_unknown
-from .greedy import PathMixin, pop_path_options
+from ..network import INIT_SCHEMES, MLP, default_init, init_params
+from ..options import Choice, Constraint, Float, Int, IntList, Option
+from .common import ITERATIVE, History, Recorder, Trainer
+from .greedy import PathMixin, check_path_widths
 
-__all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE"]
+__all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE", "LBFGS"]
 
 NEW_UNIT_SCALE = 1e-3
 
@@ -102,32 +104,15 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
     return steps, reason, "ok", str(res.message), rec
 
 
-def train_lbfgs(net, X, y, loss, rng, **options):
-    """L-BFGS on the flat parameter vector (float64 by default).
+def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, ftol, gtol, maxcor,
+                restarts, boost, init_from, init, record_widths):
+    """L-BFGS on the flat parameter vector (float64 by default); options: :data:`LBFGS`.
 
-    Options
-    -------
-    max_steps : int
-        Iterations per run (1000).
-    tol, time_budget, progress_every
-        As for every trainer (``time_budget`` covers all restarts, stages and widths).
-    ftol, gtol : float
-        scipy's stopping tolerances (1e-15, 1e-12).
-    maxcor : int
-        Stored correction pairs (20).
-    restarts : int
-        Best of k runs by training loss (1 = the plain run).
-    boost : int or bool
-        Boosting stages after the main fit (0; True = 1). Needs ``loss="mse"`` and an
-        identity output.
-    init_from : MLP, optional
-        A network of the same depth, input and output sizes and no larger widths to continue
-        from.
-    init : str, optional
-        Initialisation scheme of restarts, boosting stages and continuation widths
-        (default: He for the ReLU family, Xavier otherwise).
-    record_widths : sequence of int, optional
-        Width continuation sweep ending at ``net``'s width (see the module docstring).
+    ``time_budget`` covers all restarts, stages and widths. ``boost`` needs ``loss="mse"`` and an
+    identity output; ``init_from`` a network of the same depth, input and output sizes and no
+    larger widths; ``init`` is the scheme of restarts, boosting stages and continuation widths
+    (default: He for the ReLU family, Xavier otherwise); ``record_widths`` a width-continuation
+    sweep ending at ``net``'s width (see the module docstring).
 
     Returns
     -------
@@ -136,21 +121,10 @@ def train_lbfgs(net, X, y, loss, rng, **options):
         run), ``extras["boost_scales"]`` and ``extras["stage_losses"]`` for boosting; ``path``
         for ``record_widths``.
     """
-    common = pop_common(options)
-    ftol = check_positive("ftol", options.pop("ftol", 1e-15), allow_zero=True)
-    gtol = check_positive("gtol", options.pop("gtol", 1e-12), allow_zero=True)
-    maxcor = check_int("maxcor", options.pop("maxcor", 20), 1)
-    restarts = check_int("restarts", options.pop("restarts", 1), 1)
-    boost = options.pop("boost", 0)
-    boost = check_int("boost", int(boost) if isinstance(boost, bool) else boost, 0)
-    init_from = options.pop("init_from", None)
-    init = options.pop("init", None)
-    if init is not None and init not in ("xavier", "glorot", "he", "normal"):
-        raise ValueError(f"init={init!r} is not known; valid schemes: xavier, glorot, he, normal")
-    widths = options.pop("record_widths", None)
-    if widths is not None:
-        widths = _continuation_widths(widths, net)
-    reject_unknown("lbfgs", options)
+    common = dict(max_steps=max_steps, tol=tol, time_budget=time_budget, progress_every=progress_every)
+    widths = None
+    if record_widths is not None:
+        widths = _continuation_widths(record_widths, net)
     extended = restarts > 1 or boost > 0 or init_from is not None or widths is not None
     if extended:
         if net.batch_shape != ():
@@ -328,7 +302,7 @@ def _continuation_widths(rw, net):
     hidden = net.sizes[1:-1]
     if not hidden or len(set(hidden)) != 1:
         raise ValueError(f"record_widths needs a network with equal hidden widths; net has sizes {net.sizes}")
-    return pop_path_options({"record_widths": rw}, hidden[0])
+    return check_path_widths(rw, hidden[0])
 
 
 def _best_of(net, X, y, loss, rng, common, solver, restarts, init, t_end):
@@ -432,3 +406,29 @@ def _train_widths(net, X, y, loss, rng, common, solver, restarts, init, widths, 
                    message=f"width continuation {done}" + ("" if ok else " (stopped: every restart diverged)"),
                    net=net, path=path, extras={"restart_losses": losses,
                                                "steps_per_width": steps_all})
+
+
+class _AnyObject(Constraint):
+    """Any Python object (checked where it is used)."""
+
+    def ok(self, value) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return "an MLP"
+
+
+LBFGS = Trainer(
+    "lbfgs", train_lbfgs,
+    (*ITERATIVE,
+     Option("ftol", 1e-15, Float(ge=0), "scipy's relative-decrease stop (absolute below a loss of 1; 0: off)"),
+     Option("gtol", 1e-12, Float(ge=0), "scipy's projected-gradient stop"),
+     Option("maxcor", 20, Int(1), "stored correction pairs"),
+     Option("restarts", 1, Int(1), "best of k runs by training loss (fresh initialisations after the first)"),
+     Option("boost", 0, Int(0), "boosting stages fitted to the residual after the main fit"),
+     Option("init_from", None, _AnyObject(), "a smaller network to continue from", config=False),
+     Option("init", None, Choice(INIT_SCHEMES, "schemes"), "initialisation of restarts, stages and new widths "
+            "(none: He for the ReLU family, Xavier otherwise)"),
+     Option("record_widths", None, IntList(1), "width-continuation path: widths recorded on the way to the "
+            "network's width")),
+    "L-BFGS (scipy, float64) on the flat parameter vector; restarts, boosting, width continuation")

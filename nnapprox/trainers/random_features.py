@@ -38,10 +38,11 @@ import numpy as np
 from scipy.linalg import qr
 
 from ..activations import get_activation
-from .common import History, check_int, check_positive, reject_unknown
-from .greedy import UnitPath, _check_template, _one_blas_thread, pop_path_options
+from ..options import Choice, Float, FloatOrList, Int, IntList, Option
+from .common import History, Trainer
+from .greedy import UnitPath, _check_template, _one_blas_thread, path_widths
 
-__all__ = ["train_random_features", "DEFAULT_SCALES", "DEFAULT_RIDGES", "DISTS", "BIASES"]
+__all__ = ["train_random_features", "DEFAULT_SCALES", "DEFAULT_RIDGES", "DISTS", "BIASES", "RANDOM_FEATURES"]
 
 DEFAULT_SCALES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 DEFAULT_RIDGES = (0.0, 1e-12, 1e-10, 1e-8, 1e-6, 1e-4, 1e-2)
@@ -50,15 +51,12 @@ BIASES = ("data", "uniform")
 _RCOND = 1e-13
 
 
-def _grid(name, value, default, allow_zero):
-    """A scalar (fixed) or a sequence (searched) of non-negative numbers; None -> default grid."""
+def _grid(value, default):
+    """A number (fixed) or a list (searched); None -> the default grid. Returns (values, searched)."""
     if value is None:
         return list(default), True
-    vals = np.atleast_1d(np.asarray(value, dtype=object))
-    out = [check_positive(name, v, allow_zero=allow_zero) for v in vals]
-    if not out:
-        raise ValueError(f"{name}={value!r} is empty; give a number, a list of numbers or None")
-    return out, len(out) > 1
+    vals = list(value) if isinstance(value, (list, tuple)) else [value]
+    return vals, len(vals) > 1
 
 
 class _Solver:
@@ -99,7 +97,8 @@ def train_random_features(net, X, y, loss, rng, **options):
     Options
     -------
     n : int
-        Number of features (default: the template's hidden width ``net.sizes[1]``).
+        Number of features (default: the template's hidden width ``net.sizes[1]``; in a config:
+        ``model.width``).
     scale : float, sequence of float or None
         Slope scale of the inner weights (see the module docstring). None (default) chooses
         from ``DEFAULT_SCALES`` = (0.5, 1, 2, 4, 8, 16, 32) on the validation split; a
@@ -114,8 +113,8 @@ def train_random_features(net, X, y, loss, rng, **options):
     val_fraction : float in (0, 1)
         Share of the training set held out to choose ``scale`` and ``ridge`` (0.2).
     record_widths : sequence of int, optional
-        Prefix widths kept on the path (the first m features, refitted; default the powers
-        of two below n, and n).
+        Prefix widths kept on the path (the first m features, refitted; default 1, 2, 3, 4, 6,
+        8, 12, ... below n, and n).
 
     Returns
     -------
@@ -137,23 +136,11 @@ def _train_random_features(net, X, y, loss, rng, options):
     t0 = time.perf_counter()
     X, y = _check_template(net, X, y, loss, "random_features")
     N, d = X.shape
-    n = check_int("n", options.pop("n", net.sizes[1] if len(net.sizes) > 2 else 1), 1)
-    rw = options.pop("record_widths", None)
-    if rw is None:
-        rw = [2 ** k for k in range(int(np.log2(n)) + 1) if 2 ** k < n] + [n]
-    widths = pop_path_options({"record_widths": rw}, n)
-    scales, search_scale = _grid("scale", options.pop("scale", None), DEFAULT_SCALES, False)
-    ridges, search_ridge = _grid("ridge", options.pop("ridge", None), DEFAULT_RIDGES, True)
-    dist = options.pop("dist", "gaussian")
-    if dist not in DISTS:
-        raise ValueError(f"dist={dist!r} is not known; valid distributions: {', '.join(DISTS)}")
-    bias = options.pop("bias", "data")
-    if bias not in BIASES:
-        raise ValueError(f"bias={bias!r} is not known; valid choices: {', '.join(BIASES)}")
-    vf = check_positive("val_fraction", options.pop("val_fraction", 0.2))
-    if not vf < 1:
-        raise ValueError(f"val_fraction={vf!r} must be in (0, 1)")
-    reject_unknown("random_features", options)
+    n = options["n"] if options["n"] is not None else (net.sizes[1] if len(net.sizes) > 2 else 1)
+    widths = path_widths(options["record_widths"], n)
+    scales, search_scale = _grid(options["scale"], DEFAULT_SCALES)
+    ridges, search_ridge = _grid(options["ridge"], DEFAULT_RIDGES)
+    dist, bias, vf = options["dist"], options["bias"], options["val_fraction"]
     act = get_activation(net.activation_name)
     R = float(max(np.sqrt(np.max(np.einsum("ij,ij->i", X, X))), 1e-300))
 
@@ -236,3 +223,21 @@ def _train_random_features(net, X, y, loss, rng, options):
                    wall_time=time.perf_counter() - t0,
                    message=f"random features n={n}, scale={scale:g}, ridge={ridge:g}",
                    net=path.prefix(n), path=path, extras=extras)
+
+
+RANDOM_FEATURES = Trainer(
+    "random_features", train_random_features,
+    (Option("n", None, Int(1), "number of features (none: the template's width; in a config: model.width)",
+            config=False),
+     Option("record_widths", None, IntList(1), "prefix widths recorded, each <= the width (none: 1, 2, 3, 4, 6, "
+            "8, 12, ... and the width)"),
+     Option("scale", None, FloatOrList(Float(gt=0)), "slope scale of the inner weights; a list is searched "
+            "on the validation split (none: 0.5, 1, ..., 32)"),
+     Option("ridge", None, FloatOrList(Float(ge=0)), "ridge penalty on the output weights; a list is searched "
+            "(none: 0, 1e-12, ..., 1e-2)"),
+     Option("dist", "gaussian", Choice(DISTS, "distributions"), "distribution of the inner-weight directions"),
+     Option("bias", "data", Choice(BIASES, "choices"), "biases through data points or uniform"),
+     Option("val_fraction", 0.2, Float(gt=0, lt=1), "share of the training set held out to choose scale and "
+            "ridge")),
+    "random features: frozen random units, ridge least-squares output layer (a fixed basis)",
+    losses=("mse",), builds_own=True, path=True)

@@ -1,0 +1,250 @@
+"""The generic analysis of a sweep, as pieces study plug-ins call (and the default plug-in).
+
+:func:`analyse` reads the design back from the records (:func:`~nnapprox.report.collect.swept_variables`),
+counts run statuses, fits one rate per group on every scaling axis (bootstrap CIs), draws one
+figure per axis, tabulates Barron's bound per group, and judges the width and sample-size
+axes against the theorems (:mod:`nnapprox.report.judge`). Each piece is also a function of its
+own (:func:`design_section`, :func:`status_section`, :func:`axis_analysis`, :func:`bound_section`)
+so a plug-in can use it on a subset of its runs.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import judge
+from .collect import (column_kind, format_value, iter_groups, status_counts, swept_variables,
+                      varying_columns)
+from .fit import (FIT_COLUMNS, SAMPLE_AXES, WIDTH_AXES, bound_table, fit_rates, fmt_slope, point_summary,
+                  usable_mask)
+from .plots import label_of, plot_axis_report
+from .study import Section, StudyResult
+from .tables import fmt_num, md_table
+
+__all__ = ["analyse", "design_section", "status_section", "axis_analysis", "bound_section", "means_section",
+           "RATES_COLUMNS", "FIT_RULES", "usable", "slug"]
+
+#: Columns of a study's ``rates`` table.
+RATES_COLUMNS = ("study",) + FIT_COLUMNS + ("outcome",)
+MAX_VALUES_SHOWN = 12
+
+FIT_RULES = [
+    "**Exclusions.** Runs whose `status` is not `ok` (diverged, failed) and runs without a finite test MSE "
+    "are counted in the Runs tables and left out of every plot and fit.",
+    "**Points.** Mean over seeds/replicas at each x; error bars are 95% percentile bootstrap intervals of "
+    "that mean (none with a single replicate).",
+    "**Rates.** Least squares of log(mean test MSE) on log(x) per group, so that MSE ≈ exp(intercept) x^slope. "
+    "95% CI: percentile bootstrap resampling the replicates within each x (`bootstrap-replicates`), widened by "
+    "sqrt(k/(k-1)) for k replicates per point; with one replicate per point the residuals are resampled "
+    "(`bootstrap-residuals`). The generator is seeded: reruns give the same numbers.",
+]
+
+
+def slug(text) -> str:
+    """A file-name-safe version of ``text``."""
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in str(text)) or "_"
+
+
+def usable(df, y="test_mse"):
+    """The ok rows with a finite, positive ``y``."""
+    if df.empty or y not in df.columns:
+        return df.iloc[:0]
+    return df[usable_mask(df, y, y)]
+
+
+def design_section(df, swept=None) -> Section:
+    """What varied (axes, categories, their values), the fixed settings and the seeds."""
+    swept = swept or swept_variables(df)
+    rows = []
+    for col, vals in swept.values.items():
+        if col in swept.axes:
+            role = "scaling axis (fits, log-log)"
+            if swept.aliases.get(col):
+                role += "; moves with " + ", ".join(f"`{a}`" for a in swept.aliases[col])
+        elif any(col in al for al in swept.aliases.values()):
+            continue
+        else:
+            role = "category (one line per value)"
+        shown = ", ".join(format_value(v) for v in vals[:MAX_VALUES_SHOWN])
+        if len(vals) > MAX_VALUES_SHOWN:
+            shown += f", ... ({len(vals)} values)"
+        rows.append([f"`{col}`", role, shown])
+    lines = [md_table(rows, ["variable", "role", "values"]) if rows else "Nothing varies apart from seeds.", ""]
+    varying = set(varying_columns(df))
+    fixed = []
+    for col in df.columns:
+        if column_kind(col) != "config" or col in varying or col in ("seed", "replica"):
+            continue
+        vals = {format_value(v) for v in df[col].astype(object)}
+        vals.discard("-")
+        if vals:
+            fixed.append(f"`{col}={sorted(vals)[0]}`")
+    if "seed" in df:
+        seeds = sorted({format_value(v) for v in df["seed"].astype(object)} - {"-"})
+        reps = int(df["replica"].max()) + 1 if "replica" in df and df["replica"].notna().any() else 1
+        lines += [f"Seeds: {len(seeds)} ({', '.join(seeds[:MAX_VALUES_SHOWN])}); replicas per job: up to {reps}.", ""]
+    if fixed:
+        lines += ["<details><summary>Fixed settings</summary>", "", ", ".join(fixed), "", "</details>", ""]
+    return Section("Design", "\n".join(lines))
+
+
+def status_section(df, by=()) -> Section:
+    """Run statuses per group (ok, diverged, failed, ok without a test MSE)."""
+    tab = status_counts(df, list(by))
+    rows = [[r.group, r.total, r.ok, r.diverged, r.failed, r.other, r.missing_metric]
+            for r in tab.itertuples(index=False)]
+    excluded = int(tab["total"].iloc[-1] - tab["ok"].iloc[-1]) if len(tab) else 0
+    body = "\n".join([md_table(rows, ["group", "total", "ok", "diverged", "failed", "other status",
+                                      "ok but no test MSE"]), "",
+                      f"{excluded} run(s) excluded from fits and plots (not ok or without a test MSE)."])
+    return Section("Runs", body)
+
+
+def _reference_train(df, g, hue, width):
+    """Width -> the lowest mean training MSE another trainer reaches on the same group's data."""
+    if "trainer.name" not in hue or "train_mse" not in df.columns:
+        return None
+    mine = g["trainer.name"].iloc[0]
+    others = usable(df)
+    for h in hue:
+        if h != "trainer.name":
+            vals = g[h].dropna().unique()
+            if len(vals) == 1:
+                others = others[others[h] == vals[0]]
+    others = others[others["trainer.name"] != mine]
+    if others.empty:
+        return None
+    per = others.groupby(["trainer.name", width])["train_mse"].mean()
+    return per.groupby(level=1).min()
+
+
+def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=None, title=None):
+    """Rate fits, one figure and the judged verdicts for one scaling axis.
+
+    Returns
+    -------
+    StudyResult
+        One section (the figure and the fits table), the figure, a ``rates`` table (columns
+        :data:`RATES_COLUMNS`) and the verdicts of width and sample-size axes.
+    """
+    name = name or ctx.name
+    lo, hi = ctx.fit_range.get(axis, (None, None))
+    fits = fit_rates(df, axis, "test_mse", hue, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed)
+    verdicts, outcomes = [], []
+    mask = usable_mask(df, axis, "test_mse")
+    for (_, fit), (label, _, g) in zip(fits.iterrows(), iter_groups(df, hue)):
+        rows = g[mask[df.index.get_indexer(g.index)]]
+        outcome = ""
+        if judge_axis and not rows.empty and axis in WIDTH_AXES:
+            ref = _reference_train(df, g, hue, axis)
+            vb = judge.judge_bound(rows, label, axis)
+            vr = judge.judge_width_rate(rows, label, axis, reference=ref, tol=ctx.tol, n_boot=ctx.n_boot,
+                                        seed=ctx.seed)
+            verdicts += [vb, vr]
+            outcome = vr.outcome
+        elif judge_axis and not rows.empty and axis in SAMPLE_AXES:
+            vs = judge.judge_sample_rate(rows, label, axis, n_boot=ctx.n_boot, seed=ctx.seed)
+            verdicts.append(vs)
+            outcome = vs.outcome
+        outcomes.append(outcome)
+    fits = fits.assign(study=name, outcome=outcomes)[list(RATES_COLUMNS)]
+    fig_name = fig_name or f"{slug(name)}__{slug(axis)}"
+    fig = plot_axis_report(df, axis, hue, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed,
+                           title=title or f"{name}: test error vs {label_of(axis).split(' (')[0]}")
+    rows = []
+    for f in fits.itertuples(index=False):
+        rng = f"[{fmt_num(f.x_min)}, {fmt_num(f.x_max)}]" if np.isfinite(f.x_min) else "-"
+        rows.append([f.group, fmt_slope(f.slope, f.ci_low, f.ci_high), f.ci_method, rng, f.n_points, f.n_seeds])
+    where = (f"One line per value of {', '.join(f'`{h}`' for h in hue)}" if hue else
+             "One line (width and depth enter through the parameter count; markers not joined)"
+             if axis == "n_params" else "One line (no other variable varies)")
+    body = "\n".join([f"![{name}: test MSE vs {axis}](figures/{fig_name}.png)", "",
+                      where + "; points are means over seeds/replicas with 95% bootstrap CIs. The fitted slopes "
+                      "describe the curves over the whole swept range; the verdicts test them only where the "
+                      "theorem speaks.", "",
+                      md_table(rows, ["group", "slope [95% CI]", "CI method", "fit range", "points", "seeds (min)"])])
+    return StudyResult(sections=[Section(f"Test MSE vs `{axis}`", body)], figures={fig_name: fig},
+                       tables={"rates": fits}, verdicts=verdicts)
+
+
+def bound_section(df, by=()) -> Section | None:
+    """Barron's bound per group: C_f, r, Var f, n_0, the first swept width above it, how often it holds."""
+    tab = bound_table(df, list(by))
+    if tab.empty or not np.isfinite(tab["c_f"]).any():
+        return None
+    rows = [[r.group, r.c_f, r.radius, r.var_f, r.n_0, r.first_n_above_n_0, r.runs, r.holds_pct,
+             r.runs_above_n_0, r.holds_above_n_0_pct, r.median_ratio, r.max_ratio]
+            for r in tab.itertuples(index=False)]
+    body = "\n".join([
+        "n_0 = (2 r C_f)² / Var f sigmoidal units (twice that for ReLU networks) is the width where the bound "
+        "drops below Var f; below it the bound says nothing a constant predictor cannot. Ratios are test MSE / "
+        "bound.", "",
+        md_table(rows, ["group", "C_f", "r", "Var f", "n_0", "first swept n ≥ n_0", "runs", "holds %",
+                        "runs n ≥ n_0", "holds % (n ≥ n_0)", "median ratio", "max ratio"])])
+    return Section("Barron bound", body)
+
+
+def means_section(df, by) -> Section | None:
+    """Mean test MSE per group with a bootstrap CI (studies without a scaling axis)."""
+    rows = []
+    ok = usable(df)
+    for label, _, g in iter_groups(ok, list(by)):
+        v = g["test_mse"].to_numpy(dtype=float)
+        if v.size == 0:
+            continue
+        p = point_summary(np.zeros_like(v), v).iloc[0]
+        ci = f" [{fmt_num(p.ci_low)}, {fmt_num(p.ci_high)}]" if np.isfinite(p.ci_low) else ""
+        rel = g["rel_mse"].to_numpy(dtype=float) if "rel_mse" in g else np.array([])
+        rel = rel[np.isfinite(rel)]
+        rows.append([label, v.size, fmt_num(p["mean"]) + ci, fmt_num(rel.mean()) if rel.size else "-"])
+    if not rows:
+        return None
+    return Section("Test MSE by group", md_table(rows, ["group", "ok runs", "mean test MSE [95% CI]",
+                                                        "mean MSE / Var f"]))
+
+
+def analyse(runs, ctx, *, judge_axes=True) -> StudyResult:
+    """The generic plug-in: design, statuses, one analysis per scaling axis, Barron's bound.
+
+    Parameters
+    ----------
+    runs : pandas.DataFrame
+        The study's records (:func:`~nnapprox.report.collect.collect_records`).
+    ctx : StudyContext
+    judge_axes : bool
+        Judge width and sample-size axes against the theorems.
+
+    Returns
+    -------
+    StudyResult
+    """
+    res = StudyResult(rules=list(FIT_RULES) + [f"**Barron bound.** {judge.bound_rule()}",
+                                              f"**Width rate.** {judge.width_rule(ctx.tol)}",
+                                              f"**Sample size.** {judge.SAMPLE_RULE}"])
+    if runs.empty:
+        return res
+    swept = swept_variables(runs)
+    by = swept.groups()
+    res.sections += [design_section(runs, swept), status_section(runs, by)]
+    rates = []
+    if "test_mse" in runs.columns:
+        for axis in swept.axes:
+            part = axis_analysis(runs, axis, swept.hue_for(axis), ctx, judge_axis=judge_axes)
+            rates.append(part.tables.pop("rates"))
+            res.add(part)
+        if not swept.axes:
+            sec = means_section(runs, list(swept.values))
+            if sec:
+                res.sections.append(sec)
+    sec = bound_section(runs, by)
+    if sec:
+        res.sections.append(sec)
+    res.tables["rates"] = pd.concat(rates, ignore_index=True) if rates else pd.DataFrame(columns=list(RATES_COLUMNS))
+    return res
+
+
+def nan_to_none(x):
+    """A float or None (for tables)."""
+    return None if x is None or (isinstance(x, float) and math.isnan(x)) else x

@@ -1,0 +1,49 @@
+"""Trainers that measure a network instead of training it: the gradient check as a job.
+
+``gradcheck`` leaves the network as initialised and records how far the hand-written backward
+pass is from central finite differences (:func:`nnapprox.gradcheck.check_gradient`), together
+with the smallest |z| of a hidden unit over the samples (a ReLU kink within h of a sample spoils
+the finite difference) and the number of (sample, unit) pairs sitting exactly on a kink (z = 0,
+where backprop uses the lecture's relu'(0) = 1 and central differences see the average ½).
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..gradcheck import check_gradient
+from ..network import forward
+from ..options import Float, Option
+from .common import History, Trainer
+
+__all__ = ["train_gradcheck", "GRADCHECK"]
+
+
+def train_gradcheck(net, X, y, loss, rng, *, h):
+    """Relative error of backprop against central differences at the initial network (no training).
+
+    Returns
+    -------
+    History
+        ``steps = 0``, ``stop_reason = "probe"``; ``extras``: ``gradcheck_rel_error``,
+        ``min_abs_z`` (smallest |hidden pre-activation|; NaN without hidden layers) and
+        ``on_kink`` (hidden (sample, unit) pairs with z == 0 exactly).
+    """
+    t0 = time.perf_counter()
+    rel = check_gradient(net, X, y, loss=loss.name, h=h)
+    zs, _ = forward(net.weights, net.biases, X, net.act, net.out_act)
+    hidden = zs[1:-1]
+    min_abs_z = float(min(np.abs(z).min() for z in hidden)) if hidden else float("nan")
+    on_kink = int(sum(np.count_nonzero(z == 0.0) for z in hidden))
+    value, _ = net._loss_and_flat_grad(X, y, loss)
+    wall = time.perf_counter() - t0
+    return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([np.asarray(value, float)]),
+                   status="ok", replica_status=["ok"], stop_reason="probe", steps=0, wall_time=wall,
+                   message=f"gradient check: relative error {rel:.2e}", net=net,
+                   extras={"gradcheck_rel_error": rel, "min_abs_z": min_abs_z, "on_kink": on_kink})
+
+
+GRADCHECK = Trainer("gradcheck", train_gradcheck,
+                    (Option("h", 1e-6, Float(gt=0), "finite-difference step"),),
+                    "no training: the backward pass against central finite differences at the initial network")

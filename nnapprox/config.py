@@ -106,7 +106,9 @@ def _schema_type(o: Option):
 
 def _dataclass(name: str, options, extra=()):
     fields = list(extra) + [(o.name, _schema_type(o), field(default=o.default)) for o in options if o.config]
-    return make_dataclass(name, fields)
+    cls = make_dataclass(name, fields)
+    cls.__module__ = __name__  # so that pickling (joblib, SLURM workers) finds the class by its name here
+    return cls
 
 
 @dataclass
@@ -159,6 +161,7 @@ Config = make_dataclass("Config", [
     ("trainer", TrainerConfig, field(default_factory=TrainerConfig)),
 ] + [(o.name, _schema_type(o), field(default=o.default)) for o in RUN_OPTIONS])
 Config.__doc__ = "One run (a job of a sweep): what to learn, with what, how, and bookkeeping."
+Config.__module__ = __name__
 
 _GROUPS = {"model": MODEL_OPTIONS, "activation": ACTIVATION_OPTIONS, "data": DATA_OPTIONS}
 
@@ -432,7 +435,7 @@ def _check_memory(canon: Canonical) -> None:
     need, have = estimate_bytes(canon), available_bytes()
     if have is not None and need > have:
         m = canon.config["model"]
-        raise _err(f"this job needs about {need / 2**30:.1f} GiB (model.width={m['width']}, "
+        raise _err(f"this job needs about {need / 2**30:.3g} GiB (model.width={m['width']}, "
                    f"data.N={canon.config['data']['N']}, data.N_test={canon.config['data']['N_test']}) but "
                    f"{have / 2**30:.1f} GiB are available; lower the sizes")
 

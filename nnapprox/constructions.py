@@ -219,10 +219,12 @@ def yarotsky_square(m: int) -> MLP:
 def count_linear_pieces(y, x, *, rtol: float = 1e-6) -> int:
     """Number of maximal linear pieces of a sampled piecewise-linear function.
 
-    Consecutive sample intervals belong to the same piece when their slopes agree
-    to ``rtol * max(1, max|slope|)``. The count is exact when ``x`` contains every
-    breakpoint (e.g. a dyadic grid for Telgarsky's sawtooth); an interval that
-    straddles a breakpoint shows up as an extra short piece.
+    Consecutive sample intervals belong to the same piece when their slopes agree to
+    ``rtol * max(1, max|slope|)``. A breakpoint that falls strictly inside a sample interval
+    gives that interval a slope of its own, between its neighbours'; such a one-interval run
+    between two different slopes is counted as the breakpoint it is, not as a piece. The count
+    is then exact when every piece spans at least two sample intervals (on a dyadic grid for
+    Telgarsky's sawtooth, where every breakpoint is a sample, always).
 
     Parameters
     ----------
@@ -243,4 +245,8 @@ def count_linear_pieces(y, x, *, rtol: float = 1e-6) -> int:
         raise ValueError("x must be strictly increasing")
     slopes = np.diff(y) / dx
     scale = max(1.0, float(np.max(np.abs(slopes))))
-    return 1 + int(np.count_nonzero(np.abs(np.diff(slopes)) > rtol * scale))
+    change = np.abs(np.diff(slopes)) > rtol * scale  # change[i]: between interval i and i + 1
+    runs = 1 + int(np.count_nonzero(change))
+    # interior one-interval runs: a change on both sides of interval i (0 < i < m - 1)
+    straddles = int(np.count_nonzero(change[:-1] & change[1:])) if change.size > 1 else 0
+    return runs - straddles

@@ -287,7 +287,7 @@ def grid_errors(net, target, grid=None) -> dict:
     with np.errstate(over="ignore", invalid="ignore"):
         p = net.predict(x[:, None])
         e = p - target(x[:, None])
-    out = {"grid_mse": float(np.mean(e * e)), "grid_sup_err": float(np.max(np.abs(e)))}
+        out = {"grid_mse": float(np.mean(e * e)), "grid_sup_err": float(np.max(np.abs(e)))}
     if net.activation_name in ("relu", "leaky_relu") and np.all(np.isfinite(p)):
         out["pieces"] = count_linear_pieces(p, x)
     return out

@@ -67,7 +67,7 @@ INDEX_KEYS = ("replica", "n", "n_params")
 #: Trainer-specific measurements.
 EXTRA_PREFIX = "extra."
 #: Columns that index repetitions (seeds), not design points.
-REPLICATION_KEYS = ("seed", "replica")
+REPLICATION_KEYS = ("seed", "replica", "replicas")
 #: Top-level config keys that are not dotted.
 CONFIG_TOP_LEVEL = ("seed", "replicas", "replica")
 

@@ -27,6 +27,8 @@ from .records import job_dirname
 register_configs()
 log = logging.getLogger("nnapprox.run")
 
+#: The config groups (a group set to null is refused: it would leave the run without one).
+GROUPS = ("target", "model", "activation", "data", "trainer")
 #: ``conf/`` at the project root (an absolute path, so it works from any working directory).
 CONF_DIR = str((__import__("pathlib").Path(__file__).resolve().parent.parent / "conf"))
 
@@ -80,12 +82,55 @@ def app(cfg: DictConfig) -> dict:
     return {"status": statuses, "n_records": len(records)}
 
 
+def precheck(argv) -> str | None:
+    """Compose and check a single run's config before Hydra makes its folder.
+
+    Hydra creates a run's folder (``.hydra/``, ``run.log``) before the task function starts and
+    only warns when a callback raises, so a refused single run would leave a folder behind. This
+    check composes the same config first; it returns the one-line error, or None (a sweep is
+    checked job by job by the sweeper; ``--help``, ``--cfg`` and the like run as usual).
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra._internal.utils import get_args_parser
+    from hydra.errors import HydraException
+
+    args, _ = get_args_parser().parse_known_args(list(argv))
+    if (args.multirun or args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
+            or args.experimental_rerun):
+        return None
+    config_dir = os.path.abspath(args.config_path) if args.config_path else CONF_DIR
+    overrides = list(args.overrides)
+    for o in overrides:
+        key, _, value = o.lstrip("+~").partition("=")
+        if key in GROUPS and value.strip().lower() in ("null", "none", ""):
+            return f"Invalid config: {key}={value}: the group {key!r} needs an option (see nnapprox-run --list)"
+    if args.config_dir:
+        overrides.append(f"hydra.searchpath=[file://{os.path.abspath(args.config_dir)}]")
+    try:
+        with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
+            cfg = compose(config_name=args.config_name or "config", overrides=overrides)
+        canonical(to_plain(cfg), check_memory=True)
+    except ConfigError as e:
+        return str(e)
+    except (HydraException, ValueError, OmegaConfBaseException) as e:
+        text = str(e) + ("\n" + str(e.__cause__) if e.__cause__ is not None else "")
+        lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(
+            ("full_key", "object_type", "reference_type"))]
+        return ": ".join(lines[:2]) or type(e).__name__
+    return None
+
+
 def main() -> None:
     """Console-script entry point (``nnapprox-run``; ``--list`` prints every option)."""
-    if "--list" in sys.argv[1:]:
+    argv = sys.argv[1:]
+    if "--list" in argv:
         from .catalog import main as list_main
 
-        sys.exit(list_main())
+        sys.exit(list_main([]))
+    problem = precheck(argv)
+    if problem:
+        print(f"Error: {problem}", file=sys.stderr)
+        sys.exit(1)
     app()
 
 

@@ -13,8 +13,9 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from nnapprox.config import Config, ConfigError, config_hash, validate
-from nnapprox.job import load_records, run_job
+from nnapprox.config import Config, ConfigError, canonical, validate
+from nnapprox.job import run_job
+from nnapprox.records import load_records
 from nnapprox.run import CONF_DIR, to_plain
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,20 +44,33 @@ def _compose(overrides):
         return compose(config_name="config", overrides=overrides, return_hydra_config=True)
 
 
+def experiment_jobs(experiment):
+    """Every job's overrides of an experiment, expanded as the sweeper expands them (grids x params)."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from hydra_plugins.nnapprox_sweeper.sweeper import _as_overrides
+
+    cfg = _compose([f"experiment={experiment}"])
+    sw = cfg.hydra.sweeper
+    grids = OmegaConf.to_container(sw.grids) if sw.get("grids") else [{}]
+    params = OmegaConf.to_container(sw.params) if sw.get("params") else {}
+    parser = OverridesParser.create()
+    jobs = []
+    for g in grids:
+        jobs += BasicSweeper.split_arguments(parser.parse_overrides(_as_overrides(params) + _as_overrides(g)), None)[0]
+    return cfg, jobs
+
+
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
 def test_every_experiment_composes_with_the_schema_and_validates(experiment):
-    cfg = _compose([f"experiment={experiment}"])
+    cfg, jobs = experiment_jobs(experiment)
     plain = to_plain(cfg)
-    validate(plain)
     assert plain["study"] == experiment or experiment == "smoke" and plain["study"] == "smoke"
-    params = OmegaConf.to_container(cfg.hydra.sweeper.params or {})
-    assert params, f"experiment {experiment} defines no sweep grid"
-    # every swept value composes and passes the range checks too
-    for key, values in params.items():
-        first = str(values).split(",")[0].strip()
-        if first.startswith(("range(", "choice(", "glob(")):
-            continue
-        validate(to_plain(_compose([f"experiment={experiment}", f"{key}={first}"])))
+    assert len(jobs) > 1, f"experiment {experiment} defines no sweep grid"
+    # every job of the sweep composes and passes every check, and no two jobs are the same run
+    hashes = [canonical(to_plain(_compose([f"experiment={experiment}", *job]))).hash for job in jobs]
+    assert len(set(hashes)) == len(hashes)
 
 
 def test_schema_rejects_bad_types_and_keys_at_compose_time():
@@ -69,12 +83,13 @@ def test_schema_rejects_bad_types_and_keys_at_compose_time():
 
 
 @pytest.mark.parametrize("key,value,needle", [
-    ("model.width", -3, "model.width=-3"), ("data.N", 0, "data.N=0"), ("model.depth", 0, "model.depth=0"),
+    ("model.width", -3, "model.width=-3"), ("data.N", 0, "data.N=0"), ("model.depth", -1, "model.depth=-1"),
     ("activation.name", "swish", "activation.name='swish'"), ("data.noise", -1.0, "data.noise=-1.0"),
-    ("trainer.lr", -0.1, "trainer.lr=-0.1"), ("replicas", 0, "replicas=0"),
+    ("trainer.lr", -0.1, "trainer.lr=-0.1 must be > 0"), ("replicas", 0, "replicas=0"),
 ])
 def test_validate_names_the_key(key, value, needle):
     cfg = OmegaConf.to_container(OmegaConf.structured(Config))
+    cfg["trainer"]["name"] = "gd"
     group, _, field = key.rpartition(".")
     (cfg[group] if group else cfg)[field] = value
     with pytest.raises(ConfigError, match=needle.replace(".", r"\.").replace("(", r"\(")):
@@ -84,7 +99,7 @@ def test_validate_names_the_key(key, value, needle):
 def test_validate_rejects_parameters_the_target_does_not_take():
     cfg = OmegaConf.to_container(OmegaConf.structured(Config))
     cfg["target"]["k"] = 3.0  # gaussian has no k
-    with pytest.raises(ConfigError, match="target.k is not a parameter of target 'gaussian'"):
+    with pytest.raises(ConfigError, match="target.k=3.0 is not a parameter of target 'gaussian'"):
         validate(cfg)
     cfg["target"].update(name="gaussian", k=None, s=-1.0)
     with pytest.raises(ConfigError, match="s=-1"):
@@ -211,7 +226,7 @@ def test_record_contents_and_resume(tmp_path):
     assert r["bound"] == pytest.approx((2 * 1.0 * 3.0) ** 2 / 6)
     assert r["rel_mse"] == pytest.approx(r["test_mse"] / r["var_f"])
     assert r["n_params"] == 1 * 6 + 6 + 6 + 1
-    assert r["config_hash"] == config_hash(cfg)
+    assert r["config_hash"] == canonical(cfg).hash
     hist = pd.read_csv(tmp_path / "history.csv")
     assert set(hist["replica"]) == {0, 1} and {"step", "loss", "elapsed"} <= set(hist.columns)
     mtime = (tmp_path / "record.json").stat().st_mtime_ns
@@ -229,7 +244,7 @@ def test_a_failing_job_records_failed_instead_of_raising(tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(job, "_train_replica", boom)
+    monkeypatch.setattr(job, "train", boom)
     recs = run_job(_plain(), tmp_path)
     assert recs[0]["status"] == "failed" and "simulated crash" in recs[0]["error"]
     assert load_records(tmp_path)[0]["status"] == "failed"
@@ -273,7 +288,7 @@ def test_one_pass_replicas_give_the_loops_records(tmp_path, trainer, extra):
     trainer_cfg.update(extra)
     cfgs = {mode: _plain(replicas=3, trainer=dict(trainer_cfg), replica_mode=mode) for mode in ("loop", "auto")}
     assert one_pass(cfgs["auto"]) and not one_pass(cfgs["loop"])
-    assert config_hash(cfgs["auto"]) == config_hash(cfgs["loop"])  # how, not what: same identity
+    assert canonical(cfgs["auto"]).hash == canonical(cfgs["loop"]).hash  # how, not what: same identity
     recs = {mode: run_job(cfg, tmp_path / mode) for mode, cfg in cfgs.items()}
     assert [r["replica"] for r in recs["auto"]] == [0, 1, 2]
     for a, b in zip(recs["auto"], recs["loop"]):

@@ -8,10 +8,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from nnapprox.report import (RATES_COLUMNS, bound_table, collect_records, fit_power_law, fit_rates,
-                             informative_width, make_report, plot_scaling, status_counts,
-                             swept_variables, verdict_bound, verdict_width_rate, write_runs_csv)
+                             plot_scaling, status_counts, swept_variables, write_runs_csv)
+from nnapprox.report import run_report as make_report
 from nnapprox.report.cli import main
-from nnapprox.report.fit import estimation_slope, point_summary, verdict_sample_rate
+from nnapprox.report.fit import point_summary
+from nnapprox.report.judge import judge_bound
+from nnapprox.theory import estimation_slope, informative_width
 
 WIDTHS = (4, 8, 16, 32, 64, 128, 256, 512)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -57,7 +59,7 @@ def two_category_records(rng):
             rec.update({"activation.name": act, "target.name": target, "target.d": 2,
                         "c_f": c_f, "radius": 1.0, "bound": bound,
                         "bound_ratio": rec["test_mse"] / bound if bound else None,
-                        "experiment": "width_study", "git_commit": "deadbeef",
+                        "study": "width_study", "git_commit": "deadbeef",
                         "versions.numpy": np.__version__, "wall_time": 0.1})
             recs.append(rec)
     return recs
@@ -113,36 +115,10 @@ def test_point_summary_means_and_intervals():
 def test_estimation_slope_and_informative_width():
     s = estimation_slope([1e3, 1e4, 1e5])
     assert -1 < s < -0.8
-    assert informative_width(1.0, 1.0, 0.5) == pytest.approx(8.0)
-    assert informative_width(math.inf, 1.0, 0.5) == math.inf
-    assert math.isnan(informative_width(float("nan"), 1.0, 0.5))
-
-
-def test_verdict_rules():
-    base = {"x_min": 4.0, "x_max": 256.0}
-    assert verdict_width_rate({**base, "slope": -1.2, "ci_low": -1.3, "ci_high": -1.1},
-                              True).status == "pass"
-    assert verdict_width_rate({**base, "slope": -0.5, "ci_low": -0.6, "ci_high": -0.4},
-                              True).status == "fail"
-    assert verdict_width_rate({**base, "slope": -0.5, "ci_low": -0.6, "ci_high": -0.4},
-                              False).status == "na"
-    v = verdict_width_rate({**base, "slope": -0.95, "ci_low": -1.02, "ci_high": -0.9}, True)
-    assert v.status == "pass" and "-0.95 [-1.02, -0.90]" in v.sentence and "-1 + tol" in v.rule
-    assert verdict_sample_rate({**base, "slope": -0.4, "ci_low": -0.5, "ci_high": -0.3},
-                               -0.9).status == "pass"
-    flat = {**base, "slope": 0.0, "ci_low": -0.1, "ci_high": 0.1}
-    assert verdict_sample_rate(flat).status == "na"
-    with pytest.raises(ValueError, match="tol"):
-        verdict_width_rate({**base, "slope": -1, "ci_low": -1, "ci_high": -1}, True, tol=-1)
-
-
-def test_verdict_bound_counts_violations():
-    df = pd.DataFrame({"n": [10, 10, 100], "test_mse": [0.1, 0.5, 0.01], "c_f": [1.0] * 3,
-                       "radius": [0.5] * 3, "var_f": [0.2] * 3, "status": ["ok"] * 3})
-    # bound = 1 / n: 0.1 -> holds, 0.5 > 0.1 -> violated, 0.01 = 0.01 -> holds
-    v = verdict_bound(df)
-    assert v.status == "fail" and "67% of 3 runs" in v.sentence
-    assert verdict_bound(df.assign(c_f=math.inf)).status == "na"
+    assert informative_width(1.0, 0.5, 1.0) == pytest.approx(8.0)  # (2 r C_f)^2 / Var f sigmoidal units
+    assert informative_width(1.0, 0.5, 1.0, "relu") == pytest.approx(16.0)  # two ReLU units per ramp
+    assert informative_width(math.inf, 0.5, 1.0) == math.inf
+    assert math.isnan(informative_width(float("nan"), 0.5, 1.0))
 
 
 # --------------------------------------------------------------------------- collect
@@ -248,10 +224,11 @@ def test_all_runs_failed_does_not_crash(tmp_path, rng):
     assert pd.read_csv(tmp_path / "out" / "rates.csv")["slope"].isna().all()
 
 
-def test_empty_sweep_writes_a_report(tmp_path):
+def test_empty_sweep_is_an_error(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    text = make_report(tmp_path / "empty").read_text()
-    assert "No records found" in text
+    with pytest.raises(ValueError, match="no records"):
+        make_report(tmp_path / "empty")
+    assert main([str(tmp_path / "empty")]) == 2 and "no records" in capsys.readouterr().err
 
 
 # --------------------------------------------------------------------------- report
@@ -266,9 +243,9 @@ def test_two_categories_one_axis_report(tmp_path, two_category_records):
               "activation=tanh, target=abs", "activation=tanh, target=gaussian"]
     assert rates["group"].tolist() == groups
     assert set(rates["x"]) == {"n"} and set(rates["study"]) == {"width_study"}
-    verdict = dict(zip(rates["group"], rates["verdict"]))
-    assert verdict["activation=relu, target=gaussian"] == "pass"
-    assert verdict["activation=relu, target=abs"] == "na"  # infinite C_f: no prediction
+    verdict = dict(zip(rates["group"], rates["outcome"]))
+    assert verdict["activation=relu, target=gaussian"] == "consistent"
+    assert verdict["activation=relu, target=abs"] == "not tested"  # infinite C_f: no prediction
     for g, s in zip(rates["group"], rates["slope"]):
         expected = {"relu, target=gaussian": -1.2, "relu, target=abs": -0.5,
                     "tanh, target=gaussian": -1.1, "tanh, target=abs": -0.6}[g[11:]]
@@ -280,7 +257,9 @@ def test_two_categories_one_axis_report(tmp_path, two_category_records):
     for g in groups:
         assert g in text
     assert "figures/width_study__n.png" in text
-    assert "bound holds in 100% of 36 runs with finite C_f" in text
+    verdicts = json.loads((out / "verdicts.json").read_text())
+    bound = [v for v in verdicts["verdicts"] if v["kind"] == "barron_bound" and "gaussian" in v["group"]]
+    assert {v["outcome"] for v in bound} == {"consistent"} and all("n ≥ n_0" in v["regime"] for v in bound)
     assert "n_0" in text and "## How to read this report" in text
     runs = pd.read_csv(out / "runs.csv")
     assert len(runs) == len(two_category_records)
@@ -294,7 +273,7 @@ def test_cli_writes_all_outputs(tmp_path, rng, capsys):
             recs.append({"data.N": N, "model.width": 32, "target.name": "gaussian", "seed": seed,
                          "n": 32, "test_mse": mse, "var_f": 0.3, "rel_mse": mse / 0.3,
                          "c_f": 1.0, "radius": 1.0, "bound": 4 / 32, "bound_ratio": mse / (4 / 32),
-                         "status": "ok", "experiment": "samples"})
+                         "status": "ok", "study": "samples"})
     write_sweep(tmp_path / "sweep", recs, study="samples")
     out = tmp_path / "out"
     assert main([str(tmp_path / "sweep"), "--out", str(out), "--title", "CLI", "--svg",
@@ -308,14 +287,16 @@ def test_cli_writes_all_outputs(tmp_path, rng, capsys):
     assert (out / "figures" / "samples__data.N.svg").stat().st_size > 0
     rates = pd.read_csv(out / "rates.csv")
     assert tuple(rates.columns) == RATES_COLUMNS
-    assert rates.loc[0, "verdict"] == "pass" and -1 < rates.loc[0, "theory_slope"] < -0.8
+    assert rates.loc[0, "outcome"] == "consistent"
+    (v,) = json.loads((out / "verdicts.json").read_text())["verdicts"]
+    assert v["kind"] == "sample_rate" and -1 < float(v["predicted"].split(": ")[1].rstrip(")")) < -0.8
     text = (out / "REPORT.md").read_text()
-    assert "sample-size rate" in text and "Study `samples`" in text
+    assert "test MSE does not grow with N" in text and "Study `samples`" in text
 
 
 def test_cli_study_filter_and_errors(tmp_path, rng, capsys):
-    write_sweep(tmp_path, power_law_records(rng, seeds=2, extra={"experiment": "a"}), study="a")
-    write_sweep(tmp_path, power_law_records(rng, seeds=2, extra={"experiment": "b"}), study="b")
+    write_sweep(tmp_path, power_law_records(rng, seeds=2, extra={"study": "a"}), study="a")
+    write_sweep(tmp_path, power_law_records(rng, seeds=2, extra={"study": "b"}), study="b")
     assert main([str(tmp_path), "--study", "b", "--out", str(tmp_path / "r"),
                  "--fit-range", "n=8:256", "--n-boot", "200"]) == 0
     rates = pd.read_csv(tmp_path / "r" / "rates.csv")
@@ -370,18 +351,11 @@ def test_study_key_and_infinite_cf_flag_as_written_by_jobs(tmp_path, rng):
     assert list(df.columns).index("study") > list(df.columns).index("status")  # provenance
     text = make_report(tmp_path, tmp_path / "out", n_boot=300).read_text()
     assert "## Study `barron`" in text and "## Study `rough`" in text
-    rates = pd.read_csv(tmp_path / "out" / "rates.csv").set_index("study")
-    assert rates.loc["barron", "verdict"] == "pass" and rates.loc["rough", "verdict"] == "na"
+    rates = pd.concat([pd.read_csv(tmp_path / "out" / f"{s}__rates.csv") for s in ("barron", "rough")]).set_index("study")
+    assert rates.loc["barron", "outcome"] == "consistent" and rates.loc["rough", "outcome"] == "not tested"
     rough = df[df["study"] == "rough"]
-    assert bound_table(rough).loc[0, "c_f"] == math.inf and verdict_bound(rough).status == "na"
-
-
-def test_width_verdict_is_na_at_the_precision_floor():
-    base = {"x_min": 2.0, "x_max": 64.0, "slope": -0.01, "ci_low": -0.02, "ci_high": 0.0}
-    assert verdict_width_rate(base, True).status == "fail"
-    v = verdict_width_rate(base, True, max_rel_mse=1e-10)
-    assert v.status == "na" and "precision floor" in v.sentence
-    assert verdict_width_rate(base, True, max_rel_mse=1e-3).status == "fail"
+    assert bound_table(rough).loc[0, "c_f"] == math.inf
+    assert judge_bound(rough).outcome == "not tested" and "infinite" in judge_bound(rough).reason
 
 
 def test_lockstep_categories_and_trainer_extras_are_folded(two_category_records):

@@ -74,7 +74,7 @@ class ValidatingSweeper(BasicSweeper):
 
     def validate_all(self, jobs: Sequence[Sequence[str]]) -> None:
         """Compose and check every job; log how many are already done."""
-        from nnapprox.config import canonical
+        from nnapprox.config import ConfigError, canonical
         from nnapprox.records import finished
         from nnapprox.run import to_plain
 
@@ -82,7 +82,10 @@ class ValidatingSweeper(BasicSweeper):
         loader = self.hydra_context.config_loader
         done = 0
         for overrides in jobs:
-            cfg = loader.load_sweep_config(master_config=self.config, sweep_overrides=list(overrides))
+            try:
+                cfg = loader.load_sweep_config(master_config=self.config, sweep_overrides=list(overrides))
+            except ValueError as e:  # e.g. a group set to null: one line, not a traceback
+                raise ConfigError(f"Invalid config: job {' '.join(overrides)}: {str(e).splitlines()[0]}") from None
             canon = canonical(to_plain(cfg), check_memory=True)
             try:
                 job_dir = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / str(

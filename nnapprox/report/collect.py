@@ -423,8 +423,11 @@ def swept_variables(df):
     values = {c: _distinct(df[c]) for c in varying}
     candidates = sorted((c for c in varying if _is_axis_candidate(df[c])), key=_axis_rank)
     axes, aliases = [], {}
+    one_depth = "model.depth" not in varying
     for col in candidates:
         owner = next((a for a in axes if _are_aliases(df, a, col)), None)
+        if owner is None and col == "n_params" and one_depth and "n" in axes:
+            owner = "n"  # one hidden layer: the parameter count is a function of n and d, no axis of its own
         if owner is None:
             axes.append(col)
             aliases[col] = []

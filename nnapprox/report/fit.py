@@ -412,3 +412,37 @@ def bound_table(df, by=()):
             "median_ratio": float(np.median(ratio[has])) if has.any() else math.nan,
             "max_ratio": float(ratio[has].max()) if has.any() else math.nan})
     return pd.DataFrame(rows, columns=list(BOUND_COLUMNS))
+
+
+def group_stats(df, by, col):
+    """Mean, standard error, min, max and count of ``col`` per group, sorted by ``by``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+    by : sequence of str
+        Grouping columns.
+    col : str
+        Numeric column; NaN values are ignored.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``by + ["mean", "se", "min", "max", "count"]``; ``se`` is ``std(ddof=1) /
+        sqrt(count)`` (NaN for a single value).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing.
+    """
+    by = [by] if isinstance(by, str) else list(by)
+    missing = [c for c in by + [col] if c not in df.columns]
+    if missing:
+        raise ValueError(f"columns {missing} are not in the data; columns: {list(df.columns)}")
+    vals = df[by].copy()
+    vals["_v"] = pd.to_numeric(df[col], errors="coerce")
+    g = vals.dropna(subset=["_v"]).groupby(by, sort=True)["_v"]
+    out = g.agg(mean="mean", std="std", min="min", max="max", count="count").reset_index()
+    out["se"] = out["std"] / np.sqrt(out["count"])
+    return out[by + ["mean", "se", "min", "max", "count"]]

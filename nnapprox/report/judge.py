@@ -134,7 +134,7 @@ def judge_bound(rows, group: str = "all", width: str = "n") -> Verdict:
         The width column.
     """
     base = dict(claim="test MSE below Barron's bound (2 r C_f)²/n", theorem=BOUND_THEOREM, hypotheses=HYPOTHESES,
-                group=group, predicted="test MSE ≤ bound at every n ≥ n_0", rule=bound_rule())
+                group=group, predicted="test MSE ≤ bound at every n ≥ n_0", rule=bound_rule(), kind="barron_bound")
     why = _hypotheses_fail(rows)
     if why:
         return Verdict(**base, outcome=NOT_TESTED, reason=why)
@@ -202,6 +202,10 @@ def width_regime(rows, width: str = "n", n0: float | None = None):
     return mask, excluded
 
 
+def _widths_text(k: int) -> str:
+    return "no width" if k == 0 else "only 1 width" if k == 1 else f"only {k} widths"
+
+
 def judge_width_rate(rows, group: str = "all", width: str = "n", *, reference=None, tol: float = RATE_TOL,
                      n_boot: int = 2000, seed: int = 0) -> Verdict:
     """The 1/n rate of Barron's bound on one group, inside its regime.
@@ -216,7 +220,7 @@ def judge_width_rate(rows, group: str = "all", width: str = "n", *, reference=No
     """
     base = dict(claim="test MSE falls at least like 1/n where the bound is informative", theorem=BOUND_THEOREM,
                 hypotheses=HYPOTHESES + "; the estimation error negligible (N large)", group=group,
-                predicted="slope ≤ −1", rule=width_rule(tol))
+                predicted="slope ≤ −1", rule=width_rule(tol), kind="width_rate")
     why = _hypotheses_fail(rows)
     if why:
         return Verdict(**base, outcome=NOT_TESTED, reason=why)
@@ -236,7 +240,7 @@ def judge_width_rate(rows, group: str = "all", width: str = "n", *, reference=No
                        measured=f"slope {fmt_slope(all_fit.slope, all_fit.ci_low, all_fit.ci_high)} over all widths "
                                 f"(description)",
                        regime=f"{inside_widths.size} widths in the regime (n_0 = {n0:.3g})",
-                       reason=f"{main}: only {inside_widths.size} widths in the regime; the others: {detail}")
+                       reason=f"{main}: {_widths_text(inside_widths.size)} in the regime; the others: {detail}")
     sub = rows[mask]
     fit = fit_power_law(_col(sub, width), _col(sub, "test_mse"), n_boot=max(n_boot, 100), seed=seed)
     regime = f"n ∈ [{inside_widths.min():g}, {inside_widths.max():g}] ({inside_widths.size} widths, n_0 = {n0:.3g})"
@@ -276,7 +280,7 @@ def judge_sample_rate(rows, group: str = "all", axis: str = "data.N", *, n_boot:
                 hypotheses="one hidden layer; the estimator minimises the empirical risk (here: the trainer's fit)",
                 group=group, predicted="slope in N ≤ 0 (estimation term alone: "
                                        f"{estimation_slope(N[N > 1]) if np.sum(N > 1) > 1 else math.nan:.2f})",
-                rule=SAMPLE_RULE)
+                rule=SAMPLE_RULE, kind="sample_rate")
     if not np.isfinite(fit.slope) or not np.isfinite(fit.ci_low):
         return Verdict(**base, outcome=NOT_TESTED, reason="too few points: fewer than 3 sample sizes")
     common = dict(regime=f"N ∈ [{fit.x_min:g}, {fit.x_max:g}]",

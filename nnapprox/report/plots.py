@@ -389,7 +389,7 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
     if "rel_mse" in df.columns and usable_mask(df, x, "rel_mse").any():
         panels.append(("rel_mse", {"overlay": "auto", "fit": False, "hline": 1.0,
                                    "hline_label": "Var f: error of the best constant"}))
-    if "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
+    if x in WIDTH_AXES and "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
         panels.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0,
                                        "hline_label": "measured = bound"}))
     n_groups = sum(1 for _ in iter_groups(df, hue))
@@ -421,3 +421,21 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
         for target in ([save_to] if isinstance(save_to, (str, Path)) else save_to or []):
             _save(fig, target)
     return fig
+
+
+def minmax_yerr(mean, low, high):
+    """Error-bar lengths ``(2, k)`` from a mean to its min and max, clipped at 0.
+
+    Rounding can put a mean of equal values a hair outside [min, max]; matplotlib rejects the
+    resulting negative lengths.
+
+    Parameters
+    ----------
+    mean, low, high : array_like, shape (k,)
+
+    Returns
+    -------
+    numpy.ndarray, shape (2, k)
+    """
+    mean, low, high = (np.asarray(a, dtype=float) for a in (mean, low, high))
+    return np.clip(np.vstack([mean - low, high - mean]), 0.0, None)

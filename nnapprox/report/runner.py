@@ -24,7 +24,7 @@ from .collect import STUDY_KEYS, collect_records, write_runs_csv
 from .plots import save_figure
 from .study import StudyContext
 from .tables import md_table
-from .verdicts import CONTRADICTS, counts, to_json, verdict_rows
+from .verdicts import CONTRADICTS, collapse, counts, to_json, verdict_rows
 
 __all__ = ["run_report", "split_studies", "render"]
 
@@ -201,6 +201,7 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
     for name, sdf in studies:
         ctx = StudyContext(name=name, sweep_dir=root, n_boot=n_boot, seed=seed, fit_range=fit_range, tol=tol)
         res = get_plugin(name, plugin or _recorded_plugin(sdf)).analyse(sdf, ctx)
+        res.verdicts = collapse(res.verdicts)
         blocks.append((name, res, nested))
         verdicts_all.append((name, res.verdicts))
     write_runs_csv(df, out / "runs.csv")
@@ -221,7 +222,8 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
         write_text_atomic(out / "verdicts.json", json.dumps(data, indent=1) + "\n")
     else:
         write_text_atomic(out / "verdicts.json", to_json(verdicts_all[0][1], verdicts_all[0][0]) + "\n")
-    intro = (f"{len(df)} records from {df.attrs.get('n_files', 0)} job folders. Data: [runs.csv](runs.csv) (one row "
+    intro = ((f"Study `{studies[0][0]}`: " if not nested else f"Studies {', '.join(f'`{n}`' for n, _ in studies)}: ")
+             + f"{len(df)} records from {df.attrs.get('n_files', 0)} job folders. Data: [runs.csv](runs.csv) (one row "
              f"per record)" + "".join(f", [{f}]({f})" for f in sorted(set(files))) +
              "; verdicts as data: [verdicts.json](verdicts.json); figures in `figures/`.")
     if df.attrs.get("skipped_files"):

@@ -12,7 +12,34 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Section", "StudyResult", "StudyContext"]
+__all__ = ["Section", "StudyResult", "StudyContext", "target_of"]
+
+
+def target_of(row):
+    """Rebuild the :class:`~nnapprox.targets.Target` a record used from its ``target.*`` values.
+
+    Values a table turned into floats (``2.0`` for ``d = 2``) go back to ints, and JSON lists
+    (explicit frequency vectors) back to lists.
+    """
+    import json
+    import math
+
+    from ..targets import get_target
+
+    params = {}
+    for key, value in dict(row).items():
+        if not key.startswith("target.") or key in ("target.name", "target.kind"):
+            continue
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            continue
+        if isinstance(value, str) and value.startswith("["):
+            value = json.loads(value)
+        elif isinstance(value, float) and value.is_integer():
+            value = int(value)
+        elif hasattr(value, "item"):
+            value = value.item()
+        params[key[len("target."):]] = value
+    return get_target(str(row["target.name"]), **params)
 
 
 @dataclass
@@ -90,6 +117,10 @@ class StudyContext:
         from ..records import load_params
 
         return load_params(Path(self.sweep_dir) / str(row["run_dir"]), str(row["params_key"]))
+
+    def target(self, row):
+        """The target function of a record, rebuilt from its ``target.*`` columns (no data, no training)."""
+        return target_of(row)
 
     def data(self, row):
         """``(X, y)``: the training data of a record's replica (jobs run with ``save_data=true``)."""

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, replace
 
 __all__ = ["Verdict", "OUTCOMES", "REASONS", "CONSISTENT", "CONTRADICTS", "NOT_TESTED", "to_json", "from_json",
-           "counts", "verdict_rows"]
+           "counts", "verdict_rows", "collapse"]
 
 CONSISTENT, CONTRADICTS, NOT_TESTED = "consistent", "contradicts", "not tested"
 OUTCOMES = (CONSISTENT, CONTRADICTS, NOT_TESTED)
@@ -61,6 +61,9 @@ class Verdict:
         How the outcome follows from the measurement.
     value, ci_low, ci_high : float
         The measured number and its CI (NaN when not a number).
+    kind : str
+        Which rule made it (``barron_bound``, ``width_rate``, ``sample_rate``, or a study's own), so
+        plug-ins can find the verdicts of a rule without matching text.
     """
 
     claim: str
@@ -77,7 +80,7 @@ class Verdict:
     value: float = math.nan
     ci_low: float = math.nan
     ci_high: float = math.nan
-    extra: dict = field(default_factory=dict)
+    kind: str = ""
 
     def __post_init__(self):
         if self.outcome not in OUTCOMES:
@@ -126,3 +129,26 @@ def verdict_rows(verdicts) -> list[list[str]]:
         where = v.reason if v.outcome == NOT_TESTED else v.regime
         rows.append([BADGE[v.outcome], v.claim, v.group, v.predicted, v.measured, where])
     return rows
+
+
+def collapse(verdicts) -> list:
+    """Merge verdicts that differ only in their group (same kind, claim, outcome, reason, measurement).
+
+    Twenty groups "not tested: outside the hypotheses: C_f unknown" become one verdict whose group
+    lists them; verdicts with their own numbers stay apart.
+    """
+    out, index = [], {}
+    for v in verdicts:
+        key = (v.kind, v.claim, v.outcome, v.reason, v.measured, v.regime, v.explanation)
+        if key in index:
+            first = out[index[key]]
+            out[index[key]] = replace(first, group=f"{first.group}; {v.group}")
+        else:
+            index[key] = len(out)
+            out.append(v)
+    return [replace(v, group=_groups(v.group)) for v in out]
+
+
+def _groups(text: str) -> str:
+    parts = text.split("; ")
+    return text if len(parts) <= 3 else f"{len(parts)} groups: " + "; ".join(parts)

@@ -182,7 +182,7 @@ def _schema_keys() -> dict:
 _KEYS = None
 
 
-def _check_closed(cfg: dict) -> None:
+def check_closed(cfg: dict) -> None:
     """Refuse keys the schema does not know (Hydra's ``+key=value`` adds them even to a structured config)."""
     global _KEYS
     if _KEYS is None:
@@ -197,7 +197,7 @@ def _check_closed(cfg: dict) -> None:
             continue
         if value is None:
             raise _err(f"{key}=null: the group {key!r} needs a value (e.g. {key}=<option> on the command line)")
-        if not isinstance(value, dict):
+        if not isinstance(value, dict) and not hasattr(value, "items"):
             raise _err(f"{key}={value!r} must be a group of keys ({', '.join(sub)})")
         for k, v in value.items():
             if k not in sub:
@@ -304,7 +304,7 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
     """
     from .trainers import TRAINERS
 
-    _check_closed(cfg)
+    check_closed(cfg)
     run = _check_group(None, {k: v for k, v in cfg.items() if not isinstance(v, dict)}, RUN_OPTIONS)
     target = _target(cfg["target"])
     model = _check_group("model", cfg["model"], MODEL_OPTIONS)
@@ -345,6 +345,10 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
         if model["dtype"] != "float64":
             raise _err(f"model.dtype={model['dtype']!r} is not supported by trainer {name!r} (it computes in "
                        f"float64); allowed: float64")
+    if not (spec.builds_own or spec.needs_target) and model["depth"] >= 1 and model["init"] is None:
+        from .network import default_init
+
+        model["init"] = default_init(act["name"])  # what the network is initialised with
     if model.get("init_std") is not None and model.get("init") != "normal":
         _unused(model, "init_std", defaults["init_std"], "model.init is not 'normal'", "model")
     if model.get("bias_std") is not None and model.get("bias_init") != "normal":
@@ -368,6 +372,12 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
         sizes = [target.dim] + [width] * model["depth"] + [1]
         try:
             spec.check_model(sizes, act["name"], model["output_activation"], loss, options, target)
+        except ValueError as e:
+            raise _err(str(e)) from None
+
+    if spec.check_data is not None:
+        try:
+            spec.check_data(options, data["N"])
         except ValueError as e:
             raise _err(str(e)) from None
 

@@ -256,9 +256,12 @@ def check_inputs(X, y=None, *, d: int, n_out: int, batch: tuple = ()):
         raise ValueError(f"y must be a numeric array; got dtype {y.dtype}")
     if y.shape == X.shape[:-1] and n_out == 1:
         y = y[..., None]
-    if y.shape[-1:] != (n_out,) or y.shape[-2:-1] != X.shape[-2:-1]:
+    if y.shape[-1:] != (n_out,) or y.shape[-2:-1] != X.shape[-2:-1] or (
+            X.ndim > 2 and y.ndim > 2 and y.shape[:-2] != X.shape[:-2]):
+        lead = X.shape[:-1]
         raise ValueError(
-            f"y must have shape (N,) or (N, {n_out}) with N={X.shape[-2]} matching X; got shape {y.shape}"
+            f"y must have shape {lead} or {lead + (n_out,)} to match X of shape {X.shape}"
+            + (" (per-replica X needs per-replica y)" if X.ndim > 2 else "") + f"; got shape {y.shape}"
         )
     if not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or inf; all targets must be finite")
@@ -469,7 +472,8 @@ class MLP:
 
     def _cast(self, A, name: str = "X"):
         """``A`` in the network's dtype; ValueError if a value does not fit (overflows to inf)."""
-        out = A.astype(self.dtype, copy=False)
+        with np.errstate(over="ignore"):
+            out = A.astype(self.dtype, copy=False)
         if out.dtype != A.dtype and not np.all(np.isfinite(out)):
             raise ValueError(f"{name} has values beyond the range of {self.dtype} (they overflow to inf)")
         return out

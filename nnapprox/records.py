@@ -41,10 +41,13 @@ __all__ = [
     "RECORD_FILE", "HISTORY_FILE", "PARAMS_FILE", "DATA_FILE", "NOT_SWEPT", "OVERRIDE_EXCLUDE",
     "PROVENANCE_KEYS", "TARGET_KEYS", "INDEX_KEYS", "EXTRA_PREFIX", "REPLICATION_KEYS", "column_kind",
     "encode", "json_default", "config_hash", "flatten", "job_dirname", "load_records", "write_records",
-    "params_key", "save_params", "load_params", "save_data", "load_data", "finished",
+    "params_key", "save_params", "load_params", "save_data", "load_data", "finished", "MANIFEST_FILE",
+    "write_manifest", "read_manifest",
 ]
 
 RECORD_FILE = "record.json"
+#: The sweep's manifest in the sweep folder: which job folders the latest sweep consists of.
+MANIFEST_FILE = "sweep.json"
 HISTORY_FILE = "history.csv"
 PARAMS_FILE = "params.npz"
 DATA_FILE = "data.npz"
@@ -183,6 +186,27 @@ def finished(job_dir, config_hash_: str) -> list[dict] | None:
             and (job_dir / PARAMS_FILE).exists():
         return old
     return None
+
+
+def write_manifest(sweep_dir, jobs: list[dict]) -> Path:
+    """Write ``sweep.json``: the job folders (``dir``, ``config_hash``, ``overrides``) of the sweep now starting.
+
+    The report of a sweep folder covers the jobs of its manifest, so jobs of earlier, different
+    sweeps into the same folder (their folders have other hashes) do not leak into it.
+    """
+    return write_json_atomic(Path(sweep_dir) / MANIFEST_FILE, {"jobs": jobs})
+
+
+def read_manifest(sweep_dir) -> list[str] | None:
+    """The job folders of a sweep folder's manifest (None without one)."""
+    path = Path(sweep_dir) / MANIFEST_FILE
+    if not path.exists():
+        return None
+    try:
+        return [str(j["dir"]) for j in json.loads(path.read_text())["jobs"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        warnings.warn(f"{path}: unreadable sweep manifest; reporting every record below the folder", stacklevel=2)
+        return None
 
 
 # ---------------------------------------------------------------------------

@@ -47,9 +47,14 @@ def to_plain(cfg: DictConfig) -> dict:
         if group in task and task[group] is None:
             raise ConfigError(f"Invalid config: {group}=null: the group {group!r} needs an option "
                               f"(e.g. {group}=<name>)")
+    from .config import check_closed
+
     try:
+        check_closed(OmegaConf.to_container(OmegaConf.create(task), resolve=False))
         merged = OmegaConf.merge(OmegaConf.structured(Config), task)
         return OmegaConf.to_container(merged, resolve=True)
+    except ConfigError:
+        raise
     except OmegaConfBaseException as e:
         msg = str(e).splitlines()[0]
         key = getattr(e, "full_key", None)
@@ -65,6 +70,49 @@ if not OmegaConf.has_resolver("nnapprox_job"):
     OmegaConf.register_new_resolver("nnapprox_job", _job_dir)
 
 
+#: Jobs of this process whose record says ``failed`` (the exit status of ``nnapprox-run`` is 1 if any).
+FAILED = []
+
+
+def check_writable(folder) -> str | None:
+    """Create ``folder`` and a probe file in it; the one-line error, or None when it is writable."""
+    from pathlib import Path
+
+    from .io import WriteError, write_text_atomic
+
+    probe = Path(folder) / ".nnapprox-write-probe"
+    try:
+        write_text_atomic(probe, "ok\n")
+        probe.unlink()
+    except (WriteError, OSError) as e:
+        return f"out_root: the output folder is not writable ({e}); choose another out_root"
+    return None
+
+
+_WATCHDOG = []
+
+
+def _exit_with_parent() -> None:
+    """In a joblib worker: end the process when the launching process is gone (even after SIGKILL).
+
+    Loky's workers would otherwise linger; a daemon thread polls the parent's pid every 2 s.
+    """
+    import threading
+
+    if _WATCHDOG:
+        return
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(2.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    _WATCHDOG.append(threading.Thread(target=watch, name="nnapprox-parent-watchdog", daemon=True))
+    _WATCHDOG[0].start()
+
+
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def app(cfg: DictConfig) -> dict:
     plain = to_plain(cfg)
@@ -72,6 +120,7 @@ def app(cfg: DictConfig) -> dict:
     hc = HydraConfig.get()
     if "joblib" in str(hc.launcher.get("_target_", "")):
         os.environ["NNAPPROX_THREADS"] = "1"  # joblib workers: one thread each (BLAS too)
+        _exit_with_parent()
     name = hc.job.override_dirname or "(defaults)"
     log.info("job start: %s", name)
     t0 = time.perf_counter()
@@ -79,7 +128,9 @@ def app(cfg: DictConfig) -> dict:
     statuses = sorted({r.get("status") for r in records})
     log.info("job end: %s: status %s, %d records, %.1f s", name, "/".join(statuses), len(records),
              time.perf_counter() - t0)
-    return {"status": statuses, "n_records": len(records)}
+    if "failed" in statuses and str(hc.mode) == "RunMode.RUN":  # a sweep's jobs are counted by the sweeper
+        FAILED.append(name)
+    return {"status": statuses, "n_records": len(records), "job": name}
 
 
 def precheck(argv) -> str | None:
@@ -95,21 +146,28 @@ def precheck(argv) -> str | None:
     from hydra.errors import HydraException
 
     args, _ = get_args_parser().parse_known_args(list(argv))
+    for o in args.overrides:  # a group set to null: Hydra's own error would be a traceback, in sweeps too
+        key, _, value = o.lstrip("+~").partition("=")
+        if key in GROUPS and any(v.strip().lower() in ("null", "none", "") for v in value.split(",")):
+            return f"Invalid config: {key}={value}: the group {key!r} needs an option (see nnapprox-run --list)"
     if (args.multirun or args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
             or args.experimental_rerun):
         return None
     config_dir = os.path.abspath(args.config_path) if args.config_path else CONF_DIR
     overrides = list(args.overrides)
-    for o in overrides:
-        key, _, value = o.lstrip("+~").partition("=")
-        if key in GROUPS and value.strip().lower() in ("null", "none", ""):
-            return f"Invalid config: {key}={value}: the group {key!r} needs an option (see nnapprox-run --list)"
+
     if args.config_dir:
         overrides.append(f"hydra.searchpath=[file://{os.path.abspath(args.config_dir)}]")
     try:
         with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
-            cfg = compose(config_name=args.config_name or "config", overrides=overrides)
+            cfg = compose(config_name=args.config_name or "config", overrides=overrides, return_hydra_config=True)
         canonical(to_plain(cfg), check_memory=True)
+        run_dir = OmegaConf.select(cfg, "hydra.run.dir", throw_on_resolution_failure=False)
+        if run_dir is not None:
+            parent = os.path.dirname(os.path.abspath(str(run_dir)))
+            problem = check_writable(parent)
+            if problem:
+                return problem
     except ConfigError as e:
         return str(e)
     except (HydraException, ValueError, OmegaConfBaseException) as e:
@@ -132,6 +190,10 @@ def main() -> None:
         print(f"Error: {problem}", file=sys.stderr)
         sys.exit(1)
     app()
+    if FAILED:
+        print(f"Error: {len(FAILED)} job(s) failed (their record.json says why; the report lists them): "
+              + ", ".join(FAILED[:5]) + (" ..." if len(FAILED) > 5 else ""), file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -275,7 +275,7 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
         net.forward(np.array([[0.0, np.nan]]))
     with pytest.raises(ValueError, match="X contains NaN or inf"):
         net.forward(np.array([[np.inf, 0.0]]))
-    with pytest.raises(ValueError, match=r"y must have shape \(N,\) or \(N, 1\)"):
+    with pytest.raises(ValueError, match=r"y must have shape \(4,\) or \(4, 1\) to match X"):
         net.loss_and_grad(np.ones((4, 2)), np.ones(5))
     with pytest.raises(ValueError, match="y contains NaN"):
         net.loss_and_grad(np.ones((2, 2)), np.array([0.0, np.nan]))

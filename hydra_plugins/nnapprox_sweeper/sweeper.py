@@ -72,36 +72,44 @@ class ValidatingSweeper(BasicSweeper):
                     jobs.append(job)
         return jobs
 
-    def validate_all(self, jobs: Sequence[Sequence[str]]) -> None:
-        """Compose and check every job; log how many are already done."""
+    def validate_all(self, jobs: Sequence[Sequence[str]]) -> list:
+        """Compose and check every job; log how many are already done; return the sweep's manifest."""
         from nnapprox.config import ConfigError, canonical
         from nnapprox.records import finished
         from nnapprox.run import to_plain
 
         tic = time.perf_counter()
         loader = self.hydra_context.config_loader
-        done = 0
+        done, manifest = 0, []
         for overrides in jobs:
             try:
                 cfg = loader.load_sweep_config(master_config=self.config, sweep_overrides=list(overrides))
             except ValueError as e:  # e.g. a group set to null: one line, not a traceback
                 raise ConfigError(f"Invalid config: job {' '.join(overrides)}: {str(e).splitlines()[0]}") from None
             canon = canonical(to_plain(cfg), check_memory=True)
-            try:
-                job_dir = Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / str(
-                    OmegaConf.select(cfg, "hydra.sweep.subdir"))
-            except Exception:  # an unresolvable folder name: nothing is done there yet
-                continue
-            if canon.config["resume"] and finished(job_dir, canon.hash):
+            subdir = str(OmegaConf.select(cfg, "hydra.sweep.subdir"))
+            manifest.append({"dir": subdir, "config_hash": canon.hash, "overrides": list(overrides)})
+            if canon.config["resume"] and finished(Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / subdir,
+                                                   canon.hash):
                 done += 1
         log.info("sweep: %d jobs validated in %.1f s; %d already done, %d to run", len(jobs),
                  time.perf_counter() - tic, done, len(jobs) - done)
+        return manifest
 
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
+        from nnapprox.config import ConfigError
+        from nnapprox.run import FAILED, check_writable
+
+        from nnapprox.records import write_manifest
+
         jobs = self.job_overrides(arguments)
-        self.validate_all(jobs)
+        manifest = self.validate_all(jobs)
         sweep_dir = Path(self.config.hydra.sweep.dir)
+        problem = check_writable(sweep_dir)
+        if problem:
+            raise ConfigError(problem)
+        write_manifest(sweep_dir, manifest)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         size = self.max_batch_size if self.max_batch_size and self.max_batch_size > 0 else max(len(jobs), 1)
@@ -110,7 +118,9 @@ class ValidatingSweeper(BasicSweeper):
         for batch in self.overrides:
             results = self.launcher.launch(batch, initial_job_idx=start)
             for r in results:
-                _ = r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
+                ret = r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
+                if isinstance(ret, dict) and "failed" in ret.get("status", ()):
+                    FAILED.append(ret.get("job", "?"))  # (joblib workers report through their return value)
             start += len(batch)
             returns.append(results)
         self.batch_index = len(self.overrides)

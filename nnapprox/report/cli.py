@@ -41,6 +41,8 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--tol", type=float, default=RATE_TOL, help=f"slack of the rate rules (default {RATE_TOL})")
     p.add_argument("--svg", action="store_true", help="also write SVG figures")
+    p.add_argument("--all", action="store_true", dest="all_jobs",
+                   help="report every record below DIR (default: the jobs of the latest sweep, its sweep.json)")
     return p
 
 
@@ -53,7 +55,7 @@ def main(argv=None):
     try:
         path = run_report(args.dir, out_dir=args.out, title=args.title, study=args.study, plugin=args.plugin,
                           fit_range=dict(args.fit_range), n_boot=args.n_boot, seed=args.seed, svg=args.svg,
-                          tol=args.tol)
+                          tol=args.tol, all_jobs=args.all_jobs)
     except (ValueError, WriteError) as err:
         print(f"nnapprox-report: error: {err}", file=sys.stderr)
         return 2

@@ -88,7 +88,7 @@ def find_record_files(sweep_dir):
     return sorted(root.rglob(RECORD_FILE), key=lambda p: p.as_posix())
 
 
-def find_missing_jobs(sweep_dir):
+def find_missing_jobs(sweep_dir, only=None):
     """Job folders (holding Hydra's ``.hydra/``) without a ``record.json``: killed or never finished.
 
     Parameters
@@ -103,6 +103,8 @@ def find_missing_jobs(sweep_dir):
     root = Path(sweep_dir)
     if not root.is_dir():
         return []
+    if only is not None:
+        return sorted(j for j in only if not (root / j / RECORD_FILE).exists())
     out = []
     for hyd in root.rglob(".hydra"):
         job = hyd.parent
@@ -207,7 +209,7 @@ def sort_records(df, by):
     return df.iloc[order].reset_index(drop=True)
 
 
-def collect_records(sweep_dir):
+def collect_records(sweep_dir, only=None):
     """Collect every record below ``sweep_dir`` into one tidy DataFrame.
 
     One row per record. Columns: config (alphabetical, then ``seed``, ``replicas``, ``replica``,
@@ -222,6 +224,9 @@ def collect_records(sweep_dir):
     ----------
     sweep_dir : str or Path
         Sweep directory (job directories at any depth), a job directory or a record file.
+    only : sequence of str, optional
+        Job folders (relative to ``sweep_dir``) to collect, e.g. a sweep manifest's; the others
+        are counted in ``df.attrs["ignored_jobs"]``.
 
     Returns
     -------
@@ -237,6 +242,11 @@ def collect_records(sweep_dir):
     files = find_record_files(root)
     if root.is_file():
         root = root.parent.parent
+    ignored = 0
+    if only is not None:
+        keep = {str(j) for j in only}
+        ignored = sum(1 for p in files if p.parent.relative_to(root).as_posix() not in keep)
+        files = [p for p in files if p.parent.relative_to(root).as_posix() in keep]
     rows, skipped = [], []
     for path in files:
         try:
@@ -264,7 +274,8 @@ def collect_records(sweep_dir):
         df = sort_records(df, by)
     df.attrs["skipped_files"] = skipped
     df.attrs["n_files"] = len(files) - len(skipped)
-    df.attrs["missing_jobs"] = find_missing_jobs(root)
+    df.attrs["missing_jobs"] = find_missing_jobs(root, only)
+    df.attrs["ignored_jobs"] = ignored
     return df
 
 

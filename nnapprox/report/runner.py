@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..io import write_text_atomic
+from ..records import MANIFEST_FILE, read_manifest
 from .collect import STUDY_KEYS, collect_records, write_runs_csv
 from .plots import save_figure
 from .study import StudyContext
@@ -135,7 +136,7 @@ def render(title, blocks, df, *, intro_files, missing) -> str:
 
 
 def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, n_boot=2000, seed=0,
-               fit_range=None, tol=0.1, svg=False) -> Path:
+               fit_range=None, tol=0.1, svg=False, all_jobs=False) -> Path:
     """Collect a sweep, analyse each study with its plug-in and write the report files.
 
     Parameters
@@ -158,6 +159,9 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
         Slack of the rate rules.
     svg : bool
         Also write SVG figures.
+    all_jobs : bool
+        Report every record below the folder; by default a sweep folder's report covers the jobs
+        of its latest sweep (its manifest ``sweep.json``), not those of earlier, different sweeps.
 
     Returns
     -------
@@ -175,9 +179,10 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.exists():
         raise ValueError(f"sweep_dir={str(sweep_dir)!r} does not exist")
-    df = collect_records(sweep_dir)
-    missing = df.attrs.get("missing_jobs", [])
     root = sweep_dir if sweep_dir.is_dir() else sweep_dir.parent.parent
+    only = read_manifest(root) if (sweep_dir.is_dir() and not all_jobs) else None
+    df = collect_records(sweep_dir, only=only)
+    missing = df.attrs.get("missing_jobs", [])
     if df.empty:
         raise ValueError(f"no records under {str(sweep_dir)!r}" + (f" ({len(missing)} job folders without a record: "
                          "killed or still running)" if missing else "") + ": nothing to report")
@@ -226,6 +231,9 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
              + f"{len(df)} records from {df.attrs.get('n_files', 0)} job folders. Data: [runs.csv](runs.csv) (one row "
              f"per record)" + "".join(f", [{f}]({f})" for f in sorted(set(files))) +
              "; verdicts as data: [verdicts.json](verdicts.json); figures in `figures/`.")
+    if df.attrs.get("ignored_jobs"):
+        intro += (f" {df.attrs['ignored_jobs']} job folder(s) of earlier, different sweeps in this folder are not part of "
+                  f"this sweep ({MANIFEST_FILE}) and left out (`nnapprox-report --all` reports every record).")
     if df.attrs.get("skipped_files"):
         intro += f" {len(df.attrs['skipped_files'])} unreadable record file(s) skipped: " + ", ".join(
             f"`{p}`" for p in df.attrs["skipped_files"]) + "."

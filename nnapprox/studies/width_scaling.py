@@ -14,7 +14,7 @@ from ..report.tables import md_table
 from ..theory import informative_width
 
 INTRO = ("Does the approximation error of one-hidden-layer sigmoid networks fall like Barron's bound "
-         "(2 r C_f)²/n on a Gaussian target, whose C_f is known in closed form, in d = 1 to 16? Orthogonal and "
+         "(2 r C_f)²/n on a Gaussian target, whose C_f is known in closed form, as the dimension d grows? Orthogonal and "
          "relaxed greedy paths (one run gives every width) and L-BFGS width-continuation paths, N large enough "
          "that the approximation term dominates.")
 

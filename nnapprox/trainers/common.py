@@ -227,6 +227,9 @@ class Trainer:
     check_model : callable, optional
         ``check_model(sizes, activation, output_activation, loss, options, target)`` raises
         ValueError naming ``model.*`` keys the trainer cannot honour (run before any job).
+    check_data : callable, optional
+        ``check_data(options, N)`` raises ValueError naming ``trainer.*`` options that the
+        training-set size N makes impossible (run before any job).
     """
 
     name: str
@@ -240,6 +243,7 @@ class Trainer:
     path: bool = False
     needs_target: bool = False
     check_model: Callable | None = None
+    check_data: Callable | None = None
 
     def option(self, name: str) -> Option:
         return next(o for o in self.options if o.name == name)

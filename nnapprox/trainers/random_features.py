@@ -170,9 +170,10 @@ def _train_random_features(net, X, y, loss, rng, options):
     val_mse = None
     if search:
         n_val = int(round(vf * N))
-        if n_val < 1 or N - n_val < 2:
-            raise ValueError(f"val_fraction={vf} leaves {n_val} validation and {N - n_val} fitting points "
-                             f"out of N={N}; choosing scale/ridge needs at least 1 and 2")
+        try:
+            _check_data(options, N)
+        except ValueError as e:
+            raise ValueError(str(e).replace("trainer.", "").replace("data.N", "N")) from None
         perm = rng.permutation(N)
         iv, it = perm[:n_val], perm[n_val:]
         val_mse = np.full((len(scales), len(ridges)), np.inf)
@@ -225,6 +226,18 @@ def _train_random_features(net, X, y, loss, rng, options):
                    net=path.prefix(n), path=path, extras=extras)
 
 
+def _check_data(options, N):
+    searched = options["scale"] is None or options["ridge"] is None or isinstance(options["scale"], list) \
+        or isinstance(options["ridge"], list)
+    if not searched:
+        return
+    vf = options["val_fraction"]
+    n_val = int(round(vf * N))
+    if n_val < 1 or N - n_val < 2:
+        raise ValueError(f"trainer.val_fraction={vf:g} leaves {n_val} validation and {N - n_val} fitting points of "
+                         f"data.N={N}; choosing scale and ridge needs at least 1 and 2")
+
+
 RANDOM_FEATURES = Trainer(
     "random_features", train_random_features,
     (Option("n", None, Int(1), "number of features (none: the template's width; in a config: model.width)",
@@ -240,4 +253,4 @@ RANDOM_FEATURES = Trainer(
      Option("val_fraction", 0.2, Float(gt=0, lt=1), "share of the training set held out to choose scale and "
             "ridge")),
     "random features: frozen random units, ridge least-squares output layer (a fixed basis)",
-    losses=("mse",), builds_own=True, path=True)
+    losses=("mse",), builds_own=True, path=True, check_data=_check_data)

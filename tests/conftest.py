@@ -1,0 +1,58 @@
+"""Shared test helpers: configs as plain dicts, and small studies run as real jobs."""
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from omegaconf import OmegaConf
+
+_SCHEMA = None
+
+
+def plain_config(**dotted):
+    """A schema-default config with dotted overrides: ``plain_config(**{"model.width": 4})``.
+
+    A group given as a dict (``trainer={"name": "oga"}``) updates that group.
+    """
+    global _SCHEMA
+    from nnapprox.config import Config
+
+    if _SCHEMA is None:
+        _SCHEMA = OmegaConf.to_container(OmegaConf.structured(Config))
+    cfg = copy.deepcopy(_SCHEMA)
+    for key, value in dotted.items():
+        if isinstance(value, dict):
+            cfg[key] = {**cfg[key], **value}
+            continue
+        group, _, field = key.rpartition(".")
+        (cfg[group] if group else cfg)[field] = value
+    return cfg
+
+
+def run_study(root: Path, study: str, jobs):
+    """Run each config of ``jobs`` (dicts of dotted overrides) as a job under ``root/<study>/``.
+
+    Returns
+    -------
+    runs : pandas.DataFrame
+        The collected records.
+    ctx : StudyContext
+    """
+    from nnapprox.config import canonical
+    from nnapprox.job import run_job
+    from nnapprox.records import job_dirname
+    from nnapprox.report.collect import collect_records
+    from nnapprox.report.study import StudyContext
+
+    sweep = Path(root) / study
+    for i, over in enumerate(jobs):
+        cfg = plain_config(study=study, **over)
+        run_job(cfg, sweep / job_dirname(f"job{i}", canonical(cfg).hash))
+    return collect_records(sweep), StudyContext(name=study, sweep_dir=sweep, n_boot=200)
+
+
+@pytest.fixture
+def study_runner(tmp_path):
+    """``study_runner(study, jobs)`` -> ``(runs, ctx)`` (see :func:`run_study`)."""
+    return lambda study, jobs: run_study(tmp_path, study, jobs)

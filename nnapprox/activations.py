@@ -13,6 +13,9 @@ Conventions
 -----------
 * ReLU and leaky ReLU are not differentiable at 0; like the lecture we take the
   right derivative there: relu'(0) = 1, leaky_relu'(0) = 1.
+* ``heaviside``, ``relu2``, ``relu3`` (relu(z)^k, k = 0, 2, 3) are the dictionaries of the greedy
+  algorithms' sharp-rate study; Heaviside has zero derivative almost everywhere, so gradient
+  training cannot move its units.
 * The sigmoid is evaluated as 1/(1 + exp(−z)); for z < −709 the exponential
   overflows to inf (silently) and the result is exactly 0, so every finite z
   (|z| = 1e4 included) gives a finite value in [0, 1].
@@ -34,7 +37,7 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation", "array_module", "DEFAULT_LEAKY_SLOPE"]
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "array_module", "DEFAULT_LEAKY_SLOPE", "RELU_POWER"]
 
 DEFAULT_LEAKY_SLOPE = 0.01
 
@@ -166,6 +169,44 @@ def _make_leaky(slope: float) -> Activation:
     return Activation("leaky_relu", value, deriv)
 
 
+# --- the greedy dictionaries: Heaviside and ReLU^k ---------------------------
+
+def _heaviside(z, out=None):
+    """H(z) = 1 for z >= 0, else 0 (the k = 0 member of the ReLU^k family)."""
+    xp = array_module(z)
+    if out is None:
+        out = xp.empty_like(z)
+    xp.greater_equal(z, 0.0, out=out)
+    return out
+
+
+def _zero_deriv(z, a, out=None):
+    """H'(z) = 0 almost everywhere: no gradient flows through a Heaviside unit."""
+    xp = array_module(z)
+    if out is None:
+        return xp.zeros_like(z)
+    out[...] = 0.0
+    return out
+
+
+def _make_relu_power(k: int) -> Activation:
+    def value(z, out=None):
+        """relu(z)^k."""
+        xp = array_module(z)
+        out = xp.maximum(z, 0.0, out=out) if out is not None else xp.maximum(z, 0.0)
+        return xp.power(out, k, out=out)
+
+    def deriv(z, a, out=None):
+        """k relu(z)^(k−1)."""
+        xp = array_module(z)
+        out = xp.maximum(z, 0.0, out=out) if out is not None else xp.maximum(z, 0.0)
+        if k > 2:
+            xp.power(out, k - 1, out=out)
+        return xp.multiply(out, float(k), out=out)
+
+    return Activation(f"relu{k}", value, deriv)
+
+
 # --- identity --------------------------------------------------------------
 
 def _identity(z, out=None):
@@ -190,7 +231,14 @@ ACTIVATIONS: dict[str, Activation] = {
     "relu": Activation("relu", _relu, _relu_deriv),
     "leaky_relu": _make_leaky(DEFAULT_LEAKY_SLOPE),
     "identity": Activation("identity", _identity, _identity_deriv),
+    # the ReLU^k dictionaries of the greedy algorithms (Siegel & Xu 2022): k = 0 is Heaviside
+    "heaviside": Activation("heaviside", _heaviside, _zero_deriv),
+    "relu2": _make_relu_power(2),
+    "relu3": _make_relu_power(3),
 }
+
+#: k of the ReLU^k family for each of its members.
+RELU_POWER = {"heaviside": 0, "relu": 1, "relu2": 2, "relu3": 3}
 
 
 def get_activation(name: str | Activation, slope: float | None = None) -> Activation:
@@ -199,8 +247,8 @@ def get_activation(name: str | Activation, slope: float | None = None) -> Activa
     Parameters
     ----------
     name : str or Activation
-        One of ``sigmoid, tanh, relu, leaky_relu, identity`` (an :class:`Activation`
-        is returned unchanged).
+        One of ``sigmoid, tanh, relu, leaky_relu, identity`` or the greedy
+        dictionaries ``heaviside, relu2, relu3`` (an :class:`Activation` is returned unchanged).
     slope : float, optional
         Negative-side slope of ``leaky_relu`` (default 0.01); must be in [0, 1).
 

@@ -54,7 +54,7 @@ def _err(text: str) -> ConfigError:
 
 #: Hidden-layer activations a config may choose (``identity`` would make a linear network:
 #: use ``model.depth=0`` for a linear model).
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "heaviside", "relu2", "relu3")
 BIAS_INITS = ("zero", "data", "normal")
 
 MODEL_OPTIONS = (
@@ -357,6 +357,9 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
         raise _err(f"model.bias_init={model['bias_init']!r} needs hidden layers; model.depth=0 has none")
     if data["labels"] == "bernoulli":
         _check_probabilities(target)
+    if act["name"] == "heaviside" and not spec.builds_own and model["depth"] >= 1:
+        raise _err(f"activation.name='heaviside' has zero derivative: trainer {name!r} cannot move its units; "
+                   f"allowed: the dictionary of oga, greedy or random_features")
     if spec.name == "random_features" or spec.name in ("oga", "greedy"):
         if model["depth"] != 1:
             raise _err(f"model.depth={model['depth']} is not supported by trainer {name!r} (it builds one hidden "

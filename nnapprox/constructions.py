@@ -133,16 +133,8 @@ def telgarsky_sawtooth(k: int) -> MLP:
     Each hidden layer holds ``(relu(u), relu(u − 1/2))`` of the previous tent
     value u (u = x for the first layer); the next layer reads ``Δ(u) = 2 relu(u) −
     4 relu(u − 1/2)`` as the linear combination ``[2, −4]``. All weights are
-    dyadic, so the result is exact up to rounding amplified by at most 2^k.
-
-    Parameters
-    ----------
-    k : int, >= 1
-
-    Returns
-    -------
-    MLP
-        Sizes ``[1, 2, ..., 2, 1]`` (k hidden layers), activation ``relu``.
+    dyadic, so the result is exact up to rounding amplified by at most 2^k. Returns an MLP of
+    sizes ``[1, 2, ..., 2, 1]`` (k >= 1 hidden layers), activation ``relu``.
     """
     k = _int_at_least("k", k, 1)
     weights = [np.array([[1.0], [1.0]])]

@@ -40,6 +40,7 @@ __all__ = [
     "risk_bound",
     "optimal_width",
     "fixed_basis_rate",
+    "oga_rate",
     "relu_units_for_sigmoidal",
     "ramp_from_relu",
     "width_where_bound_below",
@@ -92,8 +93,9 @@ def approx_bound(c_f, n, radius=1.0):
     return _out((2 * r * c) ** 2 / nn, c_f, n, radius)
 
 
-#: Activations whose units are sigmoidal in Barron's sense (tanh = 2σ(2z) − 1: the same dictionary).
-SIGMOIDAL = ("sigmoid", "tanh")
+#: Activations whose units are sigmoidal in Barron's sense (tanh = 2σ(2z) − 1: the same dictionary; the
+#: Heaviside step is the sigmoidal limit his construction uses).
+SIGMOIDAL = ("sigmoid", "tanh", "heaviside")
 #: Activations that need two units per sigmoidal ramp (relu(z) − relu(z − 1) = clip(z, 0, 1)).
 RELU_FAMILY = ("relu", "leaky_relu")
 
@@ -206,6 +208,26 @@ def fixed_basis_rate(n, d):
     nn = _arr("n", n, minimum=0.0, strict=True)
     dd = _arr("d", d, minimum=1.0)
     return _out(nn ** (-2.0 / dd), n, d)
+
+
+def oga_rate(k, d) -> float:
+    """Siegel & Xu (2022): the sharp rate of the orthogonal greedy algorithm over the ReLU^k dictionary.
+
+    For f in the variation space of the dictionary {σ_k(ω·x + b)} (σ_k = relu^k, σ_0 the Heaviside
+    step) on a bounded domain of R^d, OGA's L2 error after n steps is O(n^(−1/2 − (2k+1)/(2d))), and
+    no better rate holds over that space. Returned as the exponent of the squared error (MSE):
+    ``−1 − (2k+1)/d``.
+
+    Parameters
+    ----------
+    k : int >= 0
+    d : int >= 1
+    """
+    if isinstance(k, bool) or int(k) != k or k < 0:
+        raise ValueError(f"k={k!r} is invalid: k must be an integer >= 0")
+    if isinstance(d, bool) or int(d) != d or d < 1:
+        raise ValueError(f"d={d!r} is invalid: d must be an integer >= 1")
+    return -1.0 - (2 * int(k) + 1) / int(d)
 
 
 def relu_units_for_sigmoidal(n):

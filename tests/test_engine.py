@@ -13,7 +13,7 @@ from nnapprox.gradcheck import check_gradient, numerical_gradient, relative_erro
 from nnapprox.losses import get_loss
 from nnapprox.network import pack, param_count, unpack
 
-ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "heaviside", "relu2", "relu3"]
 
 
 def _generic(net, rng, scale=0.7):

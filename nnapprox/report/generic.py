@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import judge
-from .collect import (column_kind, format_value, iter_groups, status_counts, swept_variables,
+from .collect import (column_kind, format_value, iter_groups, status_counts, swept_variables,  # noqa: F401
                       varying_columns)
 from .fit import (FIT_COLUMNS, SAMPLE_AXES, WIDTH_AXES, bound_table, fit_rates, fmt_slope, point_summary,
                   usable_mask)

@@ -394,20 +394,8 @@ def _units_section(units) -> Section:
 
 
 def analyse(runs, ctx):
-    """The activations study: the generic analysis plus rates, constants, unit diagnostics and pros/cons.
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        The study's records.
-    ctx : StudyContext
-
-    Returns
-    -------
-    StudyResult
-        The generic result with the tables ``activation_rates`` and ``unit_stats``, the figure
-        ``activations_units`` and three sections (rates and constants, units, pros and cons).
-    """
+    """The generic analysis plus the tables ``activation_rates`` and ``unit_stats``, the figure
+    ``activations_units`` and three sections (rates and constants, units, pros and cons)."""
     res = generic.analyse(runs, ctx)
     res.intro = INTRO
     missing = [c for c in REQUIRED if c not in runs.columns]

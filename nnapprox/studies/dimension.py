@@ -321,21 +321,8 @@ def _wins_section(table) -> Section:
 
 
 def analyse(runs, ctx):
-    """The dimension study: the generic analysis plus the fixed-basis comparison across d.
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        The study's records.
-    ctx : StudyContext
-
-    Returns
-    -------
-    StudyResult
-        The generic parts, with the table ``dimension_ratios``, the figure ``dimension_ratio``, the
-        ridge verdict (:func:`ridge_verdict`) and two sections (the comparison; where random features
-        win).
-    """
+    """The generic analysis plus the table ``dimension_ratios``, the figure ``dimension_ratio``, the ridge
+    verdict (:func:`ridge_verdict`) and two sections (the comparison; where random features win)."""
     res = generic.analyse(runs, ctx)
     res.intro = INTRO
     res.rules.append(f"**Fixed basis vs adaptive units.** {RULE}")

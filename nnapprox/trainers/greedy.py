@@ -68,7 +68,7 @@ from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
-from ..activations import get_activation
+from ..activations import RELU_POWER, get_activation
 from ..network import MLP
 from ..options import Float, Int, IntList, Option
 from .common import PROGRESS_EVERY, History, Trainer, log
@@ -299,6 +299,7 @@ class UnitSearch:
         self.X = X
         self.N, self.d = X.shape
         self.act = get_activation(activation)
+        self.power = RELU_POWER.get(activation)  # k of a ReLU^k unit (exact offsets), else None
         self.R = float(max(np.sqrt(np.max(np.einsum("ij,ij->i", X, X))), 1e-300))
         self.cap = max_scale / self.R
         self.directions = directions
@@ -367,12 +368,49 @@ class UnitSearch:
         return self.act.value(Z, out=Z)
 
     def best(self, r, rng):
-        """Screen, rescore exactly on the full data; return ``(a, b, g, score)`` of the best candidate."""
+        """Screen, rescore exactly on the full data; return ``(a, b, g, score)`` of the best candidate.
+
+        For the ReLU^k family (Heaviside, relu, relu2, relu3) the offset of each screened direction
+        is then chosen exactly (:meth:`exact_offsets`), over every hyperplane through a data point.
+        """
         A, b = self.screen(r, rng)
+        if self.power is not None:
+            A, b = self.exact_offsets(r, A)
         G = self.units(A, b)
         sc = r @ G
         j = int(np.argmax(np.abs(sc)))
         return A[j].copy(), float(b[j]), G[:, j].copy(), float(sc[j])
+
+    def exact_offsets(self, r, A):
+        """The best offset of each direction for a ReLU^k unit, over all hyperplanes through a data point.
+
+        Along a direction u (projections p_i = u·x_i / R, sorted), the unit (s (p − t))_+^k with
+        t = p_(j) has correlation s^k Σ_{i≥j} r_i (p_i − t)^k = s^k Σ_m C(k, m) (−t)^(k−m) T_m(j), with
+        the suffix sums T_m(j) = Σ_{i≥j} r_i p_i^m; the reversed unit (s (t − p))_+^k uses prefix sums.
+        Both orientations and all N offsets cost one sort and k + 1 cumulative sums per direction.
+        """
+        from math import comb
+
+        k = self.power
+        norms = np.linalg.norm(A, axis=1)
+        U = A / np.where(norms > 0, norms, 1.0)[:, None]
+        A_out, b_out = np.empty_like(A), np.empty(len(A))
+        s = self.cap * self.R  # |a| R at the cap (homogeneous units: the scale only rescales the score)
+        for i, u in enumerate(U):
+            p = self.X @ u / self.R
+            order = np.argsort(p)
+            ps, rs = p[order], r[order]
+            pw = np.vstack([rs * ps ** m for m in range(k + 1)])  # (k + 1, N)
+            suffix = np.cumsum(pw[:, ::-1], axis=1)[:, ::-1]  # Σ_{i≥j}
+            prefix = np.cumsum(pw, axis=1)  # Σ_{i≤j}
+            up = sum(comb(k, m) * (-ps) ** (k - m) * suffix[m] for m in range(k + 1))
+            down = sum(comb(k, m) * ps ** (k - m) * (-1.0) ** m * prefix[m] for m in range(k + 1))
+            j_up, j_down = int(np.argmax(np.abs(up))), int(np.argmax(np.abs(down)))
+            if abs(up[j_up]) >= abs(down[j_down]):
+                A_out[i], b_out[i] = (s / self.R) * u, -s * ps[j_up]
+            else:
+                A_out[i], b_out[i] = -(s / self.R) * u, s * ps[j_down]
+        return A_out, b_out
 
     def cap_unit(self, a, b):
         """Rescale ``(a, b)`` so that ``|a| <= max_scale / R`` (the hyperplane a·x + b = 0 is kept)."""

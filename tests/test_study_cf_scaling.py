@@ -1,0 +1,50 @@
+"""The C_f-scaling plug-in on fabricated OGA paths: K per target, its CI and verdict, the family trends."""
+import numpy as np
+import pandas as pd
+
+from nnapprox.report.study import StudyContext
+from nnapprox.studies import cf_scaling
+
+
+def runs(K_of, seed=0):
+    """Paths with test MSE = K (2 C_f)²/n · (n/256)^0 ... shaped so that max_n n·MSE/(2 C_f)² = K(C_f)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, col, values, cf in (("cosine_ridge", "target.omega", (1.0, 2.0, 4.0, 8.0), lambda v: v),
+                                  ("gaussian", "target.s", (1.0, 0.5, 0.25), lambda v: 1.2533 / v)):
+        for v in values:
+            c_f = cf(v)
+            for r in range(3):
+                for n in (1, 2, 4, 8, 16, 32, 64, 128, 256):
+                    K = K_of(name, c_f) * np.exp(0.02 * rng.normal())
+                    mse = K * (2 * c_f) ** 2 / n * (n / 256) ** 0.5  # n·MSE peaks at n = 256, where it is K
+                    rows.append({"target.name": name, col: v, "target.d": 2, "c_f": c_f, "radius": 1.0,
+                                 "var_f": 0.2, "n": n, "replica": r, "seed": 0, "test_mse": mse, "train_mse": mse,
+                                 "rel_mse": mse / 0.2, "status": "ok", "trainer.name": "oga",
+                                 "activation.name": "sigmoid", "model.depth": 1, "bound": (2 * c_f) ** 2 / n})
+    return pd.DataFrame(rows)
+
+
+def _analyse(df):
+    return cf_scaling.analyse(df, StudyContext(name="cf_scaling", sweep_dir=".", n_boot=300))
+
+
+def test_k_per_target_and_the_trend_of_each_family():
+    res = _analyse(runs(lambda name, c_f: 0.01 if name == "cosine_ridge" else 0.05 / c_f))
+    tab = res.tables["cf_constants"]
+    ridge = tab[tab["target"] == "cosine_ridge"]
+    assert np.allclose(ridge["K"], 0.01, rtol=0.05) and (ridge["K_low"] <= ridge["K"]).all()
+    assert (tab["K_at_n"] == 256).all()
+    trend = res.tables["cf_trends"].set_index("family")
+    assert "constant" in trend.loc["ridge cos(ω·x)", "reading"]
+    g = trend.loc["Gaussian of width s"]
+    assert g["K_slope"] < 0 and "loose" in g["reading"]
+    assert {v.outcome for v in res.verdicts if v.kind == "cf_constant"} == {"consistent"}
+    assert "Closest to the bound" in res.sections[0].body and "cf_scaling" in res.figures
+
+
+def test_k_above_one_contradicts_and_a_straddling_ci_is_undecided():
+    res = _analyse(runs(lambda name, c_f: 3.0 if c_f > 7 else 0.1))
+    out = {v.group: v.outcome for v in res.verdicts if v.kind == "cf_constant"}
+    assert out["ridge cos(ω·x), omega = 8 (C_f = 8)"] == "contradicts"
+    assert list(out.values()).count("contradicts") == 1

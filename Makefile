@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.stamp-$(shell cksum pyproject.toml | cut -d' ' -f1)
 BENCH_STAMP := $(VENV)/.stamp-bench-$(shell cksum pyproject.toml | cut -d' ' -f1)
 export MPLBACKEND ?= Agg
 
-.PHONY: venv demo test test-fast test-slurm bench reproduce report clean
+.PHONY: venv demo test test-fast test-slurm bench reference reproduce report clean
 
 venv: $(STAMP)
 
@@ -39,7 +39,8 @@ test-slurm: $(STAMP)
 # the study's tables, figures, verdicts.json, REPORT.md in results/<study>/) -> results/REPORT.md from
 # every verdicts.json. Reruns resume finished jobs; FRESH=1 deletes the raw runs first. RESULTS=DIR
 # writes everything under DIR instead of results/; ARGS='key=value ...' adds overrides to every sweep.
-STUDIES ?= backprop universal_approximation width_scaling data_scaling activations depth dimension optimization_gap
+STUDIES ?= backprop universal_approximation width_scaling data_scaling activations depth dimension optimization_gap \
+	sharp_rates cf_scaling
 JOBS ?= 2
 RESULTS ?= results
 ARGS ?=
@@ -64,6 +65,10 @@ report: $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(PY) -m nnapprox.bench
+
+# The defaults against scikit-learn's MLPRegressor on the activations study's grid -> results/bench/sklearn_reference.*
+reference: $(BENCH_STAMP)
+	$(PY) -m nnapprox.sklearn_reference
 
 clean:
 	rm -rf $(VENV) outputs multirun results/runs .pytest_cache

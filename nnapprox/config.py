@@ -63,9 +63,10 @@ MODEL_OPTIONS = (
     Option("init", None, Choice(("xavier", "glorot", "he", "normal"), "schemes"),
            "weight initialisation (none: He for the ReLU family, Xavier otherwise)"),
     Option("init_std", 1.0, Float(gt=0), "standard deviation of init=normal"),
-    Option("bias_init", "zero", Choice(BIAS_INITS, "bias initialisations"),
-           "hidden biases: zero, data (each unit's kink at a random training point) or normal"),
-    Option("bias_std", 0.1, Float(gt=0), "standard deviation of bias_init=normal"),
+    Option("bias_init", None, Choice(BIAS_INITS, "bias initialisations"),
+           "hidden biases: zero, data (each unit's kink at a random training point) or normal (none: normal "
+           "for the ReLU family, zero otherwise)"),
+    Option("bias_std", 0.5, Float(gt=0), "standard deviation of bias_init=normal"),
     Option("output_activation", "identity", Choice(("identity", "sigmoid"), "output activations"),
            "identity (regression) or sigmoid (classification)"),
     Option("dtype", "float64", Choice(("float64", "float32"), "dtypes"), "floating-point type of the network"),
@@ -345,10 +346,15 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
         if model["dtype"] != "float64":
             raise _err(f"model.dtype={model['dtype']!r} is not supported by trainer {name!r} (it computes in "
                        f"float64); allowed: float64")
-    if not (spec.builds_own or spec.needs_target) and model["depth"] >= 1 and model["init"] is None:
-        from .network import default_init
+    if not (spec.builds_own or spec.needs_target) and model["depth"] >= 1:
+        from .network import default_bias_init, default_init
 
-        model["init"] = default_init(act["name"])  # what the network is initialised with
+        if model["init"] is None:
+            model["init"] = default_init(act["name"])  # what the network is initialised with
+        if model["bias_init"] is None:
+            model["bias_init"] = default_bias_init(act["name"])
+    if model["depth"] == 0 and model["bias_init"] is None:
+        model["bias_init"] = "zero"  # no hidden layer: only the output bias, which starts at zero
     if model.get("init_std") is not None and model.get("init") != "normal":
         _unused(model, "init_std", defaults["init_std"], "model.init is not 'normal'", "model")
     if model.get("bias_std") is not None and model.get("bias_init") != "normal":

@@ -352,3 +352,28 @@ def test_22_the_record_docs_list_only_real_keys(tmp_path):
     for key in ("config_hash", "params_key", "run_dir", "c_f_infinite", "stop_reason", "grid_mse"):
         assert key in recs[0] and f"`{key}`" in text, key
     assert finished(tmp_path, recs[0]["config_hash"])
+
+
+def test_the_bias_initialisation_default_is_resolved_per_activation_and_recorded(tmp_path):
+    """none -> normal (std 0.5) for the ReLU family, zero for smooth units and for depth 0; the record
+    states what was used, and the ReLU network really starts with spread kinks."""
+    def model(**over):
+        return canonical(sin_cfg(**over)).config["model"]
+
+    for act in ("relu", "leaky_relu"):
+        m = model(**{"activation.name": act})
+        assert (m["init"], m["bias_init"], m["bias_std"]) == ("he", "normal", 0.5)
+    for act in ("tanh", "sigmoid"):
+        m = model(**{"activation.name": act})
+        assert (m["init"], m["bias_init"], m["bias_std"]) == ("xavier", "zero", None)
+    glm = plain_config(target={"name": "sin", "d": 1, "freq": 3.0}, **{"model.depth": 0, "data.N": 50})
+    assert canonical(glm).config["model"]["bias_init"] == "zero"
+    assert model(**{"activation.name": "relu", "model.bias_init": "zero"})["bias_init"] == "zero"
+    with pytest.raises(ConfigError, match="model.bias_std=0.3 is not used"):
+        canonical(sin_cfg(**{"activation.name": "tanh", "model.bias_std": 0.3}))
+    from nnapprox.job import setup
+
+    net = setup(canonical(sin_cfg(**{"activation.name": "relu", "model.width": 200})), 0).net
+    b = net.biases[0]
+    assert np.all(b != 0) and 0.4 < float(np.std(b)) < 0.6  # N(0, 0.5²): kinks off the origin
+    assert np.all(setup(canonical(sin_cfg(**{"model.width": 200})), 0).net.biases[0] == 0)  # tanh: zero

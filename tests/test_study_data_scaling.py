@@ -159,3 +159,83 @@ def test_no_usable_runs_gives_an_empty_table(tmp_path):
     res = analyse(df, ctx(tmp_path, n_boot=300))
     assert res.tables["nbest"].empty and not any(v.claim == data_scaling.CLAIM for v in res.verdicts)
     assert any(s.heading == "Best width vs N" for s in res.sections)
+
+
+# --- the U-curve and the balance of the measured terms ------------------------
+
+FINE = tuple(int(round(2 ** (k / 2))) for k in range(0, 25))  # 1, 1, 2, 3, 4, 6, 8, 11, 16, ... 4096
+FINE = tuple(sorted(set(FINE)))
+
+
+def power_runs(rng, a, Ns=(100, 316, 1000, 3162, 10_000, 31_623, 100_000), c=8.0, sigma=0.03, seeds=3):
+    """test MSE = c² n^(−a) + (n d / N) log N: the minimiser grows like (N / log N)^(1/(1+a))."""
+    rows = []
+    for N in Ns:
+        for n in FINE:
+            for s in range(seeds):
+                mse = (c * c * n ** (-a) + n * 2 * math.log(N) / N) * math.exp(sigma * rng.normal())
+                rows.append({"data.N": N, "model.width": max(FINE), "n": n, "seed": 0, "replica": s,
+                             "test_mse": mse, "train_mse": mse, "c_f": c, "target.d": 2, "data.noise": 0.3,
+                             "var_f": 0.5, "radius": 1.0, "rel_mse": mse / 0.5, "status": "ok"})
+    return pd.DataFrame(rows)
+
+
+def test_a_fast_approximation_rate_moves_the_test_from_one_half_to_the_balance(tmp_path):
+    res = analyse(power_runs(np.random.default_rng(7), a=2.0), ctx(tmp_path, n_boot=400))
+    half = exponent(res)
+    assert half.outcome == NOT_TESTED and half.reason.startswith("outside the hypotheses")
+    assert "a = 2.0" in half.reason or "a = 1.9" in half.reason
+    (bal,) = [v for v in res.verdicts if v.kind == "nbest_balance"]
+    assert bal.outcome == CONSISTENT
+    assert bal.value == pytest.approx(1 / 3, abs=0.08)
+    assert (bal.ci_high - bal.ci_low) / 2 <= 0.2  # decisive: half-width at most 0.2
+    # a = 1: the bound is tight, ½ is tested and holds, and the balance says the same
+    res1 = analyse(power_runs(np.random.default_rng(8), a=1.0), ctx(tmp_path, n_boot=400))
+    assert exponent(res1).outcome == CONSISTENT
+    (bal1,) = [v for v in res1.verdicts if v.kind == "nbest_balance"]
+    assert bal1.outcome == CONSISTENT and "0.5" in bal1.predicted
+
+
+def test_a_best_width_that_does_not_move_contradicts_the_balance():
+    table = pd.DataFrame({"N": [100, 1000, 10_000, 100_000], "capped": [""] * 4})
+    approx = {"a": 1.0, "a_low": 0.9, "a_high": 1.1, "N": 100_000, "n_min": 8, "n_max": 32, "widths": 5}
+    v = data_scaling.balance_verdict(table, {"slope": 0.05, "ci_low": 0.0, "ci_high": 0.1}, approx)
+    assert v.outcome == CONTRADICTS and "more slowly" in v.explanation
+    assert data_scaling.balance_verdict(table, {"slope": 0.5, "ci_low": 0.45, "ci_high": 0.55}, approx).outcome \
+        == CONSISTENT
+    nan = dict(approx, a=math.nan, a_low=math.nan, a_high=math.nan, widths=2)
+    v = data_scaling.balance_verdict(table, {"slope": 0.5, "ci_low": 0.45, "ci_high": 0.55}, nan)
+    assert v.outcome == NOT_TESTED and v.reason.startswith("too few points: 2 widths")
+
+
+def test_u_curves_are_judged_on_both_sides_of_the_minimum(tmp_path):
+    df = power_runs(np.random.default_rng(9), a=2.0)
+    u = data_scaling.u_curve_table(df, "n", n_boot=300)
+    assert list(u.columns) == list(data_scaling.UCURVE_COLUMNS[1:]) and len(u) == 7
+    assert (u["below_high"] < 0).all() and (u["above_low"] > 0).all()
+    # far above the minimum the estimation term (slope +1) rules
+    assert u["above_slope"].iloc[0] == pytest.approx(1.0, abs=0.25)
+    res = analyse(df, ctx(tmp_path, n_boot=300))
+    uv = [v for v in res.verdicts if v.kind == "u_curve"]
+    assert len(uv) == 7 and all(v.outcome == CONSISTENT for v in uv)
+    assert not any(v.kind == "width_rate" for v in res.verdicts)  # the generic 1/n rule is not applied here
+    assert len(res.tables["ucurve"]) == 7
+    # a grid that stops at the minimum cannot show the rise
+    short = df[df["n"] <= 8]
+    uv = [data_scaling.u_verdict(r) for r in data_scaling.u_curve_table(short, "n", n_boot=200).to_dict("records")]
+    assert all(v.outcome == NOT_TESTED and "fewer than 3 widths above" in v.reason for v in uv[2:])
+
+
+@pytest.mark.parametrize("below,above,outcome,word", [
+    ((-1.0, -1.2, -0.8), (1.0, 0.8, 1.2), CONSISTENT, ""),
+    ((0.5, 0.2, 0.8), (1.0, 0.8, 1.2), CONTRADICTS, "rises below"),
+    ((-1.0, -1.2, -0.8), (-0.5, -0.8, -0.2), CONTRADICTS, "falls above"),
+    ((-1.0, -1.2, -0.8), (0.1, -0.1, 0.3), NOT_TESTED, "flat"),
+])
+def test_u_verdict_outcomes(below, above, outcome, word):
+    row = {"N": 1000, "n_best": 16, "below_slope": below[0], "below_low": below[1], "below_high": below[2],
+           "below_widths": 5, "above_slope": above[0], "above_low": above[1], "above_high": above[2],
+           "above_widths": 5}
+    v = data_scaling.u_verdict(row)
+    assert v.outcome == outcome and v.group == "N=1000"
+    assert word in (v.explanation or v.reason or "")

@@ -32,7 +32,7 @@ def _analyse(df):
 def test_the_sharp_rate_of_each_dictionary_is_recovered_and_judged():
     cases = [("heaviside", 2, oga_rate(0, 2)), ("relu", 2, oga_rate(1, 2)), ("relu2", 3, -3.4),  # faster
              ("relu3", 3, -2.5)]  # slower than -3.33
-    res = _analyse(paths(cases))
+    res = _analyse(paths(cases, N=64000))
     tab = res.tables["sharp_rates"].set_index("unit")
     assert tab.loc["heaviside", "predicted"] == -1.5 and tab.loc["relu", "predicted"] == -2.5
     for unit, slope in (("heaviside", -1.5), ("relu", -2.5)):
@@ -50,9 +50,10 @@ def test_the_regime_stops_at_the_precision_floor_and_the_sample_size():
     assert "precision floor at n = " in row["stops"] and "sample size" in row["stops"]
     (v,) = [v for v in res.verdicts if v.kind == "sharp_rate"]
     assert v.outcome == "not tested" and v.reason.startswith("precision floor")
-    mask, stops = sharp_rates.regime(paths([("relu", 2, -2.5)], N=2000))
-    df = paths([("relu", 2, -2.5)], N=2000)
-    assert df["n"][mask].max() <= 100 and df["n"][mask].min() >= sharp_rates.n_min(2) == 32
+    df = paths([("relu", 2, -2.5)], N=20000)
+    mask, stops = sharp_rates.regime(df)
+    assert df["n"][mask].max() == 192 <= 20000 * sharp_rates.SAMPLE_FRACTION
+    assert df["n"][mask].min() == sharp_rates.n_min(2) == 32
 
 
 @pytest.mark.parametrize("k,d,alpha", [(0, 1, -2.0), (1, 1, -4.0), (0, 2, -1.5), (1, 2, -2.5), (3, 3, -1 - 7 / 3)])

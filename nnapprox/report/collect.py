@@ -445,14 +445,18 @@ def swept_variables(df):
         else:
             aliases[owner].append(col)
     aliased = {a for al in aliases.values() for a in al}
-    # a categorical column that moves in lockstep with an axis (model.width beside a greedy n) is
-    # kept: only same-valued numeric aliases are folded. Among categorical columns, one that
-    # determines and is determined by another (trainer.record_widths beside trainer.name, both set
-    # by the trainer preset) is folded into it: a column that is a function of a kept one adds no
-    # group, only a longer label; ``*.name`` columns are kept first.
+    # A categorical column that is a coarser function of an axis (a path's largest width set per
+    # range of N by the sweep's grids) only cuts that axis into ranges: it is folded into the axis.
+    # Among categorical columns, one that is a function of another (trainer.record_widths beside
+    # trainer.name, both set by the trainer preset) is folded into it: a column that is a function
+    # of a kept one adds no group, only a longer label; ``*.name`` columns are kept first.
     categorical = []
     for col in sorted((c for c in varying if c not in axes and c not in aliased),
                       key=lambda c: (not c.endswith(".name"), varying.index(c))):
+        axis = next((a for a in axes if df[a].nunique() > df[col].nunique() and _determines(df, a, col)), None)
+        if axis is not None:
+            aliases[axis].append(col)
+            continue
         owner = next((k for k in categorical if _determines(df, k, col)), None)
         if owner is None:
             categorical.append(col)

@@ -205,6 +205,19 @@ def means_section(df, by) -> Section | None:
                                                         "mean MSE / Var f"]))
 
 
+def base_result(runs, intro: str = "", rules=()) -> StudyResult:
+    """A result with only the design and status sections of ``runs`` (no per-axis fits or verdicts).
+
+    For plug-ins whose own analysis replaces the per-axis one: the exclusions and points rules come
+    first, then ``rules``.
+    """
+    res = StudyResult(intro=intro, rules=list(FIT_RULES[:2]) + list(rules))
+    if len(runs):
+        swept = swept_variables(runs)
+        res.sections += [design_section(runs, swept), status_section(runs, swept.groups())]
+    return res
+
+
 def analyse(runs, ctx, *, judge_axes=True) -> StudyResult:
     """The generic plug-in: design, statuses, one analysis per scaling axis, Barron's bound.
 

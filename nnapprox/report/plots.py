@@ -355,6 +355,10 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
     return fig
 
 
+#: Groups whose legend still fits in a cell of the panel grid; more go below the panels.
+LEGEND_CELL_MAX = 12
+
+
 def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0,
                      save_to=None):
     """Report figure for one scaling axis: test MSE, relative MSE, measured / bound.
@@ -393,12 +397,18 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
         panels.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0,
                                        "hline_label": "measured = bound"}))
     n_groups = sum(1 for _ in iter_groups(df, hue))
-    own_cell = n_groups > 1 or len(panels) == 3
+    # many groups: the legend goes below the panels, in rows, and the figure grows to hold it (a
+    # legend of 20+ entries in one cell of the grid squeezes the panels to nothing)
+    below = n_groups > LEGEND_CELL_MAX
+    own_cell = not below and (n_groups > 1 or len(panels) == 3)
     cells = len(panels) + own_cell
     nrows, ncols = (2, 2) if cells == 4 else (1, cells)
-    size = {1: (5.2, 3.9), 2: (9.0, 3.7), 3: (11.0, 3.7), 4: (9.0, 7.0)}[cells]
+    width, height = {1: (5.2, 3.9), 2: (9.0, 3.7), 3: (11.0, 3.7), 4: (9.0, 7.0)}[cells]
+    legend_cols = 3 if width >= 9 else 2
+    if below:
+        height += 0.3 + 0.32 * math.ceil((n_groups + 4) / legend_cols)  # two text lines an entry
     with rc_context(RC):
-        fig = Figure(figsize=size, layout="constrained")
+        fig = Figure(figsize=(width, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         handles = {}
         for i, (ax, (y, opts)) in enumerate(zip(axes, panels)):
@@ -409,7 +419,10 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
                     handles.setdefault(lab, h)
         for ax in axes[len(panels):]:
             ax.axis("off")
-        if handles:
+        if handles and below:
+            fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncols=legend_cols,
+                       frameon=False, fontsize=7)
+        elif handles:
             many = len(handles) > 12
             where = axes[len(panels)] if own_cell else axes[0]
             where.legend(list(handles.values()), list(handles.keys()),

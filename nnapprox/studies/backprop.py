@@ -2,7 +2,7 @@
 
 Four kinds of jobs (``conf/experiment/backprop.yaml``), all read from their records here:
 
-1. ``trainer=gradcheck`` with N(0, 0.1²) biases: the backward pass against central differences
+1. ``trainer=gradcheck`` with N(0, 0.5²) biases: the backward pass against central differences
    for every activation × depth 1..4 × loss;
 2. ``trainer=gradcheck`` with zero biases on a deep ReLU net: units exactly on the kink z = 0;
 3. logistic regression (``model.depth=0``, labels y ~ Bernoulli(σ(a·x + b))) by the engine's
@@ -206,7 +206,7 @@ def analyse(runs, ctx):
     res.verdicts += _gradcheck_verdicts(grad, kink)
     res.tables["gradcheck"] = grad
     lines = [
-        "Jobs of `trainer=gradcheck` leave the network as initialised (hidden biases N(0, 0.1²), so that no "
+        "Jobs of `trainer=gradcheck` leave the network as initialised (hidden biases N(0, 0.5²), so that no "
         "pre-activation sits on the ReLU kink) and record the relative error ‖g_bp − g_fd‖ / (‖g_bp‖ + ‖g_fd‖) of "
         "the backward pass against central differences (h = 1e-6, float64) on 16 samples in d = 3, width 5. "
         "`mse` with an identity output; `logistic` on logits.", ""]

@@ -1,10 +1,11 @@
 """The engine: activations, losses, forward/backward, gradient checks, replicas, bad input."""
 import itertools
 import warnings
+import zlib
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from nnapprox import MLP
@@ -101,15 +102,23 @@ def test_mse_convention_is_half_mean_squared_error():
 
 # --- gradient check: every activation x loss x depth, with and without replicas ---
 
+def _seed(*parts):
+    """A seed from the test's parameters that is the same in every process (``hash`` of a str is not)."""
+    return zlib.crc32(repr(parts).encode())
+
+
+#: ReLU² and ReLU³ (the greedy dictionaries, one hidden layer) are checked to depth 2: through four
+#: layers relu³ is a polynomial of degree 81 and central differences lose 1e-7 to its curvature.
 @pytest.mark.parametrize("act,depth,loss_out,replicas", [
     (a, d, lo, r)
     for a, d, lo, r in itertools.product(
         ACTS, [1, 2, 3, 4], [("mse", "identity"), ("mse", "sigmoid"), ("logistic", "sigmoid"),
                              ("logistic", "identity")], [None, 3])
+    if not (a in ("relu2", "relu3") and d > 2)
 ])
 def test_gradient_check(act, depth, loss_out, replicas):
     loss, out_act = loss_out
-    rng = np.random.default_rng(abs(hash((act, depth, loss, out_act, replicas))) % 2**32)
+    rng = np.random.default_rng(_seed(act, depth, loss, out_act, replicas))
     sizes = [3] + [4] * depth + [2]
     net_rng = rng if replicas is None else [np.random.default_rng(k) for k in range(replicas)]
     net = _generic(MLP(sizes, activation=act, output_activation=out_act, rng=net_rng), rng)
@@ -130,6 +139,7 @@ def test_gradient_check(act, depth, loss_out, replicas):
     seed=st.integers(0, 2**31),
 )
 def test_gradient_check_random_shapes(sizes, N, act, seed):
+    assume(not (act in ("relu2", "relu3") and len(sizes) > 4))  # see test_gradient_check
     rng = np.random.default_rng(seed)
     net = _generic(MLP(sizes, activation=act, rng=rng), rng)
     X, y = _data(rng, N, sizes[0], sizes[-1], "mse")

@@ -5,6 +5,8 @@ import subprocess
 import sys
 import tracemalloc
 
+import zlib
+
 import numpy as np
 import pytest
 
@@ -59,7 +61,7 @@ def _rel(a, b):
 def test_blocked_equals_reference(threaded, act, depth, loss_out, d, k):
     loss_name, out_act = loss_out
     loss = get_loss(loss_name)
-    rng = np.random.default_rng(hash((act, depth, loss_name, d)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(repr((act, depth, loss_name, d)).encode()))
     net = _net([d] + [9] * depth + [k], act, out_act)
     X, y = _data(rng, N_ODD, d, k, loss_name)
     v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)

@@ -133,3 +133,23 @@ def test_a_ci_too_wide_to_decide_is_not_tested():
     rows["train_mse"] = 0.3 / rows["n"] ** 0.7  # the training error falls: no optimizer floor
     r = judge.judge_width_rate(rows)
     assert r.outcome == "not tested" and r.reason.startswith("too few points") and r.ci_high - r.ci_low > 1
+
+
+def test_a_u_curve_in_n_is_judged_on_both_sides_of_its_minimum():
+    """The risk decomposition at fixed N: approximation 4/n falling, estimation n log N / N rising."""
+    from nnapprox.studies.data_scaling import u_curve_table, u_verdict
+
+    N = 10_000
+
+    def risk(n):
+        return 4.0 / n + n * math.log(N) / N
+
+    df = curve(risk).assign(**{"data.N": N, "replica": lambda t: t["seed"], "seed": 0})
+    (row,) = u_curve_table(df, "n", n_boot=300).to_dict("records")
+    assert row["n_best"] == 64  # the minimiser sqrt(4 N / log N) = 65.9
+    v = u_verdict(row)
+    assert v.outcome == "consistent" and v.kind == "u_curve"
+    assert 0.6 < row["above_slope"] < 1.1  # the rise tends to the estimation term's +1
+    # a curve that only falls (the grid stops before the minimum) is not a U-curve test
+    (row,) = u_curve_table(df[df["n"] <= 32], "n", n_boot=300).to_dict("records")
+    assert u_verdict(row).outcome == "not tested" and "too few points" in u_verdict(row).reason

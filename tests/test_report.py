@@ -393,3 +393,16 @@ def test_bound_notes_never_overlap_and_one_curve_per_function():
     pt_per_px = 72.0 / fig.dpi
     ys = sorted(ax.transData.transform(t.xy)[1] * pt_per_px + t.xyann[1] for t in notes)
     assert np.min(np.diff(ys)) >= plots.NOTE_GAP_PT - 1e-9
+
+
+def test_a_rerun_report_removes_only_its_own_stale_outputs(tmp_path):
+    from nnapprox.report.runner import OUTPUTS_FILE, _forget_stale_outputs
+
+    (tmp_path / "figures").mkdir()
+    for rel in ("a.csv", "old.csv", "figures/x.png", "mine.txt"):
+        (tmp_path / rel).write_text("x")
+    _forget_stale_outputs(tmp_path, ["a.csv", "old.csv", "figures/x.png"])
+    _forget_stale_outputs(tmp_path, ["a.csv"])  # the next report no longer writes old.csv and x.png
+    assert (tmp_path / "a.csv").exists() and (tmp_path / "mine.txt").exists()  # never the user's own files
+    assert not (tmp_path / "old.csv").exists() and not (tmp_path / "figures" / "x.png").exists()
+    assert json.loads((tmp_path / OUTPUTS_FILE).read_text()) == ["a.csv"]

@@ -11,6 +11,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.container import ErrorbarContainer
@@ -357,6 +358,28 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
 
 #: Groups whose legend still fits in a cell of the panel grid; more go below the panels.
 LEGEND_CELL_MAX = 12
+#: Most lines a per-axis figure draws; beyond, numeric hue columns are thinned (every fit stays in rates.csv).
+MAX_LINES = 24
+#: Values kept of a thinned numeric hue column.
+THIN_TO = 4
+
+
+def _thin_hue(df, hue):
+    """Keep at most :data:`THIN_TO` values (spread evenly in rank) of the numeric hue columns with the most
+    values until the figure has at most :data:`MAX_LINES` lines; returns the rows and a note (or "")."""
+    notes = []
+    while hue and sum(1 for _ in iter_groups(df, hue)) > MAX_LINES:
+        numeric = [h for h in hue if h in df.columns and pd.api.types.is_numeric_dtype(df[h])
+                   and df[h].nunique() > THIN_TO]
+        if not numeric:
+            break
+        col = max(numeric, key=lambda h: df[h].nunique())
+        vals = np.sort(df[col].dropna().unique())
+        keep = vals[np.unique(np.round(np.linspace(0, len(vals) - 1, THIN_TO)).astype(int))]
+        df = df[df[col].isin(keep) | df[col].isna()]
+        notes.append(f"lines for {col} ∈ {{{', '.join(f'{v:g}' for v in keep)}}} of {len(vals)} values; every fit "
+                     "is in rates.csv")
+    return df, "; ".join(notes)
 
 
 def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0,
@@ -389,6 +412,9 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
     -------
     matplotlib.figure.Figure
     """
+    df, thinned = _thin_hue(df, list(hue))
+    if thinned:
+        title = f"{title}\n({thinned})" if title else thinned
     panels = [("test_mse", {"overlay": "auto", "fit": True})]
     if "rel_mse" in df.columns and usable_mask(df, x, "rel_mse").any():
         panels.append(("rel_mse", {"overlay": "auto", "fit": False, "hline": 1.0,
@@ -404,7 +430,7 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
     cells = len(panels) + own_cell
     nrows, ncols = (2, 2) if cells == 4 else (1, cells)
     width, height = {1: (5.2, 3.9), 2: (9.0, 3.7), 3: (11.0, 3.7), 4: (9.0, 7.0)}[cells]
-    legend_cols = 3 if width >= 9 else 2
+    legend_cols = 3 if width >= 11 else 2
     if below:
         height += 0.3 + 0.32 * math.ceil((n_groups + 4) / legend_cols)  # two text lines an entry
     with rc_context(RC):

@@ -135,6 +135,25 @@ def render(title, blocks, df, *, intro_files, missing) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+#: The files the last report wrote into its folder (so that a rerun removes the ones it no longer writes).
+OUTPUTS_FILE = ".report_outputs.json"
+
+
+def _forget_stale_outputs(out: Path, written: list) -> None:
+    """Remove the files an earlier report wrote here and this one did not (a table or figure since renamed
+    or dropped), then record this report's files. Files the runner never wrote are left alone."""
+    listing = out / OUTPUTS_FILE
+    try:
+        before = set(json.loads(listing.read_text())) if listing.exists() else set()
+    except (OSError, ValueError):
+        before = set()
+    for rel in sorted(before - set(written)):
+        path = (out / rel)
+        if path.is_file() and out.resolve() in path.resolve().parents:
+            path.unlink()
+    write_text_atomic(listing, json.dumps(sorted(set(written)), indent=0) + "\n")
+
+
 def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, n_boot=2000, seed=0,
                fit_range=None, tol=0.1, svg=False, all_jobs=False) -> Path:
     """Collect a sweep, analyse each study with its plug-in and write the report files.
@@ -210,7 +229,7 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
         blocks.append((name, res, nested))
         verdicts_all.append((name, res.verdicts))
     write_runs_csv(df, out / "runs.csv")
-    files = []
+    files, written = [], ["runs.csv", "verdicts.json", "REPORT.md"]
     for name, res, _ in blocks:
         for tname, table in res.tables.items():
             fname = f"{name}__{tname}.csv" if nested else f"{tname}.csv"
@@ -218,8 +237,11 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
             files.append(fname)
         for fname, fig in res.figures.items():
             save_figure(fig, out / "figures" / f"{fname}.png")
+            written.append(f"figures/{fname}.png")
             if svg:
                 save_figure(fig, out / "figures" / f"{fname}.svg")
+                written.append(f"figures/{fname}.svg")
+    _forget_stale_outputs(out, written + files)
     if nested:
         data = {"study": ",".join(n for n, _ in verdicts_all),
                 "counts": counts([v for _, vs in verdicts_all for v in vs]),

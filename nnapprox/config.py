@@ -117,7 +117,7 @@ class TargetConfig:
     """The target function; unset (None) parameters take the target factory's defaults."""
 
     name: str = "gaussian"
-    d: int = 2
+    d: Optional[int] = 2
     s: Optional[float] = None
     omega: Any = None
     phase: Optional[float] = None
@@ -130,6 +130,15 @@ class TargetConfig:
     seed: Optional[int] = None
     radius: Optional[float] = None
     domain: Optional[str] = None
+    # target=python: the function, its Barron constant if known, the source hash a run recorded
+    fn: Optional[str] = None
+    c_f: Optional[float] = None
+    fn_sha256: Optional[str] = None
+    # target=table: the CSV file, its label and feature columns, the file hash a run recorded
+    path: Optional[str] = None
+    label: Optional[str] = None
+    columns: Any = None
+    sha256: Optional[str] = None
 
 
 def _trainer_options():
@@ -361,6 +370,8 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
         _unused(model, "bias_std", defaults["bias_std"], "model.bias_init is not 'normal'", "model")
     if model["depth"] == 0 and model.get("bias_init") not in (None, "zero"):
         raise _err(f"model.bias_init={model['bias_init']!r} needs hidden layers; model.depth=0 has none")
+    if target.kind == "table":
+        _check_table(target, data, spec)
     if data["labels"] == "bernoulli":
         _check_probabilities(target)
     if act["name"] == "heaviside" and not spec.builds_own and model["depth"] >= 1:
@@ -403,6 +414,20 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
 def validate(cfg: dict) -> dict:
     """Check a config (:func:`canonical`); return ``{"target": Target}`` (kept for old callers)."""
     return {"target": canonical(cfg).target}
+
+
+def _check_table(target, data, spec) -> None:
+    """A table's labels are the data: no added noise, no Bernoulli draws, no function to evaluate."""
+    path, rows = target.params["path"], target.info["rows"]
+    if data["noise"]:
+        raise _err(f"data.noise={data['noise']!r} is not used with target=table (its labels are the data); allowed: 0")
+    if data["labels"] != "value":
+        raise _err(f"data.labels={data['labels']!r} is not supported with target=table; allowed: value")
+    if data["N"] + data["N_test"] > rows:
+        raise _err(f"data.N + data.N_test = {data['N'] + data['N_test']} exceeds the {rows} rows of target.path="
+                   f"{path!r}; allowed: at most {rows} (set data.N and data.N_test)")
+    if spec.needs_target:
+        raise _err(f"trainer {spec.name!r} needs a target function; target=table has values only at its rows")
 
 
 def _check_probabilities(target) -> None:

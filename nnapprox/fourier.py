@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import math
 import numbers
+from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["spectrum", "estimate_cf", "MAX_GRID_POINTS"]
+__all__ = ["spectrum", "estimate_cf", "estimate_cf_checked", "CfEstimate", "GRIDS", "MAX_GRID_POINTS"]
 
 MAX_GRID_POINTS = 2**24
 
@@ -113,3 +114,85 @@ def estimate_cf(f, d: int, *, half_width: float = 16.0, n_grid: int = 512) -> fl
     """
     omega_norm, ft_abs, cell = spectrum(f, d, half_width=half_width, n_grid=n_grid)
     return float(np.sum(omega_norm * ft_abs) * cell)
+
+
+#: (half-width L, points per coordinate) of the checked estimate in d = 1, 2, 3 (grid step 1/16, 1/8, 1/4).
+#: The |ω|-kink error (π/L)² |f̃(0)| / 6 (d = 1) is below 1e-3 relative for unit-width functions.
+GRIDS = {1: (64.0, 2048), 2: (32.0, 512), 3: (16.0, 128)}
+#: Relative size of f on the outer tenth of the box above which f is not decaying there.
+DECAY_TOL = 1e-8
+#: Relative change between the two resolutions above which the estimate has not converged.
+CONVERGENCE_TOL = 1e-3
+
+
+@dataclass(frozen=True)
+class CfEstimate:
+    """A numerical Barron constant with how it was obtained.
+
+    Attributes
+    ----------
+    value : float or None
+        The estimate (None when it could not be trusted).
+    rel_error : float
+        Relative change between the two resolutions (NaN when not computed).
+    method : str
+        One line: the grid, or why there is no estimate.
+    """
+
+    value: float | None
+    rel_error: float
+    method: str
+
+
+def estimate_cf_checked(f, d: int) -> CfEstimate:
+    """``C_f`` by FFT (:func:`estimate_cf`) with its checks: decay at the box edge and convergence.
+
+    The estimate treats f as a function on all of R^d, so it needs f negligible near the edge of the
+    box ``[-L, L)^d`` (the function itself is the extension whose C_f is computed). It is computed on
+    the grid of :data:`GRIDS` and on one 1.5 times larger in L and in points (the same step, a finer
+    ω grid); their relative difference is the stated error.
+
+    Parameters
+    ----------
+    f : callable
+        ``(N, d) -> (N,)``.
+    d : int
+        Input dimension; beyond 3 there is no estimate.
+
+    Returns
+    -------
+    CfEstimate
+        ``value`` None with the reason in ``method`` when d > 3, f is not finite on the box, f does
+        not decay at its edge (relative size above :data:`DECAY_TOL`), or the two resolutions differ
+        by more than :data:`CONVERGENCE_TOL`.
+    """
+    if d not in GRIDS:
+        return CfEstimate(None, math.nan, f"unknown: no numerical estimate in d = {d} (the FFT grid is limited to "
+                                          f"d <= 3); give target.c_f")
+    L, n = GRIDS[d]
+    h = 2 * L / n
+    x1 = -L + h * np.arange(n)
+    grids = np.meshgrid(*([x1] * d), indexing="ij")
+    X = np.stack([g.ravel() for g in grids], axis=1)
+    with np.errstate(all="ignore"):
+        v = np.asarray(f(X), dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(v)):
+        return CfEstimate(None, math.nan, f"unknown: f is not finite on the FFT box [-{L:g}, {L:g})^{d}, which the "
+                                          f"estimate needs f defined and decaying on; give target.c_f")
+    edge = np.max(np.abs(X), axis=1) > 0.9 * L
+    scale = float(np.max(np.abs(v))) or 1.0
+    rel_edge = float(np.max(np.abs(v[edge]))) / scale
+    if rel_edge > DECAY_TOL:
+        return CfEstimate(None, math.nan, (
+            f"unknown: f does not decay on R^{d} (|f| is {rel_edge:.1e} of its maximum at |x|_inf > {0.9 * L:g}); "
+            f"the FFT estimate computes C_f of f itself as a function on R^{d}, so it needs a decaying f; give "
+            f"target.c_f"))
+    c1 = estimate_cf(f, d, half_width=L, n_grid=n)
+    n2 = int(round(1.5 * n / 2)) * 2
+    c2 = estimate_cf(f, d, half_width=L * n2 / n, n_grid=n2)
+    err = abs(c2 - c1) / max(abs(c2), 1e-300)
+    grid = f"FFT on [-{L * n2 / n:g}, {L * n2 / n:g})^{d}, {n2} points per axis (step {h:g})"
+    if err > CONVERGENCE_TOL:
+        return CfEstimate(None, err, f"unknown: the FFT estimate did not converge ({c1:.4g} vs {c2:.4g} at two box "
+                                     f"sizes, relative change {err:.1e}); give target.c_f")
+    return CfEstimate(c2, err, f"estimated: {grid}; relative change from the {n}-point grid {err:.1e}")

@@ -82,10 +82,23 @@ class ReplicaSetup:
     rng: np.random.Generator
 
 
+def c_f_provenance(target) -> dict:
+    """``c_f_method`` (closed form, given, estimated: <how>, unknown: <why>) and ``c_f_error`` of a target."""
+    method = target.info.get("c_f_method")
+    if method is None:
+        method = "closed form" if target.c_f is not None else "unknown: no closed form for this target"
+    err = target.info.get("c_f_error", 0.0 if target.c_f is not None else None)
+    return {"c_f_method": method, "c_f_error": None if err is None or not math.isfinite(err) else float(err)}
+
+
 def _dataset(canon, ss_data):
     from .data import make_dataset
 
     d = canon.config["data"]
+    if canon.target.kind == "table":  # the rows of the user's file, split per replica
+        from .user_targets import table_dataset
+
+        return table_dataset(canon.target, d["N"], d["N_test"], ss_data)
     ds = make_dataset(canon.target, d["N"], d["N_test"], d["noise"], seed=ss_data)
     if d["labels"] == "bernoulli":  # y ~ Bernoulli(f(x)); the clean test values stay f(x)
         rng = np.random.default_rng(ss_data.spawn(1)[0])
@@ -323,7 +336,7 @@ def _metrics(canon, s: ReplicaSetup, res: ReplicaResult) -> list[dict]:
         m["bound_ratio"] = m["test_mse"] / bound if bound and m["test_mse"] is not None else None
         rec.update(m)
         rec.update(unit_stats(net, ds.X_test))
-        if target.dim == 1:
+        if target.dim == 1 and target.kind != "table":  # a table has no values between its rows
             rec.update(grid_errors(net, target))
         out.append(rec)
     return out
@@ -399,7 +412,7 @@ def run_job(cfg: dict, out_dir, resume: bool = True) -> list[dict]:
         t = canon.target
         base.update({"c_f": rc.encode(t.c_f) if t.c_f is not None else None,
                      "c_f_infinite": bool(t.c_f is not None and math.isinf(t.c_f)),
-                     "radius": float(t.radius), "target.kind": t.kind})
+                     **c_f_provenance(t), "radius": float(t.radius), "target.kind": t.kind})
         setups = [setup(canon, r) for r in range(canon.config["replicas"])]
         results = train(canon, setups)
         for rec in evaluate(canon, setups, results):

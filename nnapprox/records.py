@@ -64,7 +64,7 @@ PROVENANCE_KEYS = ("study", "tag", "config_hash", "git_commit", "run_dir", "para
                    "wall_time", "train_time", "error", "traceback", "stop_reason", "target.kind") + NOT_SWEPT
 PROVENANCE_PREFIXES = ("versions.",)
 #: Properties of the target measured or derived by the job (metrics, not configuration).
-TARGET_KEYS = ("c_f", "c_f_infinite", "c_f_method", "radius", "var_f")
+TARGET_KEYS = ("c_f", "c_f_infinite", "c_f_method", "c_f_error", "radius", "var_f")
 #: What a record indexes within its job: the replica and the recorded width.
 INDEX_KEYS = ("replica", "n", "n_params")
 #: Trainer-specific measurements.

@@ -58,7 +58,7 @@ __all__ = [
     "iterated_tent",
 ]
 
-KINDS = ("barron", "non_barron", "depth")
+KINDS = ("barron", "non_barron", "depth", "user", "table")
 
 
 # ---------------------------------------------------------------------------
@@ -80,7 +80,7 @@ class Target:
     c_f : float or None
         Barron constant ``∫ |ω| |f̃(ω)| dω``; ``math.inf`` outside the class,
         ``None`` where no closed form is known.
-    kind : {"barron", "non_barron", "depth"}
+    kind : {"barron", "non_barron", "depth", "user", "table"}
     params : dict
         The factory's keyword arguments (JSON-friendly): ``get_target(name, **params)``
         rebuilds the target.
@@ -498,6 +498,33 @@ def compositional(d=8) -> Target:
 
 
 # ---------------------------------------------------------------------------
+# the user's own: a Python function or a table (nnapprox.user_targets)
+# ---------------------------------------------------------------------------
+
+def python(d=1, fn=None, c_f=None, radius=1.0, domain="ball", fn_sha256=None) -> Target:
+    """Your function ``fn='module:function'`` or ``'file.py:function'``, X (N, d) -> (N,); C_f given, FFT-estimated (d <= 3) or unknown.
+
+    See :func:`nnapprox.user_targets.python_target`.
+    """
+    from .user_targets import python_target
+
+    return python_target(d=d, fn=fn, c_f=c_f, radius=radius, domain=domain, fn_sha256=fn_sha256)
+
+
+def table(path=None, label="y", columns=None, sha256=None, d=None) -> Target:
+    """Your data: the rows of a CSV file ``path`` (features ``columns``, label ``label``), split per replica; no C_f.
+
+    See :func:`nnapprox.user_targets.table_target`; ``d``, when given, must be the number of feature columns.
+    """
+    from .user_targets import table_target
+
+    t = table_target(path=path, label=label, columns=columns, sha256=sha256)
+    if d is not None and d != t.dim:
+        raise ValueError(f"d={d!r} is invalid: the table has {t.dim} feature column(s) ({', '.join(t.params['columns'])})")
+    return t
+
+
+# ---------------------------------------------------------------------------
 # registry
 # ---------------------------------------------------------------------------
 
@@ -516,6 +543,8 @@ TARGETS: dict[str, Callable[..., Target]] = {
     "tent": tent,
     "square": square,
     "compositional": compositional,
+    "python": python,
+    "table": table,
 }
 
 # kind of each registered target (checked against the built targets in the tests)
@@ -524,6 +553,7 @@ _KIND_OF = {
     "sigmoid_ridge": "barron", "tanh_ridge": "barron", "sin": "barron",
     "step": "non_barron", "abs": "non_barron", "ball_indicator": "non_barron",
     "sawtooth": "depth", "tent": "depth", "square": "depth", "compositional": "depth",
+    "python": "user", "table": "table",
 }
 
 

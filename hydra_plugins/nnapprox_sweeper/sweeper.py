@@ -9,7 +9,8 @@ command line's overrides (which win); a job listed twice runs once.
 Before the first job starts, every job's config is composed and checked with
 :func:`nnapprox.config.canonical` (types, ranges, options the trainer takes, memory), so an
 out-of-range value anywhere in the sweep stops it with one line naming the key. It also logs how
-many jobs are already done (resume).
+many jobs are already done (resume), and while the jobs run, ``k/K jobs done, elapsed, ETA`` each
+time one finishes (:class:`nnapprox.progress.SweepProgress`).
 """
 
 import logging
@@ -57,6 +58,7 @@ class ValidatingSweeper(BasicSweeper):
     def __init__(self, max_batch_size: Optional[int], params=None, grids=None) -> None:
         super().__init__(max_batch_size=max_batch_size, params=params)
         self.grids = [dict(g) for g in grids] if grids else None
+        self.already_done: set = set()
 
     def job_overrides(self, arguments: List[str]) -> List[List[str]]:
         """Every job's overrides: the union of the grids (each with ``params`` and ``arguments``)."""
@@ -88,10 +90,12 @@ class ValidatingSweeper(BasicSweeper):
                 raise ConfigError(f"Invalid config: job {' '.join(overrides)}: {str(e).splitlines()[0]}") from None
             canon = canonical(to_plain(cfg), check_memory=True)
             subdir = str(OmegaConf.select(cfg, "hydra.sweep.subdir"))
-            manifest.append({"dir": subdir, "config_hash": canon.hash, "overrides": list(overrides)})
+            entry = {"dir": subdir, "config_hash": canon.hash, "overrides": list(overrides)}
             if canon.config["resume"] and finished(Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / subdir,
                                                    canon.hash):
                 done += 1
+                self.already_done.add(subdir)
+            manifest.append(entry)
         log.info("sweep: %d jobs validated in %.1f s; %d already done, %d to run", len(jobs),
                  time.perf_counter() - tic, done, len(jobs) - done)
         return manifest
@@ -101,6 +105,7 @@ class ValidatingSweeper(BasicSweeper):
         from nnapprox.config import ConfigError
         from nnapprox.run import FAILED, check_writable
 
+        from nnapprox.progress import SweepProgress
         from nnapprox.records import write_manifest
 
         jobs = self.job_overrides(arguments)
@@ -115,13 +120,15 @@ class ValidatingSweeper(BasicSweeper):
         size = self.max_batch_size if self.max_batch_size and self.max_batch_size > 0 else max(len(jobs), 1)
         self.overrides = [jobs[i:i + size] for i in range(0, len(jobs), size)]
         returns, start = [], 0
-        for batch in self.overrides:
-            results = self.launcher.launch(batch, initial_job_idx=start)
-            for r in results:
-                ret = r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
-                if isinstance(ret, dict) and "failed" in ret.get("status", ()):
-                    FAILED.append(ret.get("job", "?"))  # (joblib workers report through their return value)
-            start += len(batch)
-            returns.append(results)
+        # k/K done, elapsed and ETA as jobs finish, whatever the launcher (it watches the job folders)
+        with SweepProgress(sweep_dir, [j["dir"] for j in manifest], self.already_done):
+            for batch in self.overrides:
+                results = self.launcher.launch(batch, initial_job_idx=start)
+                for r in results:
+                    ret = r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
+                    if isinstance(ret, dict) and "failed" in ret.get("status", ()):
+                        FAILED.append(ret.get("job", "?"))  # (joblib workers report through their return value)
+                start += len(batch)
+                returns.append(results)
         self.batch_index = len(self.overrides)
         return returns

@@ -85,9 +85,24 @@ def design_section(df, swept=None) -> Section:
         seeds = sorted({format_value(v) for v in df["seed"].astype(object)} - {"-"})
         reps = int(df["replica"].max()) + 1 if "replica" in df and df["replica"].notna().any() else 1
         lines += [f"Seeds: {len(seeds)} ({', '.join(seeds[:MAX_VALUES_SHOWN])}); replicas per job: up to {reps}.", ""]
+    lines += _c_f_lines(df)
     if fixed:
         lines += ["<details><summary>Fixed settings</summary>", "", ", ".join(fixed), "", "</details>", ""]
     return Section("Design", "\n".join(lines))
+
+
+def _c_f_lines(df) -> list:
+    """Where each target's Barron constant comes from, when it is not a closed form."""
+    if "c_f_method" not in df.columns or "target.name" not in df.columns:
+        return []
+    out = []
+    for (name, method), g in df.groupby(["target.name", "c_f_method"], dropna=True, sort=True):
+        if method == "closed form":
+            continue
+        c = pd.to_numeric(g.get("c_f"), errors="coerce")
+        value = f"C_f = {fmt_num(float(c.dropna().iloc[0]))}: " if c is not None and c.notna().any() else ""
+        out.append(f"- target `{name}`: {value}{method}")
+    return (["Barron constants not in closed form:", "", *out, ""]) if out else []
 
 
 def status_section(df, by=()) -> Section:

@@ -103,7 +103,10 @@ def _hypotheses_fail(rows) -> str | None:
     if "c_f_infinite" in rows.columns and rows["c_f_infinite"].eq(True).all():
         return "outside the hypotheses: C_f is infinite (the target is not in Barron's class)"
     if not np.isfinite(c_f):
-        return "outside the hypotheses: C_f unknown (no closed form for this target)"
+        why = _one(rows, "c_f_method")
+        detail = (why[len("unknown: "):] if isinstance(why, str) and why.startswith("unknown: ")
+                  else "no closed form for this target")
+        return f"outside the hypotheses: C_f unknown ({detail})"
     depth = _one(rows, "model.depth", 1)
     if depth is not None and depth != 1:
         return f"outside the hypotheses: {int(depth)} hidden layers (the theorem is about one)"

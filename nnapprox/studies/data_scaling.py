@@ -416,10 +416,8 @@ def approximation_exponent(ok, width, table, *, n_boot=2000, seed=0):
 
     Parameters
     ----------
-    ok : pandas.DataFrame
-        Usable runs of one group.
-    width : str
-        The width column.
+    ok, width :
+        Usable runs of one group and its width column.
     table : pandas.DataFrame
         The group's :func:`best_widths` table (its n_best at the largest N fixes the fit range
         :data:`APPROX_RANGE` × n_best).

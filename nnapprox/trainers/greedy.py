@@ -561,18 +561,24 @@ def _train_oga(net, X, y, loss, rng, options):
             coefs[i, :k] = c[1:]
             times.append(time.perf_counter() - t0)
             mses.append(float(r @ r) / N)
-        now = time.perf_counter()
-        if progress and now - last_log >= progress:
-            last_log = now
-            el = now - t0
-            log.info("oga: unit %d/%d, train mse %.3e, %.0f s elapsed, ETA %.0f s", k, n_max,
-                     float(r @ r) / N, el, el / k * (n_max - k))
+        last_log = _progress("oga", progress, last_log, t0, k, n_max, float(r @ r) / N)
     path = UnitPath(A, bvec, net.activation_name, widths, coefs, icpt, times, mses)
     sv = np.linalg.svd(Rm, compute_uv=False)
     extras = {"algorithm": "oga", "gram_condition": float(sv[0] / sv[-1]), "dependent_retries": retries,
               "idle_units": idle,
               "R": search.R, "max_scale": sopts["max_scale"]}
     return _history(path, n_max, t0, extras)
+
+
+def _progress(name, every, last_log, t0, k, n_max, mse):
+    """Log ``unit k/n_max, train mse, elapsed, ETA`` once ``every`` seconds have passed; the new last-log time."""
+    now = time.perf_counter()
+    if every and now - last_log >= every:
+        el = now - t0
+        log.info("%s: unit %d/%d, train mse %.3e, %.0f s elapsed, ETA %.0f s", name, k, n_max, mse, el,
+                 el / k * (n_max - k))
+        return now
+    return last_log
 
 
 def _history(path, n_max, t0, extras):
@@ -708,12 +714,7 @@ def _train_greedy(net, X, y, loss, rng, options):
             icpt[i] = c
             times.append(time.perf_counter() - t0)
             mses.append(float(r @ r) / N)
-        now = time.perf_counter()
-        if progress and now - last_log >= progress:
-            last_log = now
-            el = now - t0
-            log.info("greedy: unit %d/%d, train mse %.3e, %.0f s elapsed, ETA %.0f s", k, n_max,
-                     float(r @ r) / N, el, el / k * (n_max - k))
+        last_log = _progress("greedy", progress, last_log, t0, k, n_max, float(r @ r) / N)
     path = UnitPath(A, bvec, net.activation_name, widths, coefs, icpt, times, mses)
     extras = {"algorithm": "greedy", "alpha": alpha.tolist(), "beta": beta.tolist(), "R": search.R,
               "max_scale": sopts["max_scale"]}

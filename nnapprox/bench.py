@@ -41,6 +41,13 @@ the elementwise floor (nnapprox's own tanh and tanh' kernels over all hidden uni
 single thread, divided by the thread count), and R = 8 replicas (seeds) in one
 vectorized pass against 8 sequential runs on the tiny case and case A.
 
+Fit level (the tiny case): 200 steps of ``nnapprox.fit(net, X, y, trainer="gd")``
+(network construction, validation, the loop with its loss recording, the result)
+against 200 steps of the PyTorch loop above (model construction included; on
+nnapprox's threads and, separately, on 1 thread) and against 200 bare nnapprox
+steps; they take turns in each repetition. The
+gap between ``fit`` and the bare steps is ``fit``'s own overhead.
+
 Peak memory of one step: a fresh subprocess per case and library builds the data
 and the model, resets the kernel's peak-RSS counter (``/proc/self/clear_refs``),
 runs two steps and reports ``VmHWM − VmRSS(before)``: the extra resident memory
@@ -315,6 +322,60 @@ def time_replicas(case: Case, R: int, threads: int, reps_scale: float = 1.0, log
     return {**out, "reps": reps}
 
 
+FIT_STEPS = 200
+
+
+def time_fit(case: Case, threads: int, libs, steps: int = FIT_STEPS, reps: int = 15, log=print) -> dict:
+    """Median seconds of a ``steps``-step training run: ``fit`` (nnapprox), the same
+    number of bare nnapprox steps, and the PyTorch loop if ``"torch"`` is in ``libs``.
+    Every run builds its network afresh (as a user's call does)."""
+    from nnapprox import MLP, fit
+
+    X, y = make_data(case)
+
+    def nn_fit():
+        net = MLP(case.sizes, "tanh", rng=np.random.default_rng(1))
+        fit(net, X, y, trainer="gd", lr=LR, max_steps=steps, progress_every=0)
+
+    def nn_steps():
+        step = make_step("nnapprox", case, X, y, threads)
+        for _ in range(steps):
+            step()
+
+    fns = {"nnapprox fit": nn_fit, "nnapprox bare steps": nn_steps}
+    if "torch" in libs:
+        def torch_loop():
+            step = make_step("torch", case, X, y, threads)
+            for _ in range(steps):
+                step()
+
+        fns["torch loop"] = torch_loop
+        if threads != 1:
+            def torch_loop_1():
+                step = make_step("torch", case, X, y, 1)  # sets torch's threads to 1 for this run
+                for _ in range(steps):
+                    step()
+
+            fns["torch loop, 1 thread"] = torch_loop_1
+    for f in fns.values():
+        f()
+    times = {k: [] for k in fns}
+    order = list(fns)
+    for _ in range(max(3, reps)):
+        for k in order:
+            t0 = time.perf_counter()
+            fns[k]()
+            times[k].append(time.perf_counter() - t0)
+        order = order[1:] + order[:1]
+    if "torch loop" in fns:
+        import torch
+
+        torch.set_num_threads(threads)
+    out = {k: float(np.median(v)) for k, v in times.items()}
+    log(f"  {case.name} {steps} steps: " + ", ".join(f"{k} {_fmt_time(v)}" for k, v in out.items()))
+    return {**out, "reps": max(3, reps), "steps": steps}
+
+
 # ---------------------------------------------------------------------------
 # peak memory, in a subprocess per case and library
 # ---------------------------------------------------------------------------
@@ -400,6 +461,8 @@ def write_outputs(out_dir: Path, meta: dict, rows: list[dict], rep_rows: list[di
 
 
 def markdown(meta: dict, rows: list[dict], rep_rows: list[dict]) -> str:
+    fit_rows = [r for r in rep_rows if r["section"].startswith("fit")]
+    rep_rows = [r for r in rep_rows if not r["section"].startswith("fit")]
     by = {(r["case"], r["library"]): r for r in rows}
     cases = list(dict.fromkeys(r["case"] for r in rows))
     libs = [lib for lib in LIBS if any(r["library"] == lib for r in rows)]
@@ -438,6 +501,21 @@ def markdown(meta: dict, rows: list[dict], rep_rows: list[dict]) -> str:
             seq = next(r for r in rep_rows if r["case"] == c and r["library"] == "nnapprox sequential")
             lines.append(f"| {c} {one['shape']} | {_fmt_time(one['median_s'])} | {_fmt_time(seq['median_s'])} | "
                          f"{seq['median_s'] / one['median_s']:.2f}x |")
+    if fit_rows:
+        by_lib = {r["library"]: r for r in fit_rows}
+        one = fit_rows[0]
+        refs = [(k, by_lib[k]["median_s"]) for k in ("torch loop", "torch loop, 1 thread") if k in by_lib]
+        head = {"torch loop": f"PyTorch ({meta['threads']} threads) / this", "torch loop, 1 thread": "PyTorch (1 thread) / this"}
+        lines += ["", f"Fit level, {one['case']} case {one['shape']}: {meta.get('fit_steps', FIT_STEPS)} steps of "
+                  "`fit(trainer='gd')` (construction, validation, loss recording included) beside the same number of "
+                  f"bare steps, and the PyTorch loop (model construction included) on {meta['threads']} threads (the "
+                  "bench's convention: as many as nnapprox, which runs a step this small in the calling thread) and on "
+                  "1 thread:", "",
+                  "| run | time | " + " | ".join(head[k] for k, _ in refs) + " |", "|---|---|" + "---|" * len(refs)]
+        for lib in ("nnapprox fit", "nnapprox bare steps", "torch loop", "torch loop, 1 thread"):
+            if lib in by_lib:
+                t = by_lib[lib]["median_s"]
+                lines.append(f"| {lib} | {_fmt_time(t)} | " + " | ".join(f"{ref / t:.2f}x" for _, ref in refs) + " |")
     lines += ["", "Step: full batch, forward + backward + plain gradient-descent update, ½·MSE loss, tanh hidden "
               "layers, the same data for every library (sklearn: one `partial_fit` with `solver='sgd'`, "
               "`batch_size=N`). GF/s counts matrix-product flops only. Elementwise floor: nnapprox's tanh and "
@@ -460,6 +538,7 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="a fast smoke run: --reps-scale 0.2, no memory probes")
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--replicas", type=int, default=8, help="R for the replica comparison (0: skip)")
+    ap.add_argument("--fit-steps", type=int, default=FIT_STEPS, help="steps of the fit-level row (0: skip)")
     ap.add_argument("--out", default="results/bench", help="output folder")
     ap.add_argument("--probe-memory", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -552,6 +631,18 @@ def main(argv=None) -> int:
                                  "library": f"nnapprox {k}", "threads": threads, "median_s": res[k],
                                  "reps": res["reps"],
                                  "nnapprox_speedup": res[k] / res["one pass"]})
+    if any(c.name == "tiny" for c in cases) and args.fit_steps > 0:
+        log(f"[bench] fit level: {args.fit_steps} steps of fit() vs bare steps vs PyTorch (tiny case)")
+        case = CASES["tiny"]
+        res = time_fit(case, threads, libs, steps=args.fit_steps,
+                       reps=max(3, int(round(15 * args.reps_scale))), log=log)
+        meta["fit_steps"] = args.fit_steps
+        for k in ("nnapprox fit", "nnapprox bare steps", "torch loop", "torch loop, 1 thread"):
+            if k in res:
+                rep_rows.append({"section": f"fit {args.fit_steps} steps", "case": "tiny", "shape": case.shape,
+                                 "d": case.d, "width": case.width, "depth": case.depth, "N": case.N,
+                                 "library": k, "threads": threads, "median_s": res[k], "reps": res["reps"],
+                                 "nnapprox_speedup": res[k] / res["nnapprox fit"]})
     meta["load_end"] = os.getloadavg()[0]
     out = Path(args.out)
     write_outputs(out, meta, rows, rep_rows)

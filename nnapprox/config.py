@@ -60,13 +60,17 @@ BIAS_INITS = ("zero", "data", "normal")
 MODEL_OPTIONS = (
     Option("width", 32, Int(1), "units per hidden layer (for a path: its largest width)"),
     Option("depth", 1, Int(0), "hidden layers (0: no hidden layer, a generalised linear model)"),
-    Option("init", None, Choice(("xavier", "glorot", "he", "normal"), "schemes"),
-           "weight initialisation (none: He for the ReLU family, Xavier otherwise)"),
+    Option("init", None, Choice(("xavier", "glorot", "he", "normal", "rai"), "schemes"),
+           "weight initialisation (none: He for the ReLU family, Xavier otherwise; rai: randomized asymmetric, "
+           "Lu et al. 2020, weights and biases)"),
     Option("init_std", 1.0, Float(gt=0), "standard deviation of init=normal"),
     Option("bias_init", None, Choice(BIAS_INITS, "bias initialisations"),
            "hidden biases: zero, data (each unit's kink at a random training point) or normal (none: normal "
            "for the ReLU family, zero otherwise)"),
     Option("bias_std", 0.5, Float(gt=0), "standard deviation of bias_init=normal"),
+    Option("structure", "dense", Choice(("dense", "tree"), "structures"),
+           "dense: every layer fully connected; tree: a binary-tree network on d = 2^L inputs (model.width units "
+           "per node, model.depth = L)"),
     Option("output_activation", "identity", Choice(("identity", "sigmoid"), "output activations"),
            "identity (regression) or sigmoid (classification)"),
     Option("dtype", "float64", Choice(("float64", "float32"), "dtypes"), "floating-point type of the network"),
@@ -127,6 +131,7 @@ class TargetConfig:
     b: Optional[float] = None
     freq: Optional[float] = None
     rho: Optional[float] = None
+    eps: Optional[float] = None
     seed: Optional[int] = None
     radius: Optional[float] = None
     domain: Optional[str] = None
@@ -247,8 +252,16 @@ class Canonical:
 
     @property
     def sizes(self) -> list:
-        m = self.config["model"]
-        return [self.target.dim] + [m["width"]] * m["depth"] + [1]
+        return model_sizes(self.config["model"], self.target.dim)
+
+
+def model_sizes(model: dict, d: int) -> list:
+    """Layer sizes of a (resolved) model group on d inputs: dense ``[d, w, ..., w, 1]`` or a binary tree."""
+    if model.get("structure") == "tree":
+        from .network import tree_sizes
+
+        return tree_sizes(d, model["width"])
+    return [d] + [model["width"]] * model["depth"] + [1]
 
 
 def _check_group(group: str | None, values: dict, declared) -> dict:
@@ -360,10 +373,14 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
 
         if model["init"] is None:
             model["init"] = default_init(act["name"])  # what the network is initialised with
-        if model["bias_init"] is None:
+        if model["init"] == "rai":
+            _unused(model, "bias_init", None, "model.init='rai' draws the biases too", "model")
+        elif model["bias_init"] is None:
             model["bias_init"] = default_bias_init(act["name"])
     if model["depth"] == 0 and model["bias_init"] is None:
         model["bias_init"] = "zero"  # no hidden layer: only the output bias, which starts at zero
+    if model["structure"] == "tree":
+        _check_tree(model, target, spec)
     if model.get("init_std") is not None and model.get("init") != "normal":
         _unused(model, "init_std", defaults["init_std"], "model.init is not 'normal'", "model")
     if model.get("bias_std") is not None and model.get("bias_init") != "normal":
@@ -382,14 +399,16 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
             raise _err(f"model.depth={model['depth']} is not supported by trainer {name!r} (it builds one hidden "
                        f"layer); allowed: 1")
     width = model["width"]
+    sizes = model_sizes(model, target.dim)
     if options.get("record_widths") is not None:
+        if model["structure"] == "tree":
+            raise _err("trainer.record_widths (a width path) is not supported with model.structure='tree'")
         if model["depth"] < 1:
             raise _err("trainer.record_widths needs hidden layers; model.depth=0 has none")
         if max(options["record_widths"]) > width:
             raise _err(f"trainer.record_widths={options['record_widths']} exceeds model.width={width}: a path "
                        f"records widths up to its own width")
     if spec.check_model is not None:
-        sizes = [target.dim] + [width] * model["depth"] + [1]
         try:
             spec.check_model(sizes, act["name"], model["output_activation"], loss, options, target)
         except ValueError as e:
@@ -414,6 +433,20 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
 def validate(cfg: dict) -> dict:
     """Check a config (:func:`canonical`); return ``{"target": Target}`` (kept for old callers)."""
     return {"target": canonical(cfg).target}
+
+
+def _check_tree(model, target, spec) -> None:
+    """A tree network needs d = 2^L inputs, depth L, and a trainer that trains the given network."""
+    d = target.dim
+    if d < 2 or d & (d - 1):
+        raise _err(f"model.structure='tree' needs target.d a power of 2 >= 2; target.d={d}")
+    levels = d.bit_length() - 1
+    if model["depth"] != levels:
+        raise _err(f"model.depth={model['depth']} does not fit model.structure='tree' on d={d} inputs: the binary "
+                   f"tree has {levels} levels; set model.depth={levels}")
+    if spec.builds_own or spec.needs_target or spec.path:
+        raise _err(f"model.structure='tree' is not supported by trainer {spec.name!r} (it builds its own network); "
+                   f"allowed: gd, momentum, adam, lbfgs")
 
 
 def _check_table(target, data, spec) -> None:
@@ -453,11 +486,11 @@ def estimate_bytes(canon: Canonical) -> int:
     """
     c = canon.config
     d, N, Nt = canon.target.dim, c["data"]["N"], c["data"]["N_test"]
-    width = c["model"]["width"] or 1
-    depth = max(c["model"]["depth"], 1)
+    width = max(canon.sizes[1:-1], default=1) if c["model"]["depth"] else 1
+    sizes = canon.sizes
     item = 8
     data = (N + Nt) * (d + 2) * item
-    params = (d * width + depth * width * width + 2 * width) * item
+    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])) * item
     evaluation = max(N, Nt) * width * item  # one hidden layer over the whole test set
     paths = (width + 1) * N * item if canon.trainer.path else 0  # oga's orthonormal basis
     return int(data + 4 * params + 2 * evaluation + paths + 64 * 2 ** 20)

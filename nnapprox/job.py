@@ -111,16 +111,20 @@ def setup(canon, r: int) -> ReplicaSetup:
 
     The same replica is therefore the same whether it trains alone or in a one-pass batch.
     """
-    from .network import MLP, draw_normal_biases, place_kinks_at_data
+    from .network import MLP, draw_normal_biases, draw_rai, place_kinks_at_data, tree_mask
 
     c = canon.config
     m, act = c["model"], c["activation"]
     ss_data, ss_init, ss_train = np.random.SeedSequence([int(c["seed"]), int(r)]).spawn(3)
     ds = _dataset(canon, ss_data)
+    mask = tree_mask(canon.target.dim, m["width"]) if m.get("structure") == "tree" else None
+    scheme = "he" if m["init"] == "rai" else m["init"]  # rai: the output layer keeps He weights
     net = MLP(canon.sizes, act["name"] or "identity", m["output_activation"], rng=np.random.default_rng(ss_init),
-              init=m["init"], init_std=m["init_std"] or 1.0, slope=act["slope"] if act["slope"] is not None else 0.01,
-              dtype=np.dtype(m["dtype"]))
-    if m["bias_init"] == "data":
+              init=scheme, init_std=m["init_std"] or 1.0, slope=act["slope"] if act["slope"] is not None else 0.01,
+              dtype=np.dtype(m["dtype"]), mask=mask)
+    if m["init"] == "rai":
+        draw_rai(net, np.random.default_rng(ss_init.spawn(1)[0]))
+    elif m["bias_init"] == "data":
         place_kinks_at_data(net, ds.X, np.random.default_rng(ss_init.spawn(1)[0]))
     elif m["bias_init"] == "normal":
         draw_normal_biases(net, np.random.default_rng(ss_init.spawn(1)[0]), m["bias_std"])
@@ -322,7 +326,7 @@ def _metrics(canon, s: ReplicaSetup, res: ReplicaResult) -> list[dict]:
         with np.errstate(over="ignore", invalid="ignore"):
             P_test, P_train = res.path.predict(ds.X_test, widths), res.path.predict(ds.X, widths)
     for i, (n, net, t) in enumerate(res.models):
-        rec = {"n": int(n), "n_params": int(net.n_params), "train_time": res.train_time if t is None else t}
+        rec = {"n": int(n), "n_params": int(net.n_trainable), "train_time": res.train_time if t is None else t}
         if not finite[i]:
             out.append(rec)
             continue

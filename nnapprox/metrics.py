@@ -14,9 +14,10 @@ import math
 
 import numpy as np
 
+from .network import forward
 from .theory import approx_bound
 
-__all__ = ["mse", "mse_with_se", "evaluate", "METRIC_KEYS"]
+__all__ = ["mse", "mse_with_se", "evaluate", "born_dead", "METRIC_KEYS"]
 
 METRIC_KEYS = ("test_mse", "test_mse_se", "rel_mse", "var_f", "sup_err", "train_mse", "bound", "bound_ratio")
 
@@ -109,3 +110,35 @@ def evaluate(pred_test, y_test, pred_train=None, y_train=None, *, c_f=None, radi
         "bound": _safe(bound),
         "bound_ratio": _safe(ratio),
     }
+
+
+def born_dead(net, X, tol: float = 1e-10) -> dict:
+    """Is a network constant on the data as initialised, and which hidden layers are dead?
+
+    A hidden layer is *dead* when every one of its units has z ≤ 0 on every sample (for ReLU: all
+    activations zero, so nothing above it depends on the input and no gradient reaches below it).
+
+    Parameters
+    ----------
+    net : MLP (single)
+    X : array, shape ``(N, d)``
+    tol : float
+        The output is constant when its range over the samples is at most ``tol (1 + |mean|)``.
+
+    Returns
+    -------
+    dict
+        ``born_dead`` (1.0 when the output is constant on X, else 0.0), ``dead_layers`` (how many
+        hidden layers are dead), ``first_dead_layer`` (1-based; 0 when none), ``dead_unit_frac``
+        (hidden units with z ≤ 0 on every sample, over all hidden units).
+    """
+    zs, as_ = forward(net.weights, net.biases, X, net.act, net.out_act)
+    out = as_[-1]
+    spread = float(np.max(out) - np.min(out))
+    constant = spread <= tol * (1.0 + float(np.abs(np.mean(out))))
+    dead = [bool(np.all(z <= 0.0)) for z in zs[1:-1]]
+    units = [np.all(z <= 0.0, axis=0) for z in zs[1:-1]]
+    n_units = sum(u.size for u in units)
+    return {"born_dead": float(constant), "dead_layers": int(sum(dead)),
+            "first_dead_layer": (dead.index(True) + 1) if any(dead) else 0,
+            "dead_unit_frac": float(sum(int(u.sum()) for u in units) / n_units) if n_units else 0.0}

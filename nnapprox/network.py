@@ -39,7 +39,7 @@ from . import fastpath
 from .activations import DEFAULT_LEAKY_SLOPE, Activation, array_module, get_activation
 from .losses import Loss, get_loss
 
-__all__ = ["default_bias_init", 
+__all__ = ["default_bias_init", "tree_sizes", "tree_mask", "draw_rai", "RAI_SIGMA", 
     "MLP",
     "Grads",
     "forward",
@@ -351,7 +351,7 @@ class MLP:
     """
 
     def __init__(self, sizes, activation="tanh", output_activation="identity", *, rng=None,
-                 init=None, init_std=1.0, slope=DEFAULT_LEAKY_SLOPE, dtype=np.float64, _theta=None):
+                 init=None, init_std=1.0, slope=DEFAULT_LEAKY_SLOPE, dtype=np.float64, mask=None, _theta=None):
         self.sizes = _check_sizes(sizes)
         self.activation_name = str(activation)
         self.output_activation_name = str(output_activation)
@@ -379,6 +379,15 @@ class MLP:
                     raise ValueError(f"rng={rng!r} must be a np.random.Generator (np.random.default_rng(seed)) "
                                      f"or a non-empty list of them (one per replica)")
                 self.theta = np.stack([init_params(self.sizes, r, init, init_std, dtype) for r in rngs])
+        self.mask = None
+        if mask is not None:
+            mask = np.asarray(mask)
+            if mask.shape != (self.theta.shape[-1],) or not np.isin(mask, (0, 1)).all():
+                raise ValueError(f"mask must be 0/1 of shape ({self.theta.shape[-1]},) (one entry per parameter); "
+                                 f"got shape {mask.shape}")
+            self.mask = mask.astype(self.theta.dtype)
+            if _theta is None:
+                self.theta *= self.mask  # masked connections start (and stay) at zero
         self.weights, self.biases = unpack(self.theta, self.sizes)
 
     # -- construction ------------------------------------------------------
@@ -432,7 +441,7 @@ class MLP:
                 raise ValueError(f"nets[{k}] has sizes {net.sizes}; all must be single nets of sizes {first.sizes}")
         theta = np.stack([n.theta for n in nets])
         return cls(first.sizes, first.activation_name, first.output_activation_name, slope=first.slope,
-                   dtype=theta.dtype, _theta=theta)
+                   dtype=theta.dtype, mask=first.mask, _theta=theta)
 
     def copy(self) -> "MLP":
         """A deep copy."""
@@ -441,7 +450,7 @@ class MLP:
     def with_theta(self, theta) -> "MLP":
         """A network of the same architecture on the given flat parameters (no copy)."""
         return MLP(self.sizes, self.activation_name, self.output_activation_name, slope=self.slope,
-                   dtype=theta.dtype, _theta=theta)
+                   dtype=theta.dtype, mask=self.mask, _theta=theta)
 
     def replica(self, r: int) -> "MLP":
         """Replica ``r`` as a single network sharing memory with this one."""
@@ -461,8 +470,13 @@ class MLP:
 
     @property
     def n_params(self) -> int:
-        """Trainable parameters of one replica."""
+        """Parameters of one replica (the length of ``theta``'s last axis, masked ones included)."""
         return self.theta.shape[-1]
+
+    @property
+    def n_trainable(self) -> int:
+        """Trainable parameters of one replica: those the mask keeps (all without a mask)."""
+        return self.n_params if self.mask is None else int(self.mask.sum())
 
     @property
     def depth(self) -> int:
@@ -560,6 +574,8 @@ class MLP:
         if fastpath.applies(self, X):
             res = fastpath.loss_and_grad(self, X, y, loss)
             if res is not None:
+                if self.mask is not None:
+                    res[1][...] *= self.mask  # no gradient for a connection the structure leaves out
                 return res
         return self._reference_loss_and_flat_grad(X, y, loss)
 
@@ -585,6 +601,8 @@ class MLP:
         for l in range(L):
             gW[l][...] = dWs[l]
             gb[l][...] = dbs[l]
+        if self.mask is not None:
+            flat *= self.mask
         return value, flat
 
     def loss_and_grad_flat(self, theta, X, y, loss="mse"):
@@ -598,6 +616,74 @@ class MLP:
         self.theta[...] = theta.reshape(self.theta.shape)
         value, flat = self._loss_and_flat_grad(X, y, get_loss(loss))
         return float(np.sum(value)), flat.reshape(theta.shape)
+
+
+def tree_sizes(d: int, width: int) -> list[int]:
+    """Layer sizes of a binary-tree network on d = 2^L inputs with ``width`` units per node.
+
+    Level l (1..L) has d / 2^l nodes; its hidden layer holds ``width`` units per node:
+    ``[d, (d/2) w, (d/4) w, ..., w, 1]``.
+    """
+    if isinstance(d, bool) or int(d) != d or d < 2 or (int(d) & (int(d) - 1)):
+        raise ValueError(f"d={d!r} is invalid for a tree network: d must be a power of 2 >= 2")
+    if isinstance(width, bool) or int(width) != width or width < 1:
+        raise ValueError(f"width={width!r} is invalid: an integer >= 1 (units per node)")
+    d, w = int(d), int(width)
+    sizes, nodes = [d], d
+    while nodes > 1:
+        nodes //= 2
+        sizes.append(nodes * w)
+    return sizes + [1]
+
+
+def tree_mask(d: int, width: int) -> np.ndarray:
+    """0/1 mask (flat, in ``theta``'s layout) of the binary-tree network of :func:`tree_sizes`.
+
+    A node's units see only its two children: at level 1 two input coordinates, above it the
+    units of the two child nodes. Biases and the output layer are unmasked. The network
+    mirrors a binary-tree compositional function f = h(h(h(x1, x2), h(x3, x4)), ...)
+    (Poggio, Mhaskar, Rosasco, Miranda & Liao 2017): each node computes a function of two
+    numbers, the children's outputs being linear combinations of their units.
+    """
+    sizes = tree_sizes(d, width)
+    theta = np.zeros(param_count(sizes))
+    weights, biases = unpack(theta, sizes)
+    w = int(width)
+    for l in range(len(sizes) - 2):
+        child = 1 if l == 0 else w  # inputs per child: one coordinate, or a child node's units
+        for node in range(sizes[l + 1] // w):
+            weights[l][node * w:(node + 1) * w, 2 * node * child:(2 * node + 2) * child] = 1.0
+        biases[l][...] = 1.0
+    weights[-1][...] = 1.0
+    biases[-1][...] = 1.0
+    return theta
+
+
+#: Standard deviation (times fan_in^(-1/2)) of the randomized asymmetric initialization.
+RAI_SIGMA = 0.6007
+
+
+def draw_rai(net: MLP, rng: np.random.Generator) -> MLP:
+    """Randomized asymmetric initialization of the hidden layers (Lu, Shin, Su & Karniadakis 2020).
+
+    For every hidden unit, its weights and bias (fan_in + 1 numbers) are drawn
+    N(0, σ² / fan_in) with σ = 0.6007, and one of them, chosen uniformly, is replaced by a draw
+    from Beta(2, 1) (positive): each unit starts with a positive push along one input (or its
+    bias), which keeps a narrow deep ReLU network from starting dead. The output layer keeps
+    its initial weights and a zero bias. In place; a single network.
+    """
+    if net.batch_shape != ():
+        raise ValueError("draw_rai takes a single network (no replica axes)")
+    for W, b in zip(net.weights[:-1], net.biases[:-1]):
+        n_out, fan_in = W.shape
+        V = rng.normal(0.0, RAI_SIGMA / np.sqrt(fan_in), size=(n_out, fan_in + 1))
+        k = rng.integers(0, fan_in + 1, size=n_out)
+        V[np.arange(n_out), k] = rng.beta(2.0, 1.0, size=n_out)
+        W[...] = V[:, :fan_in]
+        b[...] = V[:, fan_in]
+    if net.mask is not None:
+        net.theta *= net.mask
+    return net
 
 
 def place_kinks_at_data(net: MLP, X, rng: np.random.Generator) -> MLP:

@@ -420,6 +420,29 @@ def ball_indicator(d=1, rho=0.5, radius=1.0, domain="ball") -> Target:
 _UNIT = Domain("cube", low=0.0, high=1.0)
 
 
+def radial(d=4, eps=0.05, radius=1.0, domain="cube") -> Target:
+    """A smoothed ball indicator ``σ((ρ − |x|)/ε)``, σ the logistic function (Safran & Shamir 2017).
+
+    ρ is the median of |x| under the uniform measure of the domain, so about half the mass lies
+    inside: ``ρ = r 2^(−1/d)`` on the ball of radius r, ``ρ = r √(d/3)`` on the cube ``[−r, r]^d``
+    (where |x|² has mean d r²/3 and |x| a spread of about 0.26 r whatever d). ε sets the width of
+    the transition. A radial function: one hidden layer must build it from ridge functions, two
+    can compute |x|² = Σ x_i² and then a function of one variable (Eldan & Shamir 2016 give radial
+    functions that separate depth 2 from depth 3 exponentially in d). Smooth, ``c_f = None``.
+    """
+    d = _int_at_least("d", d, 1)
+    eps = _finite("eps", eps, positive=True)
+    dom = _symmetric_domain(domain, radius)
+    r = float(radius)
+    rho = r * 2.0 ** (-1.0 / d) if domain == "ball" else r * math.sqrt(d / 3.0)
+
+    def fn(X):
+        return expit((rho - np.sqrt(np.einsum("ij,ij->i", X, X))) / eps)
+
+    return _make("radial", d, dom, None, "depth", dict(d=d, eps=eps, radius=radius, domain=domain), fn,
+                 info={"rho": rho})
+
+
 def tent_map(x):
     """Telgarsky's tent map ``Δ(x) = 2 relu(x) − 4 relu(x − 1/2)`` (maps [0, 1] onto [0, 1])."""
     x = np.asarray(x, dtype=np.float64)
@@ -543,6 +566,7 @@ TARGETS: dict[str, Callable[..., Target]] = {
     "tent": tent,
     "square": square,
     "compositional": compositional,
+    "radial": radial,
     "python": python,
     "table": table,
 }
@@ -552,7 +576,7 @@ _KIND_OF = {
     "gaussian": "barron", "cosine_ridge": "barron", "cosine_sum": "barron", "cosine_product": "barron",
     "sigmoid_ridge": "barron", "tanh_ridge": "barron", "sin": "barron",
     "step": "non_barron", "abs": "non_barron", "ball_indicator": "non_barron",
-    "sawtooth": "depth", "tent": "depth", "square": "depth", "compositional": "depth",
+    "sawtooth": "depth", "tent": "depth", "square": "depth", "compositional": "depth", "radial": "depth",
     "python": "user", "table": "table",
 }
 

@@ -44,6 +44,9 @@ __all__ = [
     "relu_units_for_sigmoidal",
     "ramp_from_relu",
     "width_where_bound_below",
+    "piecewise_linear_lower_bound",
+    "shallow_relu_lower_bound",
+    "telgarsky_params",
 ]
 
 
@@ -289,3 +292,85 @@ def width_where_bound_below(c_f, var_f, radius=1.0):
     if all(np.ndim(x) == 0 for x in (c_f, var_f, radius)):
         return math.inf if math.isinf(n) else int(n)
     return n
+
+
+def piecewise_linear_lower_bound(x, y, max_pieces: int) -> np.ndarray:
+    """The least mean squared error of any function with at most m linear pieces on the points (x, y).
+
+    Exact for the empirical measure of the points: a function with m linear pieces (continuous
+    or not, breakpoints anywhere) meets the sorted points in at most m contiguous runs, on each of
+    which it is one line, so its error is at least that of the best partition into m runs with
+    a least-squares line on each. Dynamic programming over the partitions (prefix sums give
+    each run's residual in O(1)).
+
+    Parameters
+    ----------
+    x, y : arrays, shape ``(G,)``
+        Points (any order; x distinct).
+    max_pieces : int >= 1
+
+    Returns
+    -------
+    array, shape ``(max_pieces,)``
+        Entry m − 1: the least MSE with at most m pieces (non-increasing; 0 once m reaches the
+        number of linear pieces of the data).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    if x.ndim != 1 or x.shape != y.shape or x.size < 2:
+        raise ValueError(f"x and y must be 1-D arrays of one length >= 2; got shapes {x.shape} and {y.shape}")
+    if isinstance(max_pieces, bool) or int(max_pieces) != max_pieces or max_pieces < 1:
+        raise ValueError(f"max_pieces={max_pieces!r} is invalid: an integer >= 1")
+    order = np.argsort(x)
+    x, y = x[order], y[order]
+    G = x.size
+    c = [np.concatenate([[0.0], np.cumsum(v)]) for v in (np.ones(G), x, y, x * x, x * y, y * y)]
+    # cost[j, i]: residual sum of squares of the least-squares line through points j .. i-1 (j < i)
+    j, i = np.meshgrid(np.arange(G + 1), np.arange(G + 1), indexing="ij")
+    n, sx, sy, sxx, sxy, syy = (ci[i] - ci[j] for ci in c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        vxx = sxx - sx * sx / n
+        vxy = sxy - sx * sy / n
+        vyy = syy - sy * sy / n
+        rss = np.where(vxx > 1e-300 * np.maximum(sxx, 1.0), vyy - vxy * vxy / vxx, 0.0)  # one point: exact
+    cost = np.where(i > j, np.maximum(rss, 0.0), np.inf)
+    del j, i, n, sx, sy, sxx, sxy, syy, vxx, vxy, vyy, rss
+    best = cost[0].copy()  # one piece: points 0 .. i-1
+    out = np.empty(int(max_pieces))
+    out[0] = best[G] / G
+    for m in range(1, int(max_pieces)):
+        best = np.min(best[:, None] + cost, axis=0)
+        out[m] = best[G] / G
+        if out[m] <= 0.0:
+            out[m:] = 0.0
+            break
+    return out
+
+
+def shallow_relu_lower_bound(x, y, widths) -> np.ndarray:
+    """A certified lower bound on the MSE (on the points) of every one-hidden-layer ReLU network of width n.
+
+    Such a network is piecewise linear with at most n + 1 pieces in one dimension, so its error is
+    at least :func:`piecewise_linear_lower_bound` with n + 1 pieces.
+
+    Parameters
+    ----------
+    x, y : arrays, shape ``(G,)``
+    widths : array of int >= 1
+
+    Returns
+    -------
+    array, the shape of ``widths``
+    """
+    widths = np.asarray(widths, dtype=int)
+    if widths.size == 0 or np.any(widths < 1):
+        raise ValueError(f"widths={widths!r} must be integers >= 1")
+    lb = piecewise_linear_lower_bound(x, y, int(widths.max()) + 1)
+    return lb[widths]
+
+
+def telgarsky_params(k: int) -> int:
+    """Parameters of Telgarsky's width-2, depth-k ReLU network for Δ^k on [0, 1]: 6k + 1."""
+    if isinstance(k, bool) or int(k) != k or k < 1:
+        raise ValueError(f"k={k!r} is invalid: an integer >= 1")
+    return 6 * int(k) + 1

@@ -292,11 +292,14 @@ def test_bench_quick_run_writes_csv_and_markdown(tmp_path):
 
     out = tmp_path / "bench"
     assert bench.main(["--quick", "--cases", "tiny", "--libs", "nnapprox,numpy", "--replicas", "2",
-                       "--reps-scale", "0.05", "--out", str(out)]) == 0
+                       "--reps-scale", "0.05", "--fit-steps", "20", "--out", str(out)]) == 0
     rows = (out / "bench.csv").read_text().splitlines()
-    assert rows[0].startswith("section,case") and len(rows) == 1 + 2 + 2
+    # 2 step rows, 2 replica rows, 2 fit-level rows (fit, bare steps; no torch asked for)
+    assert rows[0].startswith("section,case") and len(rows) == 1 + 2 + 2 + 2
+    assert sum(r.startswith("fit 20 steps,tiny") for r in rows) == 2
     md = (out / "bench.md").read_text()
     assert "| tiny (1, 4, 1, 32) |" in md and "one pass" in md
+    assert "| nnapprox fit |" in md and "| nnapprox bare steps |" in md
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")

@@ -17,7 +17,7 @@ from .construct import CONSTRUCT
 from .gradient import ADAM, GD, MOMENTUM
 from .greedy import GREEDY, OGA, UnitPath
 from .lbfgs import LBFGS
-from .probe import GRADCHECK
+from .probe import GRADCHECK, INIT_PROBE
 from .random_features import RANDOM_FEATURES
 from .reference import GLM_BFGS
 
@@ -25,7 +25,7 @@ __all__ = ["fit", "TRAINERS", "History", "Diverged", "UnitPath", "list_trainers"
 
 #: Every trainer's declaration, by name.
 TRAINERS: dict[str, Trainer] = {t.name: t for t in (GD, MOMENTUM, ADAM, LBFGS, GREEDY, OGA, RANDOM_FEATURES,
-                                                     GRADCHECK, CONSTRUCT, GLM_BFGS)}
+                                                     GRADCHECK, INIT_PROBE, CONSTRUCT, GLM_BFGS)}
 
 
 def list_trainers() -> list[str]:

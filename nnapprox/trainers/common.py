@@ -143,6 +143,11 @@ class Recorder:
             self.steps.append(step)
             self.times.append(now - self.t0)
             self.losses.append(np.array(loss, dtype=float, copy=True))
+        self.progress(step, loss, now)
+
+    def progress(self, step: int, loss, now: float | None = None):
+        """Log ``step k/max, loss, elapsed, ETA`` when ``progress_every`` seconds have passed since the last line."""
+        now = time.perf_counter() if now is None else now
         if self.progress_every and now - self._last_log >= self.progress_every:
             self._last_log = now
             el = now - self.t0

@@ -22,10 +22,12 @@ too (:mod:`nnapprox.trainers.common`).
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..options import Float, Int, Option
-from .common import ITERATIVE, Recorder, Trainer, blew_up, blowup_message, nonfinite_message
+from .common import ITERATIVE, Recorder, Trainer, blew_up, blowup_message, nonfinite_message, should_record
 
 __all__ = ["train_gd", "train_momentum", "train_adam", "GD", "MOMENTUM", "ADAM"]
 
@@ -61,8 +63,55 @@ def _take_rows(A, idx):
     return np.take_along_axis(A, idx[..., None], axis=-2)
 
 
+def _descend_single(net, X, y, loss, rule, name, *, max_steps, tol, time_budget, progress_every):
+    """:func:`_descend` for one network on the full batch: the same steps, history and stops, with the
+    per-step bookkeeping cut to a finiteness test of the loss (a non-finite gradient makes the parameters
+    non-finite, which shows in the next step's loss; the last update is checked after the loop) and the
+    history kept at :func:`should_record` steps."""
+    theta = net.theta
+    grad = net._loss_and_flat_grad
+    isfinite = math.isfinite
+    rec = Recorder(name, max_steps, time_budget, progress_every)
+    stop, status, message, first, v, step = "max_steps", "ok", "", None, math.nan, 0
+    for step in range(1, max_steps + 1):
+        value, g = grad(X, y, loss)
+        v = float(value)
+        if first is None:
+            first = v
+        if not isfinite(v):
+            stop, status, message = "diverged", "diverged", nonfinite_message(step)
+            rec.record(step, v, force=True)
+            break
+        if tol > 0 and v <= tol:
+            stop = "tol"
+            rec.record(step, v, force=True)
+            break
+        if step <= 100 or should_record(step):
+            rec.record(step, v)
+        elif progress_every:
+            rec.progress(step, v)
+        theta -= rule(g, step)
+        if time_budget is not None and rec.out_of_time():
+            stop = "time_budget"
+            break
+    if rec.steps and rec.steps[-1] != step:
+        rec.record(step, v, force=True)
+    if status == "ok" and not isfinite(float(theta.sum())):  # the last update, which no loss has seen
+        stop, status, message = "diverged", "diverged", nonfinite_message(step)
+    last = float(rec.losses[-1]) if rec.losses else math.nan
+    if status == "ok" and first is not None and bool(blew_up(first, last)):
+        stop, status, message = "diverged", "diverged", blowup_message(first, last)
+    hist = rec.history(status=status, replica_status=[status], stop_reason=stop, steps=step, message=message,
+                       net=net)
+    hist.replica_stop, hist.replica_steps, hist.replica_message = [stop], [step], [message]
+    return hist
+
+
 def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_steps=1000, tol=0.0,
              time_budget=None, progress_every=10.0):
+    if net.batch_shape == () and (batch_size is None or batch_size >= X.shape[-2]):
+        return _descend_single(net, X, y, loss, rule, name, max_steps=max_steps, tol=tol, time_budget=time_budget,
+                               progress_every=progress_every)
     batch_shape = net.batch_shape
     theta = net.theta
     running = np.ones(batch_shape, dtype=bool)  # neither diverged nor at tol

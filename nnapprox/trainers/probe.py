@@ -1,4 +1,4 @@
-"""Trainers that measure a network instead of training it: the gradient check as a job.
+"""Trainers that measure a network instead of training it: the gradient check and the born-dead probe as jobs.
 
 ``gradcheck`` leaves the network as initialised and records how far the hand-written backward
 pass is from central finite differences (:func:`nnapprox.gradcheck.check_gradient`), together
@@ -13,11 +13,12 @@ import time
 import numpy as np
 
 from ..gradcheck import check_gradient
+from ..metrics import born_dead
 from ..network import forward
 from ..options import Float, Option
 from .common import History, Trainer
 
-__all__ = ["train_gradcheck", "GRADCHECK"]
+__all__ = ["train_gradcheck", "GRADCHECK", "train_init_probe", "INIT_PROBE", "born_dead"]
 
 
 def train_gradcheck(net, X, y, loss, rng, *, h):
@@ -47,3 +48,25 @@ def train_gradcheck(net, X, y, loss, rng, *, h):
 GRADCHECK = Trainer("gradcheck", train_gradcheck,
                     (Option("h", 1e-6, Float(gt=0), "finite-difference step"),),
                     "no training: the backward pass against central finite differences at the initial network")
+
+
+def train_init_probe(net, X, y, loss, rng, *, constant_tol):
+    """Whether the initial network is born dead (no training): :func:`born_dead` on the training inputs.
+
+    Returns
+    -------
+    History
+        ``steps = 0``, ``stop_reason = "probe"``; ``extras`` as :func:`born_dead`.
+    """
+    t0 = time.perf_counter()
+    extras = born_dead(net, X, constant_tol)
+    value, _ = net._loss_and_flat_grad(X, y, loss)
+    wall = time.perf_counter() - t0
+    return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([np.asarray(value, float)]),
+                   status="ok", replica_status=["ok"], stop_reason="probe", steps=0, wall_time=wall,
+                   message="born dead" if extras["born_dead"] else "alive", net=net, extras=extras)
+
+
+INIT_PROBE = Trainer("init_probe", train_init_probe,
+                     (Option("constant_tol", 1e-10, Float(ge=0), "relative range of the output below which it is constant"),),
+                     "no training: is the initial network constant on the training inputs (born dead)?")

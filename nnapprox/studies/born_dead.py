@@ -1,0 +1,217 @@
+"""Study ``born_dead``: narrow deep ReLU networks that start constant, and the initialisations that avoid it.
+
+A ReLU network is *born dead* when, as initialised, its output is constant on the training inputs:
+some hidden layer is off (z ≤ 0) on every input, so nothing above it sees the input and no gradient
+reaches below it. Lu, Shin, Su & Karniadakis (2020) prove that with weights and biases drawn from
+symmetric distributions a ReLU network of fixed width dies with probability tending to 1 as the
+depth grows, and propose the randomized asymmetric initialisation (RAI) against it. The probe jobs
+(``trainer=init_probe``, no training) measure the fraction born dead per initialisation, depth and
+width; the trained jobs fit Telgarsky-shaped nets (width 2, depth k) to Δ^k from each initialisation
+and count the restarts that leave the constant predictor.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib import rc_context
+from matplotlib.figure import Figure
+
+from ..metrics import born_dead
+from ..report import generic
+from ..report.plots import RC
+from ..report.study import Section
+from ..report.tables import markdown_table
+from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Verdict
+
+__all__ = ["analyse", "wilson", "init_label", "dead_table", "trained_table", "ALIVE_BELOW"]
+
+#: A trained net "leaves the constant predictor" when its test MSE is at most this fraction of Var f.
+ALIVE_BELOW = 0.95
+#: Born-dead fractions below this at every depth leave the depth trend untested (nothing to grow from).
+MIN_FRACTION = 0.05
+THEOREM = ("Lu, Shin, Su & Karniadakis (2020): with weights and biases from symmetric distributions, a ReLU network "
+           "of fixed width is born dead with probability → 1 as its depth → ∞; the randomized asymmetric "
+           "initialisation lowers that probability")
+INIT_ORDER = ("he, zero biases", "he, N(0, 0.5²) biases", "he, biases through data points", "rai")
+INTRO = ("How often does a narrow deep ReLU network start dead, and what avoids it? The fraction of random "
+         "initialisations whose output is constant on the data, per initialisation, depth and width, and "
+         "Telgarsky-shaped nets (width 2, depth k) trained on Δ^k from each initialisation.")
+
+
+def wilson(successes: int, n: int, z: float = 1.96):
+    """Wilson score interval ``(low, high)`` of a binomial proportion."""
+    if n == 0:
+        return math.nan, math.nan
+    p = successes / n
+    den = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def init_label(row) -> str:
+    """The initialisation of a record, as the tables name it."""
+    if row.get("model.init") == "rai":
+        return "rai"
+    bias = row.get("model.bias_init")
+    return {"zero": "he, zero biases", "normal": "he, N(0, 0.5²) biases",
+            "data": "he, biases through data points"}.get(bias, f"{row.get('model.init')}, {bias}")
+
+
+def dead_table(runs) -> pd.DataFrame:
+    """Per initialisation, depth and width: initialisations probed, born dead, the fraction and its Wilson CI."""
+    p = runs[(runs["status"] == "ok") & (runs["trainer.name"] == "init_probe")].copy()
+    if p.empty:
+        return pd.DataFrame(columns=["init", "depth", "width", "n", "dead", "fraction", "ci_low", "ci_high"])
+    p["init"] = [init_label(r) for _, r in p.iterrows()]
+    rows = []
+    for (init, depth, width), g in p.groupby(["init", "model.depth", "model.width"], sort=True):
+        dead = int(g["extra.born_dead"].sum())
+        lo, hi = wilson(dead, len(g))
+        rows.append({"init": init, "depth": int(depth), "width": int(width), "n": len(g), "dead": dead,
+                     "fraction": dead / len(g), "ci_low": lo, "ci_high": hi,
+                     "dead_unit_frac": float(g["extra.dead_unit_frac"].mean())})
+    out = pd.DataFrame(rows)
+    out["init"] = pd.Categorical(out["init"], [i for i in INIT_ORDER if i in set(out["init"])] +
+                                 sorted(set(out["init"]) - set(INIT_ORDER)))
+    return out.sort_values(["init", "width", "depth"]).reset_index(drop=True)
+
+
+#: Inputs on which a trained network is probed for a constant output: [0, 1] on 1025 points.
+PROBE_GRID = np.linspace(0.0, 1.0, 1025)[:, None]
+
+
+def trained_table(runs, ctx=None) -> pd.DataFrame:
+    """Per k and initialisation: restarts, how many leave the constant predictor, best and median rel. test MSE.
+
+    With ``ctx`` (the study context) each trained network is reloaded from its saved parameters and
+    probed on :data:`PROBE_GRID`: ``dead_after`` counts the restarts whose output ends constant (a
+    layer off everywhere: training killed it, or it was born so), so that of the restarts which did
+    not leave the constant predictor, the dead are told apart from the alive but stuck.
+    """
+    t = generic.usable(runs[runs["trainer.name"] != "init_probe"]).copy()
+    if t.empty:
+        return pd.DataFrame(columns=["k", "init", "restarts", "alive", "best_rel", "median_rel"])
+    t["init"] = [init_label(r) for _, r in t.iterrows()]
+    if ctx is not None:
+        t["dead_after"] = [born_dead(ctx.net(r), PROBE_GRID)["born_dead"] for _, r in t.iterrows()]
+    rows = []
+    for (k, init), g in t.groupby(["target.k", "init"], sort=True):
+        rel = g["rel_mse"].to_numpy(dtype=float)
+        row = {"k": int(k), "init": init, "depth": int(g["model.depth"].iloc[0]), "restarts": len(g),
+               "alive": int(np.sum(rel <= ALIVE_BELOW)), "best_rel": float(rel.min()),
+               "median_rel": float(np.median(rel)), "dead_unit_frac_after": float(g["dead_frac"].mean())}
+        if "dead_after" in g:
+            row["dead_after"] = int(g["dead_after"].sum())
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _verdicts(tab):
+    out = []
+    rule = (f"Wilson 95% intervals of the born-dead fraction; consistent when the deepest net's interval lies above "
+            f"the shallowest's; not tested when the fraction stays below {MIN_FRACTION:g} at every depth")
+    sym = tab[tab["init"] == "he, zero biases"]
+    for width, g in sym.groupby("width", sort=True):
+        g = g.sort_values("depth")
+        lo_d, hi_d = g.iloc[0], g.iloc[-1]
+        base = dict(claim="with symmetric initialisation, the fraction born dead grows with depth", theorem=THEOREM,
+                    hypotheses="He weights, zero biases, ReLU; fixed width", group=f"width {int(width)}",
+                    predicted="fraction → 1 as depth → ∞", kind="born_dead_depth",
+                    measured=f"{lo_d.fraction:.2f} at depth {lo_d.depth} → {hi_d.fraction:.2f} at depth {hi_d.depth}",
+                    regime=f"depths {int(g['depth'].min())}..{int(g['depth'].max())}, {int(g['n'].iloc[0])} "
+                           f"initialisations each", rule=rule, value=float(hi_d.fraction))
+        if g["fraction"].max() < MIN_FRACTION:
+            out.append(Verdict(**base, outcome=NOT_TESTED, reason=(
+                f"pre-asymptotic: at width {int(width)} fewer than {MIN_FRACTION:g} of the initialisations are born dead "
+                f"up to depth {int(g['depth'].max())}")))
+        elif hi_d.ci_low > lo_d.ci_high:
+            out.append(Verdict(**base, outcome=CONSISTENT))
+        elif hi_d.ci_high < lo_d.ci_low:
+            out.append(Verdict(**base, outcome=CONTRADICTS, explanation=(
+                "fewer deep nets born dead than shallow ones: the probe or the initialisation is wrong (a bug)")))
+        else:
+            out.append(Verdict(**base, outcome=NOT_TESTED, reason="too few points: the intervals overlap"))
+    rai = tab[tab["init"] == "rai"].set_index(["depth", "width"])
+    for width, g in sym.groupby("width", sort=True):
+        cells = [(r.depth, r) for r in g.itertuples() if r.fraction >= MIN_FRACTION and (r.depth, width) in rai.index]
+        base = dict(claim="the randomized asymmetric initialisation is born dead less often than symmetric He",
+                    theorem=THEOREM, hypotheses="ReLU; RAI as in Lu et al. (one positive Beta(2, 1) entry per unit)",
+                    group=f"width {int(width)}", predicted="RAI fraction below He's", kind="rai_remedy",
+                    rule="at every depth where He (zero biases) dies at least 5% of the time, RAI's Wilson interval lies "
+                         "below He's")
+        if not cells:
+            out.append(Verdict(**base, outcome=NOT_TESTED, measured="", regime="",
+                               reason=f"pre-asymptotic: He rarely dies at width {int(width)}"))
+            continue
+        below = [rai.loc[(d, width)].ci_high < r.ci_low for d, r in cells]
+        above = [rai.loc[(d, width)].ci_low > r.ci_high for d, r in cells]
+        meas = "; ".join(f"depth {d}: {rai.loc[(d, width)].fraction:.2f} vs {r.fraction:.2f}" for d, r in cells)
+        v = dict(**base, measured=meas, regime=f"depths {', '.join(str(d) for d, _ in cells)}")
+        if all(below):
+            out.append(Verdict(**v, outcome=CONSISTENT))
+        elif any(above):
+            out.append(Verdict(**v, outcome=CONTRADICTS, explanation="RAI dies more often than He here: the "
+                                                                     "implementation departs from the paper (a bug)"))
+        else:
+            out.append(Verdict(**v, outcome=NOT_TESTED, reason="too few points: some intervals overlap"))
+    return out
+
+
+def _plot(tab):
+    widths = sorted(tab["width"].unique())
+    colors = dict(zip(INIT_ORDER, ("tab:red", "tab:orange", "tab:blue", "tab:green")))
+    with rc_context(RC):
+        fig = Figure(figsize=(3.2 * len(widths), 3.6), layout="constrained")
+        axes = np.atleast_1d(fig.subplots(1, len(widths), sharey=True))
+        for ax, w in zip(axes, widths):
+            for init, g in tab[tab["width"] == w].groupby("init", observed=True):
+                g = g.sort_values("depth")
+                ax.errorbar(g["depth"], g["fraction"], yerr=[g["fraction"] - g["ci_low"], g["ci_high"] - g["fraction"]],
+                            marker="o", capsize=2, color=colors.get(init, "0.4"), label=init)
+            ax.set(xlabel="hidden layers", title=f"width {w}", ylim=(-0.03, 1.03))
+            ax.grid(True, alpha=0.3)
+        axes[0].set_ylabel("fraction born dead (95% CI)")
+        axes[-1].legend(fontsize=7, loc="upper left")
+        fig.suptitle("ReLU nets constant on their data at initialisation (inputs in [0, 1])")
+    return fig
+
+
+def analyse(runs, ctx):
+    """The born-dead table and figure, its verdicts, and the trained Telgarsky-shaped nets per initialisation."""
+    res = generic.base_result(runs, INTRO, [
+        "**Born dead.** The output's range over the training inputs is at most 1e-10 (1 + |mean|): a hidden layer is "
+        "off on every input. Fractions with Wilson 95% intervals.",
+        f"**Leaves the constant predictor.** A trained net whose test MSE is at most {ALIVE_BELOW:g} Var f."])
+    tab = dead_table(runs)
+    tr = trained_table(runs, ctx)
+    res.tables.update(born_dead=tab, trained_telgarsky_shaped=tr)
+    if len(tab):
+        res.verdicts = _verdicts(tab)
+        res.figures["born_dead"] = _plot(tab)
+        wide = tab.pivot_table(index=["width", "depth"], columns="init", values="fraction", observed=True)
+        body = ["![born dead](figures/born_dead.png)", "", "Fraction born dead (rows: width, depth):", "",
+                markdown_table(wide.reset_index()), ""]
+    else:
+        body = []
+    if len(tr):
+        summary = "; ".join(f"{init}: {int(g['alive'].sum())} of {int(g['restarts'].sum())}"
+                            for init, g in tr.groupby("init", sort=False))
+        body += [f"**Trained Telgarsky-shaped nets** (width 2, depth k, Adam; leaving the constant predictor = test "
+                 f"MSE ≤ {ALIVE_BELOW:g} Var f), over k = {', '.join(str(k) for k in sorted(tr['k'].unique()))}: "
+                 f"{summary}.", ""]
+        by_k = "; ".join(f"k = {k}: {int(g['alive'].max())} of {int(g['restarts'].iloc[0])} "
+                         f"({g.loc[g['alive'].idxmax(), 'init']})" for k, g in tr.groupby("k", sort=True))
+        body += [f"Best initialisation per k (restarts leaving the constant predictor): {by_k}.", ""]
+        if "dead_after" in tr:
+            stuck = tr["restarts"] - tr["alive"]
+            body += [f"Of the {int(stuck.sum())} restarts that did not leave the constant predictor, "
+                     f"{int(tr['dead_after'].sum())} ended dead (output constant on [0, 1]: dead_after) and the rest "
+                     "alive but at a near-constant function (Δ^k is nearly orthogonal to functions with few pieces, "
+                     "so a net that misses the hand-built weights gains almost nothing). dead_unit_frac_after: hidden "
+                     "units off on every training input after training.", ""]
+        body += [markdown_table(tr), ""]
+    res.sections.insert(0, Section("Born dead, and the remedies", "\n".join(body)))
+    return res

@@ -304,3 +304,15 @@ def test_a_tree_job_records_only_its_trainable_parameters(tmp_path):
                                             "data.N_test": 64}])
     assert runs["status"].tolist() == ["ok"]
     assert int(runs["n_params"].iloc[0]) == int(tree_mask(8, 2).sum()) == 57
+
+
+def test_a_deeper_net_joins_a_budget_only_within_the_parameter_factor():
+    import pandas as pd
+
+    from nnapprox.studies import _matched
+
+    rows = [{"model.depth": d, "model.width": w, "n_params": p, "test_mse": 1.0, "trainer.name": "lbfgs"}
+            for d, w, p in ((1, 8, 25), (1, 32, 97), (2, 4, 33), (2, 8, 97), (4, 32, 3000), (2, 5, 30))]
+    out = _matched.assign_budgets(pd.DataFrame(rows), [], _matched.dense_arch)
+    got = dict(zip(out["n_params"], out["budget"]))
+    assert got == {25: 25, 97: 97, 30: 25}  # 33 is 1.32x from 25 and 2.9x from 97; 3000 matches nothing

@@ -1,7 +1,8 @@
 """Shared by the depth studies: architectures compared at matched parameter counts.
 
 Each shallow configuration (one hidden layer) sets a budget, its parameter count; every other
-architecture of the same group joins the budget closest to its own count (in log). Per group,
+architecture of the same group joins the budget closest to its own count (in log), if within a factor
+1.25 of it. Per group,
 budget and trainer, each deeper architecture is compared with the shallow one by the ratio of their
 median test MSE over replicas, with a percentile-bootstrap CI that resamples the replicas of both.
 """
@@ -28,8 +29,16 @@ def dense_arch(row) -> str:
     return f"{depth} hidden layer{'s' if depth > 1 else ''} (width {width})"
 
 
-def assign_budgets(ok, group_cols, arch) -> pd.DataFrame:
-    """``ok`` with ``arch`` (from the function ``arch(row)``) and ``budget`` (a shallow net's parameter count)."""
+#: A deeper net joins a budget only if its parameter count is within this factor of the budget's.
+MAX_PARAM_RATIO = 1.25
+
+
+def assign_budgets(ok, group_cols, arch, max_ratio: float = MAX_PARAM_RATIO) -> pd.DataFrame:
+    """``ok`` with ``arch`` (from the function ``arch(row)``) and ``budget`` (a shallow net's parameter count).
+
+    Each record joins the budget closest (in log) to its parameter count, provided the two differ by at
+    most the factor ``max_ratio``; records farther from every budget are dropped (they match none).
+    """
     ok = ok.copy()
     ok["arch"] = [arch(r) for _, r in ok.iterrows()]
     ok["budget"] = np.nan
@@ -41,8 +50,10 @@ def assign_budgets(ok, group_cols, arch) -> pd.DataFrame:
             continue
         logs = np.log(np.asarray(shallow, dtype=float))
         for i in idx:
-            j = int(np.argmin(np.abs(logs - np.log(float(ok.at[i, "n_params"])))))
-            ok.at[i, "budget"] = shallow[j]
+            dist = np.abs(logs - np.log(float(ok.at[i, "n_params"])))
+            j = int(np.argmin(dist))
+            if dist[j] <= np.log(max_ratio) + 1e-12:
+                ok.at[i, "budget"] = shallow[j]
     return ok[ok["budget"].notna()]
 
 

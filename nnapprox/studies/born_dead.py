@@ -203,7 +203,8 @@ def analyse(runs, ctx):
                  f"MSE ≤ {ALIVE_BELOW:g} Var f), over k = {', '.join(str(k) for k in sorted(tr['k'].unique()))}: "
                  f"{summary}.", ""]
         by_k = "; ".join(f"k = {k}: {int(g['alive'].max())} of {int(g['restarts'].iloc[0])} "
-                         f"({g.loc[g['alive'].idxmax(), 'init']})" for k, g in tr.groupby("k", sort=True))
+                         + (f"({', '.join(g.loc[g['alive'] == g['alive'].max(), 'init'])})" if g["alive"].max() > 0
+                            else "(every initialisation)") for k, g in tr.groupby("k", sort=True))
         body += [f"Best initialisation per k (restarts leaving the constant predictor): {by_k}.", ""]
         if "dead_after" in tr:
             stuck = tr["restarts"] - tr["alive"]

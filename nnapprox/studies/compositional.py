@@ -32,7 +32,8 @@ def _arch(row):
 def analyse(runs, ctx):
     """The comparison table, one verdict per (budget, trainer, deeper net), the figure."""
     res = generic.base_result(runs, INTRO, [
-        "**Budgets.** Each shallow net sets a budget; the tree and the dense 3-layer nets join the closest one.",
+        "**Budgets.** Each shallow net sets a budget; the tree and the dense 3-layer nets join the closest one "
+        "(within a factor 1.25).",
         "**Comparison.** Ratio of median test MSE over replicas (deep / shallow), 95% bootstrap CI over the replicas "
         "of both; below 1: depth better, above 1: shallow better, else no separable difference."])
     ok = _matched.usable(runs)

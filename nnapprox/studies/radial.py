@@ -39,7 +39,8 @@ def analyse(runs, ctx):
     """The comparison table, one verdict per (d, budget, trainer, deeper net), the figure."""
     res = generic.base_result(runs, INTRO, [
         "**Budgets.** Each one-hidden-layer net sets a budget (its parameter count); the 2- and 3-layer nets of the "
-        "same d join the closest budget (their widths are chosen to match within a few percent).",
+        "same d join the closest budget (their widths are chosen to match within a few percent; a net more than a "
+        "factor 1.25 from every budget would match none).",
         "**Comparison.** Ratio of median test MSE over replicas (deep / shallow) with a 95% bootstrap CI over the "
         "replicas of both; below 1: depth better, above 1: shallow better, else no separable difference."])
     ok = _matched.usable(runs)

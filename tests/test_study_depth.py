@@ -91,3 +91,21 @@ def test_depth_comparison_and_matched_params():
 def test_interp_loglog():
     assert depth.interp_loglog(20, [10, 40], [1.0, 0.25]) == pytest.approx(0.5)
     assert math.isnan(depth.interp_loglog(50, [10, 40], [1.0, 0.25]))
+
+
+def test_yarotsky_beats_the_certified_shallow_bound_only_from_larger_m(tmp_path):
+    """m = 2 (22 parameters): 7 shallow units fit x² better than Yarotsky's net; m = 7 (82): no shallow net
+    of 27 units can reach its error (bound ~ 1/(180 · 28^4) against 2^(−28)/30)."""
+    from conftest import run_study
+
+    jobs = [{**SQ, "trainer": {"name": "construct", "construction": "yarotsky"}, "model.width": 3, "model.depth": m}
+            for m in (2, 7)]
+    runs, ctx = run_study(tmp_path, "depth", jobs)
+    ex = depth.square_existence(runs, ctx).set_index("m")
+    assert ex.loc[2, "shallow_width_eq"] == 7 and not ex.loc[2, "separated"]
+    assert ex.loc[7, "shallow_width_eq"] == 27 and ex.loc[7, "separated"]
+    assert ex.loc[7, "bound"] == pytest.approx(1 / (180 * 28 ** 4), rel=0.1)
+    assert ex.loc[7, "hand_mse"] == pytest.approx(2.0 ** -28 / 30, rel=0.01)
+    res = depth.analyse(runs, ctx)
+    out = {v.group: v.outcome for v in res.verdicts if v.kind == "square_existence"}
+    assert out == {"m = 2": "not tested", "m = 7": "consistent"}

@@ -84,7 +84,7 @@ def compare(ok, group_cols, n_boot=2000, seed=0) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def verdicts(table, group_cols, *, theorem, hypotheses, claim, kind):
+def verdicts(table, group_cols, *, theorem, hypotheses, claim, kind, shallow_reason=None):
     """One verdict per comparison row, by the stated rule on the CI of (deep median) / (shallow median).
 
     Depth better (CI below 1) is consistent with the separation theorems. Shallow better or no separable
@@ -92,6 +92,8 @@ def verdicts(table, group_cols, *, theorem, hypotheses, claim, kind):
     exponential in d with unknown constants, about the best network of each size, not the trained one,
     so a budget where the trained shallow net is as good or better is outside what they say. The label
     itself (depth better / shallow better / no separable difference) is the study's answer per budget.
+    ``shallow_reason(row)``, when given and not None for a row, replaces the pre-asymptotic reason of a
+    shallow-better row (e.g. an optimizer floor where a hand-built deep net of that size is known to win).
     """
     out = []
     for r in table.to_dict("records"):
@@ -105,6 +107,8 @@ def verdicts(table, group_cols, *, theorem, hypotheses, claim, kind):
                       "tested", kind=kind, value=r["ratio"], ci_low=r["ci_low"], ci_high=r["ci_high"])
         if r["label"] == LABELS[0]:
             out.append(Verdict(**v, outcome=CONSISTENT))
+        elif r["label"] == LABELS[1] and shallow_reason is not None and shallow_reason(r):
+            out.append(Verdict(**v, outcome=NOT_TESTED, reason=shallow_reason(r)))
         elif r["label"] == LABELS[1]:
             out.append(Verdict(**v, outcome=NOT_TESTED, reason=(
                 "pre-asymptotic: the separation theorems are existence results at sizes where a shallow net must be "

@@ -21,7 +21,8 @@ from ..report.fit import group_stats
 from ..report.plots import RC, minmax_yerr
 from ..report.study import Section
 from ..report.tables import markdown_table
-from ..report.verdicts import CONSISTENT, CONTRADICTS, Verdict
+from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Verdict
+from ..theory import shallow_relu_lower_bound
 from . import _matched
 
 __all__ = ["analyse", "reference_nets", "config_means", "depth_comparison", "matched_params", "optimization_gap",
@@ -65,6 +66,77 @@ def reference_nets(runs):
     cols = ["target", "network", "param", "depth", "width", "n_params", "pieces", "sup_err", "sup_theory", "mse",
             "mse_theory"]
     return pd.DataFrame(rows, columns=cols).sort_values(["target", "depth", "param"]).reset_index(drop=True)
+
+
+#: Points of [0, 1] on which the hand-built x² nets meet the certified shallow bound (j / 2^11).
+EXISTENCE_GRID = 2 ** 11 + 1
+
+
+def square_existence(runs, ctx) -> pd.DataFrame:
+    """Yarotsky's hand-built x² nets against a certified lower bound on every shallow net of their size.
+
+    On the grid j / 2^11 of [0, 1], a one-hidden-layer ReLU net with n units has at least the MSE of
+    the best fit of x² by n + 1 linear pieces (:func:`nnapprox.theory.shallow_relu_lower_bound`,
+    exact). A depth-m net with P = 12m − 2 parameters is compared with n = ⌊(P − 1)/3⌋ units, whose
+    3n + 1 parameters are at most P.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``m, n_params, shallow_width_eq, hand_mse, bound, separated`` (hand-built MSE below the bound),
+        one row per Yarotsky net.
+    """
+    built = _ok(runs)
+    built = built[(built["trainer.name"] == "construct") & (built["trainer.construction"] == "yarotsky")]
+    cols = ["m", "n_params", "shallow_width_eq", "hand_mse", "bound", "separated"]
+    if built.empty:
+        return pd.DataFrame(columns=cols)
+    x = np.linspace(0.0, 1.0, EXISTENCE_GRID)
+    y = x * x
+    widths = [max(1, (int(P) - 1) // 3) for P in built["n_params"]]
+    lb = shallow_relu_lower_bound(x, y, np.arange(1, max(widths) + 1))
+    rows = []
+    for (_, r), n in zip(built.iterrows(), widths):
+        hand = float(np.mean((ctx.net(r).predict(x[:, None]).reshape(-1) - y) ** 2))
+        rows.append({"m": int(r["model.depth"]), "n_params": int(r["n_params"]), "shallow_width_eq": n,
+                     "hand_mse": hand, "bound": float(lb[n - 1]), "separated": bool(hand < lb[n - 1])})
+    out = pd.DataFrame(rows, columns=cols).sort_values("m").reset_index(drop=True)
+    n = np.arange(1, max(widths) + 1)
+    out.attrs["curve"] = pd.DataFrame({"n_params": 3 * n + 1, "bound": lb})
+    return out
+
+
+def _existence_verdicts(ex):
+    out = []
+    for r in ex.itertuples(index=False):
+        v = dict(claim=f"Yarotsky's depth-{r.m} net beats every one-hidden-layer ReLU net with as many parameters on x²",
+                 theorem=YAROTSKY, hypotheses="x² on [0, 1]; ReLU; the grid j/2^11", group=f"m = {r.m}",
+                 predicted="hand-built MSE < the certified shallow bound",
+                 measured=f"{r.hand_mse:.3g} vs bound {r.bound:.3g} ({r.shallow_width_eq} units)",
+                 regime=f"{r.n_params} parameters: shallow nets of ≤ {r.shallow_width_eq} units",
+                 rule="consistent when the hand-built net's grid MSE is below the bound at equal parameters",
+                 kind="square_existence", value=r.hand_mse / r.bound if r.bound > 0 else math.nan)
+        if r.separated:
+            out.append(Verdict(**v, outcome=CONSISTENT))
+        else:
+            out.append(Verdict(**v, outcome=NOT_TESTED, reason=(
+                f"pre-asymptotic: at m = {r.m} the error 2^(−4m)/30 has not yet dropped below what "
+                f"{r.shallow_width_eq} shallow units can reach; the exponential rate separates only from larger m")))
+    return out
+
+
+def _square_reason(ex):
+    """For a budget where trained shallow beats trained deep on x²: the optimizer floor when a hand-built
+    deep net with at most that many parameters beats the certified bound of the budget's shallow nets."""
+    def reason(r):
+        sep = ex[(ex["n_params"] <= r["budget"]) & ex["separated"]] if len(ex) else ex
+        if sep.empty:
+            return None
+        best = sep.iloc[-1]
+        return (f"optimizer floor: Yarotsky's depth-{int(best['m'])} net ({int(best['n_params'])} ≤ "
+                f"{int(r['budget'])} parameters) has grid MSE {best['hand_mse']:.2g}, below the certified bound of "
+                f"every shallow net of its size ({best['bound']:.2g}); the trained deep nets do not find such weights")
+    return reason
 
 
 def config_means(runs):
@@ -181,7 +253,7 @@ def _floor(values):
     return 10.0 ** (math.floor(math.log10(v.min())) - 2) if v.size else 1e-12
 
 
-def _plot(means, refs, gap):
+def _plot(means, refs, gap, curve=None):
     targets = [t for t in TARGETS if t in set(means["target"])] + sorted(set(means["target"]) - set(TARGETS))
     with rc_context(RC):
         fig = Figure(figsize=(4.6 * len(targets), 5.6), layout="constrained")
@@ -206,7 +278,10 @@ def _plot(means, refs, gap):
                             mec="w", mew=0.8, ls="none", label=f"{row.network}: {row.n_params} params, MSE {row.mse:.1g}")
             elif tgt == "square" and not r.empty:
                 ax.plot(r["n_params"], r["mse"], marker="D", ms=5.5, color="k", ls="--", lw=1.0,
-                        label="Yarotsky x² net, m = 1..6 (MSE = 2^(−4m)/30)")
+                        label=f"Yarotsky x² net, m = {int(r['param'].min())}..{int(r['param'].max())} (MSE = 2^(−4m)/30)")
+                if curve is not None and len(curve):
+                    ax.plot(curve["n_params"], curve["bound"], color="0.3", lw=1.2, ls=":",
+                            label="certified bound: every shallow net (n + 1 pieces, grid j/2^11)")
                 for row in r.itertuples():
                     ax.annotate(f"m={row.param}", (row.n_params, row.mse), fontsize=7, xytext=(4, 2),
                                 textcoords="offset points")
@@ -283,6 +358,10 @@ def analyse(runs, ctx):
     gap = optimization_gap(runs, refs)
     res.tables.update(reference_nets=refs, depth_comparison=comp, matched_params=matched, optimization_gap=gap)
     res.verdicts += _verdicts(runs, refs)
+    existence = square_existence(runs, ctx)
+    if len(existence):
+        res.tables["square_existence"] = existence
+        res.verdicts += _existence_verdicts(existence)
     sq = _matched.usable(trained_runs[trained_runs["target.name"] == "square"])
     if len(sq):
         sq = _matched.assign_budgets(sq, ["target.name"], _matched.dense_arch)
@@ -290,9 +369,10 @@ def analyse(runs, ctx):
         res.tables["matched_budgets"] = budgets
         res.verdicts += _matched.verdicts(
             budgets, ["target.name"], theorem=YAROTSKY, hypotheses="x² on [0, 1]; ReLU; equal parameter counts",
-            claim="{deep} beats one hidden layer at equal parameters on x²", kind="depth_square")
+            claim="{deep} beats one hidden layer at equal parameters on x²", kind="depth_square",
+            shallow_reason=_square_reason(existence))
     if len(means):
-        res.figures["depth_params"] = _plot(means, refs, gap)
+        res.figures["depth_params"] = _plot(means, refs, gap, existence.attrs.get("curve"))
     lines = ["![test MSE vs parameters](figures/depth_params.png)", "", "### Hand-built networks", "",
              "Errors on the jobs' dyadic grid j/2^14 of [0, 1] (it contains every breakpoint, so sup errors and piece "
              "counts are exact). A one-hidden-layer ReLU net with n units has at most n + 1 linear pieces, so Δ^k's 2^k "
@@ -307,6 +387,10 @@ def analyse(runs, ctx):
              "seeds). Depth wins when every seed of the best deep configuration is below every seed of the best "
              "shallow one; shallow wins in the reverse case; otherwise no clear winner.", "",
              markdown_table(comp), ""]
+    if len(existence):
+        lines += ["**Existence at equal parameters:** Yarotsky's nets against the certified lower bound on every "
+                  "one-hidden-layer net with as many parameters (the best fit of x² by n + 1 linear pieces on the grid "
+                  "j/2^11, exact):", "", markdown_table(existence), ""]
     if "matched_budgets" in res.tables:
         lines += ["**Per budget** (each shallow net's parameter count; the deep nets join the closest budget): ratio of "
                   "median test MSE deep / shallow with a 95% bootstrap CI over replicas; depth better (CI below 1), "

@@ -256,7 +256,7 @@ def _floor(values):
 def _plot(means, refs, gap, curve=None):
     targets = [t for t in TARGETS if t in set(means["target"])] + sorted(set(means["target"]) - set(TARGETS))
     with rc_context(RC):
-        fig = Figure(figsize=(4.6 * len(targets), 5.6), layout="constrained")
+        fig = Figure(figsize=(max(7.0, 4.6 * len(targets)), 5.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(targets)))
         for ax, tgt in zip(axes, targets):
             g = means[means["target"] == tgt]
@@ -280,7 +280,7 @@ def _plot(means, refs, gap, curve=None):
                 ax.plot(r["n_params"], r["mse"], marker="D", ms=5.5, color="k", ls="--", lw=1.0,
                         label=f"Yarotsky x² net, m = {int(r['param'].min())}..{int(r['param'].max())} (MSE = 2^(−4m)/30)")
                 if curve is not None and len(curve):
-                    ax.plot(curve["n_params"], curve["bound"], color="0.3", lw=1.2, ls=":",
+                    ax.plot(curve["n_params"], curve["bound"], color="k", lw=1.0, ls="-",
                             label="certified bound: every shallow net (n + 1 pieces, grid j/2^11)")
                 for row in r.itertuples():
                     ax.annotate(f"m={row.param}", (row.n_params, row.mse), fontsize=7, xytext=(4, 2),

@@ -297,7 +297,7 @@ def _plot(means, refs, gap, curve=None):
             ax.set_title(tgt)
             ax.grid(True, which="major", alpha=0.3)
             ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), fontsize=7.5, frameon=False)
-        fig.suptitle("ReLU nets by depth: test MSE vs parameters (mean, bars min–max); hand-built nets")
+        fig.suptitle("ReLU nets by depth (mean, bars min–max) and hand-built nets")
     return fig
 
 

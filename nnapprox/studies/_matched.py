@@ -97,7 +97,7 @@ def verdicts(table, group_cols, *, theorem, hypotheses, claim, kind, shallow_rea
     """
     out = []
     for r in table.to_dict("records"):
-        grp = ", ".join([f"{c.split('.')[-1]}={r[c]}" for c in group_cols] +
+        grp = ", ".join([f"{'target' if c == 'target.name' else c.split('.')[-1]}={r[c]}" for c in group_cols] +
                         [f"P≈{int(r['budget'])}", r["trainer.name"], r["deep"]])
         v = dict(claim=claim.format(**r), theorem=theorem, hypotheses=hypotheses, group=grp,
                  predicted="deep / shallow median test MSE < 1",

@@ -56,7 +56,8 @@ def two_category_records(rng):
         c_f = 1.0 if target == "gaussian" else math.inf
         for rec in power_law_records(rng, prefactor=0.1, slope=s, seeds=3, widths=WIDTHS[:6]):
             bound = (2 * c_f) ** 2 / rec["n"] if math.isfinite(c_f) else None
-            rec.update({"activation.name": act, "target.name": target, "target.d": 2,
+            rec.update({"activation.name": act, "target.name": target, "target.d": 2, "trainer.name": "oga",
+                        "train_mse": rec["test_mse"],
                         "c_f": c_f, "radius": 1.0, "bound": bound,
                         "bound_ratio": rec["test_mse"] / bound if bound else None,
                         "study": "width_study", "git_commit": "deadbeef",
@@ -177,7 +178,7 @@ def test_swept_variables_depth_and_width_both_axes(rng):
     assert sv.axes == ["n", "model.depth", "n_params"]
     assert sv.hue_for("n") == ["model.depth"]
     assert sv.hue_for("model.depth") == ["n"]
-    assert sv.hue_for("n_params") == []
+    assert sv.hue_for("n_params") == ["model.depth"]  # one line per depth, never one slope over depths
 
 
 # --------------------------------------------------------------------------- failures
@@ -204,8 +205,10 @@ def test_failed_and_diverged_are_counted_and_excluded(tmp_path, rng):
     assert counts.loc["activation=tanh", ["ok", "missing_metric"]].tolist() == [15, 1]
     assert counts.loc["total", "total"] == 32
     fits = fit_rates(df, "n", "test_mse", ["activation.name"]).set_index("group")
-    assert fits.loc["activation=relu", "n_runs"] == 13
-    assert fits.loc["activation=tanh", "n_runs"] == 15
+    # whole paths: a seed missing a width is left out, a width most seeds lack too (relu: n = 4 failed for 2 of
+    # 4 seeds, n = 8 for one more; tanh: one seed lacks n = 8)
+    assert fits.loc["activation=relu", "n_runs"] == 9 and fits.loc["activation=relu", "n_seeds"] == 3
+    assert fits.loc["activation=tanh", "n_runs"] == 12 and fits.loc["activation=tanh", "ci_method"] == "t-paths"
     assert (fits["ci_low"] <= -1.3).all() and (fits["ci_high"] >= -1.3).all()
     report = make_report(tmp_path, tmp_path / "report")
     text = report.read_text()
@@ -287,11 +290,10 @@ def test_cli_writes_all_outputs(tmp_path, rng, capsys):
     assert (out / "figures" / "samples__data.N.svg").stat().st_size > 0
     rates = pd.read_csv(out / "rates.csv")
     assert tuple(rates.columns) == RATES_COLUMNS
-    assert rates.loc[0, "outcome"] == "consistent"
-    (v,) = json.loads((out / "verdicts.json").read_text())["verdicts"]
-    assert v["kind"] == "sample_rate" and -1 < float(v["predicted"].split(": ")[1].rstrip(")")) < -0.8
+    assert rates["outcome"].isna().all()  # a slope in N is a description: no verdict is drawn from it
+    assert json.loads((out / "verdicts.json").read_text())["verdicts"] == []
     text = (out / "REPORT.md").read_text()
-    assert "test MSE does not grow with N" in text and "Study `samples`" in text
+    assert "No falsifiable claim" in text and "Study `samples`" in text
 
 
 def test_cli_study_filter_and_errors(tmp_path, rng, capsys):
@@ -341,7 +343,8 @@ def test_study_key_and_infinite_cf_flag_as_written_by_jobs(tmp_path, rng):
     for study, c_f in (("barron", 1.0), ("rough", None)):
         for rec in power_law_records(rng, seeds=2, widths=(4, 8, 16, 32)):
             bound = (2 * c_f) ** 2 / rec["n"] if c_f else None
-            rec.update(study=study, c_f=c_f, c_f_infinite=c_f is None, radius=1.0, bound=bound,
+            rec.update(study=study, c_f=c_f, c_f_infinite=c_f is None, radius=1.0, bound=bound, train_mse=rec["test_mse"],
+                       **{"trainer.name": "oga"},
                        bound_ratio=rec["test_mse"] / bound if bound else None,
                        traceback=None, resume=True, out_root="results/runs")
             recs.append(rec)

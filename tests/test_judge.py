@@ -19,6 +19,8 @@ from nnapprox.report.fit import fit_power_law, slope_over_paths
 from nnapprox.report.study import StudyContext, resolve_windows
 from nnapprox.report.verdicts import RULES, Check, Verdict, collapse
 
+from helpers import NS, ridge_paths, scaling_runs
+
 for _m in pkgutil.iter_modules(nnapprox.studies.__path__):  # every plug-in registers its rules at import
     importlib.import_module(f"nnapprox.studies.{_m.name}")
 
@@ -226,34 +228,6 @@ def rai_contradicts():
 
 # --------------------------------------------------------------------------- data scaling
 
-NS = (1000, 2154, 4642, 10000, 21544, 46416, 100000)
-PATH = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-
-
-def scaling_runs(approx=lambda n: 0.05 * n ** -2.0, est=None, *, sigma=0.1, noisy_reps=8, clean_reps=5, seed=0,
-                 jitter=0.03):
-    """Noisy and clean OGA paths: clean = approx(n) and noisy = approx(n) + est(n, N), times replica noise.
-
-    The default estimation term is the least-squares variance σ² (n + 1)/(N − n − 2).
-    """
-    est = est or (lambda n, N: sigma ** 2 * (n + 1) / (N - n - 2))
-    rng = np.random.default_rng(seed)
-    rows = []
-    for N in NS:
-        for r in range(noisy_reps):
-            shift = jitter * rng.normal()
-            for n in PATH:
-                a = approx(n) * math.exp(shift + 0.01 * rng.normal())
-                e = est(n, N) * math.exp(jitter * rng.normal())
-                base = {"data.N": N, "n": n, "seed": 0, "replica": r, "status": "ok", "target.d": 2, "c_f": 1.0,
-                        "radius": 1.0, "var_f": 0.04, "trainer.name": "oga", "activation.name": "sigmoid",
-                        "model.depth": 1}
-                rows.append({**base, "data.noise": sigma, "test_mse": a + e, "train_mse": a})
-                if r < clean_reps:
-                    rows.append({**base, "data.noise": 0.0, "test_mse": a, "train_mse": a})
-    return pd.DataFrame(rows)
-
-
 def _ds(kind, runs):
     from nnapprox.studies import data_scaling
 
@@ -303,6 +277,22 @@ def balance_contradicts():
     return _ds("nbest_balance", scaling_runs(est=lambda n, N: 2e-6 * n))[0]
 
 
+# --------------------------------------------------------------------------- Barron's constant across d
+
+def d_trend_consistent():
+    from nnapprox.studies import width_scaling as ws
+
+    return next(v for v in ws.judge(ridge_paths(lambda d: 0.01), ctx_for("width_scaling"))
+                if v.kind == "barron_d_trend")
+
+
+def d_trend_contradicts():
+    from nnapprox.studies import width_scaling as ws
+
+    return next(v for v in ws.judge(ridge_paths(lambda d: 0.002 * d), ctx_for("width_scaling"))
+                if v.kind == "barron_d_trend")
+
+
 # --------------------------------------------------------------------------- every rule: a pair
 
 CASES = {
@@ -315,6 +305,7 @@ CASES = {
     "estimation_N": (estimation_N_consistent, estimation_N_contradicts),
     "u_rise": (rise_consistent, rise_contradicts),
     "nbest_balance": (balance_consistent, balance_contradicts),
+    "barron_d_trend": (d_trend_consistent, d_trend_contradicts),
 }
 
 

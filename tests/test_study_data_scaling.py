@@ -13,7 +13,7 @@ from nnapprox.report.study import StudyContext, StudyResult, resolve_windows
 from nnapprox.studies import data_scaling
 from nnapprox.theory import least_squares_variance, least_squares_variance_slopes, risk_local_slope
 
-from test_judge import NS, scaling_runs
+from helpers import NS, scaling_runs
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

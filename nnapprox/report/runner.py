@@ -83,7 +83,7 @@ def sensitivity(plugin, runs, ctx) -> list[dict]:
                    "shifted": new, "changed": 0, "changes": ""}
             if new is not None:
                 moved = judge_fn(runs, replace(ctx, judge={**ctx.judge, name: new}))
-                diffs = [f"{v.group}: {base[(v.kind, v.claim, v.group)]} → {v.outcome}" for v in moved
+                diffs = [f"{v.kind} ({v.group}): {base[(v.kind, v.claim, v.group)]} → {v.outcome}" for v in moved
                          if (v.kind, v.claim, v.group) in base and base[(v.kind, v.claim, v.group)] != v.outcome]
                 row.update(changed=len(diffs), changes="; ".join(diffs))
             rows.append(row)

@@ -50,7 +50,8 @@ MIN_WIDTHS = 3
 MIN_UNCAPPED = 3
 #: Judgement windows (their values are fixed in conf/experiment/data_scaling.yaml before the sweep).
 JUDGE = {
-    "heldout_from": Window(5, "replicas with this index or above locate n_best; the others measure the slopes", 2.0),
+    "heldout_from": Window(5, "replicas with this index or above locate n_best; the others measure the slopes",
+                           "replica"),
     "rise_from": Window(2, "the rising side of the U-curve: widths n ≥ rise_from × n_best", 2.0),
     "slope_tol": Window(0.25, "two-sided tolerance around every predicted exponent", 2.0),
     "est_min_ratio": Window(2.0, "the estimation term is measured where the noisy test MSE is at least this many "
@@ -264,7 +265,7 @@ def estimation_slopes(est, along, w) -> pd.DataFrame:
 
 def _two_sided(rule, r, group, tol, what, regime, windows):
     base = dict(claim=rule.claim, theorem=rule.theorem, hypotheses=HYPOTHESES, group=group, kind=rule.kind,
-                rule=rule.null, predicted=f"slope {r['predicted']:.2f} ± {tol:g}",
+                rule=rule.null, predicted=f"{_pred_text(r)} ± {tol:g}",
                 measured=f"slope {fmt_slope(r['slope'], r['ci_low'], r['ci_high'])} ({r['level']:.1%} CI)",
                 regime=regime, value=r["slope"], ci_low=r["ci_low"], ci_high=r["ci_high"], windows=windows)
     if not np.isfinite(r["ci_low"]):
@@ -393,6 +394,7 @@ def plot_nbest(noisy, clean, table, expo, approx):
         ax2.set(xscale="log", yscale="log", xlabel=label_of(SAMPLE), ylabel="width with the smallest mean test MSE",
                 title="(b) the best width against N")
         _ticks(ax2.xaxis, Ns)
+        _ticks(ax2.yaxis, table["n_best"].to_numpy(dtype=float))
         ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7.5, frameon=False)
         ax2.grid(True, alpha=0.3)
     return fig
@@ -450,6 +452,10 @@ def plot_decomposition(est, Ns):
 
 
 # --------------------------------------------------------------------------- the plug-in
+
+def _pred_text(r):
+    return f"slope {r['predicted']:.2f}" if np.isfinite(r["predicted"]) else "slope (no window)"
+
 
 def _slope_markdown(t, key):
     if t.empty:

@@ -25,7 +25,7 @@ from ..report.tables import markdown_table
 from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 from ..theory import oga_rate
 
-__all__ = ["analyse", "judge", "rate_table", "regime", "JUDGE", "RULE"]
+__all__ = ["analyse", "judge", "rate_table", "regime", "verdict", "path_fit", "JUDGE", "RULE"]
 
 #: Judgement windows; their values are fixed in conf/experiment/sharp_rates.yaml before the sweep. The
 #: values there were chosen in an earlier round after seeing earlier runs (the first octaves of a path
@@ -96,7 +96,7 @@ def regime(g, w):
     return mask, "; ".join(stops)
 
 
-def _path_fit(sub, col):
+def path_fit(sub, col):
     """Mean per-replica slope of log error on log n with its t-interval (a path is one draw)."""
     piv = sub.pivot_table(index="replica", columns="n", values=col).dropna(axis=1)
     if piv.shape[1] < 3:
@@ -113,8 +113,8 @@ def rate_table(runs, w):
         alpha = oga_rate(k, d)
         mask, stops = regime(g, w)
         sub = g[mask]
-        slope, lo, hi, reps = _path_fit(sub, "train_mse")
-        test = _path_fit(sub, "test_mse")[0]
+        slope, lo, hi, reps = path_fit(sub, "train_mse")
+        test = path_fit(sub, "test_mse")[0]
         widths = sub["n"].nunique()
         rows.append({"target": tgt, "d": d, "k": k, "unit": act, "predicted": alpha, "slope": slope,
                      "ci_low": lo, "ci_high": hi, "ci_contains": bool(np.isfinite(slope) and lo <= alpha <= hi),
@@ -124,7 +124,8 @@ def rate_table(runs, w):
                                        "ci_contains", "test_slope", "n_min", "n_max", "widths", "replicas", "stops"])
 
 
-def _verdict(r, w) -> Verdict:
+def verdict(r, w) -> Verdict:
+    """The ``sharp_rate`` verdict of one row of :func:`rate_table` (or a row of the same fields) with windows ``w``."""
     tol = w["tol"]
     base = dict(claim=RULE.claim, theorem=THEOREM, hypotheses=HYPOTHESES, group=f"{r.target}, d={r.d}, {r.unit} (k={r.k})",
                 predicted=f"MSE exponent ≤ {r.predicted:.3g} (+ {tol:g})", rule=rule_text(w), kind=RULE.kind,
@@ -148,7 +149,7 @@ def _verdict(r, w) -> Verdict:
 
 def judge(runs, ctx):
     """One ``sharp_rate`` verdict per target × d × unit."""
-    return [_verdict(r, ctx.windows(JUDGE)) for r in rate_table(runs, ctx.windows(JUDGE)).itertuples(index=False)]
+    return [verdict(r, ctx.windows(JUDGE)) for r in rate_table(runs, ctx.windows(JUDGE)).itertuples(index=False)]
 
 
 def _plot(runs, table, floor):
@@ -191,7 +192,7 @@ def analyse(runs, ctx):
     if table.empty:
         return res
     res.tables["sharp_rates"] = table
-    res.verdicts = [_verdict(r, ctx.windows(JUDGE)) for r in table.itertuples(index=False)] + res.verdicts
+    res.verdicts = [verdict(r, ctx.windows(JUDGE)) for r in table.itertuples(index=False)] + res.verdicts
     res.figures["sharp_rates"] = _plot(runs, table, ctx.windows(JUDGE)["floor"])
     show = table.assign(**{"slope [95% CI]": [fmt_slope(s, lo, hi) for s, lo, hi in
                                               zip(table["slope"], table["ci_low"], table["ci_high"])]})

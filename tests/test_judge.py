@@ -381,3 +381,11 @@ def test_windows_are_declared_and_refuse_what_the_plug_in_does_not_declare():
         resolve_windows(sharp_rates.JUDGE, {"n_mni": 16}, "sharp_rates")
     with pytest.raises(ValueError, match="finite number"):
         resolve_windows(sharp_rates.JUDGE, {"tol": float("nan")}, "sharp_rates")
+
+
+def test_a_comparison_where_both_sides_stay_at_the_constant_predictor_is_an_optimizer_floor():
+    from nnapprox.studies import radial
+
+    runs = matched_runs(0.5).assign(rel_mse=0.99)  # deep significantly lower, but neither has learnt anything
+    v = radial.judge(runs, ctx_for("radial"))[0]
+    assert v.outcome == "not tested" and v.reason.startswith("optimizer floor: both sides end at the constant")

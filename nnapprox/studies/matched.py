@@ -28,7 +28,7 @@ from ..report.study import Window
 from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 
 __all__ = ["assign_budgets", "compare", "verdicts", "plot", "dense_arch", "LABELS", "MIN_REPLICAS", "RULE",
-           "MAX_PARAM_RATIO", "usable", "label_counts", "JUDGE"]
+           "MAX_PARAM_RATIO", "AT_CONSTANT", "usable", "label_counts", "JUDGE"]
 
 #: How a comparison reads from the Holm-adjusted two-sided test.
 LABELS = ("depth better", "shallow better", "no significant difference")
@@ -36,6 +36,8 @@ LABELS = ("depth better", "shallow better", "no significant difference")
 MIN_REPLICAS = 5
 #: A deeper net joins a budget only if its parameter count is within this factor of the budget's.
 MAX_PARAM_RATIO = 1.25
+#: A side whose median error is at least this fraction of Var f has not left the constant predictor.
+AT_CONSTANT = 0.95
 #: The judgement window of every matched study (its YAML fixes the value).
 JUDGE = {"max_param_ratio": Window(MAX_PARAM_RATIO, "a deeper net joins a shallow net's budget only if their parameter "
                                                     "counts differ by at most this factor", 1.2)}
@@ -110,6 +112,7 @@ def compare(ok, group_cols, shallow_mask=None) -> pd.DataFrame:
         if base.empty:
             continue
         sv = base["test_mse"].to_numpy(dtype=float)
+        s_rel = float(base["rel_mse"].median()) if "rel_mse" in base else float("nan")
         for arch, h in g[~is_base].groupby("arch", sort=True):
             dv = h["test_mse"].to_numpy(dtype=float)
             r = rank_compare(dv, sv)
@@ -119,7 +122,9 @@ def compare(ok, group_cols, shallow_mask=None) -> pd.DataFrame:
                          "deep_params": int(h["n_params"].median()), "deep_replicas": int(dv.size),
                          "shallow_replicas": int(sv.size), "deep_median": r["median_a"],
                          "shallow_median": r["median_b"], "deep_best": float(dv.min()), "shallow_best": float(sv.min()),
-                         "ratio": r["ratio"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p": r["p"]})
+                         "ratio": r["ratio"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p": r["p"],
+                         "deep_rel_median": float(h["rel_mse"].median()) if "rel_mse" in h else float("nan"),
+                         "shallow_rel_median": s_rel})
     table = pd.DataFrame(rows)
     if table.empty:
         return table
@@ -168,6 +173,11 @@ def verdicts(table, group_cols, *, theorem, hypotheses, claim, contains=None, me
             out.append(Verdict(**v, outcome=NOT_TESTED, reason=(
                 f"too few points: {r['deep_replicas']} / {r['shallow_replicas']} replicas (at least {MIN_REPLICAS} "
                 "a side)")))
+        elif min(r.get("deep_rel_median", 0.0), r.get("shallow_rel_median", 0.0)) >= AT_CONSTANT:
+            out.append(Verdict(**v, outcome=NOT_TESTED, reason=(
+                f"optimizer floor: both sides end at the constant predictor (median error / Var f "
+                f"{r['deep_rel_median']:.3g} and {r['shallow_rel_median']:.3g} ≥ {AT_CONSTANT:g}): whichever is "
+                "lower, neither has learnt the target")))
         elif r["label"] == LABELS[0]:
             out.append(Verdict(**v, outcome=CONSISTENT))
         elif r["label"] == LABELS[1]:

@@ -214,7 +214,9 @@ def telgarsky_comparison(g) -> pd.DataFrame:
                      "deep_params": int(deep["n_params"].median()), "deep_replicas": int(dv.size),
                      "shallow_replicas": int(sv.size), "deep_median": r["median_a"], "shallow_median": r["median_b"],
                      "deep_best": float(dv.min()), "shallow_best": float(sv.min()), "ratio": r["ratio"],
-                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p": r["p"]})
+                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p": r["p"],
+                     "deep_rel_median": float(np.median(dv / deep["var_grid"])),
+                     "shallow_rel_median": float(np.median(sv / shallow["var_grid"]))})
     table = pd.DataFrame(rows)
     if table.empty:
         return table

@@ -298,7 +298,7 @@ def _plot_k(k, g, bounds):
     var = float(np.var(iterated_tent(eval_grid(k), k)))
     floor = 1e-6
     with rc_context(RC):
-        fig = Figure(figsize=(6.4, 6.2), layout="constrained")
+        fig = Figure(figsize=(7.2, 7.4), layout="constrained")
         ax = fig.add_subplot()
         b = bounds[bounds["k"] == k]
         ax.plot(b["n_params"], np.maximum(b["rel_bound"], floor), color="k", lw=1.4,
@@ -319,8 +319,8 @@ def _plot_k(k, g, bounds):
             ax.annotate(str(int(depth)), (P, max(h["gmse"].min() / var, floor)), fontsize=6, xytext=(3, 2),
                         textcoords="offset points")
         for w, c in colors.items():
-            ax.plot([], [], marker="s", color=c, ls="none", label=f"deep, width {w}: best restart (filled), median "
-                                                                   "(open); label = depth")
+            ax.plot([], [], marker="s", color=c, ls="none", label=f"deep, width {w}: best restart (filled), median (open); "
+                                                                   "label = depth")
         ax.plot([], [], marker="D", ms=8, color="tab:orange", mec="k", ls="none",
                 label=f"Telgarsky's architecture (depth {k}, width 2), trained: best restart")
         for kind, marker, label in (("telgarsky", "*", "Telgarsky, hand-built (exact)"),
@@ -332,7 +332,7 @@ def _plot_k(k, g, bounds):
         ax.set(xscale="log", yscale="log", xlabel="parameters", ylabel="grid MSE / Var Δ^k",
                title=f"Δ^{k}: {2 ** k} linear pieces")
         ax.grid(True, alpha=0.3)
-        fig.legend(loc="outside lower center", fontsize=7, ncols=2, frameon=False)
+        fig.legend(loc="outside lower center", fontsize=7, ncols=1, frameon=False)
     return fig
 
 

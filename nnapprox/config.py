@@ -30,6 +30,7 @@ from typing import Any, List, Optional
 
 from hydra.errors import CompactHydraException
 
+from .initialization import BIAS_SCHEMES, WEIGHT_SCHEMES
 from .options import Bool, Choice, Float, Int, IntList, Option, Text, resolve
 from .records import NOT_SWEPT, config_hash, flatten
 
@@ -55,18 +56,19 @@ def _err(text: str) -> ConfigError:
 #: Hidden-layer activations a config may choose (``identity`` would make a linear network:
 #: use ``model.depth=0`` for a linear model).
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "heaviside", "relu2", "relu3")
-BIAS_INITS = ("zero", "data", "normal")
+BIAS_INITS = BIAS_SCHEMES
 
 MODEL_OPTIONS = (
     Option("width", 32, Int(1), "units per hidden layer (for a path: its largest width)"),
     Option("depth", 1, Int(0), "hidden layers (0: no hidden layer, a generalised linear model)"),
-    Option("init", None, Choice(("xavier", "glorot", "he", "normal", "rai"), "schemes"),
-           "weight initialisation (none: He for the ReLU family, Xavier otherwise; rai: randomized asymmetric, "
+    Option("init", None, Choice(WEIGHT_SCHEMES, "schemes"),
+           "weight initialisation (none: He for the ReLU family, Xavier otherwise; uniform: U(±1/sqrt(fan_in)), "
+           "PyTorch's default; rai: randomized asymmetric, "
            "Lu et al. 2020, weights and biases)"),
     Option("init_std", 1.0, Float(gt=0), "standard deviation of init=normal"),
     Option("bias_init", None, Choice(BIAS_INITS, "bias initialisations"),
-           "hidden biases: zero, data (each unit's kink at a random training point) or normal (none: normal "
-           "for the ReLU family, zero otherwise)"),
+           "hidden biases: zero, data (each unit's kink at a random training point), normal, or uniform "
+           "(U(±1/sqrt(fan_in)), PyTorch's default) (none: normal for the ReLU family, zero otherwise)"),
     Option("bias_std", 0.5, Float(gt=0), "standard deviation of bias_init=normal"),
     Option("structure", "dense", Choice(("dense", "tree"), "structures"),
            "dense: every layer fully connected; tree: a binary-tree network on d = 2^L inputs (model.width units "

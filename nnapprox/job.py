@@ -32,7 +32,7 @@ from . import records as rc
 from .config import canonical
 from .io import remove_stale_temps, write_text_atomic
 
-__all__ = ["run_job", "setup", "train", "evaluate", "ReplicaSetup", "ReplicaResult", "unit_stats",
+__all__ = ["run_job", "setup", "init_recipe", "train", "evaluate", "ReplicaSetup", "ReplicaResult", "unit_stats",
            "one_pass", "grid_errors", "BLOWUP_REL_MSE"]
 
 log = logging.getLogger("nnapprox.job")
@@ -111,24 +111,31 @@ def setup(canon, r: int) -> ReplicaSetup:
 
     The same replica is therefore the same whether it trains alone or in a one-pass batch.
     """
-    from .network import MLP, draw_normal_biases, draw_rai, place_kinks_at_data, tree_mask
+    from .initialization import build
+    from .network import tree_mask
 
     c = canon.config
     m, act = c["model"], c["activation"]
     ss_data, ss_init, ss_train = np.random.SeedSequence([int(c["seed"]), int(r)]).spawn(3)
     ds = _dataset(canon, ss_data)
     mask = tree_mask(canon.target.dim, m["width"]) if m.get("structure") == "tree" else None
-    scheme = "he" if m["init"] == "rai" else m["init"]  # rai: the output layer keeps He weights
-    net = MLP(canon.sizes, act["name"] or "identity", m["output_activation"], rng=np.random.default_rng(ss_init),
-              init=scheme, init_std=m["init_std"] or 1.0, slope=act["slope"] if act["slope"] is not None else 0.01,
-              dtype=np.dtype(m["dtype"]), mask=mask)
-    if m["init"] == "rai":
-        draw_rai(net, np.random.default_rng(ss_init.spawn(1)[0]))
-    elif m["bias_init"] == "data":
-        place_kinks_at_data(net, ds.X, np.random.default_rng(ss_init.spawn(1)[0]))
-    elif m["bias_init"] == "normal":
-        draw_normal_biases(net, np.random.default_rng(ss_init.spawn(1)[0]), m["bias_std"])
+    # the recipe travels with the network: restarts and boosting stages are drawn by it (and its mask)
+    net = build(canon.sizes, act["name"] or "identity", m["output_activation"], init=init_recipe(m, act["name"] or "identity"),
+                rng=np.random.default_rng(ss_init), X=ds.X, mask=mask,
+                slope=act["slope"] if act["slope"] is not None else 0.01, dtype=np.dtype(m["dtype"]))
     return ReplicaSetup(r, ds, net, np.random.default_rng(ss_train))
+
+
+def init_recipe(model: dict, activation: str):
+    """The :class:`~nnapprox.initialization.Init` of a resolved ``model`` group (the activation's
+    default scheme where ``model.init`` is unset, as for trainers that build their own network)."""
+    from .initialization import Init
+    from .network import default_init
+
+    scheme = model["init"] or default_init(activation)
+    return Init(weights=scheme, std=model["init_std"] or 1.0,
+                biases=None if scheme == "rai" else (model["bias_init"] or "zero"),
+                bias_std=model["bias_std"] or 0.5)
 
 
 # ---------------------------------------------------------------------------

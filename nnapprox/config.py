@@ -135,6 +135,7 @@ class TargetConfig:
     rho: Optional[float] = None
     eps: Optional[float] = None
     seed: Optional[int] = None
+    widths: Any = None
     radius: Optional[float] = None
     domain: Optional[str] = None
     # target=python: the function, its Barron constant if known, the source hash a run recorded
@@ -447,8 +448,24 @@ def _check_tree(model, target, spec) -> None:
         raise _err(f"model.depth={model['depth']} does not fit model.structure='tree' on d={d} inputs: the binary "
                    f"tree has {levels} levels; set model.depth={levels}")
     if spec.builds_own or spec.needs_target or spec.path:
+        from .trainers import TRAINERS
+
+        sizes = model_sizes(model, d)
+
+        def takes(t):  # trains the given network, and its declaration accepts these sizes
+            if t.builds_own or t.needs_target or t.path:
+                return False
+            try:
+                if t.check_model is not None:
+                    t.check_model(sizes, "tanh", model["output_activation"], "mse",
+                                  {o.name: o.default for o in t.options}, target)
+            except ValueError:
+                return False
+            return True
+
+        allowed = [n for n, t in TRAINERS.items() if takes(t)]
         raise _err(f"model.structure='tree' is not supported by trainer {spec.name!r} (it builds its own network); "
-                   f"allowed: gd, momentum, adam, lbfgs")
+                   f"allowed: {', '.join(allowed)}")
 
 
 def _check_table(target, data, spec) -> None:

@@ -362,10 +362,13 @@ def evaluate(canon, setups: list, results: list) -> list[dict]:
     out = []
     for s, res in zip(setups, results):
         common = {"replica": res.replica, "steps": res.steps, "stop_reason": res.stop_reason}
-        common.update({f"{rc.EXTRA_PREFIX}{k}": v for k, v in res.extras.items()
-                       if isinstance(v, (int, float, str, bool)) or v is None})
+        common.update({f"{rc.EXTRA_PREFIX}{k}": _extra_value(v) for k, v in res.extras.items()
+                       if isinstance(v, (int, float, str, bool, list, tuple)) or v is None})
         var_y = float(np.var(s.data.y))
+        per_width = getattr(res.path, "record_extras", None)  # e.g. a boosting stage's scale, loss and time
         for m in _metrics(canon, s, res):
+            if per_width is not None:
+                m.update({f"{rc.EXTRA_PREFIX}{k}": _extra_value(v) for k, v in per_width(m["n"]).items()})
             status, message = res.status, res.message
             tm = m.get("train_mse")
             if status == "ok" and res.steps > 0 and tm is not None and var_y > 0 and tm > BLOWUP_REL_MSE * var_y:
@@ -375,6 +378,18 @@ def evaluate(canon, setups: list, results: list) -> list[dict]:
             out.append({**common, **m, "status": status, "error": message or None,
                         "params_key": rc.params_key(res.replica, m["n"])})
     return out
+
+
+def _extra_value(v):
+    """A trainer's extra number as a record value: lists (restart losses, stage scales) as JSON text."""
+    import json
+
+    def plain(u):
+        return [plain(w) for w in u] if isinstance(u, (list, tuple, np.ndarray)) else rc.encode(u)
+
+    if isinstance(v, (list, tuple)):
+        return json.dumps(plain(v), allow_nan=False)  # a NaN (diverged restart) is written as null
+    return rc.encode(v)
 
 
 # ---------------------------------------------------------------------------

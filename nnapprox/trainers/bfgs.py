@@ -101,14 +101,14 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
     if not np.isfinite(fx):
         return Run(0, "diverged", "diverged", "non-finite loss at the initial network", float("nan"), rec)
     while k < max_steps:
-        if gtol > 0 and np.max(np.abs(gx)) <= gtol:
+        if np.max(np.abs(gx)) <= gtol:  # gtol = 0: only an exactly zero gradient
             reason, message = "converged", f"largest gradient component <= gtol={gtol:g}"
             break
         p = -dsymv(1.0, H, gx)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # LineSearchWarning: the failure is handled below
             alpha, _, _, f_new, _, g_new = line_search(f, fprime, x, p, gx, fx, old_old, amax=1e100)
-        if alpha is None or not np.isfinite(f_new) or f_new > fx:
+        if alpha is None or not np.isfinite(f_new) or f_new >= fx:  # no step lowers the loss
             if fresh:
                 reason, message = "converged", "no step along the search direction lowers the loss (float64 precision)"
                 break
@@ -149,7 +149,8 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
     return Run(k, reason, "ok", message, float(final), rec)
 
 
-def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, gtol, restarts, boost, init):
+def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, gtol, restarts, boost, init,
+               warm_rows):
     """Dense BFGS (options: :data:`BFGS`); replicas one after the other, or restarts and boosting stages.
 
     Returns
@@ -160,15 +161,16 @@ def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_ev
     """
     check_bfgs(net.sizes, net.activation_name, net.output_activation_name, loss.name, {"boost": boost})
 
-    def single(one, Xs, ys, loss_, *, time_budget, scale=1.0, rec=None):
+    def single(one, Xs, ys, loss_, *, time_budget, scale=1.0, rec=None, step0=0):
         return bfgs_single(one, Xs, ys, loss_, max_steps=max_steps, tol=tol, gtol=gtol, time_budget=time_budget,
-                           progress_every=progress_every, rec=rec, scale=scale)
+                           progress_every=progress_every, rec=rec, scale=scale, step0=step0)
 
     if net.batch_shape == () and X.ndim == 2:
         return fit_stages(single, "bfgs", net, X, y, loss, rng, max_steps=max_steps, time_budget=time_budget,
-                          progress_every=progress_every, restarts=restarts, boost=boost, init=init)
-    if restarts > 1 or boost:
-        raise ValueError(f"restarts and boost need a single network (no replica axes); net has replica axes "
+                          progress_every=progress_every, restarts=restarts, boost=boost, init=init,
+                          warm_rows=warm_rows)
+    if restarts > 1 or boost or warm_rows is not None:
+        raise ValueError(f"restarts, boost and warm_rows need a single network (no replica axes); net has replica axes "
                          f"{net.batch_shape}")
     if len(net.batch_shape) > 1:
         raise ValueError("bfgs supports at most one replica axis")

@@ -100,7 +100,7 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
 
 
 def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, ftol, gtol, maxcor,
-                restarts, boost, init, init_from, record_widths):
+                restarts, boost, init, warm_rows, init_from, record_widths):
     """L-BFGS on the flat parameter vector (float64 by default); options: :data:`LBFGS`.
 
     ``time_budget`` covers all restarts, stages and widths. ``boost`` needs ``loss="mse"`` and an
@@ -128,16 +128,17 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
                              f"axes {net.batch_shape}")
         if X.ndim != 2:
             raise ValueError(f"X must have shape (N, d) with init_from/record_widths; got {X.shape}")
-        if widths is not None and (boost or init_from is not None):
-            raise ValueError("record_widths cannot be combined with boost or init_from")
+        if widths is not None and (boost or init_from is not None or warm_rows is not None):
+            raise ValueError("record_widths cannot be combined with boost, init_from or warm_rows")
         if init_from is not None:
             grow(init_from, net)
     single = _single(common, solver)
     if widths is not None:
         return _train_widths(net, X, y, loss, rng, single, restarts, init, widths, time_budget)
-    if needs_stages({"restarts": restarts, "boost": boost}) or init_from is not None:
+    if needs_stages({"restarts": restarts, "boost": boost, "warm_rows": warm_rows}) or init_from is not None:
         return fit_stages(single, "lbfgs", net, X, y, loss, rng, max_steps=max_steps, time_budget=time_budget,
-                          progress_every=progress_every, restarts=restarts, boost=boost, init=init)
+                          progress_every=progress_every, restarts=restarts, boost=boost, init=init,
+                          warm_rows=warm_rows)
     nets = [net] if net.batch_shape == () else [net.replica(r) for r in range(net.n_replicas)]
     if len(net.batch_shape) > 1:
         raise ValueError("lbfgs supports at most one replica axis")
@@ -165,8 +166,9 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
 
 def _single(common, solver):
     """The single run handed to :func:`~nnapprox.trainers.stages.fit_stages`."""
-    def single(net, X, y, loss, *, time_budget, scale=1.0):
-        return lbfgs_single(net, X, y, loss, **solver, **dict(common, time_budget=time_budget), scale=scale)
+    def single(net, X, y, loss, *, time_budget, scale=1.0, step0=0):
+        return lbfgs_single(net, X, y, loss, **solver, **dict(common, time_budget=time_budget), scale=scale,
+                            step0=step0)
     return single
 
 

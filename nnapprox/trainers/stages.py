@@ -35,12 +35,15 @@ from ..options import Choice, Int, Option
 from .common import History, Recorder
 from .greedy import PathMixin
 
-__all__ = ["Run", "fit_stages", "best_of", "sum_networks", "BoostPath", "RESTARTS", "BOOST", "INIT", "STAGE_OPTIONS",
+__all__ = ["Run", "fit_stages", "best_of", "sum_networks", "BoostPath", "RESTARTS", "BOOST", "INIT", "WARM_ROWS",
+           "STAGE_OPTIONS",
            "check_stages", "BOOST_RULE", "needs_stages"]
 
 #: How a stage's residual is scaled: divided by its mean absolute value (Michaud et al.'s 1/mean|r|).
 BOOST_RULE = "mean_abs"
 
+WARM_ROWS = Option("warm_rows", None, Int(1), "warm-up subset: each run first fits this many random training "
+                   "rows, the kept run then continues on all rows (none: all rows from the start)")
 RESTARTS = Option("restarts", 1, Int(1), "best of k runs by training loss (fresh networks drawn like the first "
                   "after it: same initialisation, mask and biases)")
 BOOST = Option("boost", 0, Int(0), "boosting stages after the first network: stage j fits a fresh network to the "
@@ -48,7 +51,7 @@ BOOST = Option("boost", 0, Int(0), "boosting stages after the first network: sta
 INIT = Option("init", None, Choice(WEIGHT_SCHEMES, "schemes"), "weight scheme of restarts, stages and new widths "
               "(none: the first network's own, model.init)")
 #: The options every staged trainer declares (in this order, after its own).
-STAGE_OPTIONS = (RESTARTS, BOOST, INIT)
+STAGE_OPTIONS = (RESTARTS, BOOST, INIT, WARM_ROWS)
 
 
 @dataclass
@@ -68,6 +71,8 @@ class Run:
         Final value of the run's objective (its training loss).
     rec : Recorder
         The run's own (step, elapsed, loss) points, loss already multiplied by the stage's scale².
+    warm_steps : int
+        Of ``steps``, the iterations on the warm-up subset (``warm_rows``).
     """
 
     steps: int
@@ -76,11 +81,12 @@ class Run:
     message: str
     loss: float
     rec: Recorder
+    warm_steps: int = 0
 
 
 def needs_stages(options: dict) -> bool:
     """Do these options ask for more than one plain run?"""
-    return options.get("restarts", 1) > 1 or options.get("boost", 0) > 0
+    return options.get("restarts", 1) > 1 or options.get("boost", 0) > 0 or options.get("warm_rows") is not None
 
 
 def check_stages(sizes, activation, output_activation, loss, options, target=None) -> None:
@@ -91,7 +97,7 @@ def check_stages(sizes, activation, output_activation, loss, options, target=Non
                          f"{output_activation!r}")
 
 
-def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=1.0):
+def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=1.0, warm=None):
     """Best of ``restarts`` runs of ``single`` by final training loss; the winner is written into ``net``.
 
     Parameters
@@ -109,33 +115,56 @@ def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=
         ``time.perf_counter()`` value when the time budget (shared by every run) is spent.
     scale : float
         Multiplies the recorded losses (a boosting stage's c²).
+    warm : array of int, optional
+        Rows of a warm-up subset: every run first fits these rows, the runs are compared by
+        their loss on all rows, and only the winner continues on all rows (see ``warm_rows``).
 
     Returns
     -------
     best : Run or None
-        None when every run diverged.
+        None when every run diverged. With ``warm``: its steps and history are the warm-up's
+        followed by the continuation's, ``best.warm_steps`` the warm-up's iterations.
     losses : list of float
-        Final training loss of each run (NaN for a diverged run).
+        Final training loss of each run on all rows (NaN for a diverged run).
     index : int or None
         The run kept.
     """
+    Xw, yw = (X, y) if warm is None else (X[warm], y[warm])
     best, best_theta, index, losses = None, None, None, []
     for k in range(restarts):
         cand = net.copy() if k == 0 else fresh(net, rng, X, weights=weights)
-        left = None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
-        run = single(cand, X, y, loss, time_budget=left, scale=scale)
-        losses.append(run.loss if run.status == "ok" else float("nan"))
-        if run.status == "ok" and (best is None or run.loss < best.loss):
+        run = single(cand, Xw, yw, loss, time_budget=_left(deadline), scale=scale)
+        if warm is not None and run.status == "ok":
+            run.loss = float(cand.loss_and_grad_flat(cand.theta, X, y, loss)[0])  # compared on all rows
+        losses.append(run.loss if run.status == "ok" and np.isfinite(run.loss) else float("nan"))
+        if np.isfinite(losses[-1]) and (best is None or run.loss < best.loss):
             best, best_theta, index = run, cand.theta.copy(), k
         if deadline is not None and time.perf_counter() >= deadline:
             break
-    if best is not None:
-        net.theta[...] = best_theta
+    if best is None:
+        return None, losses, None
+    net.theta[...] = best_theta
+    if warm is not None:
+        polish = single(net, X, y, loss, time_budget=_left(deadline), scale=scale, step0=best.steps)
+        if polish.status != "ok":  # keep the warm-up's network
+            net.theta[...] = best_theta
+        else:
+            offset = best.rec.times[-1] if best.rec.times else 0.0
+            polish.rec.steps[:0] = best.rec.steps
+            polish.rec.times[:] = best.rec.times + [offset + t for t in polish.rec.times]
+            polish.rec.losses[:0] = best.rec.losses
+            best = Run(best.steps + polish.steps, polish.reason, "ok", polish.message, polish.loss, polish.rec,
+                       warm_steps=best.steps)
+            losses[index] = polish.loss
     return best, losses, index
 
 
+def _left(deadline):
+    return None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
+
+
 def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, progress_every, restarts, boost,
-               init) -> History:
+               init, warm_rows=None) -> History:
     """Restarts and boosting around a trainer's single run (see the module notes).
 
     Parameters
@@ -154,6 +183,10 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
     restarts, boost : int
     init : str or None
         Weight scheme of the fresh draws (None: the network's own recipe).
+    warm_rows : int, optional
+        Every run (each restart of each stage) first fits a random subset of this many rows, the
+        runs are compared on all rows, and the kept run continues on all rows (a dynamic sample
+        size, Byrd, Chin, Nocedal & Wu 2012). None, or at least N: all rows from the start.
 
     Returns
     -------
@@ -172,14 +205,22 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
     t0 = time.perf_counter()
     deadline = None if time_budget is None else t0 + time_budget
     master = Recorder(name, max_steps, time_budget, progress_every)
-    best, losses, index = best_of(single, net, X, y, loss, rng, restarts=restarts, weights=init, deadline=deadline)
+    N = X.shape[0]
+    warm = None if warm_rows is None or warm_rows >= N else np.sort(rng.choice(N, size=warm_rows, replace=False))
+    best, losses, index = best_of(single, net, X, y, loss, rng, restarts=restarts, weights=init, deadline=deadline,
+                                  warm=warm)
     extras = {"restart_losses": losses, "restart_best": index}
+    if warm is not None:
+        extras["warm_rows"] = int(warm_rows)
     if best is None:
         return History(step=np.zeros(0, int), elapsed=np.zeros(0), loss=np.zeros(0), status="diverged",
                        replica_status=["diverged"], stop_reason="diverged", steps=0,
                        wall_time=time.perf_counter() - t0, message="every restart diverged", net=net, extras=extras)
     _append(master, best.rec, 0, 0.0)
     steps, reasons, messages = best.steps, [best.reason], [best.message]
+    warm_steps = [best.warm_steps]
+    if warm is not None:
+        extras["warm_steps"] = best.warm_steps
     if not boost:
         return master.history(status="ok", replica_status=["ok"], stop_reason=best.reason, steps=steps,
                               message=best.message, net=net, extras=extras)
@@ -196,7 +237,7 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
             break
         g = fresh(net, rng, X, weights=init)
         b, bl, bi = best_of(single, g, X, r / c, loss, rng, restarts=restarts, weights=init, deadline=deadline,
-                            scale=c * c)
+                            scale=c * c, warm=warm)
         stage_restarts.append(bl)
         stage_best.append(bi)
         if b is None:
@@ -211,6 +252,7 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
         reasons.append(b.reason)
         messages.append(b.message)
         stage_steps.append(b.steps)
+        warm_steps.append(b.warm_steps)
         stage_losses.append(float(0.5 * np.mean((F - y) ** 2)))
         times.append(time.perf_counter() - t0)
     sums = [nets[0]] + [sum_networks(nets[:j + 1], scales[:j + 1]) for j in range(1, len(nets))]
@@ -218,6 +260,8 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
     extras.update(boost_rule=BOOST_RULE, boost_stages=len(nets) - 1, boost_scales=scales[1:],
                   stage_losses=stage_losses, stage_steps=stage_steps, stage_times=times, stage_stop=reasons,
                   stage_restart_losses=stage_restarts, stage_restart_best=stage_best)
+    if warm is not None:
+        extras["warm_steps"] = warm_steps
     hist = master.history(status="ok", replica_status=["ok"], stop_reason=f"{reasons[0]}+boost{len(nets) - 1}",
                           steps=steps, message="; ".join(dict.fromkeys(m for m in messages if m)), net=sums[-1],
                           path=path, extras=extras)
@@ -336,8 +380,8 @@ class BoostPath(PathMixin):
         """Per-record numbers of the stage of width ``n`` (``extra.*`` in the job's records)."""
         j = self._index(n)
         return {"stage": j, "stage_scale": self.scales[j], "stage_loss": self.stage_losses[j],
-                "stage_steps": self.stage_steps[j], "stage_stop": self.stop[j],
-                "stage_time": self.times[j] - (self.times[j - 1] if j else 0.0)}
+                "stage_iterations": self.stage_steps[j], "stage_reason": self.stop[j],
+                "stage_seconds": self.times[j] - (self.times[j - 1] if j else 0.0)}
 
     def __repr__(self):
         return f"BoostPath(stages={len(self.widths)}, scales={self.scales})"

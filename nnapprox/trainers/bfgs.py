@@ -150,7 +150,7 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
 
 
 def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, gtol, restarts, boost, init,
-               warm_rows):
+               warm_rows, polish_steps):
     """Dense BFGS (options: :data:`BFGS`); replicas one after the other, or restarts and boosting stages.
 
     Returns
@@ -161,14 +161,16 @@ def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_ev
     """
     check_bfgs(net.sizes, net.activation_name, net.output_activation_name, loss.name, {"boost": boost})
 
-    def single(one, Xs, ys, loss_, *, time_budget, scale=1.0, rec=None, step0=0):
-        return bfgs_single(one, Xs, ys, loss_, max_steps=max_steps, tol=tol, gtol=gtol, time_budget=time_budget,
-                           progress_every=progress_every, rec=rec, scale=scale, step0=step0)
+    def single(one, Xs, ys, loss_, *, time_budget, scale=1.0, rec=None, step0=0, max_steps=None):
+        return bfgs_single(one, Xs, ys, loss_, max_steps=max_steps or steps, tol=tol, gtol=gtol,
+                           time_budget=time_budget, progress_every=progress_every, rec=rec, scale=scale, step0=step0)
+
+    steps = max_steps
 
     if net.batch_shape == () and X.ndim == 2:
         return fit_stages(single, "bfgs", net, X, y, loss, rng, max_steps=max_steps, time_budget=time_budget,
                           progress_every=progress_every, restarts=restarts, boost=boost, init=init,
-                          warm_rows=warm_rows)
+                          warm_rows=warm_rows, polish_steps=polish_steps)
     if restarts > 1 or boost or warm_rows is not None:
         raise ValueError(f"restarts, boost and warm_rows need a single network (no replica axes); net has replica axes "
                          f"{net.batch_shape}")

@@ -100,7 +100,7 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
 
 
 def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, ftol, gtol, maxcor,
-                restarts, boost, init, warm_rows, init_from, record_widths):
+                restarts, boost, init, warm_rows, polish_steps, init_from, record_widths):
     """L-BFGS on the flat parameter vector (float64 by default); options: :data:`LBFGS`.
 
     ``time_budget`` covers all restarts, stages and widths. ``boost`` needs ``loss="mse"`` and an
@@ -138,7 +138,7 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
     if needs_stages({"restarts": restarts, "boost": boost, "warm_rows": warm_rows}) or init_from is not None:
         return fit_stages(single, "lbfgs", net, X, y, loss, rng, max_steps=max_steps, time_budget=time_budget,
                           progress_every=progress_every, restarts=restarts, boost=boost, init=init,
-                          warm_rows=warm_rows)
+                          warm_rows=warm_rows, polish_steps=polish_steps)
     nets = [net] if net.batch_shape == () else [net.replica(r) for r in range(net.n_replicas)]
     if len(net.batch_shape) > 1:
         raise ValueError("lbfgs supports at most one replica axis")
@@ -166,9 +166,9 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
 
 def _single(common, solver):
     """The single run handed to :func:`~nnapprox.trainers.stages.fit_stages`."""
-    def single(net, X, y, loss, *, time_budget, scale=1.0, step0=0):
-        return lbfgs_single(net, X, y, loss, **solver, **dict(common, time_budget=time_budget), scale=scale,
-                            step0=step0)
+    def single(net, X, y, loss, *, time_budget, scale=1.0, step0=0, max_steps=None):
+        opts = dict(common, time_budget=time_budget, max_steps=max_steps or common["max_steps"])
+        return lbfgs_single(net, X, y, loss, **solver, **opts, scale=scale, step0=step0)
     return single
 
 

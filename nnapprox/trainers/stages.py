@@ -36,6 +36,7 @@ from .common import History, Recorder
 from .greedy import PathMixin
 
 __all__ = ["Run", "fit_stages", "best_of", "sum_networks", "BoostPath", "RESTARTS", "BOOST", "INIT", "WARM_ROWS",
+           "POLISH_STEPS",
            "STAGE_OPTIONS",
            "check_stages", "BOOST_RULE", "needs_stages"]
 
@@ -44,6 +45,8 @@ BOOST_RULE = "mean_abs"
 
 WARM_ROWS = Option("warm_rows", None, Int(1), "warm-up subset: each run first fits this many random training "
                    "rows, the kept run then continues on all rows (none: all rows from the start)")
+POLISH_STEPS = Option("polish_steps", None, Int(1), "with warm_rows: iterations of the kept run on all rows after "
+                      "its warm-up (none: max_steps)")
 RESTARTS = Option("restarts", 1, Int(1), "best of k runs by training loss (fresh networks drawn like the first "
                   "after it: same initialisation, mask and biases)")
 BOOST = Option("boost", 0, Int(0), "boosting stages after the first network: stage j fits a fresh network to the "
@@ -51,7 +54,7 @@ BOOST = Option("boost", 0, Int(0), "boosting stages after the first network: sta
 INIT = Option("init", None, Choice(WEIGHT_SCHEMES, "schemes"), "weight scheme of restarts, stages and new widths "
               "(none: the first network's own, model.init)")
 #: The options every staged trainer declares (in this order, after its own).
-STAGE_OPTIONS = (RESTARTS, BOOST, INIT, WARM_ROWS)
+STAGE_OPTIONS = (RESTARTS, BOOST, INIT, WARM_ROWS, POLISH_STEPS)
 
 
 @dataclass
@@ -97,7 +100,7 @@ def check_stages(sizes, activation, output_activation, loss, options, target=Non
                          f"{output_activation!r}")
 
 
-def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=1.0, warm=None):
+def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=1.0, warm=None, polish_steps=None):
     """Best of ``restarts`` runs of ``single`` by final training loss; the winner is written into ``net``.
 
     Parameters
@@ -118,6 +121,8 @@ def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=
     warm : array of int, optional
         Rows of a warm-up subset: every run first fits these rows, the runs are compared by
         their loss on all rows, and only the winner continues on all rows (see ``warm_rows``).
+    polish_steps : int, optional
+        Iterations of that continuation (None: the single run's own ``max_steps``).
 
     Returns
     -------
@@ -145,7 +150,8 @@ def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=
         return None, losses, None
     net.theta[...] = best_theta
     if warm is not None:
-        polish = single(net, X, y, loss, time_budget=_left(deadline), scale=scale, step0=best.steps)
+        polish = single(net, X, y, loss, time_budget=_left(deadline), scale=scale, step0=best.steps,
+                        max_steps=polish_steps)
         if polish.status != "ok":  # keep the warm-up's network
             net.theta[...] = best_theta
         else:
@@ -164,7 +170,7 @@ def _left(deadline):
 
 
 def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, progress_every, restarts, boost,
-               init, warm_rows=None) -> History:
+               init, warm_rows=None, polish_steps=None) -> History:
     """Restarts and boosting around a trainer's single run (see the module notes).
 
     Parameters
@@ -187,6 +193,8 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
         Every run (each restart of each stage) first fits a random subset of this many rows, the
         runs are compared on all rows, and the kept run continues on all rows (a dynamic sample
         size, Byrd, Chin, Nocedal & Wu 2012). None, or at least N: all rows from the start.
+    polish_steps : int, optional
+        Iterations of the kept run on all rows after its warm-up (None: ``max_steps``).
 
     Returns
     -------
@@ -208,7 +216,7 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
     N = X.shape[0]
     warm = None if warm_rows is None or warm_rows >= N else np.sort(rng.choice(N, size=warm_rows, replace=False))
     best, losses, index = best_of(single, net, X, y, loss, rng, restarts=restarts, weights=init, deadline=deadline,
-                                  warm=warm)
+                                  warm=warm, polish_steps=polish_steps)
     extras = {"restart_losses": losses, "restart_best": index}
     if warm is not None:
         extras["warm_rows"] = int(warm_rows)
@@ -237,7 +245,7 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
             break
         g = fresh(net, rng, X, weights=init)
         b, bl, bi = best_of(single, g, X, r / c, loss, rng, restarts=restarts, weights=init, deadline=deadline,
-                            scale=c * c, warm=warm)
+                            scale=c * c, warm=warm, polish_steps=polish_steps)
         stage_restarts.append(bl)
         stage_best.append(bi)
         if b is None:

@@ -69,7 +69,7 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
     -------
     Run
     """
-    rec = rec or Recorder("bfgs", max_steps, time_budget, progress_every)
+    rec = rec or Recorder("bfgs", step0 + max_steps, time_budget, progress_every)  # steps count from step0
     theta_dtype = net.theta.dtype
     cache = {}
 

@@ -60,7 +60,7 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
     ``scale`` multiplies the recorded losses (a boosting stage's c², so that the history shows
     the whole model's loss). Returns a :class:`~nnapprox.trainers.stages.Run`.
     """
-    rec = rec or Recorder("lbfgs", max_steps, time_budget, progress_every)
+    rec = rec or Recorder("lbfgs", step0 + max_steps, time_budget, progress_every)  # steps count from step0
     state = {"it": 0, "last": None}
 
     def fun(theta):

@@ -21,7 +21,16 @@ class AggregateCallback(Callback):
         from .config import canonical
         from .run import to_plain
 
-        canonical(to_plain(config), check_memory=True)  # ConfigError: one line, no folder made
+        plain = to_plain(config)
+        canonical(plain, check_memory=True)  # ConfigError: one line, no folder made
+        if plain.get("judge"):
+            from .config import ConfigError
+            from .report.runner import check_judge
+
+            try:
+                check_judge(str(plain.get("study", "")), plain.get("plugin"), plain["judge"])
+            except ValueError as e:
+                raise ConfigError(f"Invalid config: {e}") from None
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         from .report.runner import run_report

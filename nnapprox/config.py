@@ -26,7 +26,7 @@ import difflib
 import inspect
 import math
 from dataclasses import dataclass, field, make_dataclass
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from hydra.errors import CompactHydraException
 
@@ -128,6 +128,7 @@ class TargetConfig:
     omega: Any = None
     phase: Optional[float] = None
     m: Optional[int] = None
+    scale: Optional[float] = None
     k: Any = None
     a: Any = None
     b: Optional[float] = None
@@ -177,7 +178,8 @@ Config = make_dataclass("Config", [
     ("activation", ActivationConfig, field(default_factory=ActivationConfig)),
     ("data", DataConfig, field(default_factory=DataConfig)),
     ("trainer", TrainerConfig, field(default_factory=TrainerConfig)),
-] + [(o.name, _schema_type(o), field(default=o.default)) for o in RUN_OPTIONS])
+] + [(o.name, _schema_type(o), field(default=o.default)) for o in RUN_OPTIONS]
+  + [("judge", Optional[Dict[str, Any]], field(default=None))])
 Config.__doc__ = "One run (a job of a sweep): what to learn, with what, how, and bookkeeping."
 Config.__module__ = __name__
 

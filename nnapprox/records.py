@@ -42,7 +42,7 @@ __all__ = [
     "PROVENANCE_KEYS", "TARGET_KEYS", "INDEX_KEYS", "EXTRA_PREFIX", "REPLICATION_KEYS", "column_kind",
     "encode", "json_default", "config_hash", "flatten", "job_dirname", "load_records", "write_records",
     "params_key", "save_params", "load_params", "save_data", "load_data", "finished", "MANIFEST_FILE",
-    "write_manifest", "read_manifest",
+    "write_manifest", "read_manifest", "read_manifest_judge",
 ]
 
 RECORD_FILE = "record.json"
@@ -54,7 +54,7 @@ DATA_FILE = "data.npz"
 
 #: Top-level config keys that say how a run is executed or reported, not what it computes: kept
 #: out of the config hash and of the job folder's name.
-NOT_SWEPT = ("resume", "out_root", "report_dir", "progress_every", "replica_mode", "plugin", "save_data")
+NOT_SWEPT = ("resume", "out_root", "report_dir", "progress_every", "replica_mode", "plugin", "save_data", "judge")
 #: Keys left out of Hydra's ``override_dirname`` (the readable part of a job folder's name):
 #: the study is the sweep folder itself, ``experiment`` selects the grid.
 OVERRIDE_EXCLUDE = ("experiment", "study") + NOT_SWEPT
@@ -188,13 +188,24 @@ def finished(job_dir, config_hash_: str) -> list[dict] | None:
     return None
 
 
-def write_manifest(sweep_dir, jobs: list[dict]) -> Path:
-    """Write ``sweep.json``: the job folders (``dir``, ``config_hash``, ``overrides``) of the sweep now starting.
+def write_manifest(sweep_dir, jobs: list[dict], judge: dict | None = None) -> Path:
+    """Write ``sweep.json``: the job folders (``dir``, ``config_hash``, ``overrides``) of the sweep now starting,
+    and the study's judgement windows (``judge``, declared before the sweep).
 
     The report of a sweep folder covers the jobs of its manifest, so jobs of earlier, different
     sweeps into the same folder (their folders have other hashes) do not leak into it.
     """
-    return write_json_atomic(Path(sweep_dir) / MANIFEST_FILE, {"jobs": jobs})
+    return write_json_atomic(Path(sweep_dir) / MANIFEST_FILE, {"jobs": jobs, "judge": dict(judge or {})})
+
+
+def read_manifest_judge(sweep_dir) -> dict | None:
+    """The judgement windows a sweep folder's manifest declares (None without a manifest or windows)."""
+    path = Path(sweep_dir) / MANIFEST_FILE
+    try:
+        judge = json.loads(path.read_text()).get("judge") if path.exists() else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return dict(judge) if isinstance(judge, dict) and judge else None
 
 
 def read_manifest(sweep_dir) -> list[str] | None:

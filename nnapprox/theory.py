@@ -37,6 +37,9 @@ __all__ = [
     "RELU_FAMILY",
     "estimation_term",
     "estimation_slope",
+    "least_squares_variance",
+    "least_squares_variance_slopes",
+    "risk_local_slope",
     "risk_bound",
     "optimal_width",
     "fixed_basis_rate",
@@ -179,6 +182,40 @@ def estimation_slope(N) -> float:
     ly = np.log(np.log(N)) - lx
     cx = lx - lx.mean()
     return float((ly - ly.mean()) @ cx / (cx @ cx))
+
+
+def least_squares_variance(n, N, sigma):
+    """Excess test error of least squares on n + 1 fixed features from N noisy samples: ``σ² (n + 1) / (N − n − 2)``.
+
+    The variance term of an unbiased least-squares fit with p = n + 1 parameters under random design
+    (Gaussian features: E‖θ̂ − θ‖²_Σ = σ² p / (N − p − 1)); for p ≪ N it is σ² p / N, linear in n and
+    in 1/N, the shape of Barron's estimation term without its log N. NaN where N ≤ n + 2.
+    """
+    nn = _arr("n", n, minimum=0.0)
+    NN = _arr("N", N, minimum=1.0)
+    ss = _arr("sigma", sigma, minimum=0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(NN > nn + 2, ss ** 2 * (nn + 1) / (NN - nn - 2), np.nan)
+    return _out(out, n, N, sigma)
+
+
+def least_squares_variance_slopes(n, N):
+    """Local log-log slopes of :func:`least_squares_variance` in n and in N: ``(n/(n+1) + n/(N−n−2), −N/(N−n−2))``."""
+    nn = np.asarray(n, dtype=float)
+    NN = np.asarray(N, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return nn / (nn + 1) + nn / (NN - nn - 2), -NN / (NN - nn - 2)
+
+
+def risk_local_slope(n, n_best, a):
+    """Local log-log slope of the risk ``A n^(−a) + B n`` at n, with the constants fixed by its minimum at n_best.
+
+    Stationarity at n_best gives ``A n^(−a) / (B n) = (n_best / n)^(a+1) / a =: ρ``, so the slope is
+    ``(1 − a ρ) / (1 + ρ)``: 0 at n_best, tending to +1 far above it.
+    """
+    nn = np.asarray(n, dtype=float)
+    rho = (float(n_best) / nn) ** (a + 1) / a
+    return (1 - a * rho) / (1 + rho)
 
 
 def risk_bound(c_f, n, d, N, radius=1.0):

@@ -200,7 +200,9 @@ def sawtooth_result(tmp_path_factory):
             *({**SAW, "trainer": {"name": "lbfgs", "max_steps": 200}, "model.width": w, "model.bias_init": "data",
                "replicas": 2} for w in (2, 4)),
             {**SAW, "trainer": {"name": "adam", "lr": 0.01, "max_steps": 300}, "model.width": 2, "model.depth": 3,
-             "model.bias_init": "data", "replicas": 4}]
+             "model.bias_init": "data", "replicas": 4},
+            {**SAW, "trainer": {"name": "lbfgs", "max_steps": 200}, "model.width": 6, "model.bias_init": "data",
+             "replicas": 2}]
     runs, ctx = run_study(tmp_path_factory.mktemp("saw"), "sawtooth", jobs)
     return runs, sawtooth.analyse(runs, ctx)
 
@@ -214,16 +216,17 @@ def test_sawtooth_plugin_tables_verdicts_and_figures(sawtooth_result):
     # every shallow net (trained, greedy, hand-built) at or above its bound
     sh = nets[nets["kind"].isin(["shallow", "greedy"])]
     assert (sh["best_mse"] >= sh["bound_eq"] - 1e-12).all()
-    kinds = {v.kind: v.outcome for v in res.verdicts}
-    assert kinds["telgarsky_exact"] == "consistent" and kinds["shallow_bound"] == "consistent"
-    assert kinds["depth_separation"] == "consistent"  # k = 3: 19 parameters, 6 units, 7 < 8 pieces
-    best = res.tables["sawtooth_best_deep"].iloc[0]
-    assert best["ci_low"] <= best["ratio"] <= best["ci_high"] and best["restarts"] == 4
-    v = next(v for v in res.verdicts if v.kind == "trained_separation")
-    assert (v.outcome == "consistent") == (best["ci_high"] < 1)
+    checks = {c.kind: c for c in res.checks}  # deterministic: checks, not verdicts
+    assert checks["telgarsky_exact"].passed and checks["shallow_bound"].passed
+    assert checks["depth_separation"].passed and "contain a net better" in checks["depth_separation"].name  # k = 3
+    arch = res.tables["sawtooth_telgarsky_arch"].iloc[0]  # the theorem's architecture, not the best one found
+    assert (arch["depth"], arch["width"], arch["restarts"]) == (3, 2, 4)
+    assert arch["p_low"] <= arch["below_bound"] / 4 <= arch["p_high"]  # an exact binomial interval
+    (comp,) = res.tables["sawtooth_comparison"].to_dict("records")  # against shallow width 2k = 6
+    assert comp["shallow"] == "1 hidden layer (width 6)" and comp["deep_params"] == comp["shallow_params"] == 19
+    (v,) = res.verdicts
+    assert v.kind == "matched_depth" and v.outcome == "not tested" and v.reason.startswith("too few points")
     assert {"sawtooth_k3", "sawtooth_summary"} <= set(res.figures)
-    assert set(res.tables["sawtooth_comparison"]["label"]) <= {"depth better", "shallow better",
-                                                               "no separable difference"}
 
 
 def test_born_dead_plugin_counts_constant_initialisations(tmp_path):
@@ -254,12 +257,12 @@ def test_matched_parameter_plugins_compare_deep_with_shallow(tmp_path, study):
 
     if study == "radial":
         base = {"target": {"name": "radial", "d": 4}, "data.N": 300, "data.N_test": 512, "activation.name": "relu",
-                "trainer": {"name": "lbfgs", "max_steps": 40}, "replicas": 3}
+                "trainer": {"name": "lbfgs", "max_steps": 40}, "replicas": 5}
         archs = [{"model.depth": 1, "model.width": 20}, {"model.depth": 2, "model.width": 8}]
         mod = radial
     else:
         base = {"target": {"name": "compositional", "d": 8}, "data.N": 300, "data.N_test": 512,
-                "activation.name": "relu", "trainer": {"name": "lbfgs", "max_steps": 40}, "replicas": 3}
+                "activation.name": "relu", "trainer": {"name": "lbfgs", "max_steps": 40}, "replicas": 5}
         archs = [{"model.depth": 1, "model.width": 6}, {"model.depth": 3, "model.width": 2, "model.structure": "tree"},
                  {"model.depth": 3, "model.width": 3}]
         mod = compositional
@@ -268,12 +271,14 @@ def test_matched_parameter_plugins_compare_deep_with_shallow(tmp_path, study):
     table = next(t for name, t in res.tables.items() if name.endswith("comparison"))
     assert len(table) == len(archs) - 1
     for r in table.itertuples():
-        assert r.ci_low <= r.ratio <= r.ci_high
-        assert r.label == ("depth better" if r.ci_high < 1 else "shallow better" if r.ci_low > 1
-                           else "no separable difference")
+        assert r.ci_low <= r.ratio <= r.ci_high and r.p_holm >= r.p
+        assert r.label == ("depth better" if r.p_holm <= 0.05 and r.deep_median < r.shallow_median else
+                           "shallow better" if r.p_holm <= 0.05 else "no significant difference")
     assert len(res.verdicts) == len(table)
-    for v in res.verdicts:
-        assert v.outcome in ("consistent", "not tested") and (v.outcome == "consistent") == ("depth better" in v.measured)
+    for v, r in zip(res.verdicts, table.itertuples()):
+        assert v.kind == "matched_depth"
+        assert v.outcome == {"depth better": "consistent", "shallow better": "contradicts",
+                             "no significant difference": "not tested"}[r.label]
 
 
 # --------------------------------------------------------------------------- config: refused before any job
@@ -309,10 +314,10 @@ def test_a_tree_job_records_only_its_trainable_parameters(tmp_path):
 def test_a_deeper_net_joins_a_budget_only_within_the_parameter_factor():
     import pandas as pd
 
-    from nnapprox.studies import _matched
+    from nnapprox.studies import matched
 
     rows = [{"model.depth": d, "model.width": w, "n_params": p, "test_mse": 1.0, "trainer.name": "lbfgs"}
             for d, w, p in ((1, 8, 25), (1, 32, 97), (2, 4, 33), (2, 8, 97), (4, 32, 3000), (2, 5, 30))]
-    out = _matched.assign_budgets(pd.DataFrame(rows), [], _matched.dense_arch)
+    out = matched.assign_budgets(pd.DataFrame(rows), [], matched.dense_arch)
     got = dict(zip(out["n_params"], out["budget"]))
     assert got == {25: 25, 97: 97, 30: 25}  # 33 is 1.32x from 25 and 2.9x from 97; 3000 matches nothing

@@ -7,7 +7,7 @@ import pytest
 from nnapprox import MLP, fit
 from nnapprox.data import make_dataset
 from nnapprox.metrics import evaluate
-from nnapprox.report.fit import slope_over_seeds
+from nnapprox.report.fit import slope_over_paths
 from nnapprox.targets import get_target
 from nnapprox.trainers.greedy import UnitPath
 
@@ -140,13 +140,13 @@ def _path_mse(trainer, case, seed):
     return np.array(h.path.widths), err, target
 
 
-def test_seed_bootstrap_slope_recovers_a_power_law():
+def test_path_slope_recovers_a_power_law():
     ns = np.array([8, 16, 32, 64, 128, 256])
     mse = np.array([3.0, 2.0, 2.5])[:, None] * ns ** -1.3
-    s, lo, hi = slope_over_seeds(ns, mse)
+    s, lo, hi = slope_over_paths(ns, mse)
     assert s == pytest.approx(-1.3) and lo == pytest.approx(-1.3) and hi == pytest.approx(-1.3)
     noisy = mse * np.exp(np.random.default_rng(0).normal(0, 0.3, mse.shape))
-    s, lo, hi = slope_over_seeds(ns, noisy, n_min=16)
+    s, lo, hi = slope_over_paths(ns, noisy, n_min=16)
     assert lo < s < hi and -2 < lo and hi < -0.6
 
 
@@ -165,7 +165,7 @@ def test_paths_stay_below_a_tenth_of_barrons_bound(trainer, case):
 def test_oga_rate_over_seeds(case, threshold):
     ns, _, _ = _path_mse("oga", case, 0)
     mse = np.array([_path_mse("oga", case, s)[1] for s in SEEDS])
-    slope, lo, hi = slope_over_seeds(ns, mse, n_min=8, n_max=256)
+    slope, lo, hi = slope_over_paths(ns, mse, n_min=8, n_max=256)
     assert hi <= threshold, (slope, lo, hi)
 
 

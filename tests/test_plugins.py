@@ -32,19 +32,22 @@ hydra:
 """
 
 TOY_PLUGIN = '''\
-"""A toy plug-in: the generic analysis plus one verdict of its own."""
+"""A toy plug-in: the generic analysis plus one verdict of its own, by a rule it registers."""
 from nnapprox.report import generic
 from nnapprox.report.study import Section
-from nnapprox.report.verdicts import Verdict
+from nnapprox.report.verdicts import Rule, Verdict, register_rule
+
+RULE = register_rule(Rule(kind="toy", claim="the widest network fits sin(3x)", theorem="rule: toy",
+                          null="best test MSE < 0.1", alternative="best test MSE >= 0.1"))
 
 
 def analyse(runs, ctx):
     res = generic.analyse(runs, ctx)
     best = float(runs["test_mse"].min())
-    res.verdicts.append(Verdict(claim="the widest network fits sin(3x)", theorem="rule: toy", group="all",
+    res.verdicts.append(Verdict(claim=RULE.claim, theorem=RULE.theorem, group="all",
                                 predicted="test MSE < 0.1", measured=f"best test MSE {best:.2g}",
-                                outcome="consistent" if best < 0.1 else "not tested",
-                                reason="" if best < 0.1 else "optimizer floor: toy", kind="toy"))
+                                outcome="consistent" if best < 0.1 else "contradicts",
+                                explanation="" if best < 0.1 else "toy: the fit is poor", kind=RULE.kind))
     res.sections.append(Section("Toy section", f"{len(runs)} runs."))
     return res
 '''

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from nnapprox.report import generic, judge
 from nnapprox.report.study import StudyContext
 from nnapprox.studies import activations as acts
 from nnapprox.studies import get_plugin
@@ -99,35 +98,23 @@ def test_barron_constant_comes_from_the_theory():
     assert math.isnan(acts.barron_constant(math.inf, 1.0, "relu"))
 
 
-def test_verdict_columns_are_the_generic_verdicts(runs, ctx, result):
+def test_trained_networks_get_no_verdicts_and_their_bound_constant_is_described(runs, ctx, result):
+    assert result.verdicts == []  # L-BFGS nets say nothing about a bound on the best network
     rates = result.tables["activation_rates"]
-    plain = generic.analyse(runs, ctx)
-    assert len(result.verdicts) == len(plain.verdicts)  # no verdict of its own
-    by = {(v.group, v.rule): v for v in plain.verdicts}
     for r in rates.itertuples(index=False):
-        group = f"activation={r.activation}, target={r.target}"
-        assert r.verdict == by[group, judge.width_rule(ctx.tol)].outcome
-        assert r.bound_verdict == by[group, judge.bound_rule()].outcome
-    assert set(rates["verdict"]) <= {"consistent", "contradicts", "not tested"}
-    assert (rates.loc[rates["activation"] == "tanh", "verdict"] == "consistent").all()
-    assert (rates.loc[rates["activation"] == "sigmoid", "verdict"] == "consistent").all()
-    # -0.8 is slower than 1/n inside the regime and no stronger optimizer explains it
-    assert (rates.loc[rates["activation"] == "relu", "verdict"] == "contradicts").all()
-    assert (rates["bound_verdict"] == "consistent").all()
-    assert (rates["verdict_reason"] == "").all()
+        n0 = 4 * C_F[r.target] ** 2 / 10.0 * (2 if r.activation in ("relu", "leaky_relu") else 1)
+        assert r.n_0 == pytest.approx(n0)
+        g = runs[(runs["activation.name"] == r.activation) & (runs["target.name"] == r.target) & (runs["n"] >= n0)]
+        m = g["n"] // 2 if r.activation in ("relu", "leaky_relu") else g["n"]
+        assert r.K_train == pytest.approx((m * g["train_mse"] / (2 * C_F[r.target]) ** 2).max())
 
 
-def test_pre_asymptotic_groups_carry_the_reason(ctx):
+def test_pre_asymptotic_groups_have_no_bound_constant(ctx):
     runs = activation_runs(np.random.default_rng(1), var_f={"cosine_ridge": 0.5})  # n_0 = 72 (144 relu) > 64
-    res = acts.analyse(runs, ctx)
-    rates = res.tables["activation_rates"]
+    rates = acts.analyse(runs, ctx).tables["activation_rates"]
     ridge = rates[rates["target"] == "cosine_ridge"]
-    assert (ridge["verdict"] == "not tested").all()
-    assert ridge["verdict_reason"].str.startswith("pre-asymptotic").all()
-    assert ridge["bound_reason"].str.startswith("pre-asymptotic").all()
-    assert (rates.loc[rates["target"] == "gaussian", "verdict_reason"] == "").all()
-    body = next(s.body for s in res.sections if s.heading == "Rates and constants per activation")
-    assert "not tested (pre-asymptotic)" in body
+    assert ridge["K_train"].isna().all() and (ridge["n_0"] > 64).all()
+    assert rates.loc[rates["target"] == "gaussian", "K_train"].notna().all()
 
 
 def test_unit_table_and_pros_cons(result):
@@ -184,11 +171,10 @@ def test_records_without_activations_get_the_generic_report(ctx):
     assert any("activation.name" in s.body for s in res.sections)
 
 
-def test_groups_split_by_another_variable_list_each_verdict(ctx):
+def test_groups_split_by_another_variable_keep_one_rate_row_per_activation_and_target(ctx):
     base = activation_runs(np.random.default_rng(4))
     other = base.assign(**{"trainer.name": "adam", "test_mse": base["test_mse"] * 2,
                            "train_mse": base["train_mse"] * 2})
     res = acts.analyse(pd.concat([base, other], ignore_index=True), ctx)
-    r = row(res.tables["activation_rates"], "tanh", "gaussian")
-    assert r["verdict"].count("(activation=tanh, target=gaussian, trainer=") == 2
-    assert "trainer=adam" in r["verdict"] and "trainer=lbfgs" in r["verdict"]
+    rates = res.tables["activation_rates"]
+    assert len(rates) == len(SLOPES) * len(C_F) and res.verdicts == []

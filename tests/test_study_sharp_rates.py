@@ -25,8 +25,15 @@ def paths(cases, *, N=16000, seed=0):
     return pd.DataFrame(rows)
 
 
-def _analyse(df):
-    return sharp_rates.analyse(df, StudyContext(name="sharp_rates", sweep_dir=".", n_boot=300))
+def _ctx(**judge):
+    from nnapprox.report.study import resolve_windows
+
+    return StudyContext(name="sharp_rates", sweep_dir=".", n_boot=300,
+                        judge=resolve_windows(sharp_rates.JUDGE, judge, "sharp_rates"))
+
+
+def _analyse(df, **judge):
+    return sharp_rates.analyse(df, _ctx(**judge))
 
 
 def test_the_sharp_rate_of_each_dictionary_is_recovered_and_judged():
@@ -39,7 +46,7 @@ def test_the_sharp_rate_of_each_dictionary_is_recovered_and_judged():
         assert tab.loc[unit, "ci_low"] <= slope <= tab.loc[unit, "ci_high"] and tab.loc[unit, "ci_contains"]
     by = {v.group.split(", ")[2].split(" ")[0]: v for v in res.verdicts if v.kind == "sharp_rate"}
     assert by["heaviside"].outcome == by["relu"].outcome == "consistent"
-    assert by["relu2"].outcome == "not tested" and "faster" in by["relu2"].reason
+    assert by["relu2"].outcome == "consistent" and "faster than the worst case" in by["relu2"].measured
     assert by["relu3"].outcome == "contradicts" and by["relu3"].explanation
     assert "sharp_rates" in res.figures
 
@@ -51,9 +58,12 @@ def test_the_regime_stops_at_the_precision_floor_and_the_sample_size():
     (v,) = [v for v in res.verdicts if v.kind == "sharp_rate"]
     assert v.outcome == "not tested" and v.reason.startswith("precision floor")
     df = paths([("relu", 2, -2.5)], N=20000)
-    mask, stops = sharp_rates.regime(df)
-    assert df["n"][mask].max() == 192 <= 20000 * sharp_rates.SAMPLE_FRACTION
-    assert df["n"][mask].min() == sharp_rates.n_min(2) == 32
+    w = _ctx().judge
+    mask, stops = sharp_rates.regime(df, w)
+    assert df["n"][mask].max() == 192 <= 20000 * w["sample_fraction"]
+    assert df["n"][mask].min() == w["n_min"] == 32
+    mask, _ = sharp_rates.regime(df, {**w, "n_min": 64, "sample_fraction": 0.005})  # the windows decide
+    assert df["n"][mask].min() == 64 and df["n"][mask].max() == 96
 
 
 @pytest.mark.parametrize("k,d,alpha", [(0, 1, -2.0), (1, 1, -4.0), (0, 2, -1.5), (1, 2, -2.5), (3, 3, -1 - 7 / 3)])

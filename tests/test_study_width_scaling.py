@@ -1,24 +1,56 @@
-"""The width-scaling plug-in: where Barron's bound is informative, per dimension."""
+"""The width-scaling plug-in on fabricated greedy paths: K per d, its trend in d, exponents, the contrast."""
+import math
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
+import pytest
 
-from nnapprox.report.study import StudyContext
-from nnapprox.studies import width_scaling
-from nnapprox.theory import informative_width
+from nnapprox.report.study import StudyContext, resolve_windows
+from nnapprox.studies import width_scaling as ws
+
+from helpers import ridge_paths
 
 
-def test_the_regime_table_names_n_0_per_dimension():
-    rows = []
-    for d, c_f, var_f in ((1, 0.8, 0.0155), (8, 2.7, 0.003)):
-        for n in (1, 2, 4, 8, 16, 32, 64, 128, 256):
-            mse = 0.01 / n
-            rows.append({"target.name": "gaussian", "target.d": d, "trainer.name": "oga", "n": n, "seed": 0,
-                         "replica": 0, "test_mse": mse, "train_mse": mse, "rel_mse": mse / var_f, "var_f": var_f,
-                         "c_f": c_f, "radius": 1.0, "bound": (2 * c_f) ** 2 / n, "activation.name": "sigmoid",
-                         "model.depth": 1, "status": "ok", "n_params": n * (d + 2) + 1})
-    res = width_scaling.analyse(pd.DataFrame(rows), StudyContext(name="width_scaling", sweep_dir=".", n_boot=200))
-    sec = next(s for s in res.sections if s.heading == "Where the bound is informative")
-    n0_1 = informative_width(0.8, 0.0155, 1.0)
-    assert f"{n0_1:.3g}" in sec.body and "| 1 |" in sec.body
-    by_d = {v.group: v for v in res.verdicts if v.kind == "barron_bound"}
-    assert by_d["d=1"].outcome == "consistent"  # 256 >= n_0 = 165
-    assert by_d["d=8"].outcome == "not tested" and by_d["d=8"].reason.startswith("pre-asymptotic")
+def ctx(**judge):
+    return StudyContext(name="width_scaling", sweep_dir=Path("."), judge=resolve_windows(ws.JUDGE, judge, "ws"))
+
+
+def test_k_per_dimension_is_read_over_n_at_least_n0():
+    table = ws.k_table(ridge_paths(lambda d: 0.01))
+    assert list(table["d"]) == [2, 4, 8, 16]
+    assert np.allclose(table["n_0"], 22.5 * (table["d"] + 2))
+    assert np.allclose(table["K_train"], 0.01, rtol=0.1) and (table["K_train_low"] < table["K_train"]).all()
+    assert np.allclose(table["test_over_train_at_n_max"], 1.2) and (table["judged"] == "verdict").all()
+
+
+def test_the_d_trend_holds_when_k_is_flat_and_contradicts_when_it_grows():
+    flat = [v for v in ws.judge(ridge_paths(lambda d: 0.01), ctx()) if v.kind == "barron_d_trend"]
+    assert [v.outcome for v in flat] == ["consistent"]
+    grows = [v for v in ws.judge(ridge_paths(lambda d: 0.002 * d), ctx()) if v.kind == "barron_d_trend"]
+    assert [v.outcome for v in grows] == ["contradicts"] and grows[0].ci_low > 0.1 and grows[0].explanation
+
+
+def test_bound_verdicts_and_exponents_per_dimension_and_unit():
+    runs = ridge_paths(lambda d: 0.01, units=("sigmoid", "relu"), slope=-1.6)
+    vs = ws.judge(runs, ctx())
+    bound = [v for v in vs if v.kind == "barron_bound"]
+    assert len(bound) == 8 and {v.outcome for v in bound} == {"consistent"}
+    rates = ws.rate_rows(runs, ctx().windows(ws.JUDGE)).set_index(["d", "unit"])
+    assert rates.loc[(2, "sigmoid"), "predicted"] == pytest.approx(-1.5)  # n^(-1 - 1/d)
+    assert rates.loc[(2, "relu"), "predicted"] == pytest.approx(-2.5)  # n^(-1 - 3/d)
+    sharp = {v.group: v.outcome for v in vs if v.kind == "sharp_rate"}
+    assert sharp["1 ridge, oga, d=16, sigmoid (k=0)"] == "consistent"  # -1.6 is faster than -1.06
+    assert sharp["1 ridge, oga, d=2, relu (k=1)"] == "contradicts"  # -1.6 is slower than -2.5
+
+
+def test_trained_networks_are_described_not_judged_and_the_fixed_basis_is_a_contrast():
+    runs = ridge_paths(lambda d: 0.01, trainers=("oga", "lbfgs", "random_features"))
+    vs = ws.judge(runs, ctx())
+    assert {v.group.split(", ")[2] for v in vs if v.kind == "barron_bound"} == {"oga"}
+    table = ws.k_table(runs)
+    assert set(table.loc[table["trainer"] != "oga", "judged"]) == {"description"}
+    res = ws.analyse(runs, ctx())
+    assert "width_scaling_k" in res.figures and "k_by_dimension" in res.tables
+    contrast = res.tables["fixed_basis_contrast"]
+    assert list(contrast["d"]) == [2, 4, 8, 16] and np.allclose(contrast["random_features_over_oga"], 1.0, rtol=0.15)

@@ -108,13 +108,20 @@ class ValidatingSweeper(BasicSweeper):
         from nnapprox.progress import SweepProgress
         from nnapprox.records import write_manifest
 
+        from nnapprox.report.runner import check_judge
+
         jobs = self.job_overrides(arguments)
         manifest = self.validate_all(jobs)
+        try:  # the study's judgement windows, fixed before any job runs
+            judge = check_judge(str(self.config.get("study", "")), self.config.get("plugin"),
+                                OmegaConf.to_container(self.config.judge) if self.config.get("judge") else None)
+        except ValueError as e:
+            raise ConfigError(f"Invalid config: {e}") from None
         sweep_dir = Path(self.config.hydra.sweep.dir)
         problem = check_writable(sweep_dir)
         if problem:
             raise ConfigError(problem)
-        write_manifest(sweep_dir, manifest)
+        write_manifest(sweep_dir, manifest, judge)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         size = self.max_batch_size if self.max_batch_size and self.max_batch_size > 0 else max(len(jobs), 1)

@@ -10,15 +10,16 @@
 Importing this package loads neither the trainers nor scipy.optimize.
 """
 from .collect import collect_records, find_record_files, status_counts, swept_variables, write_runs_csv
-from .fit import RateFit, bound_table, fit_power_law, fit_rates, point_summary
+from .fit import RateFit, fit_power_law, fit_rates, point_summary
+from .judge import bound_table
 from .generic import RATES_COLUMNS
 from .plots import plot_axis_report, plot_scaling, save_figure
 from .runner import run_report
 from .study import Section, StudyContext, StudyResult
-from .verdicts import Verdict
+from .verdicts import Check, Verdict
 
 __all__ = [
-    "RATES_COLUMNS", "RateFit", "Section", "StudyContext", "StudyResult", "Verdict", "bound_table",
+    "RATES_COLUMNS", "RateFit", "Section", "StudyContext", "StudyResult", "Verdict", "Check", "bound_table",
     "collect_records", "find_record_files", "fit_power_law", "fit_rates", "plot_axis_report", "plot_scaling",
     "point_summary", "run_report", "save_figure", "status_counts", "swept_variables", "write_runs_csv",
 ]

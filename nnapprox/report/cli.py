@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from ..io import WriteError
-from .judge import RATE_TOL
 from .runner import run_report
 
 
@@ -21,6 +20,21 @@ def _fit_range(text):
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"--fit-range {text!r}: {err}") from err
     return axis, bounds
+
+
+def _window(text):
+    """Parse ``NAME=VALUE`` (a finite number) into ``(name, value)``."""
+    import math
+
+    name, sep, value = text.partition("=")
+    try:
+        v = float(value)
+    except ValueError:
+        v = math.nan
+    if not (sep and name) or not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"--judge {text!r}: expected WINDOW=VALUE with a finite number, "
+                                         "e.g. n_min=64")
+    return name, int(v) if v.is_integer() and "." not in value and "e" not in value.lower() else v
 
 
 def build_parser():
@@ -39,7 +53,9 @@ def build_parser():
                    help="fit range of an axis, e.g. n=16:1024 or data.N=1000: (repeatable)")
     p.add_argument("--n-boot", type=int, default=2000, help="bootstrap resamples (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
-    p.add_argument("--tol", type=float, default=RATE_TOL, help=f"slack of the rate rules (default {RATE_TOL})")
+    p.add_argument("--judge", metavar="WINDOW=VALUE", type=_window, action="append", default=[],
+                   help="replace one of the study's judgement windows (see its REPORT.md), e.g. n_min=64 "
+                        "(repeatable; default: the values the sweep declared)")
     p.add_argument("--svg", action="store_true", help="also write SVG figures")
     p.add_argument("--all", action="store_true", dest="all_jobs",
                    help="report every record below DIR (default: the jobs of the latest sweep, its sweep.json)")
@@ -55,7 +71,7 @@ def main(argv=None):
     try:
         path = run_report(args.dir, out_dir=args.out, title=args.title, study=args.study, plugin=args.plugin,
                           fit_range=dict(args.fit_range), n_boot=args.n_boot, seed=args.seed, svg=args.svg,
-                          tol=args.tol, all_jobs=args.all_jobs)
+                          judge=dict(args.judge) or None, all_jobs=args.all_jobs)
     except (ValueError, WriteError) as err:
         print(f"nnapprox-report: error: {err}", file=sys.stderr)
         return 2

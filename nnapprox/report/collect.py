@@ -394,7 +394,8 @@ class SweptVariables:
         -------
         list of str
             The other varying variables (other axes included), without ``n_params`` and, when
-            the axis is ``n_params``, without the architecture columns it summarises.
+            the axis is ``n_params``, without the width columns it summarises (the depth stays: one
+            line per depth, never one slope pooled over architectures of different depth).
 
         Raises
         ------
@@ -406,8 +407,9 @@ class SweptVariables:
                              f"axes: {self.axes}")
         drop = {axis, "n_params", *self.aliases.get(axis, [])}
         if axis == "n_params":
-            drop |= set(ARCHITECTURE)
-            for a in ARCHITECTURE:
+            widths = [a for a in ARCHITECTURE if a != "model.depth"]
+            drop |= set(widths)
+            for a in widths:
                 drop |= set(self.aliases.get(a, []))
         ordered = [c for c in self.values if c in self.categorical or c in self.axes]
         return [c for c in ordered if c not in drop]

@@ -1,19 +1,23 @@
-"""Rates on log-log axes with bootstrap confidence intervals, and the rules that judge them.
+"""Rates on log-log axes with confidence intervals that resample what is independent, and bound tables.
 
-A rate is the slope ``s`` of the least-squares line through ``(log x, log mean y)``, one point per
-distinct ``x`` (the mean over seeds/replicas there), so that ``y ~ exp(intercept) * x**s``.
-Its confidence interval is a percentile bootstrap: within each ``x`` the replicate values are
-resampled with replacement, the means recomputed and the line refitted (``ci_method =
-"bootstrap-replicates"``); the percentile interval is widened about the estimate by
-``sqrt(k / (k - 1))`` (k = fewest replicates at a point), because resampling k values
-underestimates the variance of their mean by (k - 1)/k: with 3-5 seeds this brings the coverage of
-a nominal 95% interval from ~85-90% to ~92-94% on simulated power laws. With a single replicate per
-point the residuals of the fit are resampled instead, inflated by ``sqrt(P / (P - 2))`` for the two
-fitted parameters (``"bootstrap-residuals"``). The generator is seeded, so the same data give the
-same interval.
+A rate is the slope ``s`` of the least-squares line through ``(log x, log y)``, so that
+``y ~ exp(intercept) * x**s``. Which interval it gets depends on what is independent:
 
-Judging the fits against the theorems is :mod:`nnapprox.report.judge`'s business; the formulas
-come from :mod:`nnapprox.theory`.
+``t-paths``
+    Runs that share a seed and replica share their data (and, for a path trainer, one run gives
+    every width): each such *path* is one draw. The slope is fitted per path over the x values
+    every path has, and the interval is the t-interval of the mean of the k per-path slopes,
+    ``mean ± t_(k-1) sd / sqrt(k)`` (exact for normal slopes; its coverage on simulated power laws
+    is checked in the tests for the replica counts the studies use). The point estimate is that mean.
+``bootstrap-replicates``
+    Without path labels (a direct call with replicate values at each x): a percentile bootstrap of
+    the replicates within each x, widened by ``sqrt(k / (k - 1))``.
+``bootstrap-residuals``
+    One value per x: the residuals of the fit resampled, inflated by ``sqrt(P / (P - 2))`` — a
+    description, never the basis of a verdict.
+
+The generator is seeded, so the same data give the same interval. Judging the fits against the
+theorems is the business of :mod:`nnapprox.report.judge` and the study plug-ins.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import stdtrit
 
 from ..theory import informative_width
 from .collect import iter_groups
@@ -146,14 +151,18 @@ def _slopes(lx, ly):
     return (ly - ly.mean(axis=-1, keepdims=True)) @ cx / (cx @ cx)
 
 
-def fit_power_law(x, y, *, x_min=None, x_max=None, n_boot=2000, ci=0.95, seed=0, min_points=3):
-    """Fit ``y ~ C x**s`` by least squares on ``(log x, log mean y)`` with a bootstrap CI on ``s``.
+def fit_power_law(x, y, *, paths=None, x_min=None, x_max=None, n_boot=2000, ci=0.95, seed=0, min_points=3):
+    """Fit ``y ~ C x**s`` on log-log axes with a CI on ``s`` (see the module docstring for the methods).
 
     Parameters
     ----------
     x, y : array_like
         One entry per run; runs with equal ``x`` are replicates (seeds). Non-finite or
         non-positive entries are dropped.
+    paths : array_like, optional
+        One label per run naming its path (runs sharing a seed and replica): with two or more
+        paths the slope is fitted per path over the x values every path has and the CI is the
+        t-interval of their mean (``t-paths``).
     x_min, x_max : float, optional
         Fit range (inclusive).
     n_boot : int
@@ -179,6 +188,10 @@ def fit_power_law(x, y, *, x_min=None, x_max=None, n_boot=2000, ci=0.95, seed=0,
     y = np.asarray(y, dtype=float).ravel()
     if x.shape != y.shape:
         raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+    if paths is not None:
+        paths = np.asarray(paths).ravel()
+        if paths.shape != x.shape:
+            raise ValueError(f"paths must have one label per run, got {paths.size} for {x.size} runs")
     if n_boot < 100:
         raise ValueError(f"n_boot must be at least 100, got {n_boot!r}")
     _check_level(ci)
@@ -191,6 +204,8 @@ def fit_power_law(x, y, *, x_min=None, x_max=None, n_boot=2000, ci=0.95, seed=0,
         keep &= x >= x_min
     if x_max is not None:
         keep &= x <= x_max
+    if paths is not None and np.unique(paths[keep]).size >= 2:
+        return _fit_paths(x[keep], y[keep], paths[keep], ci, min_points)
     xs, groups = _by_point(x[keep], y[keep])
     p = len(xs)
     n_seeds = min((len(g) for g in groups), default=0)
@@ -227,6 +242,83 @@ def fit_power_law(x, y, *, x_min=None, x_max=None, n_boot=2000, ci=0.95, seed=0,
                    int(keep.sum()))
 
 
+def path_ids(rows) -> np.ndarray:
+    """One label per row naming its replica path.
+
+    Rows with the same seed and replica share their data (and, for a path trainer, one run gives
+    every width), so fits and resampling treat them as one draw.
+    """
+    keys = [k for k in ("seed", "replica") if k in rows.columns]
+    if not keys:
+        return np.arange(len(rows)).astype(str)
+    return rows[keys].astype(str).agg("/".join, axis=1).to_numpy()
+
+
+def per_path_slopes(x, y, paths):
+    """The x values every path has (sorted) and each path's least-squares slope of log y on log x there.
+
+    Parameters
+    ----------
+    x, y, paths : array_like
+        One entry per run (positive ``x`` and ``y``); repeated (path, x) pairs are averaged. A path
+        missing some x values (a failed run) is left out, unless that leaves fewer than two paths;
+        x values most paths lack are left out first.
+
+    Returns
+    -------
+    xs : numpy.ndarray, shape ``(P,)``
+    slopes, intercepts : numpy.ndarray, shape ``(k,)``
+        One per path (empty when fewer than 2 common x values).
+    labels : numpy.ndarray, shape ``(k,)``
+    """
+    frame = pd.DataFrame({"x": np.asarray(x, float), "ly": np.log(np.asarray(y, float)), "p": np.asarray(paths)})
+    piv = frame.pivot_table(index="p", columns="x", values="ly", aggfunc="mean")
+    # a failed run leaves a hole: keep the x values most paths have, then the paths complete on them
+    piv = piv.loc[:, piv.notna().mean(axis=0) > 0.5]
+    complete = piv.dropna(axis=0)
+    piv = complete if len(complete) >= 2 else piv.dropna(axis=1)
+    xs = piv.columns.to_numpy(dtype=float)
+    if xs.size < 2:
+        return xs, np.array([]), np.array([]), piv.index.to_numpy()
+    lx = np.log(xs)
+    ly = piv.to_numpy()
+    slopes = _slopes(lx, ly)
+    return xs, slopes, ly.mean(axis=1) - slopes * lx.mean(), piv.index.to_numpy()
+
+
+def t_interval(values, ci=0.95):
+    """Mean of ``values`` and the t-interval of that mean: ``(mean, low, high)`` (NaN ends below 2 values)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan, math.nan, math.nan
+    m = float(v.mean())
+    if v.size < 2:
+        return m, math.nan, math.nan
+    half = float(stdtrit(v.size - 1, (1 + ci) / 2) * v.std(ddof=1) / math.sqrt(v.size))
+    return m, m - half, m + half
+
+
+def _fit_paths(x, y, paths, ci, min_points):
+    xs, slopes, icpts, labels = per_path_slopes(x, y, paths)
+    k = slopes.size
+    n_runs = int((np.isin(x, xs) & np.isin(paths, labels)).sum())
+    lo_x = float(xs[0]) if xs.size else math.nan
+    hi_x = float(xs[-1]) if xs.size else math.nan
+    if xs.size < min_points:
+        return RateFit(math.nan, math.nan, math.nan, "too-few-points", math.nan, math.nan, lo_x, hi_x, int(xs.size),
+                       k, n_runs)
+    slope, lo, hi = t_interval(slopes, ci)
+    intercept = float(icpts.mean())
+    lx = np.log(xs)
+    kept = np.isin(paths, labels)
+    ly = np.log([y[(x == v) & kept].mean() for v in xs])
+    resid = ly - (intercept + slope * lx)
+    ss_tot = float(((ly - ly.mean()) ** 2).sum())
+    r2 = 1.0 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else math.nan
+    return RateFit(slope, lo, hi, "t-paths", intercept, r2, lo_x, hi_x, int(xs.size), k, n_runs)
+
+
 def fit_rates(df, x, y="test_mse", hue=(), *, x_min=None, x_max=None, n_boot=2000, ci=0.95,
               seed=0, min_points=3):
     """One log-log rate fit per group of ``hue`` values, on the usable rows only.
@@ -256,45 +348,41 @@ def fit_rates(df, x, y="test_mse", hue=(), *, x_min=None, x_max=None, n_boot=200
     rows = []
     for label, _, g in iter_groups(df, hue):
         m = mask[df.index.get_indexer(g.index)]
-        res = fit_power_law(g[x].to_numpy(dtype=float)[m], g[y].to_numpy(dtype=float)[m],
+        res = fit_power_law(g[x].to_numpy(dtype=float)[m], g[y].to_numpy(dtype=float)[m], paths=path_ids(g)[m],
                             x_min=x_min, x_max=x_max, n_boot=n_boot, ci=ci, seed=seed,
                             min_points=min_points)
         rows.append({"group": label, "x": x, "y": y, **res.as_dict()})
     return pd.DataFrame(rows, columns=list(FIT_COLUMNS))
 
 
-def slope_over_seeds(ns, mse, *, n_min=None, n_max=None, n_boot=2000, ci=0.95, seed=0):
-    """Log-log slope of the seed-mean error vs width, with a bootstrap CI that resamples whole seeds.
+def slope_over_paths(ns, mse, *, n_min=None, n_max=None, ci=0.95):
+    """Log-log slope of the error vs width over whole paths, with the t-interval of the per-path slopes.
 
-    The slope is the least-squares slope of ``log(mean over seeds of mse)`` against
-    ``log n``; each bootstrap replicate draws the seeds with replacement (a seed keeps its whole
-    path, so errors correlated along a path stay together) and refits.
+    Each row of ``mse`` is one path (a replica: its own data, one run for every width), so the paths
+    are the independent draws: the slope is the mean of the per-path least-squares slopes of
+    ``log mse`` on ``log n`` and the interval is its t-interval (see :func:`t_interval`).
 
     Parameters
     ----------
     ns : array, shape ``(P,)``
         Widths.
     mse : array, shape ``(S, P)``
-        Errors of S seeds at those widths (positive).
+        Errors of S paths at those widths (positive).
     n_min, n_max : float, optional
         Fit range (inclusive).
-    n_boot : int
-        Bootstrap replicates.
     ci : float
         Confidence level in (0, 1).
-    seed : int
-        Seed of the resampling.
 
     Returns
     -------
     (slope, ci_low, ci_high) : floats
+        NaN ends with a single path.
     """
     ns = np.asarray(ns, dtype=float)
     mse = np.atleast_2d(np.asarray(mse, dtype=float))
     if mse.shape[1] != ns.shape[0]:
-        raise ValueError(f"mse has shape {mse.shape}; expected (seeds, {ns.shape[0]}) to match ns")
-    if not 0 < ci < 1:
-        raise ValueError(f"ci={ci!r} must lie in (0, 1)")
+        raise ValueError(f"mse has shape {mse.shape}; expected (paths, {ns.shape[0]}) to match ns")
+    _check_level(ci)
     keep = np.ones(ns.shape, bool)
     if n_min is not None:
         keep &= ns >= n_min
@@ -302,19 +390,7 @@ def slope_over_seeds(ns, mse, *, n_min=None, n_max=None, n_boot=2000, ci=0.95, s
         keep &= ns <= n_max
     if keep.sum() < 2 or not np.all(mse[:, keep] > 0):
         raise ValueError("need at least 2 widths in the fit range and positive errors there")
-    lx = np.log(ns[keep])
-    cx = lx - lx.mean()
-    m = mse[:, keep]
-
-    def slopes(ly):
-        return (ly - ly.mean(axis=-1, keepdims=True)) @ cx / (cx @ cx)
-
-    point = float(slopes(np.log(m.mean(axis=0))))
-    rng = np.random.default_rng(seed)
-    idx = rng.integers(0, m.shape[0], size=(n_boot, m.shape[0]))
-    boot = slopes(np.log(m[idx].mean(axis=1)))
-    lo, hi = np.quantile(boot, [(1 - ci) / 2, (1 + ci) / 2])
-    return point, float(lo), float(hi)
+    return t_interval(_slopes(np.log(ns[keep]), np.log(mse[:, keep])), ci)
 
 
 def fmt_slope(slope, lo, hi):
@@ -355,63 +431,6 @@ def bound_ratios(df):
         ratio = mse / bound
     ok = (df["status"].astype(str) == "ok").to_numpy() if "status" in df.columns else True
     return np.where(ok & np.isfinite(bound) & (bound > 0) & np.isfinite(mse), ratio, np.nan)
-
-
-BOUND_COLUMNS = ("group", "c_f", "radius", "var_f", "n_0", "first_n_above_n_0", "runs",
-                 "holds_pct", "runs_above_n_0", "holds_above_n_0_pct", "median_ratio",
-                 "max_ratio")
-
-
-def bound_table(df, by=()):
-    """Per group: C_f, r, Var f, n_0, the first swept width >= n_0 and how often the bound holds.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        Records of one study.
-    by : sequence of str
-        Grouping columns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns :data:`BOUND_COLUMNS`; empty when the records carry no ``c_f``.
-    """
-    if "c_f" not in df.columns:
-        return pd.DataFrame(columns=list(BOUND_COLUMNS))
-    wcol = width_column(df)
-    rows = []
-    for label, _, g in iter_groups(df, by):
-        def med(col):  # properties of the target: every record carries them, ok or not
-            if col not in g.columns:
-                return math.nan
-            v = pd.to_numeric(g[col], errors="coerce").to_numpy(dtype=float)
-            v = v[~np.isnan(v)]
-            return float(np.median(v)) if v.size else math.nan
-
-        c_f, r, var_f = med("c_f"), med("radius"), med("var_f")
-        if np.isnan(c_f) and "c_f_infinite" in g.columns and g["c_f_infinite"].eq(True).all():
-            c_f = math.inf  # records store an infinite C_f as null plus this flag
-        acts = g["activation.name"].dropna().unique() if "activation.name" in g.columns else []
-        n0 = float(informative_width(c_f, var_f, r, acts[0] if len(acts) == 1 else "sigmoid"))
-        ratio = bound_ratios(g)
-        has = np.isfinite(ratio)
-        widths = pd.to_numeric(g[wcol], errors="coerce").to_numpy(dtype=float) if wcol else \
-            np.full(len(g), np.nan)
-        above = has & (widths >= n0)
-        swept = np.unique(widths[np.isfinite(widths)])
-        first = swept[swept >= n0]
-        rows.append({
-            "group": label, "c_f": c_f, "radius": r, "var_f": var_f, "n_0": n0,
-            "first_n_above_n_0": float(first[0]) if first.size else math.nan,
-            "runs": int(has.sum()),
-            "holds_pct": 100.0 * float((ratio[has] <= 1).mean()) if has.any() else math.nan,
-            "runs_above_n_0": int(above.sum()),
-            "holds_above_n_0_pct": 100.0 * float((ratio[above] <= 1).mean()) if above.any()
-            else math.nan,
-            "median_ratio": float(np.median(ratio[has])) if has.any() else math.nan,
-            "max_ratio": float(ratio[has].max()) if has.any() else math.nan})
-    return pd.DataFrame(rows, columns=list(BOUND_COLUMNS))
 
 
 def group_stats(df, by, col):

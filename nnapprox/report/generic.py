@@ -1,9 +1,9 @@
 """The generic analysis of a sweep, as pieces study plug-ins call (and the default plug-in).
 
 :func:`analyse` reads the design back from the records (:func:`~nnapprox.report.collect.swept_variables`),
-counts run statuses, fits one rate per group on every scaling axis (bootstrap CIs), draws one
-figure per axis, tabulates Barron's bound per group, and judges the width and sample-size
-axes against the theorems (:mod:`nnapprox.report.judge`). Each piece is also a function of its
+counts run statuses, fits one rate per group on every scaling axis (descriptions, with CIs that
+resample whole paths), draws one figure per axis, tabulates Barron's bound per target, units and
+trainer, and judges the bound where a trainer meets it constructively (:mod:`nnapprox.report.judge`). Each piece is also a function of its
 own (:func:`design_section`, :func:`status_section`, :func:`axis_analysis`, :func:`bound_section`)
 so a plug-in can use it on a subset of its runs.
 """
@@ -17,9 +17,8 @@ import pandas as pd
 from . import judge
 from .collect import (column_kind, format_value, iter_groups, status_counts, swept_variables,  # noqa: F401
                       varying_columns)
-from .fit import (FIT_COLUMNS, SAMPLE_AXES, WIDTH_AXES, bound_table, fit_rates, fmt_slope, point_summary,
-                  usable_mask)
-from .plots import label_of, plot_axis_report
+from .fit import FIT_COLUMNS, WIDTH_AXES, fit_rates, fmt_slope, point_summary, usable_mask
+from .plots import facet_column, label_of, plot_axis_report, plot_faceted_report
 from .study import Section, StudyResult
 from .tables import fmt_num, md_table
 
@@ -35,10 +34,12 @@ FIT_RULES = [
     "are counted in the Runs tables and left out of every plot and fit.",
     "**Points.** Mean over seeds/replicas at each x; error bars are 95% percentile bootstrap intervals of "
     "that mean (none with a single replicate).",
-    "**Rates.** Least squares of log(mean test MSE) on log(x) per group, so that MSE ≈ exp(intercept) x^slope. "
-    "95% CI: percentile bootstrap resampling the replicates within each x (`bootstrap-replicates`), widened by "
-    "sqrt(k/(k-1)) for k replicates per point; with one replicate per point the residuals are resampled "
-    "(`bootstrap-residuals`). The generator is seeded: reruns give the same numbers.",
+    "**Rates (descriptions).** Least squares of log(test MSE) on log(x), so that MSE ≈ exp(intercept) x^slope. "
+    "Runs that share a seed and replica share their data (a path trainer gives every width in one run), so "
+    "each replica is one draw: the slope is fitted per replica over the x values every replica has, and the "
+    "95% CI is the t-interval of the mean of those slopes (`t-paths`); with a single replica the residuals are "
+    "resampled (`bootstrap-residuals`). A slope describes a curve; an upper bound predicts no slope, so no "
+    "verdict is drawn from these.",
 ]
 
 
@@ -117,32 +118,15 @@ def status_section(df, by=()) -> Section:
     return Section("Runs", body)
 
 
-def _reference_train(df, g, hue, width):
-    """Width -> the lowest mean training MSE another trainer reaches on the same group's data."""
-    if "trainer.name" not in hue or "train_mse" not in df.columns:
-        return None
-    mine = g["trainer.name"].iloc[0]
-    others = usable(df)
-    for h in hue:
-        if h != "trainer.name":
-            vals = g[h].dropna().unique()
-            if len(vals) == 1:
-                others = others[others[h] == vals[0]]
-    others = others[others["trainer.name"] != mine]
-    if others.empty:
-        return None
-    per = others.groupby(["trainer.name", width])["train_mse"].mean()
-    return per.groupby(level=1).min()
-
-
 def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=None, title=None):
-    """Rate fits, one figure and the judged verdicts for one scaling axis.
+    """Rate fits (descriptions), one figure and Barron's bound verdicts for one scaling axis.
 
     Returns
     -------
     StudyResult
         One section (the figure and the fits table), the figure, a ``rates`` table (columns
-        :data:`RATES_COLUMNS`) and the verdicts of width and sample-size axes.
+        :data:`RATES_COLUMNS`; ``outcome`` is the group's bound verdict where one is drawn) and, on a
+        width axis, the :func:`~nnapprox.report.judge.judge_bound` verdicts of the constructive trainers.
     """
     name = name or ctx.name
     lo, hi = ctx.fit_range.get(axis, (None, None))
@@ -153,21 +137,20 @@ def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=No
         rows = g[mask[df.index.get_indexer(g.index)]]
         outcome = ""
         if judge_axis and not rows.empty and axis in WIDTH_AXES:
-            ref = _reference_train(df, g, hue, axis)
             vb = judge.judge_bound(rows, label, axis)
-            vr = judge.judge_width_rate(rows, label, axis, reference=ref, tol=ctx.tol, n_boot=ctx.n_boot,
-                                        seed=ctx.seed)
-            verdicts += [vb, vr]
-            outcome = vr.outcome
-        elif judge_axis and not rows.empty and axis in SAMPLE_AXES:
-            vs = judge.judge_sample_rate(rows, label, axis, n_boot=ctx.n_boot, seed=ctx.seed)
-            verdicts.append(vs)
-            outcome = vs.outcome
+            if vb is not None:
+                verdicts.append(vb)
+                outcome = vb.outcome
         outcomes.append(outcome)
     fits = fits.assign(study=name, outcome=outcomes)[list(RATES_COLUMNS)]
     fig_name = fig_name or f"{slug(name)}__{slug(axis)}"
-    fig = plot_axis_report(df, axis, hue, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed,
-                           title=title or f"{name}: test error vs {label_of(axis).split(' (')[0]}")
+    title = title or f"{name}: test error vs {label_of(axis).split(' (')[0]}"
+    facet = facet_column(df, list(hue))
+    if facet:
+        fig = plot_faceted_report(df, axis, list(hue), facet, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed,
+                                  title=title)
+    else:
+        fig = plot_axis_report(df, axis, hue, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed, title=title)
     rows = []
     for f in fits.itertuples(index=False):
         rng = f"[{fmt_num(f.x_min)}, {fmt_num(f.x_max)}]" if np.isfinite(f.x_min) else "-"
@@ -177,27 +160,29 @@ def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=No
              if axis == "n_params" else "One line (no other variable varies)")
     body = "\n".join([f"![{name}: test MSE vs {axis}](figures/{fig_name}.png)", "",
                       where + "; points are means over seeds/replicas with 95% bootstrap CIs. The fitted slopes "
-                      "describe the curves over the whole swept range; the verdicts test them only where the "
-                      "theorem speaks.", "",
+                      "describe the curves over the whole swept range (an upper bound predicts no slope); the bound "
+                      "verdicts test Barron's bound only where it speaks (n ≥ n_0) and only for trainers that meet "
+                      "it constructively.", "",
                       md_table(rows, ["group", "slope [95% CI]", "CI method", "fit range", "points", "seeds (min)"])])
     return StudyResult(sections=[Section(f"Test MSE vs `{axis}`", body)], figures={fig_name: fig},
                        tables={"rates": fits}, verdicts=verdicts)
 
 
-def bound_section(df, by=()) -> Section | None:
-    """Barron's bound per group: C_f, r, Var f, n_0, the first swept width above it, how often it holds."""
-    tab = bound_table(df, list(by))
+def bound_section(df, by=None) -> Section | None:
+    """Barron's bound per target, units and trainer: C_f, r, Var f, n_0 and K over the widths n ≥ n_0."""
+    tab = judge.bound_table(df, by)
     if tab.empty or not np.isfinite(tab["c_f"]).any():
         return None
-    rows = [[r.group, r.c_f, r.radius, r.var_f, r.n_0, r.first_n_above_n_0, r.runs, r.holds_pct,
-             r.runs_above_n_0, r.holds_above_n_0_pct, r.median_ratio, r.max_ratio]
-            for r in tab.itertuples(index=False)]
+    rows = [[r.group, r.c_f, r.radius, r.var_f, r.n_0, r.widths_above_n_0, r.replicas, r.K_train, r.K_test, r.n_at_K,
+             r.judged] for r in tab.itertuples(index=False)]
     body = "\n".join([
-        "n_0 = (2 r C_f)² / Var f sigmoidal units (twice that for ReLU networks) is the width where the bound "
-        "drops below Var f; below it the bound says nothing a constant predictor cannot. Ratios are test MSE / "
-        "bound.", "",
-        md_table(rows, ["group", "C_f", "r", "Var f", "n_0", "first swept n ≥ n_0", "runs", "holds %",
-                        "runs n ≥ n_0", "holds % (n ≥ n_0)", "median ratio", "max ratio"])])
+        "One row per target (every column that changes C_f, Var f or r), units and trainer. n_0 = (2 r C_f)²/Var f "
+        "sigmoidal units (twice that for ReLU networks) is the width where the bound drops below Var f; below it a "
+        "constant predictor meets the bound. K = max over n ≥ n_0 of m(n)·MSE/(2 r C_f)² (largest over replicas; "
+        "m = n, or ⌊n/2⌋ ReLU pairs): the bound holds where K ≤ 1. K_train of relaxed greedy and OGA is a verdict "
+        "(they construct the bound's network on the training sample); every other K is a description.", "",
+        md_table(rows, ["group", "C_f", "r", "Var f", "n_0", "widths ≥ n_0", "replicas", "K_train", "K_test",
+                        "n at K_train", "K_train is"])])
     return Section("Barron bound", body)
 
 
@@ -242,15 +227,13 @@ def analyse(runs, ctx, *, judge_axes=True) -> StudyResult:
         The study's records (:func:`~nnapprox.report.collect.collect_records`).
     ctx : StudyContext
     judge_axes : bool
-        Judge width and sample-size axes against the theorems.
+        Judge Barron's bound on width axes.
 
     Returns
     -------
     StudyResult
     """
-    res = StudyResult(rules=list(FIT_RULES) + [f"**Barron bound.** {judge.bound_rule()}",
-                                              f"**Width rate.** {judge.width_rule(ctx.tol)}",
-                                              f"**Sample size.** {judge.SAMPLE_RULE}"])
+    res = StudyResult(rules=list(FIT_RULES) + [judge.bound_rule()])
     if runs.empty:
         return res
     swept = swept_variables(runs)
@@ -266,7 +249,7 @@ def analyse(runs, ctx, *, judge_axes=True) -> StudyResult:
             sec = means_section(runs, list(swept.values))
             if sec:
                 res.sections.append(sec)
-    sec = bound_section(runs, by)
+    sec = bound_section(runs)
     if sec:
         res.sections.append(sec)
     res.tables["rates"] = pd.concat(rates, ignore_index=True) if rates else pd.DataFrame(columns=list(RATES_COLUMNS))

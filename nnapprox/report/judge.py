@@ -1,26 +1,28 @@
-"""The judgement layer: measured curves against the theorems, inside the regimes where they speak.
+"""Barron's bound as it is stated, judged where it says something, by a rule that can fail.
 
-Each function takes the usable runs of one group and returns a
-:class:`~nnapprox.report.verdicts.Verdict`. The predictions come from :mod:`nnapprox.theory`;
-the rules here decide where a prediction can be tested:
+Barron (1993), Theorem 1: for f with finite Barron constant C_f on a domain inside the ball of
+radius r and *any* probability measure μ there, some network of n sigmoidal units has
+``‖f − f_n‖²_μ ≤ (2 r C_f)² / n`` (ReLU units: two per sigmoidal ramp). The relaxed greedy
+algorithm (Jones 1992, Barron 1993) and the orthogonal greedy algorithm (DeVore & Temlyakov 1996)
+construct such networks in the Hilbert space they work in; here that is the training sample's
+L2, so for them the theorem is a prediction about every replica's *training* MSE:
 
-* **Barron's bound** ``‖f − f_n‖² ≤ (2 r C_f)² / n`` (sigmoidal units; ReLU units in pairs) is
-  informative only for ``n ≥ n_0 = (2 r C_f)² / Var f``: below ``n_0`` the constant predictor
-  already satisfies it (*pre-asymptotic*). It bounds the *best* width-n network, so a trained
-  network above it shows the optimizer, not the theorem (*optimizer floor*); the greedy
-  algorithms construct networks that meet it on the training set (Jones 1992, Barron 1993,
-  DeVore & Temlyakov 1996), so for them a training error above it contradicts.
-* **The 1/n rate** is tested on the widths where the bound is informative, the error is above
-  the precision floor and the estimation error is small: fewer than three such widths is
-  *not tested*. A slope significantly slower than −1 there is an optimizer floor when the
-  training error stops falling with n (the best width-2n network is at least as good as the
-  best width-n one: nested classes) or a stronger optimizer of the same study reaches a
-  training error three times lower at the same widths.
-* **Sample size**: Barron's 1994 risk bound decreases in N at fixed n, so the test error must
-  not grow with N.
+    K_train = max over n ≥ n_0 of m(n) · train MSE(n) / (2 r C_f)² ≤ 1   (m = n, or ⌊n/2⌋ for ReLU)
 
-Units outside the hypotheses (a fixed random basis, identity units, several hidden layers,
-infinite or unknown C_f) are *not tested*, with the reason.
+Null: K_train ≤ 1 on every replica. Alternative: some replica has K_train > 1 (rule ``barron_bound``).
+
+* It is judged only at widths ``n ≥ n_0 = (2 r C_f)² / Var f`` (twice that for ReLU): below n_0 any
+  fit with a constant term meets the bound (*pre-asymptotic*).
+* A trainer without the constructive guarantee (L-BFGS, Adam, random features) says nothing about
+  the theorem, which bounds the *best* network: its ``K`` is reported as a description, never as a
+  verdict (a trained network above the bound is an optimizer floor; below it, nothing is tested).
+* The test MSE of the greedy network is not the error of the network the theorem speaks of on the
+  population measure, so ``K_test`` is reported beside ``K_train`` as a description.
+* Slopes of the error in n describe curves; an upper bound predicts no slope for a curve far below
+  it, so no verdict is drawn from a slope here.
+
+Units or targets outside the hypotheses (a fixed random basis, identity units, several hidden
+layers, infinite or unknown C_f) are *not tested*, with the reason.
 """
 from __future__ import annotations
 
@@ -29,284 +31,254 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..theory import RELU_FAMILY, SIGMOIDAL, estimation_slope, informative_width
-from .fit import fit_power_law, fmt_slope
-from .verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Verdict
+from ..theory import RELU_FAMILY, SIGMOIDAL, informative_width, sigmoidal_units
+from .collect import iter_groups, varying_columns
+from .fit import path_ids, width_column
+from .verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 
-__all__ = ["judge_bound", "judge_width_rate", "judge_sample_rate", "width_regime", "PRECISION_FLOOR",
-           "ESTIMATION_RATIO", "OPTIMIZER_GAP", "RATE_TOL", "BOUND_THEOREM", "GUARANTEED", "FIXED_BASIS",
-           "bound_rule", "width_rule", "SAMPLE_RULE"]
+__all__ = ["judge_bound", "bound_k", "bound_table", "bound_groups", "BOUND_COLUMNS", "BOUND_RULE", "BOUND_THEOREM", "HYPOTHESES", "bound_rule", "guarantee",
+           "hypotheses_fail", "col", "one"]
 
-#: Relative MSE below which a width is at the float64 / optimizer precision floor.
-PRECISION_FLOOR = 1e-10
-#: Noise-free test MSE above this multiple of the training MSE: the estimation error dominates.
-ESTIMATION_RATIO = 2.0
-#: A reference whose training MSE is this many times lower at the same width reveals an optimizer floor.
-OPTIMIZER_GAP = 3.0
-#: Slack on the slope of the 1/n rule.
-RATE_TOL = 0.1
-#: A slope CI wider than this cannot decide a rate.
-MAX_CI_WIDTH = 1.0
-#: Trainers with a constructive guarantee of the bound on the training set.
-GUARANTEED = ("greedy", "oga")
-#: Trainers that use a fixed (not adaptive) basis: outside the hypotheses of the upper bound.
-FIXED_BASIS = ("random_features",)
+BOUND_THEOREM = ("Barron (1993), Theorem 1: for every probability measure μ on the ball of radius r, some network of n "
+                 "sigmoidal units has ‖f − f_n‖²_μ ≤ (2 r C_f)²/n (ReLU units: two per sigmoidal ramp); relaxed greedy "
+                 "(Jones 1992, Barron 1993) and OGA (DeVore & Temlyakov 1996) construct one on the measure they fit")
+HYPOTHESES = ("f with finite Barron constant C_f on a domain inside the ball of radius r; one hidden layer of sigmoidal "
+              "(or ReLU, two per ramp) units; each greedy unit the best of the dictionary {σ(a·x + b)}")
 
-BOUND_THEOREM = ("Barron (1993), Theorem 1: some network of n sigmoidal units has ‖f − f_n‖²_μ ≤ (2 r C_f)²/n "
-                 "(ReLU units: two per sigmoidal ramp, so 2n of them)")
-HYPOTHESES = ("f with finite Barron constant C_f on a domain inside the ball of radius r; one hidden layer of "
-              "adaptive sigmoidal (or ReLU) units; the bound is on the best network of width n")
+BOUND_RULE = register_rule(Rule(
+    kind="barron_bound",
+    claim="the constructive network meets Barron's bound on its training sample at every n ≥ n_0",
+    theorem=BOUND_THEOREM,
+    null="K_train = max over n ≥ n_0 of m(n) · training MSE / (2 r C_f)² ≤ 1 on every replica",
+    alternative="some replica has K_train > 1: a width n ≥ n_0 where the greedy network's training MSE exceeds "
+                "(2 r C_f)²/m(n)"))
 
 
 def bound_rule() -> str:
-    return ("A run is below Barron's bound when test MSE − 2 s.e. ≤ (2 r C_f)²/m (m sigmoidal units: n, or "
-            "⌊n/2⌋ for ReLU). Tested at the widths n ≥ n_0 = m-equivalent of (2 r C_f)²/Var f, where the bound is "
-            "below the constant predictor's error. Consistent when every run there is below it; a trained "
-            "network above it is an optimizer floor (the theorem bounds the best network); for greedy and oga, "
-            "which construct networks meeting the bound on the training set, a training MSE above it "
-            "contradicts.")
+    """The bullet of "How to read this report" behind :func:`judge_bound`."""
+    return ("**Barron's bound.** For relaxed greedy and OGA (the trainers that construct Barron's network on the "
+            "sample they fit) K_train = max over n ≥ n_0 of m(n) · training MSE / (2 r C_f)² (m = n sigmoidal units, "
+            "⌊n/2⌋ ReLU pairs) per replica; consistent when K_train ≤ 1 on every replica, contradicts when it "
+            "exceeds 1 on one. Only widths n ≥ n_0 = (2 r C_f)²/Var f (twice that for ReLU) count: below n_0 a "
+            "constant predictor meets the bound. Trained networks (L-BFGS, Adam) and fixed bases get no verdict: the "
+            "theorem bounds the best network, so their K (train and test) is a description, as is the greedy "
+            "networks' K_test.")
 
 
-def width_rule(tol: float = RATE_TOL) -> str:
-    return (f"Rate 1/n: least-squares slope of log mean test MSE on log n over the widths in the regime "
-            f"(n ≥ n_0, MSE / Var f ≥ {PRECISION_FLOOR:g}, noise-free test/train MSE ≤ {ESTIMATION_RATIO:g}; at "
-            f"least 3 widths), 95% bootstrap CI over seeds. Consistent when the whole CI lies at −1 + {tol:g} or "
-            f"below. Otherwise: an optimizer floor when the training MSE stops falling with n (slope ≥ −0.2) or a "
-            f"stronger optimizer of the study reaches a training MSE {OPTIMIZER_GAP:g}x lower at those widths; "
-            f"undecided when the CI is wider than {MAX_CI_WIDTH:g}; consistent when the CI still reaches "
-            f"−1 + {tol:g}; else it contradicts the bound's rate.")
-
-
-SAMPLE_RULE = ("Barron (1994): at fixed n the risk bound O(C_f²/n) + O((n d/N) log N) decreases in N towards the "
-               "approximation term, so the test error must not grow with N. Consistent when the CI of the slope in "
-               "N reaches 0 or below (decreasing, or flat where the approximation or optimization error "
-               "dominates); a CI entirely above 0 contradicts.")
-
-
-def _col(rows, name):
+def col(rows, name):
+    """Column ``name`` of ``rows`` as floats (NaN where missing or not numeric)."""
     if name not in rows.columns:
         return np.full(len(rows), np.nan)
     return pd.to_numeric(rows[name], errors="coerce").to_numpy(dtype=float)
 
 
-def _one(rows, name, default=None):
+def one(rows, name, default=None):
+    """The single value of ``name`` in ``rows`` (``default`` if absent or not unique)."""
     if name not in rows.columns:
         return default
     vals = rows[name].dropna().unique()
     return vals[0] if len(vals) == 1 else default
 
 
-def _hypotheses_fail(rows) -> str | None:
+def guarantee(trainer_name) -> str:
+    """The approximation guarantee a trainer declares (``"barron"`` for greedy and OGA, ``""`` otherwise)."""
+    from ..trainers import TRAINERS
+
+    spec = TRAINERS.get(str(trainer_name))
+    return getattr(spec, "guarantee", "") if spec is not None else ""
+
+
+def _adaptive(trainer_name) -> bool:
+    from ..trainers import TRAINERS
+
+    spec = TRAINERS.get(str(trainer_name))
+    return getattr(spec, "adaptive_units", True) if spec is not None else True
+
+
+def hypotheses_fail(rows) -> str | None:
     """Why Barron's upper bound does not apply to these runs (None when it does)."""
-    c = _col(rows, "c_f")
-    c_f = float(np.nanmedian(c)) if np.isfinite(c).any() else math.nan
+    c = col(rows, "c_f")
     if "c_f_infinite" in rows.columns and rows["c_f_infinite"].eq(True).all():
         return "outside the hypotheses: C_f is infinite (the target is not in Barron's class)"
-    if not np.isfinite(c_f):
-        why = _one(rows, "c_f_method")
+    if not np.isfinite(c).any():
+        why = one(rows, "c_f_method")
         detail = (why[len("unknown: "):] if isinstance(why, str) and why.startswith("unknown: ")
                   else "no closed form for this target")
         return f"outside the hypotheses: C_f unknown ({detail})"
-    depth = _one(rows, "model.depth", 1)
+    noise = col(rows, "data.noise")
+    if np.nanmax(np.append(noise, 0.0)) > 0:
+        return ("outside the hypotheses: noisy training labels (the constructive guarantee approximates the labels, "
+                "and label noise is not a function of Barron's class)")
+    depth = one(rows, "model.depth", 1)
     if depth is not None and depth != 1:
         return f"outside the hypotheses: {int(depth)} hidden layers (the theorem is about one)"
-    act = _one(rows, "activation.name", "sigmoid")
+    act = one(rows, "activation.name", "sigmoid")
     if act not in SIGMOIDAL + RELU_FAMILY:
         return f"outside the hypotheses: units {act!r} are neither sigmoidal nor ReLU"
-    trainer = _one(rows, "trainer.name", "")
-    if trainer in FIXED_BASIS:
+    trainer = one(rows, "trainer.name", "")
+    if not _adaptive(trainer):
         return ("outside the hypotheses: a fixed random basis (the upper bound needs adaptive units; Barron's "
                 "fixed-basis lower bound applies instead)")
     return None
 
 
-def _n0(rows) -> float:
-    act = _one(rows, "activation.name", "sigmoid") or "sigmoid"
-    return float(informative_width(np.nanmedian(_col(rows, "c_f")), np.nanmedian(_col(rows, "var_f")),
-                                   np.nanmedian(_col(rows, "radius")), act))
-
-
-def judge_bound(rows, group: str = "all", width: str = "n") -> Verdict:
-    """Barron's bound on the runs of one group (a width sweep with the job's ``bound`` column).
+def bound_k(rows, width: str = "n") -> pd.DataFrame:
+    """Per replica path: K_train and K_test over the widths n ≥ n_0, and where each peaks.
 
     Parameters
     ----------
     rows : pandas.DataFrame
-        Usable (status ok) runs with ``n``, ``test_mse``, ``test_mse_se``, ``train_mse``, ``bound``,
-        ``c_f``, ``radius``, ``var_f``, ``activation.name``, ``trainer.name``.
+        Usable runs of one target (``c_f``, ``radius``, ``var_f``, ``activation.name``, the width,
+        ``train_mse``, ``test_mse``).
+    width : str
+        The width column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``path``, ``n_0``, ``widths`` (how many widths n ≥ n_0 the path has), ``K_train``,
+        ``n_at_K_train``, ``K_test``, ``K_test_low`` (test MSE − 2 s.e.), ``n_at_K_test``; NaN K where the
+        path has no width n ≥ n_0.
+    """
+    act = one(rows, "activation.name", "sigmoid") or "sigmoid"
+    c_f, var_f, r = (float(np.nanmedian(col(rows, c))) for c in ("c_f", "var_f", "radius"))
+    n0 = float(informative_width(c_f, var_f, r, act))
+    B = (2 * r * c_f) ** 2
+    n = col(rows, width)
+    m = np.asarray(sigmoidal_units(n, act), dtype=float)
+    k_tr, k_te = m * col(rows, "train_mse") / B, m * col(rows, "test_mse") / B
+    k_lo = m * (col(rows, "test_mse") - 2 * np.nan_to_num(col(rows, "test_mse_se"))) / B
+    inside = (n >= n0) & (m > 0)
+    out = []
+    ids = path_ids(rows)
+    for pid in pd.unique(ids):
+        sel = (ids == pid) & inside
+        row = {"path": pid, "n_0": n0, "widths": int(np.unique(n[sel]).size)}
+        for name, k in (("train", k_tr), ("test", k_te)):
+            ok = sel & np.isfinite(k)
+            if ok.any():
+                j = np.flatnonzero(ok)[np.argmax(k[ok])]
+                row[f"K_{name}"], row[f"n_at_K_{name}"] = float(k[j]), float(n[j])
+                if name == "test":
+                    row["K_test_low"] = float(k_lo[j])
+            else:
+                row[f"K_{name}"] = row[f"n_at_K_{name}"] = math.nan
+                if name == "test":
+                    row["K_test_low"] = math.nan
+        out.append(row)
+    return pd.DataFrame(out, columns=["path", "n_0", "widths", "K_train", "n_at_K_train", "K_test", "K_test_low",
+                                      "n_at_K_test"])
+
+
+def judge_bound(rows, group: str = "all", width: str = "n") -> Verdict | None:
+    """Barron's bound on the runs of one group (one target, d, unit and trainer): rule ``barron_bound``.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        Usable (status ok) runs with the width, ``train_mse``, ``test_mse``, ``c_f``, ``radius``,
+        ``var_f``, ``activation.name``, ``trainer.name`` (and ``seed``/``replica`` for the paths).
     group : str
         Label of the group.
     width : str
         The width column.
-    """
-    base = dict(claim="test MSE below Barron's bound (2 r C_f)²/n", theorem=BOUND_THEOREM, hypotheses=HYPOTHESES,
-                group=group, predicted="test MSE ≤ bound at every n ≥ n_0", rule=bound_rule(), kind="barron_bound")
-    why = _hypotheses_fail(rows)
-    if why:
-        return Verdict(**base, outcome=NOT_TESTED, reason=why)
-    n = _col(rows, width)
-    n0 = _n0(rows)
-    bound, mse, se, tr = (_col(rows, c) for c in ("bound", "test_mse", "test_mse_se", "train_mse"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = mse / bound
-    K = float(np.nanmax(ratio)) if np.isfinite(ratio).any() else math.nan
-    inside = (n >= n0) & np.isfinite(bound)
-    widths = np.unique(n[np.isfinite(n)])
-    if not inside.any():
-        return Verdict(**base, outcome=NOT_TESTED, value=K,
-                       measured=f"largest test MSE / bound {K:.3g} (all widths)",
-                       regime=f"n_0 = {n0:.3g}; swept n ≤ {widths.max():g}",
-                       reason=f"pre-asymptotic: every swept width (n ≤ {widths.max():g}) is below n_0 = {n0:.3g}, "
-                              f"where the bound exceeds Var f and says nothing")
-    Kin = float(np.nanmax(ratio[inside]))
-    regime = f"n ≥ n_0 = {n0:.3g}: {int(inside.sum())} runs at n = {', '.join(f'{w:g}' for w in np.unique(n[inside]))}"
-    measured = f"largest test MSE / bound {Kin:.3g} at n ≥ n_0"
-    above = inside & (mse - 2 * np.nan_to_num(se) > bound)
-    if not above.any():
-        return Verdict(**base, outcome=CONSISTENT, regime=regime, measured=measured, value=Kin)
-    trainer = _one(rows, "trainer.name", "")
-    if trainer in GUARANTEED:
-        over = inside & (tr > bound)
-        if over.any():
-            return Verdict(**base, outcome=CONTRADICTS, regime=regime, measured=measured, value=Kin,
-                           explanation=("the constructive guarantee assumes each new unit is the best of the whole "
-                                        "dictionary {σ(a·x + b)}; this search caps |a| at max_scale/R and screens "
-                                        "random directions, so that hypothesis fails"))
-        return Verdict(**base, outcome=NOT_TESTED, regime=regime, measured=measured, value=Kin,
-                       reason="estimation-dominated: the training MSE meets the bound, the test MSE exceeds it")
-    return Verdict(**base, outcome=NOT_TESTED, regime=regime, measured=measured, value=Kin,
-                   reason=f"optimizer floor: {int(above.sum())} runs of trainer {trainer!r} end above the bound, "
-                          f"which holds for the best network of width n, not for a trained one")
-
-
-def width_regime(rows, width: str = "n", n0: float | None = None):
-    """Which rows lie where the 1/n rate can be tested, and why the others do not.
 
     Returns
     -------
-    mask : numpy.ndarray of bool
-    excluded : dict
-        Reason -> number of rows excluded for it (``pre-asymptotic``, ``precision floor``,
-        ``estimation-dominated``).
+    Verdict or None
+        None for a trainer without the constructive guarantee (no claim of the theorem is tested
+        by a trained network; its K is a description in the bound table).
     """
-    n = _col(rows, width)
-    n0 = _n0(rows) if n0 is None else n0
-    rel, mse, tr = _col(rows, "rel_mse"), _col(rows, "test_mse"), _col(rows, "train_mse")
-    noise = np.nanmax(_col(rows, "data.noise")) if "data.noise" in rows else 0.0
-    pre = n < n0
-    floor = rel < PRECISION_FLOOR
-    if noise and noise > 0:
-        # noisy labels: estimation-dominated beyond the width of the smallest mean test MSE
-        means = pd.Series(mse).groupby(n).mean()
-        n_best = float(means.idxmin()) if len(means) else math.inf
-        est = n > n_best
-    else:
-        est = mse > ESTIMATION_RATIO * tr
-    mask = ~pre & ~floor & ~est & np.isfinite(mse) & (mse > 0)
-    excluded = {"pre-asymptotic": int(pre.sum()), "precision floor": int((~pre & floor).sum()),
-                "estimation-dominated": int((~pre & ~floor & est).sum())}
-    return mask, excluded
+    trainer = one(rows, "trainer.name", "")
+    if guarantee(trainer) != "barron":
+        return None
+    base = dict(claim=BOUND_RULE.claim, theorem=BOUND_THEOREM, hypotheses=HYPOTHESES, group=group,
+                predicted="K_train ≤ 1 on every replica", rule=bound_rule(), kind=BOUND_RULE.kind)
+    why = hypotheses_fail(rows)
+    if why:
+        return Verdict(**base, outcome=NOT_TESTED, reason=why)
+    k = bound_k(rows, width)
+    n0 = float(k["n_0"].iloc[0]) if len(k) else math.nan
+    n = col(rows, width)
+    widths = np.unique(n[np.isfinite(n)])
+    inside = k[k["widths"] > 0]
+    if inside.empty:
+        return Verdict(**base, outcome=NOT_TESTED, regime=f"n_0 = {n0:.3g}; swept n ≤ {widths.max():g}",
+                       reason=f"pre-asymptotic: every swept width (n ≤ {widths.max():g}) is below n_0 = {n0:.3g}, "
+                              f"where a constant predictor meets the bound")
+    if inside["K_train"].isna().all():
+        return Verdict(**base, outcome=NOT_TESTED, reason="no data: no training MSE recorded at the widths n ≥ n_0")
+    worst = inside.loc[inside["K_train"].idxmax()]
+    kt = inside["K_test"].max()
+    above = np.unique(n[n >= n0])
+    regime = (f"n ≥ n_0 = {n0:.3g}: {above.size} widths ({', '.join(f'{w:g}' for w in above[:6])}"
+              f"{', …' if above.size > 6 else ''}), {len(inside)} replicas")
+    measured = (f"K_train = {worst['K_train']:.3g} (largest over replicas, at n = {worst['n_at_K_train']:g}); "
+                f"K_test = {kt:.3g} (description)")
+    common = dict(regime=regime, measured=measured, value=float(worst["K_train"]))
+    if worst["K_train"] <= 1:
+        return Verdict(**base, outcome=CONSISTENT, **common)
+    bad = int((inside["K_train"] > 1).sum())
+    return Verdict(**base, outcome=CONTRADICTS, **common, explanation=(
+        f"{bad} of {len(inside)} replicas have a training MSE above the bound at a width n ≥ n_0: the constructive "
+        "guarantee assumes each new unit is the best of the whole dictionary {σ(a·x + b)}; this search caps |a| at "
+        "max_scale/R and screens random directions (a weak greedy step), so that hypothesis fails here"))
 
 
-def _widths_text(k: int) -> str:
-    return "no width" if k == 0 else "only 1 width" if k == 1 else f"only {k} widths"
+#: Columns of :func:`bound_table`.
+BOUND_COLUMNS = ("group", "trainer", "c_f", "radius", "var_f", "n_0", "widths_above_n_0", "replicas", "K_train",
+                 "K_test", "n_at_K", "judged")
 
 
-def judge_width_rate(rows, group: str = "all", width: str = "n", *, reference=None, tol: float = RATE_TOL,
-                     n_boot: int = 2000, seed: int = 0) -> Verdict:
-    """The 1/n rate of Barron's bound on one group, inside its regime.
+def bound_groups(df) -> list:
+    """The columns that change C_f, Var f, r or n_0 (every varying ``target.*`` column, the units) and the
+    trainer: the bound table has one row per combination, never a median over targets or dimensions."""
+    varying = set(varying_columns(df))
+    cols = [c for c in df.columns if c.startswith("target.") and c != "target.kind" and c in varying]
+    return cols + [c for c in ("activation.name", "trainer.name") if c in varying]
+
+
+def bound_table(df, by=None) -> pd.DataFrame:
+    """Barron's bound per target, units and trainer: C_f, r, Var f, n_0 and K over the widths n ≥ n_0.
 
     Parameters
     ----------
-    rows : pandas.DataFrame
-        Usable runs of the group (see :func:`judge_bound`; ``data.noise`` when noisy).
-    reference : pandas.Series, optional
-        Width -> the lowest training MSE a *stronger* optimizer of the study reaches at that width
-        on the same data (the optimizer-floor check).
+    df : pandas.DataFrame
+        Records of one study (usable runs are used for K; every record for the target's properties).
+    by : sequence of str, optional
+        Grouping columns (default :func:`bound_groups`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`BOUND_COLUMNS`: ``K_train``/``K_test`` are the largest over replicas of
+        max over n ≥ n_0 of m(n)·MSE/(2 r C_f)² (NaN without a width n ≥ n_0); ``judged`` says whether the
+        trainer's K_train is a verdict (constructive trainers) or a description.
     """
-    base = dict(claim="test MSE falls at least like 1/n where the bound is informative", theorem=BOUND_THEOREM,
-                hypotheses=HYPOTHESES + "; the estimation error negligible (N large)", group=group,
-                predicted="slope ≤ −1", rule=width_rule(tol), kind="width_rate")
-    why = _hypotheses_fail(rows)
-    if why:
-        return Verdict(**base, outcome=NOT_TESTED, reason=why)
-    n0 = _n0(rows)
-    mask, excluded = width_regime(rows, width, n0)
-    n = _col(rows, width)
-    inside_widths = np.unique(n[mask])
-    if inside_widths.size < 3:
-        above = {k: v for k, v in excluded.items() if k != "pre-asymptotic" and v}
-        if not np.any(n >= n0):
-            main = "pre-asymptotic"
-        else:  # widths above n_0 exist: why they are out (or too few of them)
-            main = max(above, key=above.get) if above else "too few points"
-        detail = {"pre-asymptotic": f"below n_0 = {n0:.3g}",
-                  "precision floor": f"MSE / Var f < {PRECISION_FLOOR:g}",
-                  "estimation-dominated": "the estimation error dominates",
-                  "too few points": "fewer than 3 widths"}[main]
-        all_fit = fit_power_law(n, _col(rows, "test_mse"), n_boot=max(n_boot, 100), seed=seed)
-        return Verdict(**base, outcome=NOT_TESTED, value=all_fit.slope, ci_low=all_fit.ci_low,
-                       ci_high=all_fit.ci_high,
-                       measured=f"slope {fmt_slope(all_fit.slope, all_fit.ci_low, all_fit.ci_high)} over all widths "
-                                f"(description)",
-                       regime=f"{inside_widths.size} widths in the regime (n_0 = {n0:.3g})",
-                       reason=(f"pre-asymptotic: every swept width (n ≤ {np.nanmax(n):g}) is below n_0 = {n0:.3g}"
-                               if main == "pre-asymptotic" else
-                               f"{main}: {_widths_text(inside_widths.size)} in the regime; the others: {detail}"))
-    sub = rows[mask]
-    fit = fit_power_law(_col(sub, width), _col(sub, "test_mse"), n_boot=max(n_boot, 100), seed=seed)
-    regime = f"n ∈ [{inside_widths.min():g}, {inside_widths.max():g}] ({inside_widths.size} widths, n_0 = {n0:.3g})"
-    measured = f"slope {fmt_slope(fit.slope, fit.ci_low, fit.ci_high)}"
-    common = dict(regime=regime, measured=measured, value=fit.slope, ci_low=fit.ci_low, ci_high=fit.ci_high)
-    if np.isfinite(fit.ci_high) and fit.ci_high <= -1 + tol:
-        return Verdict(**base, outcome=CONSISTENT, **common)
-    train_fit = fit_power_law(_col(sub, width), _col(sub, "train_mse"), n_boot=100, seed=seed)
-    if np.isfinite(train_fit.slope) and train_fit.slope >= -0.2:
-        return Verdict(**base, outcome=NOT_TESTED, **common,
-                       reason=f"optimizer floor: the training MSE does not fall with n (slope {train_fit.slope:.2f}), "
-                              f"though the best width-2n network is at least as good as the best width-n one "
-                              f"(nested classes)")
-    if reference is not None and len(reference):
-        tr = pd.Series(_col(sub, "train_mse")).groupby(_col(sub, width)).mean()
-        ref = reference.reindex(tr.index)
-        beaten = (ref * OPTIMIZER_GAP < tr).sum()
-        if beaten >= max(1, len(tr) / 2):
-            return Verdict(**base, outcome=NOT_TESTED, **common,
-                           reason=f"optimizer floor: a stronger optimizer of this study reaches a training MSE "
-                                  f"{OPTIMIZER_GAP:g}x lower at {int(beaten)} of these {len(tr)} widths")
-    if not np.isfinite(fit.ci_low) or fit.ci_high - fit.ci_low > MAX_CI_WIDTH:
-        return Verdict(**base, outcome=NOT_TESTED, **common,
-                       reason=f"too few points: the CI [{fit.ci_low:.2f}, {fit.ci_high:.2f}] is too wide to decide "
-                              f"(more than {MAX_CI_WIDTH:g})")
-    if fit.ci_low <= -1 + tol:
-        return Verdict(**base, outcome=CONSISTENT, **common)
-    trainer = _one(rows, "trainer.name", "")
-    explanation = ("the greedy search is approximate (capped |a| ≤ max_scale/R, random directions), so the "
-                   "dictionary hypothesis fails" if trainer in GUARANTEED else "")
-    if not explanation:
-        explanation = ("no stronger optimizer in this study does better at these widths; the measured decay is "
-                       "slower than the bound's rate inside its regime")
-    return Verdict(**base, outcome=CONTRADICTS, **common, explanation=explanation)
-
-
-def judge_sample_rate(rows, group: str = "all", axis: str = "data.N", *, n_boot: int = 2000,
-                      seed: int = 0) -> Verdict:
-    """Barron (1994) at fixed width: the test error must not grow with the training-set size."""
-    N = _col(rows, axis)
-    fit = fit_power_law(N, _col(rows, "test_mse"), n_boot=max(n_boot, 100), seed=seed)
-    base = dict(claim="test MSE does not grow with N at fixed width",
-                theorem="Barron (1994): risk ≤ O(C_f²/n) + O((n d/N) log N)",
-                hypotheses="one hidden layer; the estimator minimises the empirical risk (here: the trainer's fit)",
-                group=group, predicted="slope in N ≤ 0 (estimation term alone: "
-                                       f"{estimation_slope(N[N > 1]) if np.sum(N > 1) > 1 else math.nan:.2f})",
-                rule=SAMPLE_RULE, kind="sample_rate")
-    if not np.isfinite(fit.slope) or not np.isfinite(fit.ci_low):
-        return Verdict(**base, outcome=NOT_TESTED, reason="too few points: fewer than 3 sample sizes")
-    common = dict(regime=f"N ∈ [{fit.x_min:g}, {fit.x_max:g}]",
-                  measured=f"slope {fmt_slope(fit.slope, fit.ci_low, fit.ci_high)}", value=fit.slope,
-                  ci_low=fit.ci_low, ci_high=fit.ci_high)
-    if fit.ci_low <= 0:
-        return Verdict(**base, outcome=CONSISTENT, **common)
-    return Verdict(**base, outcome=CONTRADICTS, **common,
-                   explanation="the error grows with N at fixed width; the empirical risk is then not minimised "
-                               "(optimizer) or the runs are not comparable across N")
+    if "c_f" not in df.columns:
+        return pd.DataFrame(columns=list(BOUND_COLUMNS))
+    by = bound_groups(df) if by is None else list(by)
+    wcol = width_column(df)
+    rows = []
+    for label, _, g in iter_groups(df, by):
+        c = col(g, "c_f")
+        c_f = float(np.nanmedian(c)) if np.isfinite(c).any() else math.nan
+        if not np.isfinite(c_f) and "c_f_infinite" in g.columns and g["c_f_infinite"].eq(True).all():
+            c_f = math.inf  # records store an infinite C_f as null plus this flag
+        r, var_f = (float(np.nanmedian(col(g, k))) if np.isfinite(col(g, k)).any() else math.nan
+                    for k in ("radius", "var_f"))
+        act = one(g, "activation.name", "sigmoid") or "sigmoid"
+        n0 = float(informative_width(c_f, var_f, r, act))
+        ok = g[(g["status"].astype(str) == "ok") if "status" in g.columns else np.ones(len(g), bool)]
+        k = bound_k(ok, wcol) if (wcol and np.isfinite(c_f) and len(ok)) else pd.DataFrame()
+        inside = k[k["widths"] > 0] if len(k) else k
+        trainer = one(g, "trainer.name", "")
+        rows.append({"group": label, "trainer": trainer, "c_f": c_f, "radius": r, "var_f": var_f, "n_0": n0,
+                     "widths_above_n_0": int(inside["widths"].max()) if len(inside) else 0,
+                     "replicas": int(len(inside)),
+                     "K_train": float(inside["K_train"].max()) if len(inside) else math.nan,
+                     "K_test": float(inside["K_test"].max()) if len(inside) else math.nan,
+                     "n_at_K": float(inside.loc[inside["K_train"].idxmax(), "n_at_K_train"])
+                     if len(inside) and inside["K_train"].notna().any() else math.nan,
+                     "judged": "verdict" if guarantee(trainer) == "barron" else "description"})
+    return pd.DataFrame(rows, columns=list(BOUND_COLUMNS))

@@ -40,8 +40,12 @@ LABELS = {
 RC = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 8.5,
       "xtick.labelsize": 9, "ytick.labelsize": 9, "lines.linewidth": 1.4, "savefig.dpi": 180}
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
-OVERLAY_LABELS = {"barron": "Barron bound (2 r C_f)²/n, dashed",
+OVERLAY_LABELS = {"barron": "Barron bound (2 r C_f)²/n (m ReLU pairs: (2 r C_f)²/⌊n/2⌋), dashed at its true level",
                   "estimation": "∝ (log N)/N through the first point, dashed"}
+#: Hue columns a many-line figure is faceted by (one panel column per value), in order of preference.
+FACET_COLUMNS = ("target.d", "target.name")
+#: Most lines one panel holds before the figure is faceted.
+MAX_LINES_PER_PANEL = 6
 
 
 def label_of(col):
@@ -143,8 +147,8 @@ def _resolve_overlay(overlay, x, y):
         return None, None, None
     if callable(overlay):
         return overlay, getattr(overlay, "label", "theory (dashed)"), None
-    if overlay == "auto":
-        overlay = "barron" if x in WIDTH_AXES else "estimation" if x in SAMPLE_AXES else None
+    if overlay == "auto":  # only theory drawn at its true level: Barron's bound (the estimation term has no constant)
+        overlay = "barron" if x in WIDTH_AXES else None
         if overlay is None:
             return None, None, None
     table = {"barron": barron_overlay, "estimation": estimation_overlay}
@@ -245,7 +249,7 @@ def _tick_at_values(axis, values):
 
 def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=None, save_to=None,
                  ax=None, *, fit=True, x_min=None, x_max=None, hline=None, hline_label=None,
-                 connect=True, legend=True, title=None, n_boot=1000, seed=0):
+                 connect=True, legend=True, title=None, n_boot=1000, seed=0, colors=None):
     """Plot ``y`` against ``x``: mean and 95% CI over seeds, one line per ``hue`` group.
 
     Only usable rows are drawn (status ``ok``, finite values, positive on log axes). With
@@ -283,6 +287,8 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
     title : str, optional
     n_boot, seed : int
         Bootstrap resamples and seed, for the point CIs and the slope CIs.
+    colors : dict, optional
+        Group label -> colour (so that several panels colour a group alike).
 
     Returns
     -------
@@ -304,7 +310,8 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
             ax = fig.add_subplot()
         else:
             fig = ax.figure
-        colors = _colors(len(groups))
+        palette = _colors(len(groups))
+        colors = [colors.get(lab, palette[k]) if colors else palette[k] for k, (lab, _, _) in enumerate(groups)]
         curves = []
         x_all = df.loc[mask, x].to_numpy(dtype=float)  # theory curves span the whole axis: one per function
         for k, (label, _, g) in enumerate(groups):
@@ -459,6 +466,58 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
             fig.suptitle(title)
         for target in ([save_to] if isinstance(save_to, (str, Path)) else save_to or []):
             _save(fig, target)
+    return fig
+
+
+def facet_column(df, hue):
+    """The hue column to facet a many-line figure by (None when one panel is readable)."""
+    n_groups = sum(1 for _ in iter_groups(df, hue))
+    if n_groups <= MAX_LINES_PER_PANEL:
+        return None
+    for col in FACET_COLUMNS:
+        if col in hue and 2 <= df[col].nunique() <= 6:
+            return col
+    return None
+
+
+def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0):
+    """One column of panels per value of ``facet`` (test MSE above, measured / bound below when recorded),
+    one line per remaining hue group in the same colour in every panel, the legend below; the bound drawn
+    per panel at its true level and named by the panel's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    rest = [h for h in hue if h != facet]
+    values = sorted(df[facet].dropna().unique())
+    rows = [("test_mse", {"overlay": "auto", "fit": True})]
+    if x in WIDTH_AXES and "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
+        rows.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0,
+                                     "hline_label": "measured = bound"}))
+    labels = [lab for lab, _, _ in iter_groups(df, rest)] if rest else ["all"]
+    colors = dict(zip(labels, _colors(len(labels))))
+    with rc_context(RC):
+        fig = Figure(figsize=(max(6.0, 3.6 * len(values)), 3.3 * len(rows) + 1.2), layout="constrained")
+        axes = fig.subplots(len(rows), len(values), squeeze=False, sharex="col")
+        handles = {}
+        for j, v in enumerate(values):
+            sub = df[df[facet] == v]
+            for i, (y, opts) in enumerate(rows):
+                ax = axes[i, j]
+                plot_scaling(sub, x, y, rest, ax=ax, legend=False, x_min=x_min, x_max=x_max,
+                             connect=x != "n_params", n_boot=n_boot, seed=seed, colors=colors, **opts)
+                for h, lab in zip(*ax.get_legend_handles_labels()):
+                    key = lab.split("\n")[0]
+                    if not isinstance(h, ErrorbarContainer) or key not in handles:
+                        handles.setdefault(key, h)
+                ax.set_title(f"{facet.split('.')[-1]} = {v:g}" if isinstance(v, (int, float)) else f"{v}")
+                if j:
+                    ax.set_ylabel("")
+        fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
+                   ncols=min(3, max(1, len(handles))), frameon=False, fontsize=7.5)
+        if title:
+            fig.suptitle(title)
     return fig
 
 

@@ -8,9 +8,18 @@ or the generic analysis) and writes what the plug-in returns:
 ``runs.csv``        every record, one row each
 ``<table>.csv``     each named table of the study (``rates.csv``, ...)
 ``figures/*.png``   each named figure (and ``.svg`` on request)
-``verdicts.json``   the verdicts as data
-``REPORT.md``       the verdicts table, the plug-in's sections, the failed and missing jobs, the
-                    rules behind the verdicts and the provenance
+``verdicts.json``   the verdicts and checks as data, with the judgement windows and their sensitivity
+``REPORT.md``       the verdicts table, the checks, the plug-in's sections, the failed and missing
+                    jobs, the rules behind the verdicts, how the verdicts move when a window shifts,
+                    and the provenance
+
+Judgement windows
+-----------------
+A plug-in declares its windows (fit ranges, regime cut-offs, tolerances) in ``JUDGE`` (name ->
+:class:`~nnapprox.report.study.Window`); the study's YAML fixes their values in a ``judge:`` block
+before the sweep, and the sweep's manifest keeps them, so a report redrawn later uses the same
+values. A plug-in that also defines ``judge(runs, ctx) -> list of Verdict`` gets a sensitivity
+table: each window moved one step either way, and every verdict whose outcome then changes.
 """
 from __future__ import annotations
 
@@ -19,15 +28,66 @@ from pathlib import Path
 
 import pandas as pd
 
+from dataclasses import replace
+
 from ..io import write_text_atomic
-from ..records import MANIFEST_FILE, read_manifest
+from ..records import MANIFEST_FILE, read_manifest, read_manifest_judge
 from .collect import STUDY_KEYS, collect_records, write_runs_csv
 from .plots import save_figure
-from .study import StudyContext
+from .study import StudyContext, resolve_windows, shift_window
 from .tables import md_table
-from .verdicts import CONTRADICTS, collapse, counts, to_json, verdict_rows
+from .verdicts import (CONTRADICTS, check_counts, check_rows, collapse, counts, rule_of, to_json,
+                       verdict_rows)
 
-__all__ = ["run_report", "split_studies", "render"]
+__all__ = ["run_report", "split_studies", "render", "check_judge", "sensitivity", "windows_of"]
+
+
+def windows_of(plugin) -> dict:
+    """The judgement windows a plug-in declares (``JUDGE``; empty when it declares none)."""
+    return dict(getattr(plugin, "JUDGE", {}) or {})
+
+
+def check_judge(study: str, plugin_name, judge) -> dict:
+    """Resolve a sweep's ``judge:`` block against the plug-in of its study (before any job runs).
+
+    Raises
+    ------
+    ValueError
+        One line naming an unknown window or a non-numeric value.
+    """
+    from ..studies import get_plugin
+
+    return resolve_windows(windows_of(get_plugin(study, plugin_name)), judge, study)
+
+
+def sensitivity(plugin, runs, ctx) -> list[dict]:
+    """How the verdicts move when each judgement window shifts one step either way.
+
+    Returns
+    -------
+    list of dict
+        One row per (window, direction) with ``window``, ``value``, ``shifted`` (None: no step that
+        way), ``changed`` (how many verdicts changed outcome) and ``changes`` (text, one per verdict:
+        ``group: old -> new``).
+    """
+    judge_fn = getattr(plugin, "judge", None)
+    declared = windows_of(plugin)
+    if judge_fn is None or not declared:
+        return []
+    base = {(v.kind, v.claim, v.group): v.outcome for v in judge_fn(runs, ctx)}
+    rows = []
+    for name, window in declared.items():
+        for direction in (-1, +1):
+            new = shift_window(window, ctx.judge[name], runs, direction)
+            row = {"window": name, "value": ctx.judge[name], "direction": "down" if direction < 0 else "up",
+                   "shifted": new, "changed": 0, "changes": ""}
+            if new is not None:
+                moved = judge_fn(runs, replace(ctx, judge={**ctx.judge, name: new}))
+                diffs = [f"{v.kind} ({v.group}): {base[(v.kind, v.claim, v.group)]} → {v.outcome}" for v in moved
+                         if (v.kind, v.claim, v.group) in base and base[(v.kind, v.claim, v.group)] != v.outcome]
+                row.update(changed=len(diffs), changes="; ".join(diffs))
+            rows.append(row)
+    return rows
 
 
 def split_studies(df, default):
@@ -96,17 +156,52 @@ def _provenance(df) -> list[str]:
 
 def _verdict_lines(verdicts) -> list[str]:
     if not verdicts:
-        return ["No claim of a theorem applies to these runs.", ""]
+        return ["No falsifiable claim of a theorem is tested by these runs (checks, if any, are listed below).", ""]
     c = counts(verdicts)
     lines = [f"{c['consistent']} consistent, {c['contradicts']} contradicted, {c['not tested']} not tested. "
-             "Each claim is judged only inside the regime where its theorem says something; outside it the "
-             "verdict is *not tested*, with the reason.", "",
+             "Each verdict is a test that could have failed: its rule states the null and the alternative (below, "
+             "\"How to read this report\"), and it is judged only inside the regime where its theorem says "
+             "something; outside it the verdict is *not tested*, with the reason.", "",
              md_table(verdict_rows(verdicts), ["outcome", "claim", "group", "predicted", "measured",
                                                "regime / reason"]), ""]
     contra = [v for v in verdicts if v.outcome == CONTRADICTS]
     if contra:
         lines += ["Contradictions, explained:", ""]
         lines += [f"- {v.claim} ({v.group}): {v.explanation}" for v in contra] + [""]
+    return lines
+
+
+def _check_lines(checks) -> list[str]:
+    c = check_counts(checks)
+    return [f"{c['passed']} passed, {c['failed']} failed. Checks are deterministic identities (a construction is "
+            "exact, a count, a closed form, gradients against finite differences, a published number reproduced): "
+            "they find bugs and are not evidence for a theorem, so they are not counted among the verdicts.", "",
+            md_table(check_rows(checks), ["result", "check", "group", "expected", "measured"]), ""]
+
+
+def _rule_lines(verdicts) -> list[str]:
+    """The null and alternative of every rule the verdicts use."""
+    lines = []
+    for kind in dict.fromkeys(v.kind for v in verdicts):
+        r = rule_of(kind)
+        lines.append(f"- `{kind}`: {r.claim}. Null (consistent): {r.null}. Alternative (contradicts): "
+                     f"{r.alternative}." + (f" Windows: {', '.join(f'`{w}`' for w in r.windows)}." if r.windows else ""))
+    return (["## Rules: what each verdict tests and how it can fail", ""] + lines + [""]) if lines else []
+
+
+def _window_lines(judge, declared, sens) -> list[str]:
+    if not declared:
+        return []
+    rows = [[f"`{k}`", judge[k], declared[k].doc] for k in declared]
+    lines = ["## Judgement windows and their sensitivity", "",
+             "Declared in the study's YAML (`judge:`) before the sweep; the verdicts used these values:", "",
+             md_table(rows, ["window", "value", "what it decides"]), ""]
+    if sens:
+        srows = [[f"`{r['window']}`", r["direction"], r["value"], "-" if r["shifted"] is None else r["shifted"],
+                  r["changed"], r["changes"] or "-"] for r in sens]
+        lines += ["Each window moved one step (the neighbouring swept value, or a factor) either way, every verdict "
+                  "judged again:", "",
+                  md_table(srows, ["window", "shift", "value", "shifted to", "verdicts changed", "which"]), ""]
     return lines
 
 
@@ -126,11 +221,16 @@ def render(title, blocks, df, *, intro_files, missing) -> str:
         if nested:
             lines += [f"## Study `{name}`", ""] + ([res.intro, ""] if res.intro else [])
         lines += [f"{h} Verdicts", ""] + _verdict_lines(res.verdicts)
+        if res.checks:
+            lines += [f"{h} Checks", ""] + _check_lines(res.checks)
         for sec in res.sections:
             lines += [f"{h} {sec.heading}", "", sec.body.rstrip(), ""]
         rules += [r for r in res.rules if r not in rules]
     if rules:
         lines += ["## How to read this report", ""] + [f"- {r}" for r in rules] + [""]
+    for name, res, nested in blocks:
+        lines += _rule_lines(res.verdicts)
+        lines += _window_lines(getattr(res, "judge", {}), getattr(res, "declared", {}), getattr(res, "sensitivity", []))
     lines += _provenance(df)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -155,7 +255,7 @@ def _forget_stale_outputs(out: Path, written: list) -> None:
 
 
 def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, n_boot=2000, seed=0,
-               fit_range=None, tol=0.1, svg=False, all_jobs=False) -> Path:
+               fit_range=None, judge=None, svg=False, all_jobs=False) -> Path:
     """Collect a sweep, analyse each study with its plug-in and write the report files.
 
     Parameters
@@ -174,8 +274,9 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
         Bootstrap settings of every CI.
     fit_range : dict, optional
         Axis -> ``(x_min, x_max)`` of the rate fits.
-    tol : float
-        Slack of the rate rules.
+    judge : dict, optional
+        Judgement windows that replace the sweep's declared ones (name -> value; checked against the
+        plug-in's ``JUDGE``). Default: the values in the sweep's manifest, else the plug-in's defaults.
     svg : bool
         Also write SVG figures.
     all_jobs : bool
@@ -191,7 +292,8 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
     ------
     ValueError
         If the folder does not exist or holds no records, ``study`` is not among the studies
-        found, or ``fit_range`` names an axis the records do not have.
+        found, ``fit_range`` names an axis the records do not have, a judgement window is unknown or
+        not a finite number, or a verdict names no registered rule.
     """
     from ..studies import get_plugin
 
@@ -222,12 +324,19 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
     out = Path(out_dir) if out_dir is not None else root
     nested = len(studies) > 1
     blocks, verdicts_all = [], []
+    declared_judge = read_manifest_judge(root) if sweep_dir.is_dir() else None
     for name, sdf in studies:
-        ctx = StudyContext(name=name, sweep_dir=root, n_boot=n_boot, seed=seed, fit_range=fit_range, tol=tol)
-        res = get_plugin(name, plugin or _recorded_plugin(sdf)).analyse(sdf, ctx)
+        module = get_plugin(name, plugin or _recorded_plugin(sdf))
+        declared = windows_of(module)
+        windows = resolve_windows(declared, {**(declared_judge or {}), **(judge or {})}, name)
+        ctx = StudyContext(name=name, sweep_dir=root, n_boot=n_boot, seed=seed, fit_range=fit_range, judge=windows)
+        res = module.analyse(sdf, ctx)
+        for v in res.verdicts:
+            rule_of(v.kind)  # every verdict names a registered rule (its null and alternative)
         res.verdicts = collapse(res.verdicts)
+        res.judge, res.declared, res.sensitivity = windows, declared, sensitivity(module, sdf, ctx)
         blocks.append((name, res, nested))
-        verdicts_all.append((name, res.verdicts))
+        verdicts_all.append((name, res))
     write_runs_csv(df, out / "runs.csv")
     files, written = [], ["runs.csv", "verdicts.json", "REPORT.md"]
     for name, res, _ in blocks:
@@ -242,13 +351,17 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
                 save_figure(fig, out / "figures" / f"{fname}.svg")
                 written.append(f"figures/{fname}.svg")
     _forget_stale_outputs(out, written + files)
+    def as_json(n, r):
+        return to_json(r.verdicts, n, r.checks, r.judge, r.sensitivity)
+
     if nested:
         data = {"study": ",".join(n for n, _ in verdicts_all),
-                "counts": counts([v for _, vs in verdicts_all for v in vs]),
-                "studies": [json.loads(to_json(vs, n)) for n, vs in verdicts_all]}
+                "counts": counts([v for _, r in verdicts_all for v in r.verdicts]),
+                "checks_counts": check_counts([c for _, r in verdicts_all for c in r.checks]),
+                "studies": [json.loads(as_json(n, r)) for n, r in verdicts_all]}
         write_text_atomic(out / "verdicts.json", json.dumps(data, indent=1) + "\n")
     else:
-        write_text_atomic(out / "verdicts.json", to_json(verdicts_all[0][1], verdicts_all[0][0]) + "\n")
+        write_text_atomic(out / "verdicts.json", as_json(*verdicts_all[0]) + "\n")
     intro = ((f"Study `{studies[0][0]}`: " if not nested else f"Studies {', '.join(f'`{n}`' for n, _ in studies)}: ")
              + f"{len(df)} records from {df.attrs.get('n_files', 0)} job folders. Data: [runs.csv](runs.csv) (one row "
              f"per record)" + "".join(f", [{f}]({f})" for f in sorted(set(files))) +

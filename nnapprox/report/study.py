@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["Section", "StudyResult", "StudyContext", "target_of"]
+__all__ = ["Section", "StudyResult", "StudyContext", "Window", "target_of", "resolve_windows", "shift_window"]
 
 
 def target_of(row):
@@ -64,6 +64,9 @@ class StudyResult:
     figures : dict of str to Figure
         Written as ``figures/<name>.png`` (and SVG on request).
     verdicts : list of Verdict
+        Tests that can fail (:class:`~nnapprox.report.verdicts.Verdict`).
+    checks : list of Check
+        Deterministic identities, pass/fail (:class:`~nnapprox.report.verdicts.Check`), reported apart.
     rules : list of str
         Bullets of "How to read this report" (the rules behind the verdicts).
     """
@@ -73,14 +76,16 @@ class StudyResult:
     tables: dict = field(default_factory=dict)
     figures: dict = field(default_factory=dict)
     verdicts: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
     rules: list = field(default_factory=list)
 
     def add(self, other: "StudyResult") -> "StudyResult":
-        """Append another result's parts (sections, tables, figures, verdicts, rules) to this one."""
+        """Append another result's parts (sections, tables, figures, verdicts, checks, rules) to this one."""
         self.sections += other.sections
         self.tables.update(other.tables)
         self.figures.update(other.figures)
         self.verdicts += other.verdicts
+        self.checks += other.checks
         self.rules += [r for r in other.rules if r not in self.rules]
         if other.intro:
             self.intro = (self.intro + "\n\n" + other.intro).strip()
@@ -101,8 +106,9 @@ class StudyContext:
         Bootstrap resamples and seed of every CI.
     fit_range : dict
         Axis -> ``(x_min, x_max)`` of the rate fits (either may be None).
-    tol : float
-        Slack of the rate rules.
+    judge : dict
+        The study's judgement windows (name -> value), declared in its YAML's ``judge:`` block
+        before the sweep (:data:`JUDGE` of the plug-in gives the names and defaults).
     """
 
     name: str
@@ -110,7 +116,12 @@ class StudyContext:
     n_boot: int = 2000
     seed: int = 0
     fit_range: dict = field(default_factory=dict)
-    tol: float = 0.1
+    judge: dict = field(default_factory=dict)
+
+    def windows(self, declared: dict) -> dict:
+        """The values of the windows ``declared`` (a plug-in's ``JUDGE``): :attr:`judge` where it has them, else
+        the declared defaults (a context made by hand, outside the report runner, has none)."""
+        return {k: self.judge.get(k, w.default) for k, w in declared.items()}
 
     def net(self, row):
         """The trained network of a record (a row of the runs table), from its job's ``params.npz``."""
@@ -127,3 +138,72 @@ class StudyContext:
         from ..records import load_data
 
         return load_data(Path(self.sweep_dir) / str(row["run_dir"]), int(row["replica"]))
+
+
+@dataclass(frozen=True)
+class Window:
+    """A judgement window a plug-in declares (``JUDGE = {"n_min": Window(32, "...", step="n")}``).
+
+    Its value comes from the study's YAML (``judge: {n_min: 32}``), fixed before the sweep; the
+    report shows how the verdicts move when it shifts one step either way.
+
+    Attributes
+    ----------
+    default : float
+        The value when the sweep declares none.
+    doc : str
+        What it decides.
+    step : str or float
+        One step: a record column name (the neighbouring distinct value of that column in the
+        runs, e.g. the next swept width) or a factor > 1 (the value times or divided by it).
+    """
+
+    default: float
+    doc: str
+    step: object = 2.0
+
+    def __post_init__(self):
+        if not isinstance(self.step, str) and not (isinstance(self.step, (int, float)) and self.step > 1):
+            raise ValueError(f"Window step={self.step!r} must be a column name or a factor > 1")
+
+
+def resolve_windows(declared: dict, given: dict | None, study: str = "") -> dict:
+    """The window values of a report: the declared defaults updated by the sweep's ``judge:`` block.
+
+    Raises
+    ------
+    ValueError
+        If ``given`` names a window the plug-in does not declare, or a value is not a finite number.
+    """
+    import math
+
+    out = {k: w.default for k, w in declared.items()}
+    for k, v in (given or {}).items():
+        if k not in declared:
+            raise ValueError(f"judge.{k}={v!r} is not a judgement window of study {study!r}; its windows: "
+                             f"{', '.join(sorted(declared)) or '(none)'}")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"judge.{k}={v!r} must be a finite number")
+        out[k] = v
+    return out
+
+
+def shift_window(window: Window, value, runs, direction: int):
+    """``value`` moved one step of ``window`` in ``direction`` (+1 or -1); None where there is no such step.
+
+    A column step moves to the next distinct value of that column in ``runs`` strictly above (below)
+    ``value``; a factor step multiplies (divides) by it.
+    """
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(window.step, str):
+        if window.step not in runs.columns:
+            return None
+        vals = np.unique(pd.to_numeric(runs[window.step], errors="coerce").dropna().to_numpy(dtype=float))
+        side = vals[vals > value] if direction > 0 else vals[vals < value]
+        if side.size == 0:
+            return None
+        new = float(side.min() if direction > 0 else side.max())
+        return int(new) if float(new).is_integer() and isinstance(value, int) else new
+    return value * window.step if direction > 0 else value / window.step

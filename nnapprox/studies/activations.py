@@ -1,12 +1,13 @@
 """Study ``activations``: sigmoid, tanh, relu and leaky relu on the same targets.
 
-The generic analysis fits the rate of every activation x target group and judges it against
-Barron's bound inside its regime. This plug-in adds, per activation x target:
+The networks are trained (L-BFGS), so nothing here tests Barron's bound, which is about the best
+network of each width: every number is a description. The generic analysis fits the rate of every
+activation x target group; this plug-in adds, per activation x target:
 
-* ``activation_rates``: the fitted ``test MSE ≈ C n^s`` (slope with its bootstrap CI, constant C),
-  C over Barron's constant (``(2 r C_f)²`` for sigmoidal units, ``2 (2 r C_f)²`` for the ReLU
-  family, from :func:`nnapprox.theory.barron_curve`), the MSE at the largest width and the
-  generic analysis's verdicts for the group;
+* ``activation_rates``: the fitted ``test MSE ≈ C n^s`` (slope with its CI, constant C), C over
+  Barron's constant (``(2 r C_f)²`` for sigmoidal units, ``2 (2 r C_f)²`` for the ReLU family, from
+  :func:`nnapprox.theory.barron_curve`), the MSE at the largest width and the bound's effective
+  constant K over the widths n ≥ n_0 (:func:`nnapprox.report.judge.bound_table`);
 * ``unit_stats``: the saturated fraction (sigmoid, tanh) and the dead / all-negative fraction
   (relu, leaky relu) per width: mean, min, max, count;
 * the figure ``activations_units`` and the lecture's pros and cons of each activation, each with
@@ -28,23 +29,22 @@ from ..report.fit import WIDTH_AXES, fit_rates, fmt_slope, group_stats, width_co
 from ..report.plots import RC, minmax_yerr
 from ..report.study import Section
 from ..report.tables import fmt_num, markdown_table
-from ..report.verdicts import NOT_TESTED, REASONS
 from ..theory import RELU_FAMILY, SIGMOIDAL, barron_curve
 
-__all__ = ["analyse", "barron_constant", "group_verdicts", "rate_table", "unit_table", "plot_units",
-           "pros_cons", "RATE_COLUMNS", "UNIT_COLUMNS"]
+__all__ = ["analyse", "barron_constant", "rate_table", "unit_table", "plot_units", "pros_cons", "RATE_COLUMNS",
+           "UNIT_COLUMNS"]
 
 INTRO = ("Which activation approximates best? Sigmoid, tanh, relu and leaky relu networks of one hidden layer, "
-         "trained by the same optimizer on the same targets: do their errors fall at Barron's rate 1/n with a "
-         "constant near Barron's (2 r C_f)² (twice that for the ReLU family, which needs two units per sigmoidal "
+         "trained by the same optimizer on the same targets: how do their errors fall with n, how do their constants "
+         "compare with Barron's (2 r C_f)² (twice that for the ReLU family, which needs two units per sigmoidal "
          "ramp), and do the lecture's pros and cons (saturating sigmoids, dead relus) show up in the trained "
-         "networks?")
+         "networks? Trained networks say nothing about a bound on the best network, so this study has no verdicts: "
+         "it describes.")
 HUE = ["activation.name", "target.name"]
 REQUIRED = ("activation.name", "target.name", "test_mse")
 #: Columns of the ``activation_rates`` table.
 RATE_COLUMNS = ("activation", "target", "slope", "ci_low", "ci_high", "ci_method", "n_points", "C", "barron_C",
-                "C_over_barron", "mse_at_max_n", "n_max", "verdict", "verdict_reason", "bound_verdict",
-                "bound_reason")
+                "C_over_barron", "mse_at_max_n", "n_max", "n_0", "K_train", "K_test")
 #: Columns of the ``unit_stats`` table.
 UNIT_COLUMNS = ("activation", "target", "n", "quantity", "mean", "min", "max", "count")
 #: Unit diagnostic -> the activations it is defined for.
@@ -92,50 +92,7 @@ def _key_of(rows, col):
     return vals[0] if len(vals) == 1 else None
 
 
-def group_verdicts(runs, verdicts, tol=judge.RATE_TOL) -> dict:
-    """The generic analysis's width verdicts, keyed by (activation, target).
-
-    Parameters
-    ----------
-    runs : pandas.DataFrame
-        The study's records.
-    verdicts : list of Verdict
-        The generic analysis's verdicts (:func:`nnapprox.report.generic.analyse`).
-    tol : float
-        Slack of the rate rule (``ctx.tol``), which identifies the rate verdicts.
-
-    Returns
-    -------
-    dict
-        ``(activation, target) -> {"rate": [Verdict, ...], "bound": [Verdict, ...]}``; several
-        verdicts when other variables (a trainer, ...) split the group.
-    """
-    swept = swept_variables(runs)
-    labels = {}
-    for axis in (a for a in swept.axes if a in WIDTH_AXES):
-        for label, _, g in iter_groups(runs, swept.hue_for(axis)):
-            labels[label] = (_key_of(g, "activation.name"), _key_of(g, "target.name"))
-    kinds = {judge.width_rule(tol): "rate", judge.bound_rule(): "bound"}
-    out = {}
-    for v in verdicts:
-        if v.group in labels and v.rule in kinds:
-            out.setdefault(labels[v.group], {"rate": [], "bound": []})[kinds[v.rule]].append(v)
-    return out
-
-
-def _outcome_text(vs):
-    """``(outcome, reason)`` cells of a list of verdicts (group named when there are several)."""
-    if not vs:
-        return "", ""
-    if len(vs) == 1:
-        v = vs[0]
-        return v.outcome, v.reason if v.outcome == NOT_TESTED else ""
-    outcome = "; ".join(f"{v.outcome} ({v.group})" for v in vs)
-    reason = "; ".join(f"{v.group}: {v.reason}" for v in vs if v.outcome == NOT_TESTED)
-    return outcome, reason
-
-
-def rate_table(runs, ctx, verdicts=()):
+def rate_table(runs, ctx):
     """Fitted ``test MSE ≈ C n^s`` per activation x target, against Barron's constant.
 
     Parameters
@@ -143,18 +100,15 @@ def rate_table(runs, ctx, verdicts=()):
     runs : pandas.DataFrame
         The study's records (only usable rows enter the fits).
     ctx : StudyContext
-        Bootstrap settings, fit range of the width axis and the rate rule's slack.
-    verdicts : list of Verdict
-        The generic analysis's verdicts; their outcomes fill ``verdict`` and ``bound_verdict``.
+        Bootstrap settings and the fit range of the width axis.
 
     Returns
     -------
     pandas.DataFrame
         Columns :data:`RATE_COLUMNS`. ``barron_C`` is :func:`barron_constant` (NaN without a finite
         C_f), ``C_over_barron = C / barron_C``, ``mse_at_max_n`` the mean test MSE at the largest
-        width ``n_max``; ``verdict`` / ``bound_verdict`` are the outcomes of the generic width-rate
-        and bound verdicts of the group, ``verdict_reason`` / ``bound_reason`` their reasons when
-        not tested.
+        width ``n_max``; ``n_0``, ``K_train``, ``K_test``: Barron's bound over the widths n ≥ n_0
+        (:func:`nnapprox.report.judge.bound_table`; descriptions for trained networks).
     """
     ok = generic.usable(runs)
     width = width_column(ok)
@@ -162,19 +116,20 @@ def rate_table(runs, ctx, verdicts=()):
         return pd.DataFrame(columns=list(RATE_COLUMNS))
     lo, hi = ctx.fit_range.get(width, (None, None))
     fits = fit_rates(ok, width, "test_mse", HUE, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed)
-    judged = group_verdicts(runs, verdicts, ctx.tol)
+    bounds = judge.bound_table(ok, HUE).set_index("group")
     rows = []
-    for (_, (act, target), g), (_, f) in zip(iter_groups(ok, HUE), fits.iterrows()):  # same order
+    for (label, (act, target), g), (_, f) in zip(iter_groups(ok, HUE), fits.iterrows()):  # same order
         k = barron_constant(_median(g, "c_f"), _median(g, "radius"), act)
         c = math.exp(f["intercept"]) if np.isfinite(f["intercept"]) else math.nan
         n = pd.to_numeric(g[width], errors="coerce")
-        rate, why = _outcome_text(judged.get((act, target), {}).get("rate", []))
-        bound, bound_why = _outcome_text(judged.get((act, target), {}).get("bound", []))
+        b = bounds.loc[label] if label in bounds.index else None
         rows.append({"activation": act, "target": target, "slope": f["slope"], "ci_low": f["ci_low"],
                      "ci_high": f["ci_high"], "ci_method": f["ci_method"], "n_points": f["n_points"], "C": c,
                      "barron_C": k, "C_over_barron": c / k if np.isfinite(k) and k > 0 else math.nan,
                      "mse_at_max_n": float(g.loc[n == n.max(), "test_mse"].mean()), "n_max": float(n.max()),
-                     "verdict": rate, "verdict_reason": why, "bound_verdict": bound, "bound_reason": bound_why})
+                     "n_0": b["n_0"] if b is not None else math.nan,
+                     "K_train": b["K_train"] if b is not None else math.nan,
+                     "K_test": b["K_test"] if b is not None else math.nan})
     return pd.DataFrame(rows, columns=list(RATE_COLUMNS))
 
 
@@ -285,7 +240,7 @@ def _unit_words(units, act, what):
 
 
 def _rate_words(rates, act):
-    """An activation's fitted rates, constants and verdicts per target, in words."""
+    """An activation's fitted rates and constants per target, in words."""
     r = rates[rates["activation"] == act]
     if r.empty:
         return "no runs"
@@ -293,8 +248,8 @@ def _rate_words(rates, act):
     for f in r.itertuples(index=False):
         text = (f"{f.target}: slope {fmt_slope(f.slope, f.ci_low, f.ci_high)}, C / K = {fmt_num(f.C_over_barron)}, "
                 f"MSE {f.mse_at_max_n:.2g} at n = {f.n_max:g}")
-        if f.verdict:
-            text += f" (1/n verdict: {f.verdict})"
+        if np.isfinite(f.K_train):
+            text += f" (K over n ≥ n_0 = {f.n_0:.3g}: {f.K_train:.2g})"
         parts.append(text)
     return "; ".join(parts)
 
@@ -346,15 +301,6 @@ def _best_per_target(rates) -> str:
     return "; ".join(best)
 
 
-def _short_verdict(outcome, reason) -> str:
-    """A table cell: the outcome, with the reason's category (``not tested (pre-asymptotic)``)."""
-    if not outcome:
-        return "-"
-    parts = str(reason).split("; ") if reason else []
-    cats = sorted({r for part in parts for r in REASONS if part.startswith(r) or f": {r}" in part})
-    return f"{outcome} ({', '.join(cats)})" if cats else outcome
-
-
 def _rates_section(rates) -> Section:
     """The rates-and-constants section (Markdown table of :func:`rate_table`)."""
     tab = pd.DataFrame({
@@ -362,20 +308,17 @@ def _rates_section(rates) -> Section:
         "slope [95% CI]": [fmt_slope(s, lo, hi) for s, lo, hi in zip(rates["slope"], rates["ci_low"],
                                                                       rates["ci_high"])],
         "C": rates["C"], "K (Barron)": rates["barron_C"], "C / K": rates["C_over_barron"],
-        "largest n": rates["n_max"], "mean MSE at largest n": rates["mse_at_max_n"],
-        "1/n verdict": [_short_verdict(v, r) for v, r in zip(rates["verdict"], rates["verdict_reason"])],
-        "bound verdict": [_short_verdict(v, r) for v, r in zip(rates["bound_verdict"], rates["bound_reason"])]})
+        "largest n": rates["n_max"], "mean MSE at largest n": rates["mse_at_max_n"], "n_0": rates["n_0"],
+        "K_train (n ≥ n_0)": rates["K_train"], "K_test (n ≥ n_0)": rates["K_test"]})
     tab = tab.sort_values(["target", "activation"]).reset_index(drop=True)
     body = "\n".join([
-        "Least squares of log(mean test MSE over seeds and replicas) on log n per activation × target, "
-        "MSE ≈ C n^slope, with the same 95% bootstrap CI as the rate fits above. K is the constant of Barron's "
-        "bound K/n: (2 r C_f)² for sigmoid and tanh, 2 (2 r C_f)² for relu and leaky relu (two units per "
-        "sigmoidal ramp). C / K compares the fitted constant with Barron's; it is a like-for-like comparison only "
-        "where the slope is near −1. The verdict columns repeat this report's judged verdicts of the group (the "
-        "1/n rate and Barron's bound, each tested only where n ≥ n_0; the reasons in full are in the Verdicts "
-        "table and in activation_rates.csv; the rules under *How to read this report*). A slope near 0 or "
-        "positive means the wide networks are limited by the optimizer or the estimation error, not by "
-        "approximation.", "",
+        "Least squares of log test MSE on log n per activation × target, MSE ≈ C n^slope, with the same 95% CI as "
+        "the rate fits above (per replica, t-interval). K (Barron) is the constant of Barron's bound K/n: (2 r C_f)² "
+        "for sigmoid and tanh, 2 (2 r C_f)² for relu and leaky relu (two units per sigmoidal ramp). C / K compares "
+        "the fitted constant with Barron's; it is a like-for-like comparison only where the slope is near −1. "
+        "K_train and K_test are max over n ≥ n_0 of n·MSE/K (the bound holds where they are ≤ 1): descriptions, "
+        "because a trained network says nothing about a bound on the best one. A slope near 0 or positive means "
+        "the wide networks are limited by the optimizer or the estimation error, not by approximation.", "",
         markdown_table(tab), "",
         f"Best per target: {_best_per_target(rates)}. Full table: [activation_rates.csv](activation_rates.csv)."])
     return Section("Rates and constants per activation", body)
@@ -404,7 +347,7 @@ def analyse(runs, ctx):
         res.sections.append(Section("Rates and constants per activation",
                                     f"Not computed: the records lack {what or 'any row'}."))
         return res
-    rates = rate_table(runs, ctx, res.verdicts)
+    rates = rate_table(runs, ctx)
     units = unit_table(runs)
     res.tables.update(activation_rates=rates, unit_stats=units)
     res.figures["activations_units"] = plot_units(units)

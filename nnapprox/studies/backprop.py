@@ -22,7 +22,7 @@ from ..report.fit import group_stats
 from ..report.plots import RC, minmax_yerr
 from ..report.study import Section
 from ..report.tables import markdown_table
-from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Verdict
+from ..report.verdicts import Check
 
 __all__ = ["analyse", "gradcheck_table", "adam_summary", "logistic_comparison", "GRADCHECK_TOL",
            "REL_MSE_TOL", "PARAM_TOL"]
@@ -163,37 +163,26 @@ def _plot_adam(summary, var_f, tol=REL_MSE_TOL):
     return fig
 
 
-def _gradcheck_verdicts(grad, kink):
+def _gradcheck_checks(grad, kink):
+    """The gradient checks as checks (deterministic identities, not evidence)."""
     out = []
-    theorem = ("central differences (f(θ + h e_i) − f(θ − h e_i)) / 2h = ∂f/∂θ_i + O(h²) + O(ε |f| / h) for f "
-               "twice differentiable at θ")
     if len(grad):
         worst = grad.loc[grad["rel_error"].idxmax()]
         n_pass = int(grad["passed"].sum())
-        ok = n_pass == len(grad)
-        v = Verdict(claim="the backward pass equals the gradient of the loss", theorem=theorem,
-                    hypotheses="the loss is differentiable at θ: no hidden unit within h of a ReLU kink",
-                    group=f"{len(grad)} checks: activation × depth 1–4 × loss",
-                    regime=f"smallest |z| over all checks {grad['min_abs_z'].min():.1e} ≫ h = 1e-6",
-                    predicted=f"relative error < {GRADCHECK_TOL:g}",
-                    measured=f"{n_pass} of {len(grad)} below; largest {worst['rel_error']:.1e} ({worst['activation']}, "
-                             f"depth {worst['depth']}, {worst['loss']})",
-                    outcome=CONSISTENT if ok else CONTRADICTS, value=float(worst["rel_error"]),
-                    explanation="" if ok else "a backward-pass bug: the failing configurations are listed in "
-                                              "gradcheck.csv",
-                    rule=f"consistent when every relative error ‖g_bp − g_fd‖ / (‖g_bp‖ + ‖g_fd‖) is below "
-                         f"{GRADCHECK_TOL:g}")
-        out.append(v)
+        out.append(Check(name="the backward pass equals the gradient of the loss (central differences)",
+                         passed=n_pass == len(grad), group=f"{len(grad)} checks: activation × depth 1–4 × loss",
+                         expected=f"every relative error ‖g_bp − g_fd‖ / (‖g_bp‖ + ‖g_fd‖) < {GRADCHECK_TOL:g}",
+                         measured=f"{n_pass} of {len(grad)} below; largest {worst['rel_error']:.1e} ({worst['activation']}, "
+                                  f"depth {worst['depth']}, {worst['loss']})", kind="gradcheck",
+                         detail=f"h = 1e-6, float64; smallest |z| over all checks {grad['min_abs_z'].min():.1e} ≫ h (no "
+                                "unit within h of a ReLU kink); failing configurations would be listed in gradcheck.csv"))
     if kink is not None:
-        out.append(Verdict(claim="the backward pass equals central differences at a ReLU kink", theorem=theorem,
-                           hypotheses="the loss is differentiable at θ", group="relu, depth 3, zero biases",
-                           predicted=f"relative error < {GRADCHECK_TOL:g}",
-                           measured=f"relative error {kink['extra.gradcheck_rel_error']:.1e} with "
-                                    f"{int(kink['extra.on_kink'])} (sample, unit) pairs on z = 0",
-                           outcome=NOT_TESTED, value=float(kink["extra.gradcheck_rel_error"]),
-                           reason="outside the hypotheses: relu is not differentiable at z = 0; backprop uses the "
-                                  "lecture's relu'(0) = 1, central differences see the average ½ of the one-sided "
-                                  "slopes"))
+        err = float(kink["extra.gradcheck_rel_error"])
+        out.append(Check(name="at a ReLU kink backprop follows the lecture's relu'(0) = 1, not central differences' ½",
+                         passed=err > 1e3 * GRADCHECK_TOL, group="relu, depth 3, zero biases", kind="gradcheck_kink",
+                         expected=f"relative error ≫ {GRADCHECK_TOL:g} (relu is not differentiable at z = 0)",
+                         measured=f"relative error {err:.1e} with {int(kink['extra.on_kink'])} (sample, unit) pairs on "
+                                  "z = 0", detail="central differences see the average ½ of the one-sided slopes"))
     return out
 
 
@@ -203,7 +192,7 @@ def analyse(runs, ctx):
     res = generic.analyse(adam, ctx) if len(adam) else generic.analyse(runs.iloc[:0], ctx)
     res.intro = INTRO
     grad, kink = gradcheck_table(runs), _kink_row(runs)
-    res.verdicts += _gradcheck_verdicts(grad, kink)
+    res.checks += _gradcheck_checks(grad, kink)
     res.tables["gradcheck"] = grad
     lines = [
         "Jobs of `trainer=gradcheck` leave the network as initialised (hidden biases N(0, 0.5²), so that no "
@@ -230,16 +219,12 @@ def analyse(runs, ctx):
         res.figures["backprop_logistic_boundary"] = _plot_logistic(X, y, info["net"], table.iloc[2][["w1", "w2", "b"]]
                                                                    .to_numpy(dtype=float))
         ok = info["param_rel_diff"] < PARAM_TOL
-        res.verdicts.append(Verdict(
-            claim="the engine's L-BFGS and scipy's BFGS reach the same minimiser of the logistic loss",
-            theorem="the mean cross-entropy of a linear logit model is strictly convex when the data are not "
-                    "separable: one minimiser", hypotheses="labels of both classes overlap (finite MLE)",
-            group="MLP([2, 1]), sigmoid output", regime=f"N = {info['N']}, overlapping classes",
-            predicted=f"‖θ_engine − θ_scipy‖ / ‖θ_scipy‖ < {PARAM_TOL:g}",
-            measured=f"relative distance {info['param_rel_diff']:.1e}", value=info["param_rel_diff"],
-            outcome=CONSISTENT if ok else CONTRADICTS,
-            explanation="" if ok else "one of the two optimizers stopped early (see their steps)",
-            rule=f"consistent when the relative distance is below {PARAM_TOL:g}"))
+        res.checks.append(Check(
+            name="the engine's L-BFGS and scipy's BFGS reach the same minimiser of the logistic loss (strictly convex "
+                 "when the classes overlap: one minimiser)", passed=bool(ok), group="MLP([2, 1]), sigmoid output",
+            expected=f"‖θ_engine − θ_scipy‖ / ‖θ_scipy‖ < {PARAM_TOL:g}", kind="logistic_agreement",
+            measured=f"relative distance {info['param_rel_diff']:.1e}",
+            detail=f"N = {info['N']}, overlapping classes; a failure means one optimizer stopped early"))
         res.sections.insert(1, Section("Logistic regression (no hidden layer)", "\n".join([
             f"Labels y ~ Bernoulli(σ(a·x + b)) at N = {info['N']} points of the unit disc (`data.labels=bernoulli`). "
             "The engine's `MLP([2, 1], output_activation=\"sigmoid\")` trained by L-BFGS on the logistic loss against "
@@ -257,16 +242,13 @@ def analyse(runs, ctx):
         res.figures["backprop_adam_mse"] = _plot_adam(summary, var_f)
         failing = summary[~summary["passed"]]
         rule = f"a configuration trains when its mean test MSE over seeds is at most {REL_MSE_TOL:g} × Var f"
-        base = dict(claim="Adam trains every activation × depth with the hand-written gradients",
-                    theorem="rule (no theorem): trainability", group="sin(3x), width 16, 3000 Adam steps",
-                    predicted=f"mean MSE / Var f ≤ {REL_MSE_TOL:g}", rule=rule,
-                    measured=f"{len(summary) - len(failing)} of {len(summary)} configurations pass")
-        if failing.empty:
-            res.verdicts.append(Verdict(**base, outcome=CONSISTENT))
-        else:
-            res.verdicts.append(Verdict(**base, outcome=NOT_TESTED, reason="optimizer floor: " + ", ".join(
+        res.checks.append(Check(
+            name="Adam trains every activation × depth with the hand-written gradients", passed=failing.empty,
+            group="sin(3x), width 16, 3000 Adam steps", expected=f"mean MSE / Var f ≤ {REL_MSE_TOL:g} everywhere",
+            measured=f"{len(summary) - len(failing)} of {len(summary)} configurations pass", kind="adam_trains",
+            detail="a functional check of the engine (no theorem); " + ("failing: " + ", ".join(
                 f"{r.activation} depth {r.depth} (MSE/Var f = {r.rel_mse:.2g})" for r in failing.itertuples())
-                + " stay above the line in 3000 steps; their gradients are right (gradient check)"))
+                if len(failing) else "none fails")))
         res.sections.insert(2, Section("Adam trains every activation × depth", "\n".join([
             f"**Rule: {rule}** (R² ≥ {1 - REL_MSE_TOL:g}).", "", "![Adam test MSE vs depth](figures/backprop_adam_mse.png)",
             "", markdown_table(summary.rename(columns={"test_mse": "mean test MSE", "test_mse_se": "s.e.",

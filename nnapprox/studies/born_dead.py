@@ -21,19 +21,38 @@ from matplotlib.figure import Figure
 from ..metrics import born_dead
 from ..report import generic
 from ..report.plots import RC
-from ..report.study import Section
+from ..report.hypothesis import ALPHA, fisher_two_sided, holm, trend_test
+from ..report.study import Section, Window
 from ..report.tables import markdown_table
-from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Verdict
+from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 
-__all__ = ["analyse", "wilson", "init_label", "dead_table", "trained_table", "ALIVE_BELOW"]
+__all__ = ["analyse", "judge", "wilson", "init_label", "dead_table", "trained_table", "ALIVE_BELOW", "JUDGE"]
 
 #: A trained net "leaves the constant predictor" when its test MSE is at most this fraction of Var f.
 ALIVE_BELOW = 0.95
-#: Born-dead fractions below this at every depth leave the depth trend untested (nothing to grow from).
-MIN_FRACTION = 0.05
+#: Judgement windows (values fixed in conf/experiment/born_dead.yaml before the sweep).
+JUDGE = {"min_fraction": Window(0.05, "born-dead fractions below this at every depth leave a width untested (nothing "
+                                      "to grow from), and a depth enters the RAI comparison only where He dies at "
+                                      "least this often", 2.0)}
 THEOREM = ("Lu, Shin, Su & Karniadakis (2020): with weights and biases from symmetric distributions, a ReLU network "
            "of fixed width is born dead with probability → 1 as its depth → ∞; the randomized asymmetric "
            "initialisation lowers that probability")
+DEPTH_RULE = register_rule(Rule(
+    kind="born_dead_depth",
+    claim="with symmetric initialisation, the fraction of networks born dead grows with depth",
+    theorem=THEOREM,
+    null=f"a Cochran–Armitage trend test over the depths finds an increase (two-sided, Holm-adjusted p ≤ {ALPHA:g} "
+         "over the widths, positive trend)",
+    alternative=f"a significant decrease with depth (Holm-adjusted p ≤ {ALPHA:g}, negative trend)",
+    windows=("min_fraction",)))
+RAI_RULE = register_rule(Rule(
+    kind="rai_remedy",
+    claim="the randomized asymmetric initialisation is born dead less often than symmetric He",
+    theorem=THEOREM,
+    null=f"at the depths where He dies, RAI dies significantly less often (two-sided Fisher tests, Holm over the "
+         f"family, adjusted p ≤ {ALPHA:g}) and never significantly more",
+    alternative=f"at some depth RAI dies significantly more often than He (Holm-adjusted p ≤ {ALPHA:g})",
+    windows=("min_fraction",)))
 INIT_ORDER = ("he, zero biases", "he, N(0, 0.5²) biases", "he, biases through data points", "rai")
 INTRO = ("How often does a narrow deep ReLU network start dead, and what avoids it? The fraction of random "
          "initialisations whose output is constant on the data, per initialisation, depth and width, and "
@@ -109,55 +128,74 @@ def trained_table(runs, ctx=None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _verdicts(tab):
-    out = []
-    rule = (f"Wilson 95% intervals of the born-dead fraction; consistent when the deepest net's interval lies above "
-            f"the shallowest's; not tested when the fraction stays below {MIN_FRACTION:g} at every depth")
+def _verdicts(tab, min_fraction):
+    """The depth-trend and RAI verdicts from :func:`dead_table` (two-sided tests, Holm over each family)."""
     sym = tab[tab["init"] == "he, zero biases"]
+    trend_rows = []
     for width, g in sym.groupby("width", sort=True):
         g = g.sort_values("depth")
+        t = trend_test(g["depth"], g["dead"], g["n"])
+        trend_rows.append((width, g, t))
+    adj = holm([t["p"] if g["fraction"].max() >= min_fraction else np.nan for _, g, t in trend_rows])
+    out = []
+    for (width, g, t), p_adj in zip(trend_rows, adj):
         lo_d, hi_d = g.iloc[0], g.iloc[-1]
-        base = dict(claim="with symmetric initialisation, the fraction born dead grows with depth", theorem=THEOREM,
-                    hypotheses="He weights, zero biases, ReLU; fixed width", group=f"width {int(width)}",
-                    predicted="fraction → 1 as depth → ∞", kind="born_dead_depth",
-                    measured=f"{lo_d.fraction:.2f} at depth {lo_d.depth} → {hi_d.fraction:.2f} at depth {hi_d.depth}",
+        base = dict(claim=DEPTH_RULE.claim, theorem=THEOREM, hypotheses="He weights, zero biases, ReLU; fixed width",
+                    group=f"width {int(width)}", predicted="fraction increasing in depth (→ 1)", kind=DEPTH_RULE.kind,
+                    measured=(f"{lo_d.fraction:.2f} at depth {lo_d.depth} → {hi_d.fraction:.2f} at depth {hi_d.depth}; "
+                              f"trend z = {t['z']:.2f}, Holm-adjusted p = {p_adj:.2g}"),
                     regime=f"depths {int(g['depth'].min())}..{int(g['depth'].max())}, {int(g['n'].iloc[0])} "
-                           f"initialisations each", rule=rule, value=float(hi_d.fraction))
-        if g["fraction"].max() < MIN_FRACTION:
+                           f"initialisations each", rule=DEPTH_RULE.null, value=float(t["z"]),
+                    windows={"min_fraction": min_fraction, "alpha": ALPHA})
+        if g["fraction"].max() < min_fraction:
             out.append(Verdict(**base, outcome=NOT_TESTED, reason=(
-                f"pre-asymptotic: at width {int(width)} fewer than {MIN_FRACTION:g} of the initialisations are born dead "
-                f"up to depth {int(g['depth'].max())}")))
-        elif hi_d.ci_low > lo_d.ci_high:
+                f"pre-asymptotic: at width {int(width)} fewer than {min_fraction:g} of the initialisations are born "
+                f"dead up to depth {int(g['depth'].max())}")))
+        elif p_adj <= ALPHA and t["z"] > 0:
             out.append(Verdict(**base, outcome=CONSISTENT))
-        elif hi_d.ci_high < lo_d.ci_low:
+        elif p_adj <= ALPHA:
             out.append(Verdict(**base, outcome=CONTRADICTS, explanation=(
                 "fewer deep nets born dead than shallow ones: the probe or the initialisation is wrong (a bug)")))
         else:
-            out.append(Verdict(**base, outcome=NOT_TESTED, reason="too few points: the intervals overlap"))
+            out.append(Verdict(**base, outcome=NOT_TESTED, reason=f"undecided: no significant trend (Holm-adjusted "
+                                                                  f"p = {p_adj:.2g})"))
     rai = tab[tab["init"] == "rai"].set_index(["depth", "width"])
+    family = []
     for width, g in sym.groupby("width", sort=True):
-        cells = [(r.depth, r) for r in g.itertuples() if r.fraction >= MIN_FRACTION and (r.depth, width) in rai.index]
-        base = dict(claim="the randomized asymmetric initialisation is born dead less often than symmetric He",
-                    theorem=THEOREM, hypotheses="ReLU; RAI as in Lu et al. (one positive Beta(2, 1) entry per unit)",
-                    group=f"width {int(width)}", predicted="RAI fraction below He's", kind="rai_remedy",
-                    rule="at every depth where He (zero biases) dies at least 5% of the time, RAI's Wilson interval lies "
-                         "below He's")
+        for r in g.itertuples():
+            if r.fraction >= min_fraction and (r.depth, width) in rai.index:
+                q = rai.loc[(r.depth, width)]
+                family.append((width, r, q, fisher_two_sided(int(q.dead), int(q.n), int(r.dead), int(r.n))))
+    adj = holm([f[3] for f in family])
+    for width in sorted(sym["width"].unique()):
+        cells = [(r, q, pa) for (w, r, q, _), pa in zip(family, adj) if w == width]
+        base = dict(claim=RAI_RULE.claim, theorem=THEOREM,
+                    hypotheses="ReLU; RAI as in Lu et al. (one positive Beta(2, 1) entry per unit)",
+                    group=f"width {int(width)}", predicted="RAI fraction below He's", kind=RAI_RULE.kind,
+                    rule=RAI_RULE.null, windows={"min_fraction": min_fraction, "alpha": ALPHA})
         if not cells:
-            out.append(Verdict(**base, outcome=NOT_TESTED, measured="", regime="",
-                               reason=f"pre-asymptotic: He rarely dies at width {int(width)}"))
+            out.append(Verdict(**base, outcome=NOT_TESTED,
+                               reason=f"pre-asymptotic: He dies less than {min_fraction:g} of the time at width "
+                                      f"{int(width)} at every depth"))
             continue
-        below = [rai.loc[(d, width)].ci_high < r.ci_low for d, r in cells]
-        above = [rai.loc[(d, width)].ci_low > r.ci_high for d, r in cells]
-        meas = "; ".join(f"depth {d}: {rai.loc[(d, width)].fraction:.2f} vs {r.fraction:.2f}" for d, r in cells)
-        v = dict(**base, measured=meas, regime=f"depths {', '.join(str(d) for d, _ in cells)}")
-        if all(below):
+        meas = "; ".join(f"depth {r.depth}: {q.fraction:.2f} vs {r.fraction:.2f} (p_Holm {pa:.2g})" for r, q, pa in cells)
+        v = dict(**base, measured=meas, regime=f"depths {', '.join(str(r.depth) for r, _, _ in cells)}")
+        lower = [pa <= ALPHA and q.fraction < r.fraction for r, q, pa in cells]
+        higher = [pa <= ALPHA and q.fraction > r.fraction for r, q, pa in cells]
+        if any(higher):
+            out.append(Verdict(**v, outcome=CONTRADICTS, explanation="RAI dies significantly more often than He here: "
+                                                                     "the implementation departs from the paper (a bug)"))
+        elif all(lower):
             out.append(Verdict(**v, outcome=CONSISTENT))
-        elif any(above):
-            out.append(Verdict(**v, outcome=CONTRADICTS, explanation="RAI dies more often than He here: the "
-                                                                     "implementation departs from the paper (a bug)"))
         else:
-            out.append(Verdict(**v, outcome=NOT_TESTED, reason="too few points: some intervals overlap"))
+            out.append(Verdict(**v, outcome=NOT_TESTED, reason="undecided: RAI is not significantly below He at every "
+                                                               "such depth (Holm over the family)"))
     return out
+
+
+def judge(runs, ctx):
+    """The depth-trend and RAI verdicts (for the windows' sensitivity)."""
+    return _verdicts(dead_table(runs), ctx.windows(JUDGE)["min_fraction"])
 
 
 def _plot(tab):
@@ -174,7 +212,8 @@ def _plot(tab):
             ax.set(xlabel="hidden layers", title=f"width {w}", ylim=(-0.03, 1.03))
             ax.grid(True, alpha=0.3)
         axes[0].set_ylabel("fraction born dead (95% CI)")
-        axes[-1].legend(fontsize=7, loc="upper left")
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
         fig.suptitle("ReLU nets constant on their data at initialisation (inputs in [0, 1])")
     return fig
 
@@ -184,12 +223,15 @@ def analyse(runs, ctx):
     res = generic.base_result(runs, INTRO, [
         "**Born dead.** The output's range over the training inputs is at most 1e-10 (1 + |mean|): a hidden layer is "
         "off on every input. Fractions with Wilson 95% intervals.",
+        "**Tests.** The depth trend per width: a two-sided Cochran–Armitage test, Holm over the widths. RAI against He "
+        "(zero biases): a two-sided Fisher exact test at every depth where He dies at least `min_fraction` of the "
+        "time, Holm over all of them.",
         f"**Leaves the constant predictor.** A trained net whose test MSE is at most {ALIVE_BELOW:g} Var f."])
     tab = dead_table(runs)
     tr = trained_table(runs, ctx)
     res.tables.update(born_dead=tab, trained_telgarsky_shaped=tr)
     if len(tab):
-        res.verdicts = _verdicts(tab)
+        res.verdicts = _verdicts(tab, ctx.windows(JUDGE)["min_fraction"])
         res.figures["born_dead"] = _plot(tab)
         wide = tab.pivot_table(index=["width", "depth"], columns="init", values="fraction", observed=True)
         body = ["![born dead](figures/born_dead.png)", "", "Fraction born dead (rows: width, depth):", "",

@@ -12,9 +12,9 @@ from __future__ import annotations
 from ..report import generic
 from ..report.study import Section
 from ..report.tables import markdown_table
-from . import _matched
+from . import matched
 
-__all__ = ["analyse", "THEOREM"]
+__all__ = ["analyse", "judge", "comparison", "THEOREM", "JUDGE"]
 
 THEOREM = ("Poggio, Mhaskar, Rosasco, Miranda & Liao (2017): for binary-tree compositional functions, deep networks "
            "with the tree as their graph need O((d − 1) ε^(−2/m)) units against O(ε^(−d/m)) for shallow ones")
@@ -26,32 +26,54 @@ INTRO = ("Does a network that mirrors the target's binary tree beat a shallow ne
 def _arch(row):
     if row.get("model.structure") == "tree":
         return f"tree ({int(row['model.width'])} units per node)"
-    return _matched.dense_arch(row).replace(" (", " dense (")
+    return matched.dense_arch(row).replace(" (", " dense (")
+
+
+JUDGE = matched.JUDGE
+
+
+def comparison(runs, ctx):
+    """The matched-parameter comparisons (the tree and the dense deep nets against the shallow one)."""
+    ok = matched.usable(runs)
+    if ok.empty:
+        return ok, ok
+    ok = matched.assign_budgets(ok, [], _arch, ctx.windows(JUDGE)["max_param_ratio"])
+    return ok, matched.compare(ok, [])
+
+
+def _verdicts(table):
+    return matched.verdicts(
+        table, [], theorem=THEOREM + "; the comparison of trained nets is a hypothesis about training",
+        hypotheses="binary-tree compositional target with smooth 2-input constituents; ReLU; equal parameter counts",
+        claim="trained {deep} beats one hidden layer at equal parameters on the tree function")
+
+
+def judge(runs, ctx):
+    """The ``matched_depth`` verdicts."""
+    return _verdicts(comparison(runs, ctx)[1])
 
 
 def analyse(runs, ctx):
     """The comparison table, one verdict per (budget, trainer, deeper net), the figure."""
     res = generic.base_result(runs, INTRO, [
         "**Budgets.** Each shallow net sets a budget; the tree and the dense 3-layer nets join the closest one "
-        "(within a factor 1.25).",
-        "**Comparison.** Ratio of median test MSE over replicas (deep / shallow), 95% bootstrap CI over the replicas "
-        "of both; below 1: depth better, above 1: shallow better, else no separable difference."])
-    ok = _matched.usable(runs)
+        f"(within a factor {ctx.windows(JUDGE)['max_param_ratio']:g}).",
+        "**Comparison.** Per budget, trainer and deeper net: a two-sided Mann–Whitney test of the replicas' test MSE "
+        "against the shallow net's, Holm-adjusted over the study's comparisons, and the Hodges–Lehmann ratio deep / "
+        "shallow with its exact 95% CI; depth better or shallow better when the adjusted p ≤ 0.05, else no "
+        "significant difference."])
+    ok, table = comparison(runs, ctx)
     if ok.empty:
         return res
-    ok = _matched.assign_budgets(ok, [], _arch)
-    table = _matched.compare(ok, [], ctx.n_boot, ctx.seed)
     res.tables["compositional_comparison"] = table
-    res.verdicts = _matched.verdicts(
-        table, [], theorem=THEOREM, hypotheses="binary-tree compositional target with smooth 2-input constituents; "
-                                                "ReLU; equal parameter counts",
-        claim="{deep} beats one hidden layer at equal parameters on the tree function", kind="depth_compositional")
-    res.figures["compositional"] = _matched.plot(ok, None, "Binary-tree function of 8 inputs: test error vs parameters")
+    res.verdicts = _verdicts(table)
+    res.figures["compositional"] = matched.plot(ok, None, "Binary-tree function of 8 inputs: test error vs parameters")
     tree = table[table["deep"].str.startswith("tree")] if len(table) else table
     res.sections.insert(0, Section("Tree, dense and shallow at matched parameters", "\n".join([
         "![compositional](figures/compositional.png)", "",
         ("The tree network against the shallow one: " + "; ".join(
             f"P≈{int(r['budget'])}, {r['trainer.name']}: {r['label']} ({r['ratio']:.3g} [{r['ci_low']:.3g}, "
-            f"{r['ci_high']:.3g}])" for r in tree.to_dict("records")) + ".") if len(tree) else "",
+            f"{r['ci_high']:.3g}], Holm-adjusted p {r['p_holm']:.2g})" for r in tree.to_dict("records")) + ".")
+        if len(tree) else "",
         "", markdown_table(table)])))
     return res

@@ -18,7 +18,7 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from ..report import generic, judge
-from ..report.fit import slope_over_seeds
+from ..report.fit import slope_over_paths
 from ..report.plots import RC
 from ..report.study import Section
 from ..report.tables import markdown_table
@@ -55,8 +55,8 @@ def _split(runs):
     return paths, caps, gap
 
 
-def slopes_table(paths, fit_range=FIT_RANGE, *, n_boot=2000, seed=0):
-    """Slope of log(mean test MSE over replicas) vs log n per case and method, CI resampling whole paths."""
+def slopes_table(paths, fit_range=FIT_RANGE):
+    """Mean per-replica slope of log test MSE vs log n per case and method, with its t-interval over paths."""
     rows = []
     for (case, method), g in paths.groupby(["case", "trainer.name"], sort=True):
         piv = g.pivot_table(index="replica", columns="n", values="test_mse")
@@ -64,7 +64,7 @@ def slopes_table(paths, fit_range=FIT_RANGE, *, n_boot=2000, seed=0):
         keep = (ns >= fit_range[0]) & (ns <= fit_range[1])
         if keep.sum() < 2:
             continue
-        s, lo, hi = slope_over_seeds(ns[keep], piv.to_numpy()[:, keep], n_boot=n_boot, seed=seed)
+        s, lo, hi = slope_over_paths(ns[keep], piv.to_numpy()[:, keep])
         rows.append({"case": case, "method": method, "slope": s, "ci_low": lo, "ci_high": hi,
                      "n_range": f"[{ns[keep].min():g}, {ns[keep].max():g}]", "replicas": piv.shape[0]})
     return pd.DataFrame(rows, columns=["case", "method", "slope", "ci_low", "ci_high", "n_range", "replicas"])
@@ -146,18 +146,27 @@ def _plot_paths(paths):
     return fig
 
 
+def judge_paths(paths):
+    """Barron's bound per case and constructive path method (``barron_bound``; random features get none)."""
+    out = []
+    for (case, method), g in paths.groupby(["case", "trainer.name"], sort=True):
+        v = judge.judge_bound(g, f"{case}, {method}")
+        if v is not None:
+            out.append(v)
+    return out
+
+
 def analyse(runs, ctx):
     """Slopes, ratios, caps and the gap, the paths figure, and Barron's bound per case and path method."""
     # its own slopes replace the per-axis fits; Barron's bound is judged per case and path method
-    res = generic.base_result(runs, INTRO, [f"**Barron bound.** {judge.bound_rule()}"])
+    res = generic.base_result(runs, INTRO, [judge.bound_rule()])
     if runs.empty:
         return res
     paths, caps, gap = _split(runs)
-    tables = {"slopes": slopes_table(paths, n_boot=ctx.n_boot, seed=ctx.seed), "ratios": ratios_table(paths),
+    tables = {"slopes": slopes_table(paths), "ratios": ratios_table(paths),
               "caps": caps_table(caps), "gap": gap_table(gap)}
     res.tables.update(tables)
-    for (case, method), g in paths.groupby(["case", "trainer.name"], sort=True):
-        res.verdicts.append(judge.judge_bound(g, f"{case}, {method}"))
+    res.verdicts += judge_paths(paths)
     if len(paths):
         res.figures["optimization_gap_paths"] = _plot_paths(paths)
     slopes = tables["slopes"].assign(**{"slope [95% CI]": lambda t: [
@@ -165,8 +174,9 @@ def analyse(runs, ctx):
     body = [
         "![paths](figures/optimization_gap_paths.png)", "",
         "### Slopes of test MSE vs n", "",
-        f"Least squares of log(mean over replicas of the test MSE) on log n over n ∈ [{FIT_RANGE[0]}, {FIT_RANGE[1]}]; "
-        "the 95% CI resamples whole replicas (a path keeps its correlated errors together).", "",
+        f"Per replica (a path: its own data, every width in one run), least squares of log test MSE on log n over "
+        f"n ∈ [{FIT_RANGE[0]}, {FIT_RANGE[1]}]; the slope is the mean over replicas with its t-interval. Descriptions: "
+        "an upper bound predicts no slope.", "",
         markdown_table(slopes[["case", "method", "slope [95% CI]", "n_range", "replicas"]]), "",
         "### At the largest width", "", markdown_table(tables["ratios"]), "",
         "A fixed random basis (random features) wins on the Gaussians and cosine products (nearly polynomial on "

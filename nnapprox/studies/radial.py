@@ -8,12 +8,12 @@ shallow net sets a budget, the deeper nets match its parameter count.
 """
 from __future__ import annotations
 
+from ..report import generic
 from ..report.study import Section
 from ..report.tables import markdown_table
-from . import _matched
-from ..report import generic
+from . import matched
 
-__all__ = ["analyse", "THEOREM"]
+__all__ = ["analyse", "judge", "comparison", "THEOREM", "JUDGE"]
 
 THEOREM = ("Eldan & Shamir (2016); Safran & Shamir (2017): radial functions (the ball indicator and its smoothings) "
            "that 2 hidden layers approximate with width polynomial in d, 1 hidden layer only with width exponential "
@@ -29,10 +29,34 @@ def _per_d(table) -> str:
         return ""
     parts = []
     for d, g in table.groupby("target.d", sort=True):
-        c = g["label"].value_counts()
-        parts.append(f"d = {d}: depth better in {c.get(_matched.LABELS[0], 0)} of {len(g)} comparisons, shallow "
-                     f"better in {c.get(_matched.LABELS[1], 0)}, no separable difference in {c.get(_matched.LABELS[2], 0)}")
-    return "Where depth wins in practice (trained nets, equal parameters): " + "; ".join(parts) + "."
+        c = matched.label_counts(g)
+        parts.append(f"d = {d}: depth better in {c[matched.LABELS[0]]} of {len(g)} comparisons, shallow better in "
+                     f"{c[matched.LABELS[1]]}, no significant difference in {c[matched.LABELS[2]]}")
+    return ("Where depth wins in practice (trained nets, equal parameters, two-sided rank tests, Holm-corrected over "
+            "the study): " + "; ".join(parts) + ".")
+
+
+JUDGE = matched.JUDGE
+
+
+def comparison(runs, ctx):
+    """The matched-parameter comparisons of the study (:func:`nnapprox.studies.matched.compare`)."""
+    ok = matched.usable(runs)
+    if ok.empty:
+        return ok, ok
+    ok = matched.assign_budgets(ok, ["target.d"], matched.dense_arch, ctx.windows(JUDGE)["max_param_ratio"])
+    return ok, matched.compare(ok, ["target.d"])
+
+
+def _verdicts(table):
+    return matched.verdicts(table, ["target.d"], theorem=THEOREM + "; the comparison of trained nets is a hypothesis "
+                            "about training", hypotheses="radial target; ReLU; equal parameter counts",
+                            claim="trained {deep} beats one hidden layer at equal parameters on the radial target")
+
+
+def judge(runs, ctx):
+    """The ``matched_depth`` verdicts."""
+    return _verdicts(comparison(runs, ctx)[1])
 
 
 def analyse(runs, ctx):
@@ -40,21 +64,19 @@ def analyse(runs, ctx):
     res = generic.base_result(runs, INTRO, [
         "**Budgets.** Each one-hidden-layer net sets a budget (its parameter count); the 2- and 3-layer nets of the "
         "same d join the closest budget (their widths are chosen to match within a few percent; a net more than a "
-        "factor 1.25 from every budget would match none).",
-        "**Comparison.** Ratio of median test MSE over replicas (deep / shallow) with a 95% bootstrap CI over the "
-        "replicas of both; below 1: depth better, above 1: shallow better, else no separable difference."])
-    ok = _matched.usable(runs)
+        f"factor {ctx.windows(JUDGE)['max_param_ratio']:g} from every budget would match none).",
+        "**Comparison.** Per budget, trainer and deeper net: a two-sided Mann–Whitney test of the replicas' test MSE "
+        "against the shallow net's, Holm-adjusted over the study's comparisons, and the Hodges–Lehmann ratio deep / "
+        "shallow with its exact 95% CI; depth better or shallow better when the adjusted p ≤ 0.05, else no "
+        "significant difference."])
+    ok, table = comparison(runs, ctx)
     if ok.empty:
         return res
-    ok = _matched.assign_budgets(ok, ["target.d"], _matched.dense_arch)
-    table = _matched.compare(ok, ["target.d"], ctx.n_boot, ctx.seed)
     res.tables["radial_comparison"] = table
-    res.verdicts = _matched.verdicts(
-        table, ["target.d"], theorem=THEOREM, hypotheses="radial target; ReLU; equal parameter counts",
-        claim="{deep} beats one hidden layer at equal parameters on the radial target", kind="depth_radial")
-    res.figures["radial"] = _matched.plot(ok, "target.d", "Smoothed ball indicator on [−1, 1]^d: test error vs "
-                                                          "parameters")
-    counts = table["label"].value_counts().to_dict() if len(table) else {}
+    res.verdicts = _verdicts(table)
+    res.figures["radial"] = matched.plot(ok, "target.d", "Smoothed ball indicator on [−1, 1]^d: test error vs "
+                                                         "parameters")
+    counts = matched.label_counts(table)
     res.sections.insert(0, Section("Depth at matched parameters", "\n".join([
         "![radial](figures/radial.png)", "",
         f"Comparisons: {', '.join(f'{k}: {v}' for k, v in counts.items())}.", "", _per_d(table), "",

@@ -235,6 +235,13 @@ class Trainer:
     check_data : callable, optional
         ``check_data(options, N)`` raises ValueError naming ``trainer.*`` options that the
         training-set size N makes impossible (run before any job).
+    guarantee : str
+        The approximation guarantee it meets constructively on the sample it fits: ``"barron"``
+        (relaxed greedy, OGA: Barron's (2 r C_f)²/n at every width) or ``""`` (none: a trained
+        network says nothing about a bound on the best network).
+    adaptive_units : bool
+        Its hidden units adapt to the target (False for a fixed random basis, which is outside
+        the hypotheses of Barron's upper bound).
     """
 
     name: str
@@ -249,6 +256,8 @@ class Trainer:
     needs_target: bool = False
     check_model: Callable | None = None
     check_data: Callable | None = None
+    guarantee: str = ""
+    adaptive_units: bool = True
 
     def option(self, name: str) -> Option:
         return next(o for o in self.options if o.name == name)

@@ -723,7 +723,7 @@ def _train_greedy(net, X, y, loss, rng, options):
 
 OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS,
               "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
-              "refit; one run gives every width", losses=("mse",), builds_own=True, path=True)
+              "refit; one run gives every width", losses=("mse",), builds_own=True, path=True, guarantee="barron")
 GREEDY = Trainer("greedy", train_greedy, PATH_OPTIONS + SEARCH_OPTIONS,
                  "relaxed greedy algorithm (Jones 1992, Barron 1993); one run gives every width",
-                 losses=("mse",), builds_own=True, path=True)
+                 losses=("mse",), builds_own=True, path=True, guarantee="barron")

@@ -253,4 +253,4 @@ RANDOM_FEATURES = Trainer(
      Option("val_fraction", 0.2, Float(gt=0, lt=1), "share of the training set held out to choose scale and "
             "ridge")),
     "random features: frozen random units, ridge least-squares output layer (a fixed basis)",
-    losses=("mse",), builds_own=True, path=True, check_data=_check_data)
+    losses=("mse",), builds_own=True, path=True, check_data=_check_data, adaptive_units=False)

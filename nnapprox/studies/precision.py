@@ -24,20 +24,25 @@ from matplotlib.figure import Figure
 
 from ..report import generic
 from ..report.plots import RC
-from ..report.study import Section
+from ..report.study import Section, Window
 from ..report.tables import markdown_table
-from .sharp_rates import FLOOR
+from ..report.verdicts import Check
+from .sharp_rates import JUDGE as SHARP_RATES_JUDGE
 
-__all__ = ["analyse", "method_of", "stage_table", "floor_table", "checks_table", "PUBLISHED", "PUBLISHED_N",
-           "STAGE1_MAX", "STAGE2_MAX"]
+__all__ = ["analyse", "method_of", "stage_table", "floor_table", "checks", "PUBLISHED", "PUBLISHED_N", "JUDGE"]
 
 #: Michaud et al.'s teacher-student run (notebook ``boosting-replication``): test RMSE and BFGS
 #: iterations of stage 1 and stage 2, N = 100 000 training points.
 PUBLISHED = {1: (4.10e-8, 2454), 2: (3.17e-13, 12177)}
 PUBLISHED_N = 100_000
-#: The checks: stage 1 at most the published test RMSE, stage 2 at most 1e-12 (3.17e-13 the aim).
-STAGE1_MAX = 4.1e-8
-STAGE2_MAX = 1e-12
+#: The checks' thresholds (values in ``conf/experiment/precision.yaml``'s ``judge:`` block).
+JUDGE = {
+    "stage1_max": Window(4.1e-8, "largest stage-1 test RMSE that reproduces Michaud et al.'s 4.10e-8 (N = 100 000)"),
+    "stage2_max": Window(1e-12, "largest stage-2 (boosted) test RMSE that reproduces their stage 2 (published "
+                         "3.17e-13, the aim)"),
+    "floor": Window(SHARP_RATES_JUDGE["floor"].default, "sharp_rates' precision floor (relative training MSE where "
+                    "OGA's float64 Gram–Schmidt is taken to set the error): a trained ReLU² network below it"),
+}
 INTRO = ("How close to float64's limit do the trainers get? Michaud, Liu & Tegmark (2023) fit a tanh 1-3-3-1 teacher "
          "with a 1-20-20-1 student by BFGS to a test RMSE of 4.10e-8, and a boosting stage (a second network fitted to "
          "the residual scaled by 1/mean|r|) brings it to 3.17e-13. This study runs their setup at their sizes, "
@@ -46,7 +51,8 @@ INTRO = ("How close to float64's limit do the trainers get? Michaud, Liu & Tegma
 
 
 def method_of(runs) -> pd.Series:
-    """A label per row: the trainer and the options that distinguish it (``lbfgs, maxcor 200``)."""
+    """A label per row: the trainer and the options that distinguish it (``lbfgs (maxcor 200)``); the
+    boosting stage is a column of its own."""
     def label(r):
         name = str(r["trainer.name"])
         parts = []
@@ -56,8 +62,6 @@ def method_of(runs) -> pd.Series:
             parts.append(f"warm-up on {int(r['trainer.warm_rows'])} rows")
         if pd.notna(r.get("trainer.restarts")) and int(r["trainer.restarts"]) > 1:
             parts.append(f"best of {int(r['trainer.restarts'])}")
-        if pd.notna(r.get("trainer.boost")) and int(r["trainer.boost"]) > 0:
-            parts.append(f"boost {int(r['trainer.boost'])}")
         return name + (" (" + ", ".join(parts) + ")" if parts else "")
     return runs.apply(label, axis=1) if len(runs) else pd.Series(dtype=str)
 
@@ -88,7 +92,7 @@ def stage_table(teacher) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
-def floor_table(floor) -> pd.DataFrame:
+def floor_table(floor, floor_value=JUDGE["floor"].default) -> pd.DataFrame:
     """Per method and width on the ReLU² target: relative training and test MSE (MSE / Var f)."""
     cols = ["method", "n", "stage", "rel_train_mse", "rel_test_mse", "below_published_floor"]
     if floor.empty:
@@ -98,34 +102,45 @@ def floor_table(floor) -> pd.DataFrame:
     rows = []
     for _, r in f.sort_values(["method", "width", "stage"]).iterrows():
         rel_train = float(r["train_mse"]) / float(r["var_f"])
-        rows.append({"method": r["method"] + (f", stage {r['stage']}" if r["stage"] > 1 else ""),
+        rows.append({"method": r["method"] + (f" + boosting, stage {r['stage']}" if r["stage"] > 1 else ""),
                      "n": int(r["width"]), "stage": int(r["stage"]), "rel_train_mse": rel_train,
-                     "rel_test_mse": float(r["rel_mse"]), "below_published_floor": rel_train < FLOOR})
+                     "rel_test_mse": float(r["rel_mse"]), "below_published_floor": rel_train < floor_value})
     return pd.DataFrame(rows, columns=cols)
 
 
-def checks_table(stages, floors) -> pd.DataFrame:
-    """The reproduction checks: pass/fail against the published numbers (not verdicts)."""
-    rows = []
+def checks(stages, floors, windows) -> list:
+    """The reproduction checks (:class:`~nnapprox.report.verdicts.Check`, pass/fail, not verdicts)."""
+    out = []
     pub = stages[stages["N"] == PUBLISHED_N]
     for (method, stage), g in pub.groupby(["method", "stage"], sort=True):
         if stage not in (1, 2):
             continue
-        bound = STAGE1_MAX if stage == 1 else STAGE2_MAX
-        m = float(g["test_rmse"].min())
-        rows.append({"check": f"stage {stage} test RMSE <= {bound:g} at N = {PUBLISHED_N}",
-                     "group": method, "published": f"{PUBLISHED[stage][0]:.3g} ({PUBLISHED[stage][1]} iterations)",
-                     "measured": f"{m:.3g} ({int(g['iterations'].iloc[0])} iterations, {g['seconds'].iloc[0]:.0f} s "
-                                 "cumulative)", "passed": bool(m <= bound)})
+        bound = windows["stage1_max" if stage == 1 else "stage2_max"]
+        r = g.loc[g["test_rmse"].idxmin()]
+        out.append(Check(
+            name=f"stage {stage} test RMSE <= {bound:g} on the teacher-student problem at N = {PUBLISHED_N}",
+            passed=bool(r["test_rmse"] <= bound), group=method,
+            expected=f"<= {bound:g} (Michaud et al.: {PUBLISHED[stage][0]:.3g} after {PUBLISHED[stage][1]} iterations)",
+            measured=f"{r['test_rmse']:.3g} after {int(r['iterations'])} iterations, {r['seconds']:.0f} s cumulative",
+            detail="10 000 test points; a different draw of the teacher's distribution (numpy, not PyTorch)",
+            kind="published_precision"))
     if len(floors):
-        best = floors.groupby("method")["rel_train_mse"].min()
-        for method, v in best.items():
-            if method.startswith("oga"):
-                continue
-            rows.append({"check": f"relative training MSE below the sharp_rates floor {FLOOR:g}",
-                         "group": f"{method}, ReLU², d = 1", "published": f"{FLOOR:g} (OGA, float64 Gram–Schmidt)",
-                         "measured": f"{v:.3g} (best width)", "passed": bool(v < FLOOR)})
-    return pd.DataFrame(rows, columns=["check", "group", "published", "measured", "passed"])
+        trained = floors[~floors["method"].str.startswith("oga")]
+        for method, g in trained.groupby("method", sort=True):
+            r = g.loc[g["rel_train_mse"].idxmin()]
+            out.append(Check(
+                name=f"a trained ReLU² network gets below sharp_rates' precision floor {windows['floor']:g}",
+                passed=bool(r["rel_train_mse"] < windows["floor"]), group=f"{method}, d = 1",
+                expected=f"relative training MSE < {windows['floor']:g}",
+                measured=f"{r['rel_train_mse']:.3g} at n = {int(r['n'])} (the lowest over widths)",
+                detail="relative training MSE = training MSE / Var f on the d = 1 Gaussian, N = 16 000",
+                kind="precision_floor"))
+    return out
+
+
+def _check_table(items) -> pd.DataFrame:
+    return pd.DataFrame([c.as_dict() for c in items], columns=["name", "passed", "group", "expected", "measured",
+                                                               "detail", "kind"])
 
 
 def _plot_teacher(stages):
@@ -151,14 +166,14 @@ def _plot_teacher(stages):
     return fig
 
 
-def _plot_floor(floors):
+def _plot_floor(floors, floor_value):
     with rc_context(RC):
         fig = Figure(figsize=(6.0, 4.0), layout="constrained")
         ax = fig.subplots()
         for method, g in floors.groupby("method", sort=True):
             g = g.sort_values("n")
             ax.plot(g["n"], g["rel_train_mse"], marker="o", ms=3, label=method)
-        ax.axhline(FLOOR, color="k", ls=":", lw=1, label=f"sharp_rates floor {FLOOR:g}")
+        ax.axhline(floor_value, color="k", ls=":", lw=1, label=f"sharp_rates floor {floor_value:g}")
         ax.set(xscale="log", yscale="log", xlabel="hidden width n", ylabel="training MSE / Var f",
                title="ReLU² units on the d = 1 Gaussian (cube, N = 16000)")
         ax.grid(True, which="major", alpha=0.3)
@@ -168,26 +183,21 @@ def _plot_floor(floors):
 
 def analyse(runs, ctx):
     """The stage and floor tables, the reproduction checks, and two figures."""
+    w = ctx.windows(JUDGE)
     res = generic.base_result(runs, INTRO, [
         f"**Checks, not verdicts.** A reached precision against a published number is a reproduction check "
-        f"(pass/fail): stage 1 test RMSE ≤ {STAGE1_MAX:g} and stage 2 ≤ {STAGE2_MAX:g} at N = {PUBLISHED_N} "
-        f"(Michaud et al.: {PUBLISHED[1][0]:.3g} and {PUBLISHED[2][0]:.3g}); a trained ReLU² network's relative "
-        f"training MSE below sharp_rates' floor {FLOOR:g}. No theorem is judged, so the study has no verdicts."])
+        f"(pass/fail): stage 1 test RMSE ≤ {w['stage1_max']:g} and stage 2 ≤ {w['stage2_max']:g} at N = "
+        f"{PUBLISHED_N} (Michaud et al.: {PUBLISHED[1][0]:.3g} and {PUBLISHED[2][0]:.3g}); a trained ReLU² "
+        f"network's relative training MSE below sharp_rates' floor {w['floor']:g}. No theorem is judged, so the "
+        "study has no verdicts."])
     if runs.empty:
         return res
     ok = generic.usable(runs)
     teacher = ok[ok["target.name"] == "teacher"]
     floor = ok[ok["target.name"] != "teacher"]
-    stages, floors = stage_table(teacher), floor_table(floor)
-    checks = checks_table(stages, floors)
-    res.tables.update({"stages": stages, "floors": floors, "checks": checks})
-    body = []
-    if len(checks):
-        passed = int(checks["passed"].sum())
-        body += [f"{passed} of {len(checks)} checks pass.", "",
-                 markdown_table(checks.assign(passed=checks["passed"].map({True: "**pass**", False: "**FAIL**"}))),
-                 ""]
-    res.sections.append(Section("Checks against the published numbers", "\n".join(body) or "No runs."))
+    stages, floors = stage_table(teacher), floor_table(floor, w["floor"])
+    res.checks += checks(stages, floors, w)
+    res.tables.update({"stages": stages, "floors": floors, "checks": _check_table(res.checks)})
     if len(stages):
         res.figures["precision_teacher"] = _plot_teacher(stages)
         res.sections.append(Section("Teacher and student: stage 1 and stage 2", "\n".join([
@@ -197,12 +207,12 @@ def analyse(runs, ctx):
             "job's cumulative training time when the stage was done.", "",
             markdown_table(stages, formats={"N": lambda v: f"{int(v)}"})])))
     if len(floors):
-        res.figures["precision_floor"] = _plot_floor(floors)
+        res.figures["precision_floor"] = _plot_floor(floors, w["floor"])
         best = floors.loc[floors.groupby("method")["rel_train_mse"].idxmin(), ["method", "n", "rel_train_mse",
                                                                              "rel_test_mse"]]
         res.sections.append(Section("The precision floor on sharp_rates' ReLU² target (d = 1)", "\n".join([
             "![floor](figures/precision_floor.png)", "",
-            f"sharp_rates stops its d = 1 ReLU² rate where OGA's relative training MSE falls below {FLOOR:g} (its "
-            "float64 Gram–Schmidt floor, reached at n = 64). The lowest relative MSE each method reaches here:", "",
-            markdown_table(best), "", "All widths:", "", markdown_table(floors)])))
+            f"sharp_rates stops its d = 1 ReLU² rate where OGA's relative training MSE falls below {w['floor']:g} "
+            "(taken as its float64 Gram–Schmidt floor, reached at n = 64). The lowest relative MSE each method "
+            "reaches here:", "", markdown_table(best), "", "All widths:", "", markdown_table(floors)])))
     return res

@@ -17,7 +17,13 @@ Both trainers declare a *single run* (one optimizer run on one network, in place
     keeps the blocks apart (and each stage's own mask, e.g. a tree), so ``n_trainable`` counts
     the stages' parameters. ``history.path`` is a :class:`BoostPath`: one network per stage
     (F_0, F_1, ...), each evaluated and recorded by the job with its stage's scale, loss,
-    steps and cumulative time.
+    steps and cumulative time (``extra.stage``, ``extra.stage_scale``, ``extra.stage_loss``,
+    ``extra.stage_iterations``, ``extra.stage_seconds``, ``extra.stage_reason``).
+``warm_rows = M``, ``polish_steps = s``
+    Every run first fits M random training rows (up to ``max_steps``), the runs are compared by
+    their loss on all rows, and the kept run continues on all rows for up to s iterations: a
+    dynamic sample size (Byrd, Chin, Nocedal & Wu 2012). Where the target is smooth and the
+    sample large the subset carries the same function, and restarts cost M/N of a full run.
 
 The training history records the loss of the whole model: during stage j the stage's own loss
 ½ mean((r_j / c_j − g_j)²) times c_j², which is ½ mean((y − F_j)²).
@@ -36,8 +42,7 @@ from .common import History, Recorder
 from .greedy import PathMixin
 
 __all__ = ["Run", "fit_stages", "best_of", "sum_networks", "BoostPath", "RESTARTS", "BOOST", "INIT", "WARM_ROWS",
-           "POLISH_STEPS",
-           "STAGE_OPTIONS",
+           "POLISH_STEPS", "STAGE_OPTIONS",
            "check_stages", "BOOST_RULE", "needs_stages"]
 
 #: How a stage's residual is scaled: divided by its mean absolute value (Michaud et al.'s 1/mean|r|).

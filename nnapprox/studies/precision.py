@@ -95,12 +95,16 @@ def stage_table(teacher) -> pd.DataFrame:
 
 
 def floor_table(floor, floor_value=JUDGE["floor"].default) -> pd.DataFrame:
-    """Per method and width on the ReLU² target: relative training and test MSE (MSE / Var f)."""
+    """Per method and width on the ReLU² target: relative training and test MSE (MSE / Var f).
+
+    ``n`` counts the model's hidden units: a boosted model's are its stages' together (2 x the width
+    after one boosting stage), so that methods are compared at equal numbers of units.
+    """
     cols = ["method", "n", "stage", "rel_train_mse", "rel_test_mse", "below_published_floor"]
     if floor.empty:
         return pd.DataFrame(columns=cols)
     f = floor.assign(method=method_of(floor), stage=_stage(floor))
-    f = f.assign(width=np.where(f["trainer.name"] == "oga", f["n"], f["model.width"]))
+    f = f.assign(width=f["n"])  # hidden units of the model (a boosted model: the stages' units together)
     rows = []
     for _, r in f.sort_values(["method", "width", "stage"]).iterrows():
         rel_train = float(r["train_mse"]) / float(r["var_f"])

@@ -39,7 +39,7 @@ test-slurm: $(STAMP)
 # the study's tables, figures, verdicts.json, REPORT.md in results/<study>/) -> results/REPORT.md from
 # every verdicts.json. Reruns resume finished jobs; FRESH=1 deletes the raw runs first. RESULTS=DIR
 # writes everything under DIR instead of results/; ARGS='key=value ...' adds overrides to every sweep.
-STUDIES ?= backprop universal_approximation width_scaling data_scaling activations depth dimension optimization_gap \
+STUDIES ?= backprop universal_approximation width_scaling data_scaling activations depth optimization_gap \
 	sharp_rates cf_scaling sawtooth born_dead radial compositional precision
 JOBS ?= 2
 RESULTS ?= results

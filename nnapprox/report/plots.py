@@ -40,7 +40,7 @@ LABELS = {
 RC = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 8.5,
       "xtick.labelsize": 9, "ytick.labelsize": 9, "lines.linewidth": 1.4, "savefig.dpi": 180}
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
-OVERLAY_LABELS = {"barron": "Barron bound (2 r C_f)²/n (m ReLU pairs: (2 r C_f)²/⌊n/2⌋), dashed at its true level",
+OVERLAY_LABELS = {"barron": "Barron's bound (2 r C_f)²/m, m = n (ReLU: ⌊n/2⌋), dashed",
                   "estimation": "∝ (log N)/N through the first point, dashed"}
 #: Hue columns a many-line figure is faceted by (one panel column per value), in order of preference.
 FACET_COLUMNS = ("target.d", "target.name")
@@ -346,7 +346,10 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
         if not mask.any():
             ax.text(0.5, 0.5, "no usable runs", transform=ax.transAxes, ha="center")
         if logx:
+            from matplotlib.ticker import NullFormatter
+
             ax.set_xscale("log")
+            ax.xaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks collide on a short log axis
             _tick_at_values(ax.xaxis, x_all)
         if logy:
             ax.set_yscale("log")
@@ -470,52 +473,57 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
 
 
 def facet_column(df, hue):
-    """The hue column to facet a many-line figure by (None when one panel is readable)."""
+    """The column to facet a many-line figure by (one panel column per value), or None when one panel is readable.
+
+    A target's dimension or name with 2..6 values, whether or not it is a hue column itself (a target's
+    parameters often determine its name).
+    """
     n_groups = sum(1 for _ in iter_groups(df, hue))
     if n_groups <= MAX_LINES_PER_PANEL:
         return None
     for col in FACET_COLUMNS:
-        if col in hue and 2 <= df[col].nunique() <= 6:
+        if col in df.columns and 2 <= df[col].nunique() <= 6:
             return col
     return None
 
 
 def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0):
-    """One column of panels per value of ``facet`` (test MSE above, measured / bound below when recorded),
-    one line per remaining hue group in the same colour in every panel, the legend below; the bound drawn
-    per panel at its true level and named by the panel's title.
+    """One column of panels per value of ``facet`` (test MSE above, measured / bound below when recorded), one
+    line per group of the hue columns that vary inside the panel, each column with its own legend below it; the
+    bound drawn per panel at its true level.
 
     Returns
     -------
     matplotlib.figure.Figure
     """
-    rest = [h for h in hue if h != facet]
     values = sorted(df[facet].dropna().unique())
     rows = [("test_mse", {"overlay": "auto", "fit": True})]
     if x in WIDTH_AXES and "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
         rows.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0,
                                      "hline_label": "measured = bound"}))
-    labels = [lab for lab, _, _ in iter_groups(df, rest)] if rest else ["all"]
-    colors = dict(zip(labels, _colors(len(labels))))
+    subs = [df[df[facet] == v] for v in values]
+    rests = [[h for h in hue if h != facet and sub[h].nunique(dropna=True) > 1] for sub in subs]
+    n_legend = max(sum(1 for _ in iter_groups(sub, rest)) if rest else 1 for sub, rest in zip(subs, rests))
     with rc_context(RC):
-        fig = Figure(figsize=(max(6.0, 3.6 * len(values)), 3.3 * len(rows) + 1.2), layout="constrained")
-        axes = fig.subplots(len(rows), len(values), squeeze=False, sharex="col")
-        handles = {}
-        for j, v in enumerate(values):
-            sub = df[df[facet] == v]
+        fig = Figure(figsize=(max(6.0, 4.4 * len(values)), 3.3 * len(rows) + 0.9 + 0.34 * (n_legend + 2)),
+                     layout="constrained")
+        grid = fig.add_gridspec(len(rows) + 1, len(values), height_ratios=[3.3] * len(rows) + [0.34 * (n_legend + 2)])
+        for j, (v, sub, rest) in enumerate(zip(values, subs, rests)):
+            handles = {}
             for i, (y, opts) in enumerate(rows):
-                ax = axes[i, j]
+                ax = fig.add_subplot(grid[i, j])
                 plot_scaling(sub, x, y, rest, ax=ax, legend=False, x_min=x_min, x_max=x_max,
-                             connect=x != "n_params", n_boot=n_boot, seed=seed, colors=colors, **opts)
+                             connect=x != "n_params", n_boot=n_boot, seed=seed, **opts)
                 for h, lab in zip(*ax.get_legend_handles_labels()):
-                    key = lab.split("\n")[0]
-                    if not isinstance(h, ErrorbarContainer) or key not in handles:
-                        handles.setdefault(key, h)
-                ax.set_title(f"{facet.split('.')[-1]} = {v:g}" if isinstance(v, (int, float)) else f"{v}")
+                    if i == 0 or not isinstance(h, ErrorbarContainer):
+                        handles.setdefault(lab, h)
+                name = {"target.name": "target", "target.d": "d"}.get(facet, facet.split(".")[-1])
+                ax.set_title(f"{name} = {v:g}" if isinstance(v, (int, float, np.number)) else f"{name} = {v}")
                 if j:
                     ax.set_ylabel("")
-        fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center",
-                   ncols=min(3, max(1, len(handles))), frameon=False, fontsize=7.5)
+            lax = fig.add_subplot(grid[len(rows), j])
+            lax.axis("off")
+            lax.legend(list(handles.values()), list(handles.keys()), loc="upper left", frameon=False, fontsize=7)
         if title:
             fig.suptitle(title)
     return fig

@@ -20,7 +20,7 @@ THEOREM = ("Poggio, Mhaskar, Rosasco, Miranda & Liao (2017): for binary-tree com
            "with the tree as their graph need O((d − 1) ε^(−2/m)) units against O(ε^(−d/m)) for shallow ones")
 INTRO = ("Does a network that mirrors the target's binary tree beat a shallow network, and a generic deep one, with "
          "as many parameters? The 8-input tree function on [0, 1]^8; tree networks with 2, 4, 8 units per node; "
-         "Adam and L-BFGS, 5 replicas each.")
+         "Adam and L-BFGS, 8 replicas each.")
 
 
 def _arch(row):

@@ -132,13 +132,14 @@ def _existence_checks(ex):
     return out
 
 
-def contains_separating_net(ex):
+def contains_separating_net(ex, max_param_ratio=matched.MAX_PARAM_RATIO):
     """For the matched comparisons: a sentence when a trained deep architecture contains a Yarotsky net (depth ≥ m,
-    width ≥ 3, at most the budget's parameters) that beats the certified bound of the budget's shallow nets."""
+    width ≥ 3, at most the budget's parameters times ``max_param_ratio``) that beats the certified bound of the
+    budget's shallow nets."""
     def reason(r):
         if not len(ex):
             return None
-        sep = ex[ex["separated"] & (ex["n_params"] <= r["budget"] * matched.MAX_PARAM_RATIO)
+        sep = ex[ex["separated"] & (ex["n_params"] <= r["budget"] * max_param_ratio)
                  & (ex["m"] <= r["deep_depth"]) & (r["deep_width"] >= 3)]
         if sep.empty:
             return None
@@ -316,19 +317,20 @@ def matched_budgets(runs, max_param_ratio=matched.MAX_PARAM_RATIO) -> pd.DataFra
                            ["target.name"])
 
 
-def _matched_verdicts(table, existence):
+def _matched_verdicts(table, existence, max_param_ratio=matched.MAX_PARAM_RATIO):
     if table.empty:
         return []
     return matched.verdicts(table, ["target.name"], theorem=YAROTSKY + "; the comparison of trained nets is a "
                             "hypothesis about training", hypotheses="x² on [0, 1]; ReLU; equal parameter counts",
                             claim="trained {deep} beats one hidden layer at equal parameters on x²",
-                            contains=contains_separating_net(existence))
+                            contains=contains_separating_net(existence, max_param_ratio))
 
 
 def judge(runs, ctx):
     """The ``matched_depth`` verdicts on x² (for the windows' sensitivity)."""
     budgets = matched_budgets(runs, ctx.windows(JUDGE)["max_param_ratio"])
-    return _matched_verdicts(budgets, square_existence(runs, ctx) if len(budgets) else pd.DataFrame())
+    return _matched_verdicts(budgets, square_existence(runs, ctx) if len(budgets) else pd.DataFrame(),
+                             ctx.windows(JUDGE)["max_param_ratio"])
 
 
 def analyse(runs, ctx):
@@ -349,7 +351,7 @@ def analyse(runs, ctx):
     budgets = matched_budgets(runs, ctx.windows(JUDGE)["max_param_ratio"])
     if len(budgets):
         res.tables["matched_budgets"] = budgets
-        res.verdicts += _matched_verdicts(budgets, existence)
+        res.verdicts += _matched_verdicts(budgets, existence, ctx.windows(JUDGE)["max_param_ratio"])
     if len(means):
         res.figures["depth_params"] = _plot(means, refs, gap, existence.attrs.get("curve"))
     lines = ["![test MSE vs parameters](figures/depth_params.png)", "", "### Hand-built networks", "",
@@ -372,8 +374,9 @@ def analyse(runs, ctx):
                   "the test MSE with its exact 95% CI, the two-sided Mann–Whitney p over the replicas and its "
                   "Holm-adjusted value over this study's comparisons; the label follows the adjusted p (the "
                   "`matched_depth` rule). An optimizer-floor reason is given only where the deep architecture "
-                  "contains a hand-built net that beats the budget's certified bound; none of these do (Yarotsky's "
-                  "nets separate from depth 5).", "",
+                  "contains a hand-built net that beats the budget's certified bound (Yarotsky's nets separate from "
+                  f"depth 5; {sum(v.reason.startswith('optimizer floor') for v in res.verdicts)} of these comparisons "
+                  "have such a reason).", "",
                   f"Labels: {matched.label_counts(res.tables['matched_budgets'])}.", "",
                   markdown_table(res.tables["matched_budgets"]), ""]
     if len(interp):

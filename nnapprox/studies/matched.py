@@ -136,7 +136,7 @@ def label_counts(table) -> dict:
     return {lab: int((table["label"] == lab).sum()) for lab in LABELS} if len(table) else {}
 
 
-def verdicts(table, group_cols, *, theorem, hypotheses, claim, contains=None):
+def verdicts(table, group_cols, *, theorem, hypotheses, claim, contains=None, metric="test MSE"):
     """One ``matched_depth`` verdict per comparison row (see the module docstring for the rule).
 
     Parameters
@@ -149,13 +149,15 @@ def verdicts(table, group_cols, *, theorem, hypotheses, claim, contains=None):
     contains : callable, optional
         ``contains(row) -> str or None``: for a row whose deep architecture contains a hand-built network
         that beats every shallow network of the budget, the sentence saying so (the optimizer-floor reason).
+    metric : str
+        The error compared (named in the verdicts).
     """
     out = []
     for r in table.to_dict("records"):
         grp = ", ".join([f"{'target' if c == 'target.name' else c.split('.')[-1]}={r[c]}" for c in group_cols] +
                         [f"P≈{int(r['budget'])}", r["trainer.name"], r["deep"]])
         v = dict(claim=claim.format(**r), theorem=theorem, hypotheses=hypotheses, group=grp,
-                 predicted="deep / shallow test MSE < 1, significantly",
+                 predicted=f"deep / shallow {metric} < 1, significantly",
                  measured=(f"{r['ratio']:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}], p = {r['p']:.2g}, Holm "
                            f"{r['p_holm']:.2g} ({r['label']})"),
                  regime=(f"{r['deep_params']} vs {r['shallow_params']} parameters, replicas {r['deep_replicas']} / "

@@ -5,7 +5,7 @@ networks measures it only where the optimizer gets close. Three groups of jobs (
 ``conf/experiment/optimization_gap.yaml``):
 
 * **paths**: oga, relaxed greedy and random features to n = 256 on five targets (N = 20000,
-  3 replicas): rates over n ∈ [8, 256] with a bootstrap over whole paths, ratios at n = 256;
+  3 replicas): rates over n ∈ [8, 256] per replica path with a t-interval, ratios at n = 256;
 * **caps**: oga's dictionary cap ``max_scale`` ∈ {4, 8, 16, 32} at n = 256 (replica 0);
 * **gap**: at N = 4000 and n = 8, 32, 128, Adam against greedy, oga and L-BFGS with 3 restarts on
   the same data: ``gap = Adam test MSE / best reference test MSE``.
@@ -182,7 +182,7 @@ def analyse(runs, ctx):
         "A fixed random basis (random features) wins on the Gaussians and cosine products (nearly polynomial on "
         "the ball, where a smooth fixed basis converges spectrally) and loses on the high-frequency ridge "
         "cos(ω·x), |ω| = 10, where no fixed basis of 256 units aligns with ω: the worst case of Barron's "
-        "fixed-basis lower bound (the dimension study tests it).", "",
+        "fixed-basis lower bound (a worst case over the class, so it is reported, not judged).", "",
         "### The dictionary's cap", "",
         "oga's units σ(a·x + b) have |a| ≤ max_scale / R. The unnormalised score prefers units near the cap, so "
         "the cap decides the dictionary: smooth targets converge faster with small caps, the high-frequency ridge "

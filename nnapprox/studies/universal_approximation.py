@@ -249,7 +249,7 @@ def _rate_check(sup_fit, tol=RATE_TOL):
 
 
 def analyse(runs, ctx):
-    """Staircase table, rate fits and verdict, the three figures, and the generic analysis of the trained nets."""
+    """Staircase table, rate fits and check, the three figures, and the generic analysis of the trained nets."""
     trained_runs = runs[runs["trainer.name"] != "construct"]
     res = generic.analyse(trained_runs, ctx)
     res.intro = INTRO

@@ -38,7 +38,7 @@ from scipy.optimize import line_search
 from ..network import param_count
 from ..options import Float, Option
 from .common import ITERATIVE, Recorder, Trainer
-from .stages import STAGE_OPTIONS, Run, check_stages, fit_stages
+from .stages import STAGE_OPTIONS, Run, check_stage_data, check_stages, fit_stages
 
 __all__ = ["bfgs_single", "train_bfgs", "BFGS", "MAX_PARAMS"]
 
@@ -159,7 +159,9 @@ def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_ev
         As :func:`nnapprox.trainers.stages.fit_stages` (``extras``: restart losses, the kept
         restart, and with ``boost`` each stage's scale, loss, steps and time).
     """
-    check_bfgs(net.sizes, net.activation_name, net.output_activation_name, loss.name, {"boost": boost})
+    staged = {"boost": boost, "warm_rows": warm_rows, "polish_steps": polish_steps}
+    check_bfgs(net.sizes, net.activation_name, net.output_activation_name, loss.name, staged, api=True)
+    check_stage_data(staged, X.shape[-2], api=True)
 
     def single(one, Xs, ys, loss_, *, time_budget, scale=1.0, rec=None, step0=0, max_steps=None):
         return bfgs_single(one, Xs, ys, loss_, max_steps=max_steps or steps, tol=tol, gtol=gtol,
@@ -194,13 +196,13 @@ def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_ev
     return hist
 
 
-def check_bfgs(sizes, activation, output_activation, loss, options, target=None) -> None:
+def check_bfgs(sizes, activation, output_activation, loss, options, target=None, *, api=False) -> None:
     """``check_model`` of the dense trainer: the network must be small enough for a dense H."""
     P = param_count(sizes)
     if P > MAX_PARAMS:
         raise ValueError(f"trainer=bfgs keeps a dense {P} x {P} inverse Hessian: the network has {P} parameters "
                          f"(sizes {list(sizes)}); allowed: at most {MAX_PARAMS} (use trainer=lbfgs)")
-    check_stages(sizes, activation, output_activation, loss, options, target)
+    check_stages(sizes, activation, output_activation, loss, options, target, api=api)
 
 
 BFGS = Trainer(
@@ -212,4 +214,4 @@ BFGS = Trainer(
      *STAGE_OPTIONS),
     "dense BFGS (O(P²) updates, strong-Wolfe line search) for small networks at full float64 precision; "
     "restarts, boosting (Michaud et al. 2023)",
-    check_model=check_bfgs)
+    check_model=check_bfgs, check_data=check_stage_data)

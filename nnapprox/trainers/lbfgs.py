@@ -46,7 +46,7 @@ from ..network import MLP
 from ..options import Constraint, Float, Int, IntList, Option
 from .common import ITERATIVE, History, Recorder, Trainer
 from .greedy import PathMixin, check_path_widths
-from .stages import STAGE_OPTIONS, Run, best_of, check_stages, fit_stages, needs_stages, sum_networks
+from .stages import STAGE_OPTIONS, Run, best_of, check_stage_data, check_stages, fit_stages, needs_stages, sum_networks
 
 __all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE", "LBFGS"]
 
@@ -117,6 +117,9 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
         :class:`~nnapprox.trainers.stages.BoostPath`, see :mod:`nnapprox.trainers.stages`); with
         ``record_widths``, ``path`` a :class:`NetPath`.
     """
+    staged = {"boost": boost, "warm_rows": warm_rows, "polish_steps": polish_steps}
+    check_stages(net.sizes, net.activation_name, net.output_activation_name, loss.name, staged, api=True)
+    check_stage_data(staged, X.shape[-2], api=True)
     common = dict(max_steps=max_steps, tol=tol, time_budget=time_budget, progress_every=progress_every)
     solver = dict(ftol=ftol, gtol=gtol, maxcor=maxcor)
     widths = None
@@ -327,4 +330,4 @@ LBFGS = Trainer(
      Option("record_widths", None, IntList(1), "width-continuation path: widths recorded on the way to the "
             "network's width")),
     "L-BFGS (scipy, float64) on the flat parameter vector; restarts, boosting, width continuation",
-    check_model=check_stages)
+    check_model=check_stages, check_data=check_stage_data)

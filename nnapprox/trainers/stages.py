@@ -43,7 +43,7 @@ from .greedy import PathMixin
 
 __all__ = ["Run", "fit_stages", "best_of", "sum_networks", "BoostPath", "RESTARTS", "BOOST", "INIT", "WARM_ROWS",
            "POLISH_STEPS", "STAGE_OPTIONS",
-           "check_stages", "BOOST_RULE", "needs_stages"]
+           "check_stages", "check_stage_data", "BOOST_RULE", "needs_stages"]
 
 #: How a stage's residual is scaled: divided by its mean absolute value (Michaud et al.'s 1/mean|r|).
 BOOST_RULE = "mean_abs"
@@ -97,12 +97,24 @@ def needs_stages(options: dict) -> bool:
     return options.get("restarts", 1) > 1 or options.get("boost", 0) > 0 or options.get("warm_rows") is not None
 
 
-def check_stages(sizes, activation, output_activation, loss, options, target=None) -> None:
-    """A trainer's ``check_model``: boosting adds networks' outputs, so it needs an identity output and mse."""
+def check_stages(sizes, activation, output_activation, loss, options, target=None, *, api=False) -> None:
+    """A trainer's ``check_model``: boosting adds networks' outputs, so it needs an identity output and mse;
+    ``polish_steps`` is used only after a warm-up. ``api``: name ``fit``'s arguments, not config keys."""
+    t, m = ("", "") if api else ("trainer.", "model.")
+    if options.get("polish_steps") is not None and options.get("warm_rows") is None:
+        raise ValueError(f"{t}polish_steps={options['polish_steps']} is not used by this run (it continues a "
+                         f"warm-up: set {t}warm_rows); leave it unset")
     if options.get("boost", 0) and (loss != "mse" or output_activation != "identity"):
-        raise ValueError(f"trainer.boost={options['boost']} needs trainer.loss=mse and model.output_activation="
-                         f"identity (stages add their outputs); got loss={loss!r}, output_activation="
-                         f"{output_activation!r}")
+        raise ValueError(f"{t}boost={options['boost']} needs {t}loss='mse' and {m}output_activation='identity' "
+                         f"(stages add their outputs); got loss={loss!r}, output_activation={output_activation!r}")
+
+
+def check_stage_data(options, N, *, api=False) -> None:
+    """A trainer's ``check_data``: a warm-up subset must be smaller than the training set."""
+    t, n = ("", "N") if api else ("trainer.", "data.N")
+    if options.get("warm_rows") is not None and options["warm_rows"] >= N:
+        raise ValueError(f"{t}warm_rows={options['warm_rows']} must be below {n}={N} (a warm-up on a subset of the "
+                         "training rows); allowed: 1 to N - 1, or unset")
 
 
 def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=1.0, warm=None, polish_steps=None):
@@ -197,7 +209,7 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
     warm_rows : int, optional
         Every run (each restart of each stage) first fits a random subset of this many rows, the
         runs are compared on all rows, and the kept run continues on all rows (a dynamic sample
-        size, Byrd, Chin, Nocedal & Wu 2012). None, or at least N: all rows from the start.
+        size, Byrd, Chin, Nocedal & Wu 2012). None: all rows from the start.
     polish_steps : int, optional
         Iterations of the kept run on all rows after its warm-up (None: ``max_steps``).
 

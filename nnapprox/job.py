@@ -362,8 +362,10 @@ def evaluate(canon, setups: list, results: list) -> list[dict]:
     out = []
     for s, res in zip(setups, results):
         common = {"replica": res.replica, "steps": res.steps, "stop_reason": res.stop_reason}
+        lists = canon.trainer.record_lists  # the list-valued extras the trainer declares for its records
         common.update({f"{rc.EXTRA_PREFIX}{k}": _extra_value(v) for k, v in res.extras.items()
-                       if isinstance(v, (int, float, str, bool, list, tuple)) or v is None})
+                       if isinstance(v, (int, float, str, bool)) or v is None
+                       or (isinstance(v, (list, tuple)) and k in lists)})
         var_y = float(np.var(s.data.y))
         per_width = getattr(res.path, "record_extras", None)  # e.g. a boosting stage's scale, loss and time
         for m in _metrics(canon, s, res):

@@ -212,3 +212,13 @@ def test_repro_14_restarts_follow_model_init_and_record_the_winner(tmp_path):
     assert r["model.init_std"] == 50 and np.std(net.weights[0]) > 5
     losses = json.loads(r["extra.restart_losses"])
     assert len(losses) == 2 and r["extra.restart_best"] == int(np.nanargmin(losses))
+
+
+def test_only_declared_list_extras_enter_the_records(tmp_path):
+    """Restart losses and stage lists are recorded (JSON text); other trainers' lists stay in the History."""
+    _, recs = _single_job(tmp_path, "rf", **{"target.name": "sin", "target.d": 1, "data.N": 200, "data.N_test": 100,
+                                             "model.width": 8, "trainer": {"name": "random_features"}})
+    assert "extra.scales" not in recs[0] and "extra.val_mse" not in recs[0] and "extra.scale" in recs[0]
+    _, recs = _single_job(tmp_path, "lb", **{"target.name": "sin", "target.d": 1, "data.N": 200, "data.N_test": 100,
+                                             "model.width": 8, "trainer.restarts": 2, "trainer.max_steps": 20})
+    assert len(json.loads(recs[0]["extra.restart_losses"])) == 2 and recs[0]["extra.restart_best"] in (0, 1)

@@ -38,7 +38,7 @@ from scipy.optimize import line_search
 from ..network import param_count
 from ..options import Float, Option
 from .common import ITERATIVE, Recorder, Trainer
-from .stages import STAGE_OPTIONS, Run, check_stage_data, check_stages, fit_stages
+from .stages import RECORD_LISTS, STAGE_OPTIONS, Run, check_stage_data, check_stages, fit_stages
 
 __all__ = ["bfgs_single", "train_bfgs", "BFGS", "MAX_PARAMS"]
 
@@ -214,4 +214,5 @@ BFGS = Trainer(
      *STAGE_OPTIONS),
     "dense BFGS (O(P²) updates, strong-Wolfe line search) for small networks at full float64 precision; "
     "restarts, boosting (Michaud et al. 2023)",
-    check_model=check_bfgs, check_data=check_stage_data)
+    check_model=check_bfgs, check_data=check_stage_data,
+    record_lists=RECORD_LISTS)

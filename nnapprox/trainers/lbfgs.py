@@ -46,7 +46,7 @@ from ..network import MLP
 from ..options import Constraint, Float, Int, IntList, Option
 from .common import ITERATIVE, History, Recorder, Trainer
 from .greedy import PathMixin, check_path_widths
-from .stages import STAGE_OPTIONS, Run, best_of, check_stage_data, check_stages, fit_stages, needs_stages, sum_networks
+from .stages import RECORD_LISTS, STAGE_OPTIONS, Run, best_of, check_stage_data, check_stages, fit_stages, needs_stages, sum_networks
 
 __all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE", "LBFGS"]
 
@@ -330,4 +330,5 @@ LBFGS = Trainer(
      Option("record_widths", None, IntList(1), "width-continuation path: widths recorded on the way to the "
             "network's width")),
     "L-BFGS (scipy, float64) on the flat parameter vector; restarts, boosting, width continuation",
-    check_model=check_stages, check_data=check_stage_data)
+    check_model=check_stages, check_data=check_stage_data,
+    record_lists=RECORD_LISTS)

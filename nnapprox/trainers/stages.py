@@ -43,7 +43,7 @@ from .greedy import PathMixin
 
 __all__ = ["Run", "fit_stages", "best_of", "sum_networks", "BoostPath", "RESTARTS", "BOOST", "INIT", "WARM_ROWS",
            "POLISH_STEPS", "STAGE_OPTIONS",
-           "check_stages", "check_stage_data", "BOOST_RULE", "needs_stages"]
+           "check_stages", "check_stage_data", "BOOST_RULE", "needs_stages", "RECORD_LISTS"]
 
 #: How a stage's residual is scaled: divided by its mean absolute value (Michaud et al.'s 1/mean|r|).
 BOOST_RULE = "mean_abs"
@@ -58,6 +58,9 @@ BOOST = Option("boost", 0, Int(0), "boosting stages after the first network: sta
                "residual r / mean|r| and adds mean|r| times it (Michaud et al. 2023)")
 INIT = Option("init", None, Choice(WEIGHT_SCHEMES, "schemes"), "weight scheme of restarts, stages and new widths "
               "(none: the first network's own, model.init)")
+#: The list-valued extras of restarts and stages that the job records (``Trainer.record_lists``).
+RECORD_LISTS = ("restart_losses", "restart_best", "boost_scales", "stage_losses", "stage_steps", "stage_times",
+                "stage_stop", "stage_restart_losses", "stage_restart_best", "warm_steps", "steps_per_width")
 #: The options every staged trainer declares (in this order, after its own).
 STAGE_OPTIONS = (RESTARTS, BOOST, INIT, WARM_ROWS, POLISH_STEPS)
 

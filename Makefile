@@ -40,7 +40,7 @@ test-slurm: $(STAMP)
 # every verdicts.json. Reruns resume finished jobs; FRESH=1 deletes the raw runs first. RESULTS=DIR
 # writes everything under DIR instead of results/; ARGS='key=value ...' adds overrides to every sweep.
 STUDIES ?= backprop universal_approximation width_scaling data_scaling activations depth optimization_gap \
-	sharp_rates cf_scaling sawtooth born_dead radial compositional
+	sharp_rates cf_scaling sawtooth born_dead radial compositional precision
 JOBS ?= 2
 RESULTS ?= results
 ARGS ?=

@@ -30,6 +30,7 @@ from typing import Any, Dict, List, Optional
 
 from hydra.errors import CompactHydraException
 
+from .initialization import BIAS_SCHEMES, WEIGHT_SCHEMES
 from .options import Bool, Choice, Float, Int, IntList, Option, Text, resolve
 from .records import NOT_SWEPT, config_hash, flatten
 
@@ -55,18 +56,19 @@ def _err(text: str) -> ConfigError:
 #: Hidden-layer activations a config may choose (``identity`` would make a linear network:
 #: use ``model.depth=0`` for a linear model).
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "heaviside", "relu2", "relu3")
-BIAS_INITS = ("zero", "data", "normal")
+BIAS_INITS = BIAS_SCHEMES
 
 MODEL_OPTIONS = (
     Option("width", 32, Int(1), "units per hidden layer (for a path: its largest width)"),
     Option("depth", 1, Int(0), "hidden layers (0: no hidden layer, a generalised linear model)"),
-    Option("init", None, Choice(("xavier", "glorot", "he", "normal", "rai"), "schemes"),
-           "weight initialisation (none: He for the ReLU family, Xavier otherwise; rai: randomized asymmetric, "
+    Option("init", None, Choice(WEIGHT_SCHEMES, "schemes"),
+           "weight initialisation (none: He for the ReLU family, Xavier otherwise; uniform: U(±1/sqrt(fan_in)), "
+           "PyTorch's default; rai: randomized asymmetric, "
            "Lu et al. 2020, weights and biases)"),
     Option("init_std", 1.0, Float(gt=0), "standard deviation of init=normal"),
     Option("bias_init", None, Choice(BIAS_INITS, "bias initialisations"),
-           "hidden biases: zero, data (each unit's kink at a random training point) or normal (none: normal "
-           "for the ReLU family, zero otherwise)"),
+           "hidden biases: zero, data (each unit's kink at a random training point), normal, or uniform "
+           "(U(±1/sqrt(fan_in)), PyTorch's default) (none: normal for the ReLU family, zero otherwise)"),
     Option("bias_std", 0.5, Float(gt=0), "standard deviation of bias_init=normal"),
     Option("structure", "dense", Choice(("dense", "tree"), "structures"),
            "dense: every layer fully connected; tree: a binary-tree network on d = 2^L inputs (model.width units "
@@ -134,6 +136,7 @@ class TargetConfig:
     rho: Optional[float] = None
     eps: Optional[float] = None
     seed: Optional[int] = None
+    widths: Any = None
     radius: Optional[float] = None
     domain: Optional[str] = None
     # target=python: the function, its Barron constant if known, the source hash a run recorded
@@ -447,8 +450,24 @@ def _check_tree(model, target, spec) -> None:
         raise _err(f"model.depth={model['depth']} does not fit model.structure='tree' on d={d} inputs: the binary "
                    f"tree has {levels} levels; set model.depth={levels}")
     if spec.builds_own or spec.needs_target or spec.path:
+        from .trainers import TRAINERS
+
+        sizes = model_sizes(model, d)
+
+        def takes(t):  # trains the given network, and its declaration accepts these sizes
+            if t.builds_own or t.needs_target or t.path:
+                return False
+            try:
+                if t.check_model is not None:
+                    t.check_model(sizes, "tanh", model["output_activation"], "mse",
+                                  {o.name: o.default for o in t.options}, target)
+            except ValueError:
+                return False
+            return True
+
+        allowed = [n for n, t in TRAINERS.items() if takes(t)]
         raise _err(f"model.structure='tree' is not supported by trainer {spec.name!r} (it builds its own network); "
-                   f"allowed: gd, momentum, adam, lbfgs")
+                   f"allowed: {', '.join(allowed)}")
 
 
 def _check_table(target, data, spec) -> None:

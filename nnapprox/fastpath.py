@@ -264,8 +264,14 @@ def _get_pool(workers: int) -> ThreadPoolExecutor:
     return _pool
 
 
-def _blas_one_thread():
-    """Context holding BLAS at one thread (threadpoolctl); a no-op if unavailable."""
+def serial_blas():
+    """Context holding BLAS at one thread (threadpoolctl; a no-op if unavailable).
+
+    ``fit`` holds it for a whole training run, as the jobs do: scipy's optimizers (L-BFGS-B,
+    BFGS's line search and updates), least squares and Gram-Schmidt call BLAS on vectors and
+    small matrices, and OpenBLAS splits some of those sums by thread, so the bits of a fit
+    would otherwise depend on the BLAS thread count.
+    """
     global _blas
     if _blas is None or _blas[0] != os.getpid():
         try:
@@ -278,6 +284,9 @@ def _blas_one_thread():
     if controller is None:  # pragma: no cover
         return contextlib.nullcontext()
     return controller.limit(limits=1, user_api="blas")
+
+
+_blas_one_thread = serial_blas
 
 
 def _run(plan: Plan, work) -> None:

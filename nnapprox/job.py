@@ -32,7 +32,7 @@ from . import records as rc
 from .config import canonical
 from .io import remove_stale_temps, write_text_atomic
 
-__all__ = ["run_job", "setup", "train", "evaluate", "ReplicaSetup", "ReplicaResult", "unit_stats",
+__all__ = ["run_job", "setup", "init_recipe", "train", "evaluate", "ReplicaSetup", "ReplicaResult", "unit_stats",
            "one_pass", "grid_errors", "BLOWUP_REL_MSE"]
 
 log = logging.getLogger("nnapprox.job")
@@ -111,24 +111,31 @@ def setup(canon, r: int) -> ReplicaSetup:
 
     The same replica is therefore the same whether it trains alone or in a one-pass batch.
     """
-    from .network import MLP, draw_normal_biases, draw_rai, place_kinks_at_data, tree_mask
+    from .initialization import build
+    from .network import tree_mask
 
     c = canon.config
     m, act = c["model"], c["activation"]
     ss_data, ss_init, ss_train = np.random.SeedSequence([int(c["seed"]), int(r)]).spawn(3)
     ds = _dataset(canon, ss_data)
     mask = tree_mask(canon.target.dim, m["width"]) if m.get("structure") == "tree" else None
-    scheme = "he" if m["init"] == "rai" else m["init"]  # rai: the output layer keeps He weights
-    net = MLP(canon.sizes, act["name"] or "identity", m["output_activation"], rng=np.random.default_rng(ss_init),
-              init=scheme, init_std=m["init_std"] or 1.0, slope=act["slope"] if act["slope"] is not None else 0.01,
-              dtype=np.dtype(m["dtype"]), mask=mask)
-    if m["init"] == "rai":
-        draw_rai(net, np.random.default_rng(ss_init.spawn(1)[0]))
-    elif m["bias_init"] == "data":
-        place_kinks_at_data(net, ds.X, np.random.default_rng(ss_init.spawn(1)[0]))
-    elif m["bias_init"] == "normal":
-        draw_normal_biases(net, np.random.default_rng(ss_init.spawn(1)[0]), m["bias_std"])
+    # the recipe travels with the network: restarts and boosting stages are drawn by it (and its mask)
+    net = build(canon.sizes, act["name"] or "identity", m["output_activation"], init=init_recipe(m, act["name"] or "identity"),
+                rng=np.random.default_rng(ss_init), X=ds.X, mask=mask,
+                slope=act["slope"] if act["slope"] is not None else 0.01, dtype=np.dtype(m["dtype"]))
     return ReplicaSetup(r, ds, net, np.random.default_rng(ss_train))
+
+
+def init_recipe(model: dict, activation: str):
+    """The :class:`~nnapprox.initialization.Init` of a resolved ``model`` group (the activation's
+    default scheme where ``model.init`` is unset, as for trainers that build their own network)."""
+    from .initialization import Init
+    from .network import default_init
+
+    scheme = model["init"] or default_init(activation)
+    return Init(weights=scheme, std=model["init_std"] or 1.0,
+                biases=None if scheme == "rai" else (model["bias_init"] or "zero"),
+                bias_std=model["bias_std"] or 0.5)
 
 
 # ---------------------------------------------------------------------------
@@ -355,10 +362,15 @@ def evaluate(canon, setups: list, results: list) -> list[dict]:
     out = []
     for s, res in zip(setups, results):
         common = {"replica": res.replica, "steps": res.steps, "stop_reason": res.stop_reason}
-        common.update({f"{rc.EXTRA_PREFIX}{k}": v for k, v in res.extras.items()
-                       if isinstance(v, (int, float, str, bool)) or v is None})
+        lists = canon.trainer.record_lists  # the list-valued extras the trainer declares for its records
+        common.update({f"{rc.EXTRA_PREFIX}{k}": _extra_value(v) for k, v in res.extras.items()
+                       if isinstance(v, (int, float, str, bool)) or v is None
+                       or (isinstance(v, (list, tuple)) and k in lists)})
         var_y = float(np.var(s.data.y))
+        per_width = getattr(res.path, "record_extras", None)  # e.g. a boosting stage's scale, loss and time
         for m in _metrics(canon, s, res):
+            if per_width is not None:
+                m.update({f"{rc.EXTRA_PREFIX}{k}": _extra_value(v) for k, v in per_width(m["n"]).items()})
             status, message = res.status, res.message
             tm = m.get("train_mse")
             if status == "ok" and res.steps > 0 and tm is not None and var_y > 0 and tm > BLOWUP_REL_MSE * var_y:
@@ -368,6 +380,18 @@ def evaluate(canon, setups: list, results: list) -> list[dict]:
             out.append({**common, **m, "status": status, "error": message or None,
                         "params_key": rc.params_key(res.replica, m["n"])})
     return out
+
+
+def _extra_value(v):
+    """A trainer's extra number as a record value: lists (restart losses, stage scales) as JSON text."""
+    import json
+
+    def plain(u):
+        return [plain(w) for w in u] if isinstance(u, (list, tuple, np.ndarray)) else rc.encode(u)
+
+    if isinstance(v, (list, tuple)):
+        return json.dumps(plain(v), allow_nan=False)  # a NaN (diverged restart) is written as null
+    return rc.encode(v)
 
 
 # ---------------------------------------------------------------------------

@@ -52,7 +52,7 @@ __all__ = ["default_bias_init", "tree_sizes", "tree_mask", "draw_rai", "RAI_SIGM
     "check_inputs",
 ]
 
-INIT_SCHEMES = ("xavier", "glorot", "he", "normal")
+INIT_SCHEMES = ("xavier", "glorot", "he", "normal", "uniform")
 
 
 # ---------------------------------------------------------------------------
@@ -138,6 +138,7 @@ def init_params(sizes, rng: np.random.Generator, scheme: str = "xavier", std: fl
     * ``xavier`` / ``glorot``: W ~ U(−a, a), a = sqrt(6 / (n_{l−1} + n_l)).
     * ``he``: W ~ N(0, 2 / n_{l−1}).
     * ``normal``: W ~ N(0, std²).
+    * ``uniform``: W ~ U(−a, a), a = 1 / sqrt(n_{l−1}) (PyTorch's ``nn.Linear`` default).
     """
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"init={scheme!r} is not known; valid schemes: {', '.join(INIT_SCHEMES)}")
@@ -150,6 +151,9 @@ def init_params(sizes, rng: np.random.Generator, scheme: str = "xavier", std: fl
             W[...] = rng.uniform(-a, a, size=W.shape)
         elif scheme == "he":
             W[...] = rng.normal(0.0, np.sqrt(2.0 / fan_in), size=W.shape)
+        elif scheme == "uniform":
+            a = 1.0 / np.sqrt(fan_in)
+            W[...] = rng.uniform(-a, a, size=W.shape)
         else:
             W[...] = rng.normal(0.0, std, size=W.shape)
     return theta
@@ -334,7 +338,7 @@ class MLP:
         (leading batch axis of size R); replica r equals the network built alone
         from ``rng[r]``. Default: ``np.random.default_rng(0)``.
     init : str, optional
-        ``xavier`` (``glorot``), ``he`` or ``normal`` (with ``init_std``); default
+        ``xavier`` (``glorot``), ``he``, ``normal`` (with ``init_std``) or ``uniform`` (PyTorch's default); default
         He for the ReLU family and Xavier otherwise.
     init_std : float
         Standard deviation of the ``normal`` scheme.
@@ -361,6 +365,9 @@ class MLP:
         dtype = np.dtype(dtype)
         if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
             raise ValueError(f"dtype={dtype} is not supported; use float64 or float32")
+        #: How the parameters were drawn (an :class:`nnapprox.initialization.Init`, or None for
+        #: parameters given as numbers): restarts and boosting stages draw theirs the same way.
+        self.init_spec = None
         if _theta is not None:
             self.theta = _theta
         else:
@@ -379,6 +386,9 @@ class MLP:
                     raise ValueError(f"rng={rng!r} must be a np.random.Generator (np.random.default_rng(seed)) "
                                      f"or a non-empty list of them (one per replica)")
                 self.theta = np.stack([init_params(self.sizes, r, init, init_std, dtype) for r in rngs])
+            from .initialization import Init
+
+            self.init_spec = Init(weights=init, std=float(init_std), biases="zero")
         self.mask = None
         if mask is not None:
             mask = np.asarray(mask)
@@ -440,17 +450,22 @@ class MLP:
             if net.sizes != first.sizes or net.batch_shape != ():
                 raise ValueError(f"nets[{k}] has sizes {net.sizes}; all must be single nets of sizes {first.sizes}")
         theta = np.stack([n.theta for n in nets])
-        return cls(first.sizes, first.activation_name, first.output_activation_name, slope=first.slope,
-                   dtype=theta.dtype, mask=first.mask, _theta=theta)
+        out = cls(first.sizes, first.activation_name, first.output_activation_name, slope=first.slope,
+                  dtype=theta.dtype, mask=first.mask, _theta=theta)
+        out.init_spec = first.init_spec
+        return out
 
     def copy(self) -> "MLP":
         """A deep copy."""
         return self.with_theta(self.theta.copy())
 
     def with_theta(self, theta) -> "MLP":
-        """A network of the same architecture on the given flat parameters (no copy)."""
-        return MLP(self.sizes, self.activation_name, self.output_activation_name, slope=self.slope,
-                   dtype=theta.dtype, mask=self.mask, _theta=theta)
+        """A network of the same architecture (mask and initialisation recipe too) on the given flat
+        parameters (no copy)."""
+        out = MLP(self.sizes, self.activation_name, self.output_activation_name, slope=self.slope,
+                  dtype=theta.dtype, mask=self.mask, _theta=theta)
+        out.init_spec = self.init_spec
+        return out
 
     def replica(self, r: int) -> "MLP":
         """Replica ``r`` as a single network sharing memory with this one."""

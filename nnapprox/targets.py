@@ -57,6 +57,7 @@ __all__ = [
     "target_defaults",
     "tent_map",
     "iterated_tent",
+    "teacher_params",
 ]
 
 KINDS = ("barron", "non_barron", "depth", "user", "table")
@@ -549,6 +550,57 @@ def compositional(d=8) -> Target:
     return _make("compositional", d, _UNIT, None, "depth", dict(d=d), fn)
 
 
+def teacher_params(d, widths, seed):
+    """The teacher's weights and biases: every ``W[l]`` and ``b[l]`` i.i.d. U(±1/sqrt(n_{l−1})).
+
+    That is the distribution of PyTorch's ``nn.Linear`` default initialisation, with which
+    Michaud, Liu & Tegmark (2023) draw their teacher; the numbers come from
+    ``np.random.default_rng(seed)`` (W then b, layer by layer), not from PyTorch's generator.
+
+    Returns
+    -------
+    weights, biases : lists of arrays, ``(n_l, n_{l−1})`` and ``(n_l,)``
+    """
+    rng = np.random.default_rng(seed)
+    sizes = [d] + list(widths) + [1]
+    weights, biases = [], []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        a = 1.0 / math.sqrt(fan_in)
+        weights.append(rng.uniform(-a, a, size=(fan_out, fan_in)))
+        biases.append(rng.uniform(-a, a, size=fan_out))
+    return weights, biases
+
+
+def teacher(d=1, widths=(3, 3), seed=0, radius=1.0, domain="cube") -> Target:
+    """A random tanh network ``[d, *widths, 1]`` (teacher-student experiments; Michaud et al. 2023).
+
+    Weights and biases from :func:`teacher_params` (U(±1/sqrt(fan_in)), seed ``seed``);
+    evaluated with ``np.tanh`` in float64. A smooth function without a closed-form Barron
+    constant (``c_f = None``); the default 1-3-3-1 on [−1, 1] is Michaud et al.'s teacher
+    architecture.
+    """
+    d = _int_at_least("d", d, 1)
+    seed = _int_at_least("seed", seed, 0)
+    try:
+        widths = [_int_at_least("widths", w, 1) for w in widths]
+    except TypeError:
+        raise ValueError(f"widths={widths!r} is invalid: a non-empty list of integers >= 1") from None
+    if not widths:
+        raise ValueError("widths=[] is invalid: a teacher needs at least one hidden layer")
+    dom = _symmetric_domain(domain, radius)
+    weights, biases = teacher_params(d, widths, seed)
+
+    def fn(X):
+        A = X
+        for W, b in zip(weights[:-1], biases[:-1]):
+            A = np.tanh(A @ W.T + b)
+        return (A @ weights[-1].T + biases[-1])[:, 0]
+
+    return _make("teacher", d, dom, None, "depth", dict(d=d, widths=list(widths), seed=seed, radius=radius,
+                                                       domain=domain), fn,
+                 info={"weights": [W.tolist() for W in weights], "biases": [b.tolist() for b in biases]})
+
+
 # ---------------------------------------------------------------------------
 # the user's own: a Python function or a table (nnapprox.user_targets)
 # ---------------------------------------------------------------------------
@@ -597,6 +649,7 @@ TARGETS: dict[str, Callable[..., Target]] = {
     "square": square,
     "compositional": compositional,
     "radial": radial,
+    "teacher": teacher,
     "python": python,
     "table": table,
 }
@@ -607,6 +660,7 @@ _KIND_OF = {
     "sigmoid_ridge": "barron", "tanh_ridge": "barron", "sin": "barron",
     "step": "non_barron", "abs": "non_barron", "ball_indicator": "non_barron",
     "sawtooth": "depth", "tent": "depth", "square": "depth", "compositional": "depth", "radial": "depth",
+    "teacher": "depth",
     "python": "user", "table": "table",
 }
 

@@ -54,7 +54,8 @@ def test_boost_fits_the_scaled_residual_and_returns_the_summed_network():
     assert 0.5 * np.mean((h.net.predict(X) - y) ** 2) == pytest.approx(st[-1], rel=1e-9)
     assert 0.5 * np.mean((net.predict(X) - y) ** 2) == pytest.approx(st[0], rel=1e-9)
     c1 = h.extras["boost_scales"][0]
-    assert c1 == pytest.approx(np.sqrt(2 * st[0]), rel=1e-9)  # RMS of the stage-0 residual
+    assert c1 == pytest.approx(np.mean(np.abs(y - net.predict(X))), rel=1e-12)  # Michaud et al.: mean|r|
+    assert h.path.widths == [4, 8, 12] and h.path.scales[1] == c1
 
 
 def test_grow_keeps_the_function_up_to_the_new_units_scale():
@@ -103,6 +104,7 @@ def test_bad_options_raise():
         (dict(init_from=MLP([1, 2, 1], "relu")), "init_from has activation"),
         (dict(record_widths=[0, 2]), "record_widths"),
         (dict(record_widths=[2], boost=1), "record_widths cannot be combined"),
+        (dict(warm_rows=0), "warm_rows=0"),
         (dict(restart=2), r"unknown options \['restart'\]"),
     ]:
         with pytest.raises(ValueError, match=match):

@@ -12,6 +12,8 @@ import numpy as np
 
 from ..losses import get_loss
 from ..options import resolve
+from ..fastpath import serial_blas
+from .bfgs import BFGS
 from .common import Diverged, History, Trainer
 from .construct import CONSTRUCT
 from .gradient import ADAM, GD, MOMENTUM
@@ -24,7 +26,7 @@ from .reference import GLM_BFGS
 __all__ = ["fit", "TRAINERS", "History", "Diverged", "UnitPath", "list_trainers", "get_trainer", "Trainer"]
 
 #: Every trainer's declaration, by name.
-TRAINERS: dict[str, Trainer] = {t.name: t for t in (GD, MOMENTUM, ADAM, LBFGS, GREEDY, OGA, RANDOM_FEATURES,
+TRAINERS: dict[str, Trainer] = {t.name: t for t in (GD, MOMENTUM, ADAM, LBFGS, BFGS, GREEDY, OGA, RANDOM_FEATURES,
                                                      GRADCHECK, INIT_PROBE, CONSTRUCT, GLM_BFGS)}
 
 
@@ -88,6 +90,12 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     -------
     History
         ``status`` is ``ok`` or ``diverged``: training never returns NaN silently.
+
+    Notes
+    -----
+    BLAS is held at one thread for the whole run (as in the jobs), and the engine's own threads
+    (:mod:`nnapprox.fastpath`) cut the samples the same way for any thread count, so a fit gives
+    the same bits for any BLAS or engine thread count.
     """
     from ..network import MLP
 
@@ -112,8 +120,9 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
         raise ValueError(f"y must lie in [0, 1] for loss='logistic' (labels or probabilities); got values in "
                          f"[{float(np.min(y)):g}, {float(np.max(y)):g}]")
     rng = _check_rng(spec, net, rng)
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        # overflow on the way to divergence is detected and reported as status "diverged"
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), serial_blas():
+        # overflow on the way to divergence is detected and reported as status "diverged";
+        # one BLAS thread: the same bits for any thread count (scipy's optimizers sum through BLAS)
         hist = spec.fn(net, X, y, loss_fn, rng, **opts)
     if raise_on_diverge and hist.diverged:
         raise Diverged(hist.message)

@@ -256,6 +256,7 @@ class Trainer:
     needs_target: bool = False
     check_model: Callable | None = None
     check_data: Callable | None = None
+    record_lists: tuple = ()
     guarantee: str = ""
     adaptive_units: bool = True
 

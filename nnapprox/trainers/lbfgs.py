@@ -17,16 +17,11 @@ defaults keep the plain run). scipy's decrease test is relative to ``max(|f|, 1)
 absolute below a loss of 1: on sin(3x) with width 32 the default ``ftol = 1e-15`` stopped
 one run at a loss of 2e-8, so pass ``ftol=0`` to run to ``max_steps`` at high precision.
 
-``restarts = k``
-    Best of k runs by final training loss: the network as passed, then k − 1 fresh draws
-    (``init`` scheme, from ``rng``). The time budget is shared by all runs.
-``boost = s``
-    After the main fit, s boosting stages: stage j fits a fresh network of the same
-    architecture (with the same restarts) to the residual divided by its RMS ``c_j``, and the
-    model becomes ``f + c_j g_j``. The sum of networks is itself one network whose hidden
-    layers are the stages' layers side by side (block-diagonal weights), so ``history.net``
-    is a new MLP of hidden widths ``(1 + s)`` times the template's; the network passed in
-    keeps the stage-0 fit.
+``restarts = k``, ``boost = s``
+    Best of k runs, and boosting stages fitted to the residual scaled by 1/mean|r| (Michaud et
+    al.'s recipe): :mod:`nnapprox.trainers.stages`, shared with the dense ``bfgs`` trainer.
+    Restarts, stages and continuation widths are drawn like the network passed in
+    (:func:`nnapprox.initialization.fresh`: its initialisation recipe and mask).
 ``init_from = small_net``
     Width continuation: ``small_net``'s units are copied into the first units of every layer
     of ``net``, the new units keep ``net``'s own initial weights, old units ignore new ones,
@@ -46,27 +41,26 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from ..network import INIT_SCHEMES, MLP, default_init, init_params
-from ..options import Choice, Constraint, Float, Int, IntList, Option
+from ..initialization import fresh
+from ..network import MLP
+from ..options import Constraint, Float, Int, IntList, Option
 from .common import ITERATIVE, History, Recorder, Trainer
 from .greedy import PathMixin, check_path_widths
+from .stages import RECORD_LISTS, STAGE_OPTIONS, Run, best_of, check_stage_data, check_stages, fit_stages, needs_stages, sum_networks
 
 __all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE", "LBFGS"]
 
 NEW_UNIT_SCALE = 1e-3
 
 
-class _Stop(Exception):
-    pass
-
-
 def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, progress_every=10.0,
-                 ftol=1e-15, gtol=1e-12, maxcor=20, rec=None, step0=0):
+                 ftol=1e-15, gtol=1e-12, maxcor=20, rec=None, step0=0, scale=1.0) -> Run:
     """Run L-BFGS on one (non-replicated) network in place.
 
-    Returns ``(steps, stop_reason, status, message, recorder)``.
+    ``scale`` multiplies the recorded losses (a boosting stage's c², so that the history shows
+    the whole model's loss). Returns a :class:`~nnapprox.trainers.stages.Run`.
     """
-    rec = rec or Recorder("lbfgs", max_steps, time_budget, progress_every)
+    rec = rec or Recorder("lbfgs", step0 + max_steps, time_budget, progress_every)  # steps count from step0
     state = {"it": 0, "last": None}
 
     def fun(theta):
@@ -80,7 +74,7 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
     def callback(intermediate_result):
         state["it"] += 1
         f = float(intermediate_result.fun)
-        rec.record(step0 + state["it"], f)
+        rec.record(step0 + state["it"], scale * f)
         if tol > 0 and f <= tol:
             state["stop"] = "tol"
             raise StopIteration
@@ -96,66 +90,73 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
     final, _ = net.loss_and_grad_flat(res.x, X, y, loss)
     steps = state["it"]
     if not np.isfinite(final) or not np.all(np.isfinite(res.x)):
-        return steps, "diverged", "diverged", f"non-finite loss after {steps} L-BFGS iterations", rec
+        return Run(steps, "diverged", "diverged", f"non-finite loss after {steps} L-BFGS iterations", float("nan"),
+                   rec)
     reason = state.get("stop")
     if reason is None:
         reason = "max_steps" if steps >= max_steps else "converged"
-    rec.record(step0 + steps, final, force=True)
-    return steps, reason, "ok", str(res.message), rec
+    rec.record(step0 + steps, scale * final, force=True)
+    return Run(steps, reason, "ok", str(res.message), float(final), rec)
 
 
 def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, ftol, gtol, maxcor,
-                restarts, boost, init_from, init, record_widths):
+                restarts, boost, init, warm_rows, polish_steps, init_from, record_widths):
     """L-BFGS on the flat parameter vector (float64 by default); options: :data:`LBFGS`.
 
     ``time_budget`` covers all restarts, stages and widths. ``boost`` needs ``loss="mse"`` and an
     identity output; ``init_from`` a network of the same depth, input and output sizes and no
-    larger widths; ``init`` is the scheme of restarts, boosting stages and continuation widths
-    (default: He for the ReLU family, Xavier otherwise); ``record_widths`` a width-continuation
-    sweep ending at ``net``'s width (see the module docstring).
+    larger widths; ``init`` overrides the weight scheme of restarts, boosting stages and
+    continuation widths (default: the network's own recipe, ``net.init_spec``); ``record_widths``
+    a width-continuation sweep ending at ``net``'s width (see the module docstring).
 
     Returns
     -------
     History
-        With the extended options: ``extras["restart_losses"]`` (final training loss of each
-        run), ``extras["boost_scales"]`` and ``extras["stage_losses"]`` for boosting; ``path``
-        for ``record_widths``.
+        With restarts: ``extras["restart_losses"]`` (final training loss of each run) and
+        ``["restart_best"]``; with boosting, the stages' numbers and ``path`` (a
+        :class:`~nnapprox.trainers.stages.BoostPath`, see :mod:`nnapprox.trainers.stages`); with
+        ``record_widths``, ``path`` a :class:`NetPath`.
     """
+    staged = {"boost": boost, "warm_rows": warm_rows, "polish_steps": polish_steps}
+    check_stages(net.sizes, net.activation_name, net.output_activation_name, loss.name, staged, api=True)
+    check_stage_data(staged, X.shape[-2], api=True)
     common = dict(max_steps=max_steps, tol=tol, time_budget=time_budget, progress_every=progress_every)
+    solver = dict(ftol=ftol, gtol=gtol, maxcor=maxcor)
     widths = None
     if record_widths is not None:
         widths = _continuation_widths(record_widths, net)
-    extended = restarts > 1 or boost > 0 or init_from is not None or widths is not None
-    if extended:
+    if widths is not None or init_from is not None:
         if net.batch_shape != ():
-            raise ValueError("restarts, boost, init_from and record_widths need a single network "
-                             f"(no replica axes); net has replica axes {net.batch_shape}")
+            raise ValueError("init_from and record_widths need a single network (no replica axes); net has replica "
+                             f"axes {net.batch_shape}")
         if X.ndim != 2:
-            raise ValueError(f"X must have shape (N, d) with restarts/boost/init_from; got {X.shape}")
-        if boost and (loss.name != "mse" or net.output_activation_name != "identity"):
-            raise ValueError(f"boost={boost} needs loss='mse' and output_activation='identity'; got "
-                             f"loss={loss.name!r}, output_activation={net.output_activation_name!r}")
-        if widths is not None and (boost or init_from is not None):
-            raise ValueError("record_widths cannot be combined with boost or init_from")
-        solver = dict(ftol=ftol, gtol=gtol, maxcor=maxcor)
-        return _train_extended(net, X, y, loss, rng, common, solver, restarts, boost, init_from,
-                               init or default_init(net.activation_name), widths)
+            raise ValueError(f"X must have shape (N, d) with init_from/record_widths; got {X.shape}")
+        if widths is not None and (boost or init_from is not None or warm_rows is not None):
+            raise ValueError("record_widths cannot be combined with boost, init_from or warm_rows")
+        if init_from is not None:
+            grow(init_from, net)
+    single = _single(common, solver)
+    if widths is not None:
+        return _train_widths(net, X, y, loss, rng, single, restarts, init, widths, time_budget)
+    if needs_stages({"restarts": restarts, "boost": boost, "warm_rows": warm_rows}) or init_from is not None:
+        return fit_stages(single, "lbfgs", net, X, y, loss, rng, max_steps=max_steps, time_budget=time_budget,
+                          progress_every=progress_every, restarts=restarts, boost=boost, init=init,
+                          warm_rows=warm_rows, polish_steps=polish_steps)
     nets = [net] if net.batch_shape == () else [net.replica(r) for r in range(net.n_replicas)]
     if len(net.batch_shape) > 1:
         raise ValueError("lbfgs supports at most one replica axis")
     rec = Recorder("lbfgs", common["max_steps"], common["time_budget"], common["progress_every"])
     statuses, reasons, messages, total = [], [], [], 0
-    for r, single in enumerate(nets):
+    for r, one in enumerate(nets):
         Xr = X if X.ndim == 2 else X[r]
         yr = y if y.ndim == 2 else y[r]
-        steps, reason, status, msg, _ = lbfgs_single(
-            single, Xr, yr, loss, ftol=ftol, gtol=gtol, maxcor=maxcor, rec=rec if len(nets) == 1 else
-            Recorder("lbfgs", common["max_steps"], common["time_budget"], common["progress_every"]),
-            **common)
-        statuses.append(status)
-        reasons.append(reason)
-        messages.append(msg)
-        total = max(total, steps)
+        run = lbfgs_single(one, Xr, yr, loss, **solver, rec=rec if len(nets) == 1 else
+                           Recorder("lbfgs", common["max_steps"], common["time_budget"], common["progress_every"]),
+                           **common)
+        statuses.append(run.status)
+        reasons.append(run.reason)
+        messages.append(run.message)
+        total = max(total, run.steps)
     hist = rec.history(status="diverged" if "diverged" in statuses else "ok", replica_status=statuses,
                        stop_reason=reasons[0] if len(set(reasons)) == 1 else ",".join(reasons),
                        steps=total, message="; ".join(sorted(set(messages))), net=net)
@@ -164,6 +165,14 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
         final, _ = net._loss_and_flat_grad(X, y, loss)
         hist.step, hist.elapsed, hist.loss = np.array([total]), np.array([hist.wall_time]), np.array([final])
     return hist
+
+
+def _single(common, solver):
+    """The single run handed to :func:`~nnapprox.trainers.stages.fit_stages`."""
+    def single(net, X, y, loss, *, time_budget, scale=1.0, step0=0, max_steps=None):
+        opts = dict(common, time_budget=time_budget, max_steps=max_steps or common["max_steps"])
+        return lbfgs_single(net, X, y, loss, **solver, **opts, scale=scale, step0=step0)
+    return single
 
 
 # ---------------------------------------------------------------------------
@@ -219,46 +228,6 @@ def grow(small, net):
     return net
 
 
-def sum_networks(nets, coefs):
-    """One MLP computing ``Σ_j coefs[j] nets[j](x)``: hidden layers side by side, block-diagonal weights.
-
-    Parameters
-    ----------
-    nets : sequence of MLP
-        Single networks of equal depth, input and output sizes, activation and identity output.
-    coefs : sequence of float
-
-    Returns
-    -------
-    MLP
-        Hidden widths the sums of the nets' widths.
-    """
-    first = nets[0]
-    L = len(first.weights)
-    Ws, bs = [], []
-    for l in range(L):
-        blocks = [n.weights[l] for n in nets]
-        if l == 0:
-            Ws.append(np.vstack(blocks))
-            bs.append(np.concatenate([n.biases[l] for n in nets]))
-        elif l < L - 1:
-            rows = sum(B.shape[0] for B in blocks)
-            cols = sum(B.shape[1] for B in blocks)
-            W = np.zeros((rows, cols))
-            i = j = 0
-            for B in blocks:
-                W[i:i + B.shape[0], j:j + B.shape[1]] = B
-                i, j = i + B.shape[0], j + B.shape[1]
-            Ws.append(W)
-            bs.append(np.concatenate([n.biases[l] for n in nets]))
-        else:
-            Ws.append(np.hstack([c * B for c, B in zip(coefs, blocks)]))
-            bs.append(sum(c * n.biases[l] for c, n in zip(coefs, nets)))
-    return MLP.from_params(Ws, bs, activation=first.activation_name,
-                           output_activation=first.output_activation_name, slope=first.slope,
-                           dtype=first.dtype)
-
-
 class NetPath(PathMixin):
     """Trained networks of several widths (a width-continuation sweep).
 
@@ -305,91 +274,23 @@ def _continuation_widths(rw, net):
     return check_path_widths(rw, hidden[0])
 
 
-def _best_of(net, X, y, loss, rng, common, solver, restarts, init, t_end):
-    """Best of ``restarts`` L-BFGS runs (the first from net's parameters); writes it into ``net``."""
-    best = None
-    losses = []
-    for k in range(restarts):
-        cand = net.copy()
-        if k > 0:
-            cand.theta[...] = init_params(net.sizes, rng, init, dtype=net.dtype)
-        left = None if t_end is None else max(t_end - time.perf_counter(), 1e-3)
-        opts = dict(common, time_budget=left)
-        steps, reason, status, msg, rec = lbfgs_single(cand, X, y, loss, **solver, **opts)
-        final = float(rec.losses[-1]) if rec.losses else float("inf")
-        losses.append(final if status == "ok" else float("nan"))
-        if status == "ok" and (best is None or final < best[0]):
-            best = (final, cand.theta.copy(), steps, reason, msg, rec)
-        if t_end is not None and time.perf_counter() >= t_end:
-            break
-    if best is None:
-        return None, losses
-    net.theta[...] = best[1]
-    return best, losses
-
-
-def _train_extended(net, X, y, loss, rng, common, solver, restarts, boost, init_from, init, widths):
+def _train_widths(net, X, y, loss, rng, single, restarts, init, widths, time_budget):
     t0 = time.perf_counter()
-    t_end = None if common["time_budget"] is None else t0 + common["time_budget"]
-    if widths is not None:
-        return _train_widths(net, X, y, loss, rng, common, solver, restarts, init, widths, t0, t_end)
-    if init_from is not None:
-        grow(init_from, net)
-    best, losses = _best_of(net, X, y, loss, rng, common, solver, restarts, init, t_end)
-    if best is None:
-        return History(step=np.zeros(0, int), elapsed=np.zeros(0), loss=np.zeros(0), status="diverged",
-                       replica_status=["diverged"], stop_reason="diverged", steps=0,
-                       wall_time=time.perf_counter() - t0, message="every restart diverged", net=net,
-                       extras={"restart_losses": losses})
-    final, _, steps, reason, msg, rec = best
-    extras = {"restart_losses": losses}
-    out_net = net
-    if boost:
-        nets, coefs, stage_losses = [net.copy()], [1.0], [final]
-        F = net.predict(X).reshape(y.shape)
-        for _ in range(boost):
-            e = y - F
-            c = float(np.sqrt(np.mean(e ** 2)))
-            if not np.isfinite(c) or c == 0.0:
-                break
-            g = MLP(net.sizes, net.activation_name, net.output_activation_name, rng=rng, init=init,
-                    slope=net.slope, dtype=net.dtype)
-            b_best, _ = _best_of(g, X, e / c, loss, rng, common, solver, restarts, init, t_end)
-            if b_best is None:
-                break
-            nets.append(g)
-            coefs.append(c)
-            F = F + c * g.predict(X).reshape(y.shape)
-            stage_losses.append(float(0.5 * np.mean((F - y) ** 2)))
-            steps += b_best[2]
-            rec.record(steps, stage_losses[-1], force=True)
-        out_net = sum_networks(nets, coefs)
-        extras.update(boost_scales=coefs[1:], stage_losses=stage_losses)
-        reason = f"{reason}+boost{len(nets) - 1}"
-    hist = rec.history(status="ok", replica_status=["ok"], stop_reason=reason, steps=steps,
-                       message=msg, net=out_net, extras=extras)
-    hist.wall_time = time.perf_counter() - t0
-    return hist
-
-
-def _train_widths(net, X, y, loss, rng, common, solver, restarts, init, widths, t0, t_end):
-    nets, times, mses, losses, steps_all, finals = [], [], [], [], [], []
+    deadline = None if time_budget is None else t0 + time_budget
+    nets, times, mses, losses, steps_all, finals, best_idx = [], [], [], [], [], [], []
     prev = None
     for n in widths:
         sizes = [net.sizes[0]] + [n] * (len(net.sizes) - 2) + [net.sizes[-1]]
-        if n == widths[-1]:
-            cur = net
-        else:
-            cur = MLP(sizes, net.activation_name, net.output_activation_name, rng=rng, init=init,
-                      slope=net.slope, dtype=net.dtype)
+        cur = net if n == widths[-1] else fresh(net, rng, X, weights=init, sizes=sizes)
         if prev is not None:
             grow(prev, cur)
-        best, rl = _best_of(cur, X, y, loss, rng, common, solver, restarts, init, t_end)
+        best, rl, bi = best_of(single, cur, X, y, loss, rng, restarts=restarts, weights=init, deadline=deadline)
         if best is None:
             break
         losses.append(rl)
-        finals.append(best[0])
-        steps_all.append(best[2])
+        best_idx.append(bi)
+        finals.append(best.loss)
+        steps_all.append(best.steps)
         nets.append(cur.copy())
         times.append(time.perf_counter() - t0)
         pred = cur.predict(X).reshape(y.shape)
@@ -404,7 +305,7 @@ def _train_widths(net, X, y, loss, rng, common, solver, restarts, init, widths, 
                    stop_reason="path_end" if ok else "diverged", steps=int(sum(steps_all)),
                    wall_time=time.perf_counter() - t0,
                    message=f"width continuation {done}" + ("" if ok else " (stopped: every restart diverged)"),
-                   net=net, path=path, extras={"restart_losses": losses,
+                   net=net, path=path, extras={"restart_losses": losses, "restart_best": best_idx,
                                                "steps_per_width": steps_all})
 
 
@@ -424,11 +325,10 @@ LBFGS = Trainer(
      Option("ftol", 1e-15, Float(ge=0), "scipy's relative-decrease stop (absolute below a loss of 1; 0: off)"),
      Option("gtol", 1e-12, Float(ge=0), "scipy's projected-gradient stop"),
      Option("maxcor", 20, Int(1), "stored correction pairs"),
-     Option("restarts", 1, Int(1), "best of k runs by training loss (fresh initialisations after the first)"),
-     Option("boost", 0, Int(0), "boosting stages fitted to the residual after the main fit"),
+     *STAGE_OPTIONS,
      Option("init_from", None, _AnyObject(), "a smaller network to continue from", config=False),
-     Option("init", None, Choice(INIT_SCHEMES, "schemes"), "initialisation of restarts, stages and new widths "
-            "(none: He for the ReLU family, Xavier otherwise)"),
      Option("record_widths", None, IntList(1), "width-continuation path: widths recorded on the way to the "
             "network's width")),
-    "L-BFGS (scipy, float64) on the flat parameter vector; restarts, boosting, width continuation")
+    "L-BFGS (scipy, float64) on the flat parameter vector; restarts, boosting, width continuation",
+    check_model=check_stages, check_data=check_stage_data,
+    record_lists=RECORD_LISTS)

@@ -321,7 +321,7 @@ def test_plot_scaling_returns_log_log_figure(tmp_path, two_category_records):
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
     labels = ax.get_legend().get_texts()
     assert any("slope" in t.get_text() for t in labels)
-    assert any("Barron bound" in t.get_text() for t in labels)
+    assert any("Barron's bound" in t.get_text() for t in labels)
     assert (tmp_path / "f" / "mse.png").stat().st_size > 0
     lin = plot_scaling(df, "n", hue="activation.name", logx=False, logy=False, n_boot=200)
     assert lin.axes[0].get_xscale() == "linear"

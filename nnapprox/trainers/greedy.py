@@ -68,15 +68,15 @@ from scipy.linalg import solve_triangular
 from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
-from ..activations import RELU_POWER, get_activation
+from ..activations import get_activation
 from ..network import MLP
 from ..options import Float, Int, IntList, Option
+from .basis import OrthoBasis
 from .common import PROGRESS_EVERY, History, Trainer, log
+from .unit_search import UnitSearch
 
 __all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "path_widths",
            "check_path_widths", "default_path_widths", "GREEDY", "OGA", "PATH_OPTIONS", "SEARCH_OPTIONS"]
-
-_N_SCALES, _N_OFFSETS, _N_BINS = 10, 64, 128
 
 
 # ---------------------------------------------------------------------------
@@ -271,188 +271,6 @@ def _search_options(opts):
 
 
 # ---------------------------------------------------------------------------
-# unit search
-# ---------------------------------------------------------------------------
-
-class UnitSearch:
-    """Screen many candidate units against a residual and return the best few.
-
-    Parameters
-    ----------
-    X : array, shape ``(N, d)``
-        Training inputs.
-    activation : str
-        The unit σ.
-    min_scale, max_scale : float
-        Range of ``|a| R`` (R = max_i |x_i|): the unit's slope along its direction.
-    directions : int
-        Random directions screened per call.
-    screen_samples : int or None
-        Size of the random subsample the screening bins (None: all N points; the rescoring
-        always uses all N points).
-    top : int
-        Candidates (distinct directions) rescored exactly.
-    """
-
-    def __init__(self, X, activation, *, min_scale=0.5, max_scale=16.0, directions=256,
-                 screen_samples=None, top=8):
-        self.X = X
-        self.N, self.d = X.shape
-        self.act = get_activation(activation)
-        self.power = RELU_POWER.get(activation)  # k of a ReLU^k unit (exact offsets), else None
-        self.R = float(max(np.sqrt(np.max(np.einsum("ij,ij->i", X, X))), 1e-300))
-        self.cap = max_scale / self.R
-        self.directions = directions
-        self.M = self.N if screen_samples is None else min(screen_samples, self.N)
-        self.top = top
-        self.scales = np.geomspace(min_scale, max_scale, _N_SCALES)
-        self.offsets = np.linspace(-1.0, 1.0, _N_OFFSETS + 2)[1:-1]
-        centres = -1.0 + (np.arange(_N_BINS) + 0.5) * (2.0 / _N_BINS)
-        K = self.scales[:, None, None] * (centres[None, None, :] - self.offsets[None, :, None])
-        self.kernel = self.act.value(K).reshape(-1, _N_BINS)  # (S*T, B)
-        self.chosen = []  # directions picked so far
-
-    def _directions(self, rng):
-        D = self.directions
-        n_near = D // 4 if self.chosen else 0
-        U = rng.standard_normal((D, self.d))
-        U /= np.linalg.norm(U, axis=1, keepdims=True)
-        if n_near:
-            base = np.asarray(self.chosen)[rng.integers(0, len(self.chosen), n_near)]
-            tau = rng.uniform(0.05, 0.5, (n_near, 1))
-            V = base + tau * U[:n_near]
-            U[:n_near] = V / np.linalg.norm(V, axis=1, keepdims=True)
-        return U
-
-    def screen(self, r, rng):
-        """Top candidates ``(a, b)`` by the binned screening score, shapes ``(top, d)`` and ``(top,)``."""
-        if self.M < self.N:
-            idx = rng.choice(self.N, self.M, replace=False)
-            Xs, rs = self.X[idx], r[idx]
-        else:
-            Xs, rs = self.X, r
-        rs = rs - rs.mean()
-        U = self._directions(rng)
-        D, M = U.shape[0], Xs.shape[0]
-        # bin index of p = u·x / R in [-1, 1]: floor((p + 1) B / 2), offset by B per direction;
-        # |u·x| <= R, and the factor (1 - 1e-12) keeps p = 1 inside the last bin.
-        # Directions go in chunks whose (chunk, M) arrays stay in cache.
-        Us = U * (_N_BINS / 2 * (1 - 1e-12) / self.R)
-        chunk = max(1, min(D, 2**17 // M))
-        shift = (_N_BINS / 2 + _N_BINS * np.arange(chunk))[:, None]
-        weights = np.tile(rs, chunk)
-        Rb = np.empty((D, _N_BINS))
-        for j0 in range(0, D, chunk):
-            j1 = min(D, j0 + chunk)
-            P = Us[j0:j1] @ Xs.T  # (chunk, M)
-            P += shift[: j1 - j0]
-            bins = P.astype(np.intp).ravel()
-            Rb[j0:j1] = np.bincount(bins, weights=weights[: bins.size],
-                                    minlength=(j1 - j0) * _N_BINS).reshape(j1 - j0, _N_BINS)
-        S = np.abs(Rb @ self.kernel.T)  # (D, S*T): |score| of every (direction, scale, offset)
-        best = np.argmax(S, axis=1)
-        val = S[np.arange(D), best]
-        order = np.argsort(-val)[: self.top]
-        if not np.isfinite(val[order[0]]):
-            raise FloatingPointError("non-finite screening scores (residual not finite)")
-        k = best[order]
-        s = self.scales[k // _N_OFFSETS]
-        t = self.offsets[k % _N_OFFSETS]
-        A = (s / self.R)[:, None] * U[order]
-        return A, -s * t
-
-    def units(self, A, b):
-        """``σ(X Aᵀ + b)``, shape ``(N, m)``."""
-        Z = self.X @ A.T
-        Z += b
-        return self.act.value(Z, out=Z)
-
-    def best(self, r, rng):
-        """Screen, rescore exactly on the full data; return ``(a, b, g, score)`` of the best candidate.
-
-        For the ReLU^k family (Heaviside, relu, relu2, relu3) the offset of each screened direction
-        is then chosen exactly (:meth:`exact_offsets`), over every hyperplane through a data point.
-        """
-        A, b = self.screen(r, rng)
-        if self.power is not None:
-            A, b = self.exact_offsets(r, A)
-        G = self.units(A, b)
-        sc = r @ G
-        j = int(np.argmax(np.abs(sc)))
-        return A[j].copy(), float(b[j]), G[:, j].copy(), float(sc[j])
-
-    def exact_offsets(self, r, A):
-        """The best offset of each direction for a ReLU^k unit, over all hyperplanes through a data point.
-
-        Along a direction u (projections p_i = u·x_i / R, sorted), the unit (s (p − t))_+^k with
-        t = p_(j) has correlation s^k Σ_{i≥j} r_i (p_i − t)^k = s^k Σ_m C(k, m) (−t)^(k−m) T_m(j), with
-        the suffix sums T_m(j) = Σ_{i≥j} r_i p_i^m; the reversed unit (s (t − p))_+^k uses prefix sums.
-        Both orientations and all N offsets cost one sort and k + 1 cumulative sums per direction.
-        """
-        from math import comb
-
-        k = self.power
-        norms = np.linalg.norm(A, axis=1)
-        U = A / np.where(norms > 0, norms, 1.0)[:, None]
-        A_out, b_out = np.empty_like(A), np.empty(len(A))
-        s = self.cap * self.R  # |a| R at the cap (homogeneous units: the scale only rescales the score)
-        for i, u in enumerate(U):
-            p = self.X @ u / self.R
-            order = np.argsort(p)
-            ps, rs = p[order], r[order]
-            pw = np.vstack([rs * ps ** m for m in range(k + 1)])  # (k + 1, N)
-            suffix = np.cumsum(pw[:, ::-1], axis=1)[:, ::-1]  # Σ_{i≥j}
-            prefix = np.cumsum(pw, axis=1)  # Σ_{i≤j}
-            up = sum(comb(k, m) * (-ps) ** (k - m) * suffix[m] for m in range(k + 1))
-            down = sum(comb(k, m) * ps ** (k - m) * (-1.0) ** m * prefix[m] for m in range(k + 1))
-            j_up, j_down = int(np.argmax(np.abs(up))), int(np.argmax(np.abs(down)))
-            if abs(up[j_up]) >= abs(down[j_down]):
-                A_out[i], b_out[i] = (s / self.R) * u, -s * ps[j_up]
-            else:
-                A_out[i], b_out[i] = -(s / self.R) * u, s * ps[j_down]
-        return A_out, b_out
-
-    def cap_unit(self, a, b):
-        """Rescale ``(a, b)`` so that ``|a| <= max_scale / R`` (the hyperplane a·x + b = 0 is kept)."""
-        na = float(np.linalg.norm(a))
-        if na > self.cap:
-            f = self.cap / na
-            return a * f, b * f
-        return a, b
-
-    def remember(self, a):
-        na = np.linalg.norm(a)
-        if na > 0:
-            self.chosen.append(a / na)
-
-    def refine_correlation(self, r, a, b, score, steps):
-        """Increase ``|<r, σ(X a + b)>|`` by at most ``steps`` L-BFGS iterations; return ``(a, b, g, score)``."""
-        sign = 1.0 if score >= 0 else -1.0
-        X, act, d = self.X, self.act, self.d
-        scale = 1.0 / self.N
-
-        def fun(p):
-            z = X @ p[:d] + p[d]
-            g = act.value(z)
-            w = r * act.deriv(z, g)
-            val = -sign * scale * float(r @ g)
-            grad = np.empty(d + 1)
-            grad[:d] = -sign * scale * (w @ X)
-            grad[d] = -sign * scale * w.sum()
-            return val, grad
-
-        p0 = np.r_[a, b]
-        if steps > 0:
-            res = minimize(fun, p0, jac=True, method="L-BFGS-B", options={"maxiter": steps})
-            a1, b1 = self.cap_unit(res.x[:d], res.x[d])
-            g1 = act.value(X @ a1 + b1)
-            s1 = float(r @ g1)
-            if np.isfinite(s1) and abs(s1) > abs(score):
-                return a1, b1, g1, s1
-        return a, b, act.value(X @ a + b), score
-
-
-# ---------------------------------------------------------------------------
 # orthogonal greedy
 # ---------------------------------------------------------------------------
 
@@ -513,13 +331,11 @@ def _train_oga(net, X, y, loss, rng, options):
     search = UnitSearch(X, net.activation_name, **sopts)
     rec = set(widths)
 
-    Q = np.empty((n_max + 1, N))  # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
-    Rm = np.zeros((n_max + 1, n_max + 1))
-    qy = np.zeros(n_max + 1)
-    Q[0] = 1.0 / math.sqrt(N)
-    Rm[0, 0] = math.sqrt(N)
-    qy[0] = float(Q[0] @ y)
-    r = y - qy[0] * Q[0]
+    basis = OrthoBasis(N, n_max + 1)  # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
+    qy = np.zeros(n_max + 1)  # Q y
+    qy[0] = float(basis.Q[0] @ y)
+    r = y - qy[0] * basis.Q[0]
+    tmp = np.empty(N)
     A = np.zeros((n_max, X.shape[1]))
     bvec = np.zeros(n_max)
     coefs = np.zeros((len(widths), n_max))
@@ -530,32 +346,22 @@ def _train_oga(net, X, y, loss, rng, options):
         for _ in range(4):
             a, b, g, sc = search.best(r, rng)
             a, b, g, sc = search.refine_correlation(r, a, b, sc, refine_steps)
-            v = g.copy()
-            col = np.zeros(k)
-            for _ in range(2):  # classical Gram–Schmidt, twice
-                c = Q[:k] @ v
-                v -= c @ Q[:k]
-                col += c
-            rho = float(np.linalg.norm(v))
-            independent = rho > 1e-10 * max(float(np.linalg.norm(g)), 1e-300)
+            v, col, rho, independent = basis.orthogonalise(g)
             if independent:
                 break
             retries += 1  # numerically inside the span already: draw new candidates
         A[k - 1], bvec[k - 1] = a, b
         search.remember(a)
         if independent:
-            Q[k] = v / rho
-            Rm[:k, k] = col
-            Rm[k, k] = rho
-            qy[k] = float(Q[k] @ r)
-            r -= qy[k] * Q[k]
+            q = basis.append(v, col, rho)
+            qy[k] = float(q @ r)
+            r -= np.multiply(q, qy[k], out=tmp)
         else:  # e.g. k >= N: keep the unit with output weight 0 (R e_k = e_k, Qᵀy_k = 0)
             idle += 1
-            Q[k] = 0.0
-            Rm[k, k] = 1.0
+            basis.append_idle()
             qy[k] = 0.0
         if k in rec:
-            c = solve_triangular(Rm[:k + 1, :k + 1], qy[:k + 1])
+            c = solve_triangular(basis.R[:k + 1, :k + 1], qy[:k + 1])
             i = len(times)
             icpt[i] = c[0]
             coefs[i, :k] = c[1:]
@@ -563,9 +369,9 @@ def _train_oga(net, X, y, loss, rng, options):
             mses.append(float(r @ r) / N)
         last_log = _progress("oga", progress, last_log, t0, k, n_max, float(r @ r) / N)
     path = UnitPath(A, bvec, net.activation_name, widths, coefs, icpt, times, mses)
-    sv = np.linalg.svd(Rm, compute_uv=False)
+    sv = np.linalg.svd(basis.R, compute_uv=False)
     extras = {"algorithm": "oga", "gram_condition": float(sv[0] / sv[-1]), "dependent_retries": retries,
-              "idle_units": idle,
+              "idle_units": idle, "reorthogonalised": basis.reorthogonalised,
               "R": search.R, "max_scale": sopts["max_scale"]}
     return _history(path, n_max, t0, extras)
 

@@ -124,6 +124,18 @@ class ReferenceSearch(UnitSearch):
         return a, b, act.value(X @ a + b), score
 
 
+def _cgs2(Q, k, g):
+    """Classical Gram–Schmidt of ``g`` against ``Q[:k]``, twice: ``(v, col, rho, independent)``."""
+    v = g.copy()
+    col = np.zeros(k)
+    for _ in range(2):
+        c = Q[:k] @ v
+        v -= c @ Q[:k]
+        col += c
+    rho = float(np.linalg.norm(v))
+    return v, col, rho, rho > 1e-10 * max(float(np.linalg.norm(g)), 1e-300)
+
+
 def reference_oga(X, y, activation="sigmoid", *, n_max, rng, record_widths=None, refine_steps=10,
                   **search_options):
     """The OGA path of before issue 21.
@@ -166,14 +178,7 @@ def reference_oga(X, y, activation="sigmoid", *, n_max, rng, record_widths=None,
             for _ in range(4):
                 a, b, g, sc = search.best(r, rng)
                 a, b, g, sc = search.refine_correlation(r, a, b, sc, refine_steps)
-                v = g.copy()
-                col = np.zeros(k)
-                for _ in range(2):  # classical Gram–Schmidt, twice
-                    c = Q[:k] @ v
-                    v -= c @ Q[:k]
-                    col += c
-                rho = float(np.linalg.norm(v))
-                independent = rho > 1e-10 * max(float(np.linalg.norm(g)), 1e-300)
+                v, col, rho, independent = _cgs2(Q, k, g)
                 if independent:
                     break
             A[k - 1], bvec[k - 1] = a, b

@@ -43,6 +43,9 @@ class OrthoBasis:
         Training points.
     n_rows : int
         Rows to preallocate (``n_max + 1``: the constant and one per unit).
+    reorthogonalise : float
+        A second round when the first leaves less than this fraction of ``|g|``; 1 (or more):
+        always (classical Gram–Schmidt twice, bit for bit the path of before issue 21).
 
     Attributes
     ----------
@@ -54,8 +57,9 @@ class OrthoBasis:
         Rows in use.
     """
 
-    def __init__(self, N: int, n_rows: int):
+    def __init__(self, N: int, n_rows: int, reorthogonalise: float = REORTHOGONALISE):
         self.N, self.n_rows = int(N), int(n_rows)
+        self.reorthogonalise = float(reorthogonalise)
         self.Q = np.empty((self.n_rows, self.N))
         self.R = np.zeros((self.n_rows, self.n_rows))
         self.k = 0
@@ -98,7 +102,7 @@ class OrthoBasis:
         col = c.copy()
         rho = float(np.linalg.norm(v))
         gn = max(float(np.linalg.norm(g)), 1e-300)
-        if rho < REORTHOGONALISE * gn:  # mostly inside the span: a second round
+        if rho < self.reorthogonalise * gn or self.reorthogonalise >= 1:  # mostly inside the span
             self.reorthogonalised += 1
             c = np.matmul(Qk, v, out=self._c[:k])
             np.matmul(c, Qk, out=self._t)

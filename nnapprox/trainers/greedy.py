@@ -71,7 +71,7 @@ from threadpoolctl import threadpool_limits
 from ..activations import get_activation
 from ..network import MLP
 from ..options import Float, Int, IntList, Option
-from .basis import OrthoBasis
+from .basis import REORTHOGONALISE, OrthoBasis
 from .common import PROGRESS_EVERY, History, Trainer, log
 from .unit_search import UnitSearch
 
@@ -263,6 +263,14 @@ SEARCH_OPTIONS = (
 )
 
 
+#: Options of OGA alone.
+OGA_OPTIONS = (
+    Option("reorthogonalise", REORTHOGONALISE, Float(ge=0, le=1), "second Gram–Schmidt round when the "
+           "first leaves less than this fraction of |g| (1: always, the four passes of before issue 21, "
+           "bit for bit its numbers; the default two passes agree to rounding per unit)"),
+)
+
+
 def _search_options(opts):
     if opts["min_scale"] > opts["max_scale"]:
         raise ValueError(f"min_scale={opts['min_scale']} must not exceed max_scale={opts['max_scale']}")
@@ -297,6 +305,9 @@ def train_oga(net, X, y, loss, rng, **options):
         Candidates rescored exactly on all N points (8).
     refine_steps : int
         L-BFGS iterations refining the chosen unit (10; 0 switches refinement off).
+    reorthogonalise : float
+        A second Gram–Schmidt round for a unit whose first round leaves less than this fraction
+        of its norm (0.01; 1: always, see :mod:`nnapprox.trainers.basis`).
     progress_every : float
         Seconds between progress log lines (10; 0 = never).
 
@@ -306,9 +317,9 @@ def train_oga(net, X, y, loss, rng, **options):
         ``net`` the width-n_max network, ``path`` a :class:`UnitPath`, ``loss`` the training
         loss ½ MSE at the recorded widths, ``steps = n_max``, ``stop_reason = "path_end"``,
         ``extras`` with ``gram_condition`` (2-norm condition number of the final ``R``),
-        ``dependent_retries`` (candidate draws rejected as numerically inside the span) and
+        ``dependent_retries`` (candidate draws rejected as numerically inside the span),
         ``idle_units`` (units kept with output weight 0 because every draw was, as when
-        n_max >= N).
+        n_max >= N) and ``reorthogonalised`` (units that took the second round).
     """
     with _one_blas_thread():
         return _train_oga(net, X, y, loss, rng, options)
@@ -331,7 +342,7 @@ def _train_oga(net, X, y, loss, rng, options):
     search = UnitSearch(X, net.activation_name, **sopts)
     rec = set(widths)
 
-    basis = OrthoBasis(N, n_max + 1)  # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
+    basis = OrthoBasis(N, n_max + 1, options["reorthogonalise"])  # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
     qy = np.zeros(n_max + 1)  # Q y
     qy[0] = float(basis.Q[0] @ y)
     r = y - qy[0] * basis.Q[0]
@@ -399,13 +410,18 @@ def _history(path, n_max, t0, extras):
 # relaxed greedy
 # ---------------------------------------------------------------------------
 
-def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h):
+def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h, J=None):
     """Levenberg–Marquardt on ``‖y − c − γ h − β σ(X a + b)‖²`` over ``(a, b, γ, β, c)``.
 
-    ``use_h=False`` (the first unit) keeps ``γ`` fixed. Returns the refined
-    ``(a, b, γ, β, c, g, sse)``.
+    ``use_h=False`` (the first unit) keeps ``γ`` fixed. ``J`` (optional): a C-contiguous
+    ``(N, d + 4)`` buffer for the Jacobian, reused across units (its column of ones is set
+    here). Returns the refined ``(a, b, γ, β, c, g, sse)``.
     """
     X, act, d = search.X, search.act, search.d
+    if J is None:
+        J = np.empty((X.shape[0], d + 4))
+    J[:, d + 1] = h if use_h else 0.0  # columns that stay fixed during the refinement
+    J[:, d + 3] = 1.0
 
     def state(a, b, gam, beta, c):
         z = X @ a + b
@@ -415,17 +431,12 @@ def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h):
 
     z, g, e, sse = state(a, b, gam, beta, c)
     mu = 1e-3
-    ncol = d + 4
     for _ in range(steps):
-        gp = act.deriv(z, g)
-        J = np.empty((X.shape[0], ncol))  # derivative of the model (−e) with respect to p
-        J[:, :d] = (beta * gp)[:, None] * X
-        J[:, d] = beta * gp
-        J[:, d + 1] = h
+        w = act.deriv(z, g)
+        w *= beta
+        np.multiply(X, w[:, None], out=J[:, :d])  # derivative of the model (−e) with respect to p
+        J[:, d] = w
         J[:, d + 2] = g
-        J[:, d + 3] = 1.0
-        if not use_h:
-            J[:, d + 1] = 0.0
         JtJ = J.T @ J
         Jte = J.T @ e
         diag = np.diag(JtJ).copy()
@@ -496,6 +507,7 @@ def _train_greedy(net, X, y, loss, rng, options):
     icpt = np.zeros(len(widths))
     times, mses = [], []
     h = np.zeros(N)
+    J = np.empty((N, d + 4))  # the Levenberg–Marquardt Jacobian, one buffer for the path
     c = float(y.mean())
     r = y - c
     last_log = t0
@@ -505,7 +517,7 @@ def _train_greedy(net, X, y, loss, rng, options):
         cols = np.stack([np.ones(N), h, g], axis=1) if use_h else np.stack([np.ones(N), g], axis=1)
         sol = np.linalg.lstsq(cols, y, rcond=None)[0]
         c0, gam0, beta0 = (sol[0], sol[1], sol[2]) if use_h else (sol[0], 1.0, sol[1])
-        a, b, gam, bk, ck, g, sse = _lm_unit(search, y, h, a, b, gam0, beta0, c0, refine_steps, use_h)
+        a, b, gam, bk, ck, g, sse = _lm_unit(search, y, h, a, b, gam0, beta0, c0, refine_steps, use_h, J)
         search.remember(a)
         A[k - 1], bvec[k - 1] = a, b
         alpha[k - 1], beta[k - 1] = 1.0 - gam, bk
@@ -527,7 +539,7 @@ def _train_greedy(net, X, y, loss, rng, options):
     return _history(path, n_max, t0, extras)
 
 
-OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS,
+OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS + OGA_OPTIONS,
               "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
               "refit; one run gives every width", losses=("mse",), builds_own=True, path=True)
 GREEDY = Trainer("greedy", train_greedy, PATH_OPTIONS + SEARCH_OPTIONS,

@@ -4,8 +4,8 @@ Used by relaxed greedy and OGA (:mod:`nnapprox.trainers.greedy`); the method is 
 What this module adds is the cost model of a step at large N, where the screening dominates:
 
 * the random directions go in chunks of :func:`screen_chunk` directions, each chunk one matrix
-  product ``U_chunk Xᵀ`` (``(chunk, M)``) into a preallocated per-lane buffer, its bin indices in
-  one pass (``np.add`` with an integer output), its binned residuals by one ``np.bincount``;
+  product ``U_chunk Xᵀ`` (``(chunk, M)``) into a preallocated per-lane buffer, its bin indices
+  converted in place, its binned residuals by one ``np.bincount``;
 * the chunks run on :func:`nnapprox.fastpath.run_tasks` (2 threads by default, 1 in joblib
   workers); ``np.bincount`` and the product release the GIL. Each chunk writes its own rows of the
   binned residuals and sums its bins in point order, so the thread count changes nothing.
@@ -31,12 +31,17 @@ N_SCALES, N_OFFSETS, N_BINS = 10, 64, 128
 def screen_chunk(M: int, D: int) -> int:
     """Directions per chunk of the screening for ``M`` binned points and ``D`` directions.
 
-    About 2**17 projections per chunk (a 1 MB buffer, as before issue 21), but at least 16
-    directions: with fewer rows the product re-packs ``X`` for every couple of directions, which
-    cost 60% of the screening at N = 50 000 (two directions per chunk).
+    About 2**17 projections per chunk (a 1 MB buffer, as before issue 21), but up to 16
+    directions while a buffer stays under 8 MB: with fewer rows the product re-packs ``X`` for
+    every couple of directions, which cost 60% of the screening at N = 50 000 (two directions per
+    chunk). The projections of a direction do not depend on the chunk size (checked bit for bit
+    at the sizes of the tests and the bench), so neither do the bins.
     """
-    chunk = max(1, 2**17 // max(M, 1))
-    return int(min(D, chunk if chunk >= 8 else 16))
+    M = max(int(M), 1)
+    chunk = max(1, 2**17 // M)
+    if chunk < 8:
+        chunk = max(chunk, min(16, 2**20 // M))
+    return int(min(D, chunk))
 
 
 class UnitSearch:
@@ -129,7 +134,8 @@ class UnitSearch:
             m = min(D, j0 + chunk) - j0
             P, I = ws["P"][lane][:m], ws["I"][lane][:m]
             np.matmul(Us[j0:j0 + m], XsT, out=P)
-            np.add(P, shift[:m], out=I, casting="unsafe")  # truncation = floor: every value is >= 0
+            P += shift[:m]
+            np.copyto(I, P, casting="unsafe")  # truncation = floor: every value is >= 0
             Rb[j0:j0 + m] = np.bincount(I.reshape(-1), weights=Wf[: m * M],
                                         minlength=m * N_BINS).reshape(m, N_BINS)
 

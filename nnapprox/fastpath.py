@@ -72,6 +72,7 @@ __all__ = [
     "clear_workspaces",
     "estimate_seconds",
     "run_tasks",
+    "run_in_background",
 ]
 
 #: Target size of one ``block × width`` buffer (bytes): a few such buffers per layer
@@ -342,6 +343,19 @@ def run_tasks(work, n_tasks: int, threads: int | None = None) -> None:
             wait(futures)
         for f in futures:
             f.result()
+
+
+def run_in_background(fn, *args):
+    """Start ``fn(*args)`` on a worker thread of the pool and return its future, or None.
+
+    None (nothing started) when only one thread is allowed (:func:`get_threads`), so a caller
+    keeps its work in the calling thread. The caller holds BLAS at one thread while the work
+    runs (the greedy trainers do, for their whole run).
+    """
+    if get_threads() <= 1:
+        return None
+    pool = _get_pool(get_threads() - 1)
+    return pool.submit(contextvars.copy_context().run, fn, *args)
 
 
 # ---------------------------------------------------------------------------

@@ -32,6 +32,18 @@ __all__ = ["ReferenceSearch", "reference_oga", "reference_greedy"]
 class ReferenceSearch(UnitSearch):
     """:class:`UnitSearch` with the screening, rescoring and refinement of before issue 21."""
 
+    def _directions(self, rng):
+        D = self.directions
+        n_near = D // 4 if self.chosen else 0
+        U = rng.standard_normal((D, self.d))
+        U /= np.linalg.norm(U, axis=1, keepdims=True)
+        if n_near:
+            base = np.asarray(self.chosen)[rng.integers(0, len(self.chosen), n_near)]
+            tau = rng.uniform(0.05, 0.5, (n_near, 1))
+            V = base + tau * U[:n_near]
+            U[:n_near] = V / np.linalg.norm(V, axis=1, keepdims=True)
+        return U
+
     def screen(self, r, rng):
         if self.M < self.N:
             idx = rng.choice(self.N, self.M, replace=False)

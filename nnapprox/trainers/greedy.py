@@ -357,9 +357,12 @@ def _train_oga(net, X, y, loss, rng, options):
         for _ in range(4):
             a, b, g, sc = search.best(r, rng)
             a, b, g, sc = search.refine_correlation(r, a, b, sc, refine_steps)
+            if k < n_max:
+                search.prefetch(rng, a)  # the next screening's bins, while Gram–Schmidt runs
             v, col, rho, independent = basis.orthogonalise(g)
             if independent:
                 break
+            search.cancel_prefetch(rng)  # the retry draws what it drew before issue 21
             retries += 1  # numerically inside the span already: draw new candidates
         A[k - 1], bvec[k - 1] = a, b
         search.remember(a)
@@ -513,6 +516,8 @@ def _train_greedy(net, X, y, loss, rng, options):
     last_log = t0
     for k in range(1, n_max + 1):
         a, b, g, _ = search.best(r, rng)
+        if k < n_max:
+            search.prefetch(rng, pending=True)  # the next screening's bins, while the unit is refined
         use_h = k > 1
         cols = np.stack([np.ones(N), h, g], axis=1) if use_h else np.stack([np.ones(N), g], axis=1)
         sol = np.linalg.lstsq(cols, y, rcond=None)[0]

@@ -22,10 +22,12 @@ from scipy.optimize import minimize
 from .. import fastpath
 from ..activations import RELU_POWER, boundary_offsets, get_activation
 
-__all__ = ["UnitSearch", "N_SCALES", "N_OFFSETS", "N_BINS", "screen_chunk"]
+__all__ = ["UnitSearch", "N_SCALES", "N_OFFSETS", "N_BINS", "PREFETCH_BYTES", "screen_chunk"]
 
 #: Slopes s, offsets t and bins of the screening grid.
 N_SCALES, N_OFFSETS, N_BINS = 10, 64, 128
+#: The next screening's bins are prefetched when they take at most this many bytes (D · M · 8).
+PREFETCH_BYTES = 256 * 2**20
 
 
 def screen_chunk(M: int, D: int) -> int:
@@ -84,23 +86,45 @@ class UnitSearch:
         self.chosen = []  # directions picked so far
         self.chunk = screen_chunk(self.M, directions)
         self._ws = None  # screening buffers, made on the first call
+        self._pre = None  # prefetch buffers: bins of every direction (D, M), projections of a chunk
+        self._next = None  # the prefetched draws of the next screening
 
-    def _directions(self, rng):
+    # -- the random draws of a screening, in the order of before issue 21 -------------------
+
+    def _subsample(self, rng):
+        """The points binned by the screening (None: all of them)."""
+        return rng.choice(self.N, self.M, replace=False) if self.M < self.N else None
+
+    def _draw(self, rng, n_chosen):
+        """``(U, ids, tau)``: unit directions ``(D, d)`` before the near ones are formed, the
+        chosen directions they perturb and by how much."""
         D = self.directions
-        n_near = D // 4 if self.chosen else 0
+        n_near = D // 4 if n_chosen else 0
         U = rng.standard_normal((D, self.d))
         U /= np.linalg.norm(U, axis=1, keepdims=True)
+        ids = tau = None
         if n_near:
-            base = np.asarray(self.chosen)[rng.integers(0, len(self.chosen), n_near)]
+            ids = rng.integers(0, n_chosen, n_near)
             tau = rng.uniform(0.05, 0.5, (n_near, 1))
-            V = base + tau * U[:n_near]
-            U[:n_near] = V / np.linalg.norm(V, axis=1, keepdims=True)
+        return U, ids, tau
+
+    def _near(self, U, ids, tau, rows):
+        """Form the near directions ``rows`` (indices < len(ids)) in place: a chosen direction plus
+        ``tau`` times a random one, normalised (row by row, so any subset gives the same rows)."""
+        if len(rows):
+            V = np.asarray(self.chosen)[ids[rows]] + tau[rows] * U[rows]
+            U[rows] = V / np.linalg.norm(V, axis=1, keepdims=True)
+
+    def _directions(self, rng):
+        U, ids, tau = self._draw(rng, len(self.chosen))
+        if ids is not None:
+            self._near(U, ids, tau, np.arange(len(ids)))
         return U
 
     def _workspace(self):
         """Per-lane buffers: projections ``(chunk, M)`` and bin indices ``(chunk, M)``; the
         weights (the residual repeated per direction of a chunk) are shared. About
-        ``(2 lanes + 1) · chunk · M · 8`` bytes, 3 MB by default."""
+        ``(2 lanes + 1) · chunk · M · 8`` bytes (15 MB at M = 50 000)."""
         if self._ws is None:
             lanes = max(1, min(fastpath.get_threads(), -(-self.directions // self.chunk)))
             shape = (self.chunk, self.M)
@@ -110,21 +134,123 @@ class UnitSearch:
                         "shift": (N_BINS / 2 + N_BINS * np.arange(self.chunk))[:, None]}
         return self._ws
 
-    def screen(self, r, rng):
-        """Top candidates ``(a, b)`` by the binned screening score, shapes ``(top, d)`` and ``(top,)``."""
-        if self.M < self.N:
-            idx = rng.choice(self.N, self.M, replace=False)
-            Xs, rs = self.X[idx], r[idx]
-        else:
-            Xs, rs = self.X, r
-        rs = rs - rs.mean()
-        U = self._directions(rng)
-        D, M, chunk = U.shape[0], Xs.shape[0], self.chunk
-        ws = self._workspace()
+    def _bin_chunk(self, Us, XsT, j, P, I):
+        """Bin indices of chunk ``j`` of the directions (rows ``j·chunk ...``) into ``I``."""
+        j0 = j * self.chunk
+        m = min(len(Us), j0 + self.chunk) - j0
+        P, I = P[:m], I[:m]
+        np.matmul(Us[j0:j0 + m], XsT, out=P)
+        P += self._workspace()["shift"][:m]
+        np.copyto(I, P, casting="unsafe")  # truncation = floor: every value is >= 0
+        return I
+
+    def _scaled(self, U):
         # bin index of p = u·x / R in [-1, 1]: floor((p + 1) B / 2), offset by B per direction;
         # |u·x| <= R, and the factor (1 - 1e-12) keeps p = 1 inside the last bin.
-        Us = U * (N_BINS / 2 * (1 - 1e-12) / self.R)
-        XsT, shift, W = Xs.T, ws["shift"], ws["W"]
+        return U * (N_BINS / 2 * (1 - 1e-12) / self.R)
+
+    # -- prefetch: the next screening's draws and bins while the step finishes ----------------
+
+    def prefetch(self, rng, a=None, pending=False):
+        """Draw the next screening's random numbers now and bin its directions in the background.
+
+        The bins do not depend on the residual, so they can be computed while the current step
+        ends (OGA's Gram–Schmidt, relaxed greedy's Levenberg–Marquardt step). The next
+        :meth:`screen` uses them; the numbers are those it would have drawn and computed itself.
+
+        Parameters
+        ----------
+        rng : np.random.Generator
+            Must not be used again before the next :meth:`screen` or :meth:`cancel_prefetch`.
+        a : array, optional
+            The direction that will be remembered before the next screening (OGA: the new unit).
+        pending : bool
+            A direction not known yet will be remembered (relaxed greedy, before its refinement):
+            near directions built on it are formed, and their chunks binned, by :meth:`screen`.
+        """
+        self.cancel_prefetch(None)
+        D, M = self.directions, self.M
+        if fastpath.get_threads() <= 1 or D * M * 8 > PREFETCH_BYTES:
+            return
+        known = list(self.chosen)
+        if a is not None and np.linalg.norm(a) > 0:
+            known.append(a / np.linalg.norm(a))
+        n_chosen = len(known) + (1 if pending else 0)
+        state = rng.bit_generator.state
+        idx = self._subsample(rng)
+        U, ids, tau = self._draw(rng, n_chosen)
+        deferred = np.zeros(0, dtype=np.intp)
+        if ids is not None:
+            deferred = np.flatnonzero(ids >= len(known))
+            ready = np.flatnonzero(ids < len(known))
+            saved, self.chosen = self.chosen, known
+            try:
+                self._near(U, ids, tau, ready)
+            finally:
+                self.chosen = saved
+        if self._pre is None:
+            self._pre = {"I": np.empty((D, M), dtype=np.intp), "P": np.empty((self.chunk, M))}
+        Xs = self.X if idx is None else self.X[idx]
+        Us = self._scaled(U)
+        I_all, P = self._pre["I"], self._pre["P"]
+
+        def work():
+            XsT = Xs.T
+            for j in range(-(-D // self.chunk)):
+                j0 = j * self.chunk
+                self._bin_chunk(Us, XsT, j, P, I_all[j0:j0 + self.chunk])
+
+        self._next = {"state": state, "after": rng.bit_generator.state, "idx": idx, "U": U, "ids": ids,
+                      "tau": tau, "deferred": deferred, "n_chosen": n_chosen, "Xs": Xs,
+                      "future": fastpath.run_in_background(work)}
+        if self._next["future"] is None:  # pragma: no cover - threads checked above
+            work()
+
+    def cancel_prefetch(self, rng):
+        """Drop a prefetched screening; with ``rng``, put back the random numbers it drew."""
+        nx, self._next = self._next, None
+        if nx is None:
+            return
+        if nx["future"] is not None:
+            nx["future"].result()
+        if rng is not None:
+            rng.bit_generator.state = nx["state"]
+
+    def _take_prefetch(self, rng):
+        """The prefetched ``(idx, U, Xs, bins)`` for this screening, or None (then nothing was drawn)."""
+        nx = self._next
+        if nx is None:
+            return None
+        if len(self.chosen) != nx["n_chosen"]:  # the pending direction was not remembered (|a| = 0)
+            self.cancel_prefetch(rng)
+            return None
+        self._next = None
+        if nx["future"] is not None:
+            nx["future"].result()
+        if rng.bit_generator.state != nx["after"]:
+            raise RuntimeError("the random generator was used between prefetch() and screen()")
+        U, I_all = nx["U"], self._pre["I"]
+        if len(nx["deferred"]):
+            self._near(U, nx["ids"], nx["tau"], nx["deferred"])
+            Us, XsT = self._scaled(U), nx["Xs"].T
+            for j in np.unique(nx["deferred"] // self.chunk):
+                j0 = j * self.chunk
+                self._bin_chunk(Us, XsT, j, self._pre["P"], I_all[j0:j0 + self.chunk])
+        return nx["idx"], U, I_all
+
+    def screen(self, r, rng):
+        """Top candidates ``(a, b)`` by the binned screening score, shapes ``(top, d)`` and ``(top,)``."""
+        pre = self._take_prefetch(rng)
+        if pre is None:
+            idx = self._subsample(rng)
+            U = self._directions(rng)
+        else:
+            idx, U, I_all = pre
+        Xs, rs = (self.X, r) if idx is None else (self.X[idx], r[idx])
+        rs = rs - rs.mean()
+        D, M, chunk = U.shape[0], Xs.shape[0], self.chunk
+        ws = self._workspace()
+        Us, XsT, W = self._scaled(U), Xs.T, ws["W"]
         W[:] = rs  # the weights of a chunk: rs once per direction
         Wf = W.reshape(-1)
         Rb = np.empty((D, N_BINS))
@@ -132,10 +258,7 @@ class UnitSearch:
         def work(lane, j):
             j0 = j * chunk
             m = min(D, j0 + chunk) - j0
-            P, I = ws["P"][lane][:m], ws["I"][lane][:m]
-            np.matmul(Us[j0:j0 + m], XsT, out=P)
-            P += shift[:m]
-            np.copyto(I, P, casting="unsafe")  # truncation = floor: every value is >= 0
+            I = I_all[j0:j0 + m] if pre is not None else self._bin_chunk(Us, XsT, j, ws["P"][lane], ws["I"][lane])
             Rb[j0:j0 + m] = np.bincount(I.reshape(-1), weights=Wf[: m * M],
                                         minlength=m * N_BINS).reshape(m, N_BINS)
 

@@ -13,8 +13,9 @@ run yields the whole path of widths n = 1..n_max (:class:`UnitPath`): a width st
     *not* normalised by ``‖g‖`` (normalising picks steep thin slabs whose Gram matrix is
     ill-conditioned and whose test error explodes). All output weights are refit after
     each addition: the columns ``[1, g_1, ..., g_k]`` evaluated on the training set are
-    orthonormalised by classical Gram–Schmidt applied twice (``G = Q R``), the residual is
-    ``y − Q Qᵀ y`` and the output weights solve the triangular system ``R c = Qᵀ y``.
+    orthonormalised by classical Gram–Schmidt (``G = Q R``; a second round for a unit mostly
+    inside the span, :mod:`nnapprox.trainers.basis`), the residual is ``y − Q Qᵀ y`` and the
+    output weights solve the triangular system ``R c = Qᵀ y``.
 
 Unit search (shared)
 --------------------
@@ -53,10 +54,21 @@ the same dictionary up to an affine map) are the intended units. With ``relu`` o
 unbounded; the bound then needs the ramp ``relu(z) − relu(z − 1)`` (two units per sigmoidal
 unit, :func:`nnapprox.theory.relu_units_for_sigmoidal`), which these trainers do not build.
 
-Costs (float64, one core): OGA keeps the orthonormal basis, ``(n_max + 1) N`` floats (41 MB
-for n_max = 256, N = 20000). One step costs about ``directions · N · 6`` element operations
-to screen plus ``O(N (d + k))`` for rescoring, refinement and Gram–Schmidt; an OGA path to
-n_max = 256 took 12 s of CPU for N = 20000, d = 8 and 2.5 s for N = 4000.
+Costs (float64). A step costs the screening (``directions · M`` projections, conversions and
+scattered adds, about 2.5 ns each on one core; in chunks on 2 threads, and for the next step
+already while the current one ends: :mod:`nnapprox.trainers.unit_search`), the rescoring and
+refinement (``O(N (d + top + refine_steps))``), and for OGA two passes over the first k rows of
+the orthonormal basis, ``16 k N`` bytes at the memory bandwidth. OGA keeps the basis,
+``(n_max + 1) N`` floats (820 MB for n_max = 2048, N = 50 000; :func:`path_bytes` for all of a
+path's arrays). ``make bench`` times both paths against those of before issue 21
+(:mod:`nnapprox.bench_greedy`).
+
+Threads change no number; neither do the prefetch, the chunk size or the buffers (the tests
+compare the paths bit for bit with :mod:`nnapprox.greedy_reference`, the per-step algorithm of
+before issue 21). OGA's default Gram–Schmidt (one round, a second on demand) rounds each new
+basis row differently in the last bits, and a path amplifies such differences: OGA paths agree
+with those of before issue 21 statistically, not number for number (``reorthogonalise=1``
+restores the old numbers at the cost of two more passes per unit).
 """
 from __future__ import annotations
 
@@ -75,7 +87,7 @@ from .basis import REORTHOGONALISE, OrthoBasis
 from .common import PROGRESS_EVERY, History, Trainer, log
 from .unit_search import UnitSearch
 
-__all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "path_widths",
+__all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "path_widths", "path_bytes",
            "check_path_widths", "default_path_widths", "GREEDY", "OGA", "PATH_OPTIONS", "SEARCH_OPTIONS"]
 
 
@@ -265,10 +277,28 @@ SEARCH_OPTIONS = (
 
 #: Options of OGA alone.
 OGA_OPTIONS = (
-    Option("reorthogonalise", REORTHOGONALISE, Float(ge=0, le=1), "second Gram–Schmidt round when the "
-           "first leaves less than this fraction of |g| (1: always, the four passes of before issue 21, "
-           "bit for bit its numbers; the default two passes agree to rounding per unit)"),
+    Option("reorthogonalise", REORTHOGONALISE, Float(ge=0, le=1), "second Gram–Schmidt round for a unit "
+           "whose first leaves less than this fraction of |g| (1: every unit, four passes over the basis as "
+           "before issue 21 and bit for bit its paths; below 1: two passes for most units, each unit the same "
+           "to rounding, a path the same only statistically)"),
 )
+
+
+def path_bytes(name: str, N: int, d: int, n_max: int, directions: int = 256, screen_samples=None) -> int:
+    """Peak memory of a greedy path's own arrays (bytes), data and result excluded.
+
+    OGA: the basis (``(n_max + 1) N`` floats and the ``(n_max + 1)²`` triangle,
+    :meth:`~nnapprox.trainers.basis.OrthoBasis.nbytes`); relaxed greedy: the Jacobian
+    ``N (d + 4)`` and a few N-vectors. Both: the screening's buffers (:func:`screen_bytes`) and
+    the exact rescoring of ``top`` candidates (``8 N`` floats).
+    """
+    from .unit_search import screen_bytes
+
+    M = N if screen_samples is None else min(int(screen_samples), N)
+    common = screen_bytes(M, directions) + 8 * N * 8 + 16 * N * 8
+    if name == "oga":
+        return int(OrthoBasis.nbytes(N, n_max + 1) + common)
+    return int(8 * N * (d + 4) + common)
 
 
 def _search_options(opts):

@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 from .. import fastpath
 from ..activations import RELU_POWER, boundary_offsets, get_activation
 
-__all__ = ["UnitSearch", "N_SCALES", "N_OFFSETS", "N_BINS", "PREFETCH_BYTES", "screen_chunk"]
+__all__ = ["UnitSearch", "N_SCALES", "N_OFFSETS", "N_BINS", "PREFETCH_BYTES", "screen_chunk", "screen_bytes"]
 
 #: Slopes s, offsets t and bins of the screening grid.
 N_SCALES, N_OFFSETS, N_BINS = 10, 64, 128
@@ -44,6 +44,18 @@ def screen_chunk(M: int, D: int) -> int:
     if chunk < 8:
         chunk = max(chunk, min(16, 2**20 // M))
     return int(min(D, chunk))
+
+
+def screen_bytes(M: int, directions: int, threads: int = 2) -> int:
+    """Bytes of the screening's buffers: per thread the projections and bin indices of a chunk,
+    the shared weights, and (when prefetching, 2 threads) the bins of every direction and one
+    more chunk of projections (about 120 MB at M = 50 000, 256 directions)."""
+    chunk = screen_chunk(M, directions)
+    lanes = max(1, min(threads, -(-directions // chunk)))
+    out = (2 * lanes + 1) * chunk * M * 8
+    if threads > 1 and directions * M * 8 <= PREFETCH_BYTES:
+        out += directions * M * 8 + chunk * M * 8
+    return int(out)
 
 
 class UnitSearch:

@@ -53,8 +53,16 @@ and the model, resets the kernel's peak-RSS counter (``/proc/self/clear_refs``),
 runs two steps and reports ``VmHWM − VmRSS(before)``: the extra resident memory
 the step needed, data and weights excluded.
 
-Writes ``results/bench/bench.csv`` (one row per case and library) and
-``results/bench/bench.md`` (the tables for the README).
+Greedy paths (issue 21, :mod:`nnapprox.bench_greedy`): whole OGA and relaxed-greedy paths of
+today's code against the per-step algorithm of before issue 21, taking turns in this process
+(``--greedy-cases``; ``M`` is d = 16, N = 10 000, n = 512, ``L`` the full size d = 16,
+N = 50 000, n = 2048, about half an hour), with the phases, the bytes moved over OGA's basis and
+the bandwidth achieved, peak memory, and the largest difference to the old path's errors.
+
+Writes ``results/bench/bench.csv`` (one row per case and library or path variant) and
+``results/bench/bench.md`` (the tables for the README). Each has a section per part of the
+benchmark (the training step, the greedy paths); a part not run (``--cases none`` or
+``--greedy-cases none``) keeps its rows from the previous run.
 """
 from __future__ import annotations
 
@@ -589,8 +597,9 @@ def main(argv=None) -> int:
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--replicas", type=int, default=8, help="R for the replica comparison (0: skip)")
     ap.add_argument("--fit-steps", type=int, default=FIT_STEPS, help="steps of the fit-level row (0: skip)")
-    ap.add_argument("--greedy-cases", default="M,L",
-                    help="greedy-path cases (comma-separated subset of S,M,L; 'none' to skip)")
+    ap.add_argument("--greedy-cases", default=None,
+                    help="greedy-path cases (comma-separated subset of S,M,L; 'none' to skip; default M,L, "
+                         "with --quick none)")
     ap.add_argument("--greedy-reps", type=int, default=None, help="repetitions of every greedy case (default: its own)")
     ap.add_argument("--out", default="results/bench", help="output folder")
     ap.add_argument("--probe-memory", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
@@ -697,6 +706,8 @@ def main(argv=None) -> int:
                                  "library": k, "threads": threads, "median_s": res[k], "reps": res["reps"],
                                  "nnapprox_speedup": res[k] / res["nnapprox fit"]})
     greedy_rows = []
+    if args.greedy_cases is None:
+        args.greedy_cases = "none" if args.quick else "M,L"
     greedy_cases = [c for c in args.greedy_cases.split(",") if c and c != "none"]
     if greedy_cases:
         from . import bench_greedy

@@ -316,7 +316,8 @@ def test_bench_greedy_section_keeps_the_step_rows(tmp_path):
     assert sum(r.startswith("step,tiny") for r in rows) == 1 and sum(r.startswith("greedy,S") for r in rows) == 5
     md = (out / "bench.md").read_text()
     assert "| tiny (1, 4, 1, 32) |" in md and "| S (d=4, N=2000, n=64) | oga | new |" in md
-    greedy = [r for r in __import__("csv").DictReader(open(out / "bench.csv")) if r["section"] == "greedy"]
+    with open(out / "bench.csv", newline="") as fh:
+        greedy = [r for r in __import__("csv").DictReader(fh) if r["section"] == "greedy"]
     exact = next(r for r in greedy if r["variant"] == "new, 4 passes")
     assert float(exact["max_rel_diff_train_mse"]) == 0.0 and float(exact["max_rel_diff_test_mse"]) == 0.0
     assert all(float(r["max_rel_diff_train_mse"]) == 0.0 for r in greedy if r["trainer"] == "greedy")

@@ -72,12 +72,10 @@ restores the old numbers at the cost of two more passes per unit).
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
 from ..activations import get_activation
@@ -372,7 +370,8 @@ def _train_oga(net, X, y, loss, rng, options):
     search = UnitSearch(X, net.activation_name, **sopts)
     rec = set(widths)
 
-    basis = OrthoBasis(N, n_max + 1, options["reorthogonalise"])  # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
+    # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
+    basis = OrthoBasis(N, n_max + 1, options["reorthogonalise"])
     qy = np.zeros(n_max + 1)  # Q y
     qy[0] = float(basis.Q[0] @ y)
     r = y - qy[0] * basis.Q[0]

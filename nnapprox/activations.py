@@ -16,6 +16,13 @@ Conventions
 * ``heaviside``, ``relu2``, ``relu3`` (relu(z)^k, k = 0, 2, 3) are the dictionaries of the greedy
   algorithms' sharp-rate study; Heaviside has zero derivative almost everywhere, so gradient
   training cannot move its units.
+* **The boundary z = 0 of a ReLU^k unit.** H(0) = 1 (``z >= 0``); relu^k(0) = 0 for k >= 1. A unit
+  placed by the greedy paths from the data (:func:`boundary_offsets`) never has its Heaviside
+  boundary through a training point: z of a point on the boundary is a rounding error whose sign
+  depends on how ``a·x + b`` was summed (the training's product, the path's prediction and the
+  network's blocked forward pass sum it differently), and the unit's value there would jump
+  between 0 and 1. ReLU^k units (k >= 1) are continuous at the boundary, so there rounding moves
+  the value by at most |z|^k and their boundaries stay on the data points.
 * The sigmoid is evaluated as 1/(1 + exp(−z)); for z < −709 the exponential
   overflows to inf (silently) and the result is exactly 0, so every finite z
   (|z| = 1e4 included) gives a finite value in [0, 1].
@@ -37,7 +44,8 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["Activation", "ACTIVATIONS", "get_activation", "array_module", "DEFAULT_LEAKY_SLOPE", "RELU_POWER"]
+__all__ = ["Activation", "ACTIVATIONS", "get_activation", "array_module", "DEFAULT_LEAKY_SLOPE", "RELU_POWER",
+           "boundary_offsets", "BOUNDARY_GAP"]
 
 DEFAULT_LEAKY_SLOPE = 0.01
 
@@ -205,6 +213,56 @@ def _make_relu_power(k: int) -> Activation:
         return xp.multiply(out, float(k), out=out)
 
     return Activation(f"relu{k}", value, deriv)
+
+
+# --- where a data-placed ReLU^k unit puts its boundary -------------------------
+
+#: Smallest gap between two sorted projections p = u·x / R (p in [−1, 1]) that a Heaviside
+#: boundary may split: the midpoint is then at least 5e-11 from both points, so |z| >= 5e-11 s
+#: for the unit H(s (p − t)), far above the rounding of z (about 1e-15 s for d <= 64).
+BOUNDARY_GAP = 1e-10
+
+
+def boundary_offsets(name: str, ps):
+    """Offsets t along sorted projections ``ps`` for the units a greedy path builds from data.
+
+    For each split index j, the "up" unit ``σ(s (p − t_up[j]))`` is to be nonzero on the points
+    ``i >= j`` and the "down" unit ``σ(s (t_down[j] − p))`` on the points ``i <= j``. This is the
+    one place that decides where such a unit's boundary lies relative to the training points:
+
+    * ReLU^k with k >= 1 (``relu``, ``relu2``, ``relu3``): ``t = p_j``, through the data point, where
+      the unit is continuous (value 0 on both sides).
+    * Heaviside: halfway between ``p_(j−1)`` and ``p_j`` (up) or ``p_j`` and ``p_(j+1)`` (down), so
+      that H is evaluated at no training point's rounding error; a split between two points
+      closer than :data:`BOUNDARY_GAP` is not offered (``ok`` False). At the ends the boundary lies
+      one unit beyond the data (every point on the unit's side).
+
+    Parameters
+    ----------
+    name : str
+        ``heaviside``, ``relu``, ``relu2`` or ``relu3``.
+    ps : array, shape ``(N,)``
+        Sorted projections.
+
+    Returns
+    -------
+    t_up, t_down : arrays, shape ``(N,)``
+    ok_up, ok_down : bool arrays, shape ``(N,)``
+        Whether the split j is realised by the unit (always for k >= 1).
+    """
+    ps = np.asarray(ps, dtype=np.float64)
+    if name != "heaviside":
+        if name not in ("relu", "relu2", "relu3"):
+            raise ValueError(f"name={name!r} is not a ReLU^k unit; valid: heaviside, relu, relu2, relu3")
+        ok = np.ones(ps.shape, dtype=bool)
+        return ps, ps, ok, ok
+    mid = 0.5 * (ps[:-1] + ps[1:])  # between p_j and p_(j+1)
+    gap = (ps[1:] - ps[:-1]) > BOUNDARY_GAP
+    t_up = np.concatenate([[ps[0] - 1.0], mid])
+    t_down = np.concatenate([mid, [ps[-1] + 1.0]])
+    ok_up = np.concatenate([[True], gap])
+    ok_down = np.concatenate([gap, [True]])
+    return t_up, t_down, ok_up, ok_down
 
 
 # --- identity --------------------------------------------------------------

@@ -53,8 +53,16 @@ and the model, resets the kernel's peak-RSS counter (``/proc/self/clear_refs``),
 runs two steps and reports ``VmHWM − VmRSS(before)``: the extra resident memory
 the step needed, data and weights excluded.
 
-Writes ``results/bench/bench.csv`` (one row per case and library) and
-``results/bench/bench.md`` (the tables for the README).
+Greedy paths (issue 21, :mod:`nnapprox.bench_greedy`): whole OGA and relaxed-greedy paths of
+today's code against the per-step algorithm of before issue 21, taking turns in this process
+(``--greedy-cases``; ``M`` is d = 16, N = 10 000, n = 512, ``L`` the full size d = 16,
+N = 50 000, n = 2048, about half an hour), with the phases, the bytes moved over OGA's basis and
+the bandwidth achieved, peak memory, and the largest difference to the old path's errors.
+
+Writes ``results/bench/bench.csv`` (one row per case and library or path variant) and
+``results/bench/bench.md`` (the tables for the README). Each has a section per part of the
+benchmark (the training step, the greedy paths); a part not run (``--cases none`` or
+``--greedy-cases none``) keeps its rows from the previous run.
 """
 from __future__ import annotations
 
@@ -447,17 +455,67 @@ def _fmt_mem(b: float | None) -> str:
     return f"{b / 1e9:.2f} GB"
 
 
-def write_outputs(out_dir: Path, meta: dict, rows: list[dict], rep_rows: list[dict]) -> None:
+SECTION_BEGIN = "<!-- bench section: {} -->"
+SECTION_END = "<!-- end of bench section: {} -->"
+
+
+def _sections(text: str) -> dict:
+    """The named sections of an existing bench.md (a file without markers is all 'step')."""
+    out, pos = {}, 0
+    if "<!-- bench section: " not in text:
+        return {"step": text.strip()} if text.strip() else {}
+    while True:
+        a = text.find("<!-- bench section: ", pos)
+        if a < 0:
+            return out
+        name = text[a + len("<!-- bench section: "): text.index(" -->", a)]
+        b = text.index(SECTION_END.format(name), a)
+        out[name] = text[text.index("-->", a) + 3: b].strip()
+        pos = b + len(SECTION_END.format(name))
+
+
+def write_outputs(out_dir: Path, meta: dict, rows: list[dict], rep_rows: list[dict],
+                  greedy_rows: list[dict] | None = None) -> str:
+    """Write bench.csv and bench.md; sections not measured in this run keep their rows from the last one.
+
+    Returns the markdown written.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
+    greedy_rows = greedy_rows or []
     fields = ["section", "case", "d", "width", "depth", "N", "library", "threads", "median_s", "q1_s", "q3_s",
               "reps", "gflop_per_step", "gflops", "frac_of_peak", "peak_mem_bytes", "nnapprox_speedup",
-              "elementwise_floor_s"]
-    with open(out_dir / "bench.csv", "w", newline="") as fh:
+              "elementwise_floor_s", "n_max", "trainer", "variant", "min_s", "max_s", "speedup", "search_s",
+              "refine_s", "gram_schmidt_s", "reorthogonalised", "basis_bytes_per_step", "gs_bandwidth_Bps",
+              "stream_bandwidth_Bps", "gs_bound_s", "max_rel_diff_train_mse", "max_rel_diff_test_mse",
+              "max_rel_diff_recorded_mse"]
+    ran = {"step"} if rows else set()
+    if greedy_rows:
+        ran.add("greedy")
+    kept = []
+    csv_path, md_path = out_dir / "bench.csv", out_dir / "bench.md"
+    if csv_path.exists():
+        with open(csv_path, newline="") as fh:
+            for r in csv.DictReader(fh):
+                sec = "greedy" if r.get("section") == "greedy" else "step"
+                if sec not in ran:
+                    kept.append(r)
+    with open(csv_path, "w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
-        for r in rows + rep_rows:
+        for r in kept + rows + rep_rows + greedy_rows:
             w.writerow(r)
-    (out_dir / "bench.md").write_text(markdown(meta, rows, rep_rows))
+    old = _sections(md_path.read_text()) if md_path.exists() else {}
+    new = dict(old)
+    if rows:
+        new["step"] = markdown(meta, rows, rep_rows).strip()
+    if greedy_rows:
+        from .bench_greedy import markdown_section
+
+        new["greedy"] = markdown_section(greedy_rows, meta).strip()
+    text = "\n\n".join(f"{SECTION_BEGIN.format(k)}\n{new[k]}\n{SECTION_END.format(k)}"
+                        for k in ("step", "greedy") if k in new) + "\n"
+    md_path.write_text(text)
+    return text
 
 
 def markdown(meta: dict, rows: list[dict], rep_rows: list[dict]) -> str:
@@ -539,6 +597,10 @@ def main(argv=None) -> int:
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--replicas", type=int, default=8, help="R for the replica comparison (0: skip)")
     ap.add_argument("--fit-steps", type=int, default=FIT_STEPS, help="steps of the fit-level row (0: skip)")
+    ap.add_argument("--greedy-cases", default=None,
+                    help="greedy-path cases (comma-separated subset of S,M,L; 'none' to skip; default M,L, "
+                         "with --quick none)")
+    ap.add_argument("--greedy-reps", type=int, default=None, help="repetitions of every greedy case (default: its own)")
     ap.add_argument("--out", default="results/bench", help="output folder")
     ap.add_argument("--probe-memory", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -559,7 +621,7 @@ def main(argv=None) -> int:
     if args.quick:
         args.reps_scale = min(args.reps_scale, 0.2)
         args.no_memory = True
-    cases = [CASES[c] for c in args.cases.split(",") if c]
+    cases = [CASES[c] for c in args.cases.split(",") if c and c != "none"]
     libs = []
     for lib in args.libs.split(","):
         if lib not in LIBS:
@@ -643,10 +705,22 @@ def main(argv=None) -> int:
                                  "d": case.d, "width": case.width, "depth": case.depth, "N": case.N,
                                  "library": k, "threads": threads, "median_s": res[k], "reps": res["reps"],
                                  "nnapprox_speedup": res[k] / res["nnapprox fit"]})
+    greedy_rows = []
+    if args.greedy_cases is None:
+        args.greedy_cases = "none" if args.quick else "M,L"
+    greedy_cases = [c for c in args.greedy_cases.split(",") if c and c != "none"]
+    if greedy_cases:
+        from . import bench_greedy
+
+        log("[bench] greedy paths, old and new taking turns: " + ", ".join(greedy_cases))
+        for name in greedy_cases:
+            if name not in bench_greedy.GREEDY_CASES:
+                ap.error(f"--greedy-cases: {name!r} is not one of {', '.join(bench_greedy.GREEDY_CASES)}")
+            greedy_rows += bench_greedy.run_case(bench_greedy.GREEDY_CASES[name], reps=args.greedy_reps, log=log)
     meta["load_end"] = os.getloadavg()[0]
     out = Path(args.out)
-    write_outputs(out, meta, rows, rep_rows)
-    print(markdown(meta, rows, rep_rows))
+    text = write_outputs(out, meta, rows, rep_rows, greedy_rows)
+    print(text)
     log(f"[bench] wrote {out / 'bench.csv'} and {out / 'bench.md'}")
     return 0
 

@@ -502,8 +502,15 @@ def _check_probabilities(target) -> None:
 def estimate_bytes(canon: Canonical) -> int:
     """A rough upper estimate of one job's peak memory (bytes).
 
-    The data (training and test sets), the evaluation of the widest layer on the test set in
-    blocks, the parameters, and for greedy paths the orthonormal basis ``(n_max + 1) N``.
+    The data (training and test sets) and parameters, plus the larger of what training and
+    evaluation hold at once (a path's arrays are freed before the evaluation starts):
+
+    * training: for OGA and relaxed greedy their own arrays
+      (:func:`nnapprox.trainers.greedy.path_bytes`: OGA's orthonormal basis ``(n_max + 1) N``
+      floats and its ``(n_max + 1)²`` triangle, the screening's buffers and prefetched bins);
+      for the other path trainers the ``(n_max + 1) N`` hidden matrix;
+    * evaluation: the widest layer over the larger of the training and test sets three times
+      (``z``, ``σ(z)`` and ``σ'(z)`` of the saturation statistics; a path's predictions need one).
     """
     c = canon.config
     d, N, Nt = canon.target.dim, c["data"]["N"], c["data"]["N_test"]
@@ -512,9 +519,16 @@ def estimate_bytes(canon: Canonical) -> int:
     item = 8
     data = (N + Nt) * (d + 2) * item
     params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])) * item
-    evaluation = max(N, Nt) * width * item  # one hidden layer over the whole test set
-    paths = (width + 1) * N * item if canon.trainer.path else 0  # oga's orthonormal basis
-    return int(data + 4 * params + 2 * evaluation + paths + 64 * 2 ** 20)
+    evaluation = 3 * max(N, Nt) * width * item
+    training = 0
+    if canon.trainer.name in ("oga", "greedy"):
+        from .trainers.greedy import path_bytes
+
+        o = canon.options
+        training = path_bytes(canon.trainer.name, N, d, width, o.get("directions", 256), o.get("screen_samples"))
+    elif canon.trainer.path:
+        training = (width + 1) * N * item
+    return int(data + 4 * params + max(training, evaluation) + 64 * 2 ** 20)
 
 
 def available_bytes() -> int | None:

@@ -71,6 +71,8 @@ __all__ = [
     "PARALLEL_SECONDS",
     "clear_workspaces",
     "estimate_seconds",
+    "run_tasks",
+    "run_in_background",
 ]
 
 #: Target size of one ``block × width`` buffer (bytes): a few such buffers per layer
@@ -313,6 +315,56 @@ def _run(plan: Plan, work) -> None:
             wait(futures)
         for f in futures:
             f.result()  # re-raise a worker's exception
+
+
+def run_tasks(work, n_tasks: int, threads: int | None = None) -> None:
+    """Call ``work(lane, i)`` for every task ``i < n_tasks`` on up to ``threads`` threads.
+
+    For kernels outside the network step (the greedy paths' screening): the threads take tasks
+    as they come free, ``lane`` (``0 <= lane < threads``) names the calling thread so that
+    ``work`` can use per-lane buffers, and BLAS is held at one thread meanwhile. Results do not
+    depend on the thread count as long as each task writes its own part of the output.
+
+    Parameters
+    ----------
+    work : callable
+        ``work(lane, i)``; its return value is ignored, an exception is re-raised here.
+    n_tasks : int
+    threads : int, optional
+        Default :func:`get_threads`; 1 (or a single task) runs in the calling thread.
+    """
+    T = min(get_threads() if threads is None else int(threads), int(n_tasks))
+    tasks = iter(range(int(n_tasks)))  # next() on a range iterator is atomic under the GIL
+
+    def lane(t):
+        for i in tasks:
+            work(t, i)
+
+    if T <= 1:
+        lane(0)
+        return
+    pool = _get_pool(T - 1)
+    with _blas_one_thread():
+        futures = [pool.submit(contextvars.copy_context().run, lane, t) for t in range(1, T)]
+        try:
+            lane(0)
+        finally:
+            wait(futures)
+        for f in futures:
+            f.result()
+
+
+def run_in_background(fn, *args):
+    """Start ``fn(*args)`` on a worker thread of the pool and return its future, or None.
+
+    None (nothing started) when only one thread is allowed (:func:`get_threads`), so a caller
+    keeps its work in the calling thread. The caller holds BLAS at one thread while the work
+    runs (the greedy trainers do, for their whole run).
+    """
+    if get_threads() <= 1:
+        return None
+    pool = _get_pool(get_threads() - 1)
+    return pool.submit(contextvars.copy_context().run, fn, *args)
 
 
 # ---------------------------------------------------------------------------

@@ -302,6 +302,27 @@ def test_bench_quick_run_writes_csv_and_markdown(tmp_path):
     assert "| nnapprox fit |" in md and "| nnapprox bare steps |" in md
 
 
+def test_bench_greedy_section_keeps_the_step_rows(tmp_path):
+    """The greedy-path section alone (old and new paths on the small case) keeps the step section of
+    the previous run in bench.csv and bench.md."""
+    from nnapprox import bench
+
+    out = tmp_path / "bench"
+    assert bench.main(["--quick", "--cases", "tiny", "--libs", "nnapprox", "--replicas", "0", "--reps-scale", "0.05",
+                       "--fit-steps", "0", "--out", str(out)]) == 0
+    assert bench.main(["--cases", "none", "--libs", "nnapprox", "--replicas", "0", "--fit-steps", "0", "--no-memory",
+                       "--greedy-cases", "S", "--greedy-reps", "1", "--out", str(out)]) == 0
+    rows = (out / "bench.csv").read_text().splitlines()
+    assert sum(r.startswith("step,tiny") for r in rows) == 1 and sum(r.startswith("greedy,S") for r in rows) == 5
+    md = (out / "bench.md").read_text()
+    assert "| tiny (1, 4, 1, 32) |" in md and "| S (d=4, N=2000, n=64) | oga | new |" in md
+    with open(out / "bench.csv", newline="") as fh:
+        greedy = [r for r in __import__("csv").DictReader(fh) if r["section"] == "greedy"]
+    exact = next(r for r in greedy if r["variant"] == "new, 4 passes")
+    assert float(exact["max_rel_diff_train_mse"]) == 0.0 and float(exact["max_rel_diff_test_mse"]) == 0.0
+    assert all(float(r["max_rel_diff_train_mse"]) == 0.0 for r in greedy if r["trainer"] == "greedy")
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
 def test_threaded_step_works_in_a_forked_child(threaded):
     import multiprocessing as mp

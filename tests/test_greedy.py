@@ -175,3 +175,175 @@ def test_oga_beats_relaxed_greedy_threefold_at_width_256(case):
     oga = np.mean([_path_mse("oga", case, s)[1][-1] for s in SEEDS])
     greedy = np.mean([_path_mse("greedy", case, s)[1][-1] for s in SEEDS])
     assert greedy >= 3 * oga, (greedy, oga)
+
+
+# ---------------------------------------------------------------------------
+# issue 21: the faster paths record the errors of the old per-step algorithm
+# ---------------------------------------------------------------------------
+
+def _errors(path, X, y, X_test, y_test):
+    """Training and test MSE at every recorded width, as a job records them (path.predict)."""
+    return (np.mean((path.predict(X) - y) ** 2, axis=1), np.mean((path.predict(X_test) - y_test) ** 2, axis=1))
+
+
+def _old_path(out, act):
+    return UnitPath(out["A"], out["b"], act, out["widths"], out["coefs"], out["intercepts"],
+                    [0.0] * len(out["widths"]), out["train_mse"])
+
+
+@pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "relu3"])
+def test_new_paths_record_the_errors_of_the_old_algorithm(act):
+    from nnapprox.greedy_reference import reference_greedy, reference_oga
+
+    ds = make_dataset(get_target("gaussian", d=4), 2000, N_test=2000, seed=0)
+    n = 40
+    new = fit(MLP([4, n, 1], act), ds.X, ds.y, trainer="oga", rng=np.random.default_rng(1))
+    exact = fit(MLP([4, n, 1], act), ds.X, ds.y, trainer="oga", reorthogonalise=1.0, rng=np.random.default_rng(1))
+    old = reference_oga(ds.X, ds.y, act, n_max=n, rng=np.random.default_rng(1))
+    # four Gram-Schmidt passes per unit: bit for bit the old path
+    np.testing.assert_array_equal(exact.path.A, old["A"])
+    np.testing.assert_array_equal(exact.path.coefs, old["coefs"])
+    np.testing.assert_array_equal(exact.path.train_mse, old["train_mse"])
+    # the default (a second round on demand) differs from the old path in the last bits of each new
+    # basis row; a path amplifies such differences (the units are argmax and L-BFGS outcomes), so
+    # only short sigmoid paths keep the old errors to 1e-10; tanh and ReLU^k paths part within 40 units
+    if act == "sigmoid":
+        e_new = _errors(new.path, ds.X, ds.y, ds.X_test, ds.y_test)
+        e_old = _errors(_old_path(old, act), ds.X, ds.y, ds.X_test, ds.y_test)
+        for a, b in zip(e_new, e_old):
+            np.testing.assert_allclose(a, b, rtol=1e-10)
+        np.testing.assert_allclose(new.path.train_mse, old["train_mse"], rtol=1e-10)
+    # relaxed greedy: bit for bit
+    g_new = fit(MLP([4, n, 1], act), ds.X, ds.y, trainer="greedy", rng=np.random.default_rng(1))
+    g_old = reference_greedy(ds.X, ds.y, act, n_max=n, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(g_new.path.A, g_old["A"])
+    np.testing.assert_array_equal(g_new.path.coefs, g_old["coefs"])
+    np.testing.assert_array_equal(g_new.path.train_mse, g_old["train_mse"])
+
+
+@pytest.mark.parametrize("trainer", ["greedy", "oga"])
+def test_paths_do_not_depend_on_threads_prefetch_or_subsampling(trainer):
+    from nnapprox import fastpath
+    from nnapprox.greedy_reference import reference_greedy, reference_oga
+
+    X, y = _data(N=300, d=3)
+    ref = {"oga": reference_oga, "greedy": reference_greedy}[trainer]
+    opts = {"reorthogonalise": 1.0} if trainer == "oga" else {}
+    for extra in ({}, {"screen_samples": 100}):
+        old = ref(X, y, "sigmoid", n_max=12, rng=np.random.default_rng(4), **extra)
+        for threads in (1, 2):
+            fastpath.set_threads(threads)
+            try:
+                h = fit(MLP([3, 12, 1], "sigmoid"), X, y, trainer=trainer, rng=np.random.default_rng(4),
+                        **opts, **extra)
+            finally:
+                fastpath.set_threads(None)
+            np.testing.assert_array_equal(h.path.A, old["A"])
+            np.testing.assert_array_equal(h.path.train_mse, old["train_mse"])
+    # more units than points: candidates inside the span are drawn again, as before
+    X, y = _data(N=10)
+    old = reference_oga(X, y, "sigmoid", n_max=16, rng=np.random.default_rng(0))
+    h = fit(MLP([2, 16, 1], "sigmoid"), X, y, trainer="oga", reorthogonalise=1.0, rng=np.random.default_rng(0))
+    assert h.extras["dependent_retries"] > 0
+    np.testing.assert_array_equal(h.path.A, old["A"])
+
+
+def test_screen_chunks_and_buffers():
+    from nnapprox.trainers.unit_search import screen_bytes, screen_chunk
+
+    assert screen_chunk(10_000, 256) == 13 and screen_chunk(2_000, 256) == 65  # as before issue 21
+    assert screen_chunk(50_000, 256) == 16 and screen_chunk(10**6, 256) == 1 and screen_chunk(50_000, 4) == 4
+    assert 100e6 < screen_bytes(50_000, 256) < 160e6 and screen_bytes(50_000, 256, threads=1) < 20e6
+
+
+def test_orthonormal_basis():
+    from nnapprox.trainers.basis import OrthoBasis
+
+    rng = np.random.default_rng(0)
+    N, n = 500, 30
+    G = rng.standard_normal((n, N))
+    G[7] = G[3] + 1e-5 * rng.standard_normal(N)  # mostly inside the span: a second round
+    basis = OrthoBasis(N, n + 2)
+    for g in G:
+        v, col, rho, ok = basis.orthogonalise(g)
+        assert ok
+        basis.append(v, col, rho)
+    v, col, rho, ok = basis.orthogonalise(G[:5].sum(axis=0))  # inside the span
+    assert not ok
+    basis.append_idle()
+    k = basis.k
+    Q, R = basis.Q[:k], basis.R[:k, :k]
+    np.testing.assert_allclose(Q[:-1] @ Q[:-1].T, np.eye(k - 1), atol=1e-13)
+    cols = np.vstack([np.ones(N), G])
+    np.testing.assert_allclose(Q[:-1].T @ R[:-1, :-1], cols.T, atol=1e-12)
+    assert basis.reorthogonalised >= 2  # the near-duplicate and the dependent sum
+    assert OrthoBasis.nbytes(50_000, 2049) > 2049 * 50_000 * 8
+
+
+def test_run_tasks_covers_every_task_and_reraises():
+    from nnapprox import fastpath
+
+    seen = np.zeros(50, dtype=int)
+
+    def work(lane, i):
+        seen[i] += 1
+
+    for threads in (1, 2, 4):
+        seen[:] = 0
+        fastpath.run_tasks(work, 50, threads=threads)
+        assert np.all(seen == 1)
+
+    def bad(lane, i):
+        if i == 7:
+            raise KeyError("task 7")
+
+    with pytest.raises(KeyError, match="task 7"):
+        fastpath.run_tasks(bad, 20, threads=2)
+
+
+def test_path_memory_estimate():
+    from nnapprox.trainers.greedy import path_bytes
+
+    basis = 2049 * 50_000 * 8 + 2049 ** 2 * 8
+    assert basis < path_bytes("oga", 50_000, 16, 2048) < basis + 200e6
+    assert path_bytes("greedy", 50_000, 16, 2048) < 200e6
+
+
+# ---------------------------------------------------------------------------
+# issue 22: a record's training MSE is the returned network's
+# ---------------------------------------------------------------------------
+
+def test_heaviside_boundaries_lie_between_data_points():
+    from nnapprox.activations import BOUNDARY_GAP, boundary_offsets
+
+    ps = np.array([-0.5, -0.1, -0.1, 0.2, 0.7])
+    t_up, t_down, ok_up, ok_down = boundary_offsets("heaviside", ps)
+    np.testing.assert_allclose(t_up, [-1.5, -0.3, -0.1, 0.05, 0.45])
+    np.testing.assert_allclose(t_down, [-0.3, -0.1, 0.05, 0.45, 1.7])
+    np.testing.assert_array_equal(ok_up, [True, True, False, True, True])  # no boundary between equal points
+    np.testing.assert_array_equal(ok_down, [True, False, True, True, True])
+    for j in np.flatnonzero(ok_up):  # every point at least half a gap away
+        assert np.min(np.abs(ps - t_up[j])) > BOUNDARY_GAP / 2
+    for name in ("relu", "relu2", "relu3"):  # continuous units: boundaries on the data points
+        t_up, t_down, ok_up, ok_down = boundary_offsets(name, ps)
+        np.testing.assert_array_equal(t_up, ps)
+        assert ok_up.all() and ok_down.all()
+    with pytest.raises(ValueError, match="name='sigmoid' is not a ReLU"):
+        boundary_offsets("sigmoid", ps)
+
+
+@pytest.mark.parametrize("act", ["heaviside", "relu", "relu2", "relu3"])
+@pytest.mark.parametrize("trainer", ["oga", "greedy"])
+def test_recorded_training_mse_is_the_networks_own(act, trainer):
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (500, 2))
+    y = np.exp(-np.sum(X ** 2, axis=1)) + 0.3 * np.sin(2 * X[:, 0])
+    h = fit(MLP([2, 64, 1], act), X, y, trainer=trainer, rng=np.random.default_rng(1))
+    P = h.path.predict(X)
+    for i, n in enumerate(h.path.widths):
+        own = np.mean((h.path.prefix(n).predict(X).ravel() - y) ** 2)
+        np.testing.assert_allclose(h.path.train_mse[i], own, rtol=1e-12)
+        np.testing.assert_allclose(np.mean((P[i] - y) ** 2), own, rtol=1e-12)
+    if act == "heaviside":  # no training point on a unit's boundary: H is decided by a margin
+        Z = X @ h.path.A.T + h.path.b
+        assert np.min(np.abs(Z)) > 1e-9

@@ -13,8 +13,9 @@ run yields the whole path of widths n = 1..n_max (:class:`UnitPath`): a width st
     *not* normalised by ``‖g‖`` (normalising picks steep thin slabs whose Gram matrix is
     ill-conditioned and whose test error explodes). All output weights are refit after
     each addition: the columns ``[1, g_1, ..., g_k]`` evaluated on the training set are
-    orthonormalised by classical Gram–Schmidt applied twice (``G = Q R``), the residual is
-    ``y − Q Qᵀ y`` and the output weights solve the triangular system ``R c = Qᵀ y``.
+    orthonormalised by classical Gram–Schmidt (``G = Q R``; a second round for a unit mostly
+    inside the span, :mod:`nnapprox.trainers.basis`), the residual is ``y − Q Qᵀ y`` and the
+    output weights solve the triangular system ``R c = Qᵀ y``.
 
 Unit search (shared)
 --------------------
@@ -53,30 +54,39 @@ the same dictionary up to an affine map) are the intended units. With ``relu`` o
 unbounded; the bound then needs the ramp ``relu(z) − relu(z − 1)`` (two units per sigmoidal
 unit, :func:`nnapprox.theory.relu_units_for_sigmoidal`), which these trainers do not build.
 
-Costs (float64, one core): OGA keeps the orthonormal basis, ``(n_max + 1) N`` floats (41 MB
-for n_max = 256, N = 20000). One step costs about ``directions · N · 6`` element operations
-to screen plus ``O(N (d + k))`` for rescoring, refinement and Gram–Schmidt; an OGA path to
-n_max = 256 took 12 s of CPU for N = 20000, d = 8 and 2.5 s for N = 4000.
+Costs (float64). A step costs the screening (``directions · M`` projections, conversions and
+scattered adds, about 2.5 ns each on one core; in chunks on 2 threads, and for the next step
+already while the current one ends: :mod:`nnapprox.trainers.unit_search`), the rescoring and
+refinement (``O(N (d + top + refine_steps))``), and for OGA two passes over the first k rows of
+the orthonormal basis, ``16 k N`` bytes at the memory bandwidth. OGA keeps the basis,
+``(n_max + 1) N`` floats (820 MB for n_max = 2048, N = 50 000; :func:`path_bytes` for all of a
+path's arrays). ``make bench`` times both paths against those of before issue 21
+(:mod:`nnapprox.bench_greedy`).
+
+Threads change no number; neither do the prefetch, the chunk size or the buffers (the tests
+compare the paths bit for bit with :mod:`nnapprox.greedy_reference`, the per-step algorithm of
+before issue 21). OGA's default Gram–Schmidt (one round, a second on demand) rounds each new
+basis row differently in the last bits, and a path amplifies such differences: OGA paths agree
+with those of before issue 21 statistically, not number for number (``reorthogonalise=1``
+restores the old numbers at the cost of two more passes per unit).
 """
 from __future__ import annotations
 
-import math
 import time
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from scipy.optimize import minimize
 from threadpoolctl import threadpool_limits
 
-from ..activations import RELU_POWER, get_activation
+from ..activations import get_activation
 from ..network import MLP
 from ..options import Float, Int, IntList, Option
+from .basis import REORTHOGONALISE, OrthoBasis
 from .common import PROGRESS_EVERY, History, Trainer, log
+from .unit_search import UnitSearch
 
-__all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "path_widths",
+__all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "path_widths", "path_bytes",
            "check_path_widths", "default_path_widths", "GREEDY", "OGA", "PATH_OPTIONS", "SEARCH_OPTIONS"]
-
-_N_SCALES, _N_OFFSETS, _N_BINS = 10, 64, 128
 
 
 # ---------------------------------------------------------------------------
@@ -263,193 +273,37 @@ SEARCH_OPTIONS = (
 )
 
 
+#: Options of OGA alone.
+OGA_OPTIONS = (
+    Option("reorthogonalise", REORTHOGONALISE, Float(ge=0, le=1), "second Gram–Schmidt round for a unit "
+           "whose first leaves less than this fraction of |g| (1: every unit, four passes over the basis as "
+           "before issue 21 and bit for bit its paths; below 1: two passes for most units, each unit the same "
+           "to rounding, a path the same only statistically)"),
+)
+
+
+def path_bytes(name: str, N: int, d: int, n_max: int, directions: int = 256, screen_samples=None) -> int:
+    """Peak memory of a greedy path's own arrays (bytes), data and result excluded.
+
+    OGA: the basis (``(n_max + 1) N`` floats and the ``(n_max + 1)²`` triangle,
+    :meth:`~nnapprox.trainers.basis.OrthoBasis.nbytes`); relaxed greedy: the Jacobian
+    ``N (d + 4)`` and a few N-vectors. Both: the screening's buffers (:func:`screen_bytes`) and
+    the exact rescoring of ``top`` candidates (``8 N`` floats).
+    """
+    from .unit_search import screen_bytes
+
+    M = N if screen_samples is None else min(int(screen_samples), N)
+    common = screen_bytes(M, directions) + 8 * N * 8 + 16 * N * 8
+    if name == "oga":
+        return int(OrthoBasis.nbytes(N, n_max + 1) + common)
+    return int(8 * N * (d + 4) + common)
+
+
 def _search_options(opts):
     if opts["min_scale"] > opts["max_scale"]:
         raise ValueError(f"min_scale={opts['min_scale']} must not exceed max_scale={opts['max_scale']}")
     keys = ("min_scale", "max_scale", "directions", "screen_samples", "top")
     return {k: opts[k] for k in keys}
-
-
-# ---------------------------------------------------------------------------
-# unit search
-# ---------------------------------------------------------------------------
-
-class UnitSearch:
-    """Screen many candidate units against a residual and return the best few.
-
-    Parameters
-    ----------
-    X : array, shape ``(N, d)``
-        Training inputs.
-    activation : str
-        The unit σ.
-    min_scale, max_scale : float
-        Range of ``|a| R`` (R = max_i |x_i|): the unit's slope along its direction.
-    directions : int
-        Random directions screened per call.
-    screen_samples : int or None
-        Size of the random subsample the screening bins (None: all N points; the rescoring
-        always uses all N points).
-    top : int
-        Candidates (distinct directions) rescored exactly.
-    """
-
-    def __init__(self, X, activation, *, min_scale=0.5, max_scale=16.0, directions=256,
-                 screen_samples=None, top=8):
-        self.X = X
-        self.N, self.d = X.shape
-        self.act = get_activation(activation)
-        self.power = RELU_POWER.get(activation)  # k of a ReLU^k unit (exact offsets), else None
-        self.R = float(max(np.sqrt(np.max(np.einsum("ij,ij->i", X, X))), 1e-300))
-        self.cap = max_scale / self.R
-        self.directions = directions
-        self.M = self.N if screen_samples is None else min(screen_samples, self.N)
-        self.top = top
-        self.scales = np.geomspace(min_scale, max_scale, _N_SCALES)
-        self.offsets = np.linspace(-1.0, 1.0, _N_OFFSETS + 2)[1:-1]
-        centres = -1.0 + (np.arange(_N_BINS) + 0.5) * (2.0 / _N_BINS)
-        K = self.scales[:, None, None] * (centres[None, None, :] - self.offsets[None, :, None])
-        self.kernel = self.act.value(K).reshape(-1, _N_BINS)  # (S*T, B)
-        self.chosen = []  # directions picked so far
-
-    def _directions(self, rng):
-        D = self.directions
-        n_near = D // 4 if self.chosen else 0
-        U = rng.standard_normal((D, self.d))
-        U /= np.linalg.norm(U, axis=1, keepdims=True)
-        if n_near:
-            base = np.asarray(self.chosen)[rng.integers(0, len(self.chosen), n_near)]
-            tau = rng.uniform(0.05, 0.5, (n_near, 1))
-            V = base + tau * U[:n_near]
-            U[:n_near] = V / np.linalg.norm(V, axis=1, keepdims=True)
-        return U
-
-    def screen(self, r, rng):
-        """Top candidates ``(a, b)`` by the binned screening score, shapes ``(top, d)`` and ``(top,)``."""
-        if self.M < self.N:
-            idx = rng.choice(self.N, self.M, replace=False)
-            Xs, rs = self.X[idx], r[idx]
-        else:
-            Xs, rs = self.X, r
-        rs = rs - rs.mean()
-        U = self._directions(rng)
-        D, M = U.shape[0], Xs.shape[0]
-        # bin index of p = u·x / R in [-1, 1]: floor((p + 1) B / 2), offset by B per direction;
-        # |u·x| <= R, and the factor (1 - 1e-12) keeps p = 1 inside the last bin.
-        # Directions go in chunks whose (chunk, M) arrays stay in cache.
-        Us = U * (_N_BINS / 2 * (1 - 1e-12) / self.R)
-        chunk = max(1, min(D, 2**17 // M))
-        shift = (_N_BINS / 2 + _N_BINS * np.arange(chunk))[:, None]
-        weights = np.tile(rs, chunk)
-        Rb = np.empty((D, _N_BINS))
-        for j0 in range(0, D, chunk):
-            j1 = min(D, j0 + chunk)
-            P = Us[j0:j1] @ Xs.T  # (chunk, M)
-            P += shift[: j1 - j0]
-            bins = P.astype(np.intp).ravel()
-            Rb[j0:j1] = np.bincount(bins, weights=weights[: bins.size],
-                                    minlength=(j1 - j0) * _N_BINS).reshape(j1 - j0, _N_BINS)
-        S = np.abs(Rb @ self.kernel.T)  # (D, S*T): |score| of every (direction, scale, offset)
-        best = np.argmax(S, axis=1)
-        val = S[np.arange(D), best]
-        order = np.argsort(-val)[: self.top]
-        if not np.isfinite(val[order[0]]):
-            raise FloatingPointError("non-finite screening scores (residual not finite)")
-        k = best[order]
-        s = self.scales[k // _N_OFFSETS]
-        t = self.offsets[k % _N_OFFSETS]
-        A = (s / self.R)[:, None] * U[order]
-        return A, -s * t
-
-    def units(self, A, b):
-        """``σ(X Aᵀ + b)``, shape ``(N, m)``."""
-        Z = self.X @ A.T
-        Z += b
-        return self.act.value(Z, out=Z)
-
-    def best(self, r, rng):
-        """Screen, rescore exactly on the full data; return ``(a, b, g, score)`` of the best candidate.
-
-        For the ReLU^k family (Heaviside, relu, relu2, relu3) the offset of each screened direction
-        is then chosen exactly (:meth:`exact_offsets`), over every hyperplane through a data point.
-        """
-        A, b = self.screen(r, rng)
-        if self.power is not None:
-            A, b = self.exact_offsets(r, A)
-        G = self.units(A, b)
-        sc = r @ G
-        j = int(np.argmax(np.abs(sc)))
-        return A[j].copy(), float(b[j]), G[:, j].copy(), float(sc[j])
-
-    def exact_offsets(self, r, A):
-        """The best offset of each direction for a ReLU^k unit, over all hyperplanes through a data point.
-
-        Along a direction u (projections p_i = u·x_i / R, sorted), the unit (s (p − t))_+^k with
-        t = p_(j) has correlation s^k Σ_{i≥j} r_i (p_i − t)^k = s^k Σ_m C(k, m) (−t)^(k−m) T_m(j), with
-        the suffix sums T_m(j) = Σ_{i≥j} r_i p_i^m; the reversed unit (s (t − p))_+^k uses prefix sums.
-        Both orientations and all N offsets cost one sort and k + 1 cumulative sums per direction.
-        """
-        from math import comb
-
-        k = self.power
-        norms = np.linalg.norm(A, axis=1)
-        U = A / np.where(norms > 0, norms, 1.0)[:, None]
-        A_out, b_out = np.empty_like(A), np.empty(len(A))
-        s = self.cap * self.R  # |a| R at the cap (homogeneous units: the scale only rescales the score)
-        for i, u in enumerate(U):
-            p = self.X @ u / self.R
-            order = np.argsort(p)
-            ps, rs = p[order], r[order]
-            pw = np.vstack([rs * ps ** m for m in range(k + 1)])  # (k + 1, N)
-            suffix = np.cumsum(pw[:, ::-1], axis=1)[:, ::-1]  # Σ_{i≥j}
-            prefix = np.cumsum(pw, axis=1)  # Σ_{i≤j}
-            up = sum(comb(k, m) * (-ps) ** (k - m) * suffix[m] for m in range(k + 1))
-            down = sum(comb(k, m) * ps ** (k - m) * (-1.0) ** m * prefix[m] for m in range(k + 1))
-            j_up, j_down = int(np.argmax(np.abs(up))), int(np.argmax(np.abs(down)))
-            if abs(up[j_up]) >= abs(down[j_down]):
-                A_out[i], b_out[i] = (s / self.R) * u, -s * ps[j_up]
-            else:
-                A_out[i], b_out[i] = -(s / self.R) * u, s * ps[j_down]
-        return A_out, b_out
-
-    def cap_unit(self, a, b):
-        """Rescale ``(a, b)`` so that ``|a| <= max_scale / R`` (the hyperplane a·x + b = 0 is kept)."""
-        na = float(np.linalg.norm(a))
-        if na > self.cap:
-            f = self.cap / na
-            return a * f, b * f
-        return a, b
-
-    def remember(self, a):
-        na = np.linalg.norm(a)
-        if na > 0:
-            self.chosen.append(a / na)
-
-    def refine_correlation(self, r, a, b, score, steps):
-        """Increase ``|<r, σ(X a + b)>|`` by at most ``steps`` L-BFGS iterations; return ``(a, b, g, score)``."""
-        sign = 1.0 if score >= 0 else -1.0
-        X, act, d = self.X, self.act, self.d
-        scale = 1.0 / self.N
-
-        def fun(p):
-            z = X @ p[:d] + p[d]
-            g = act.value(z)
-            w = r * act.deriv(z, g)
-            val = -sign * scale * float(r @ g)
-            grad = np.empty(d + 1)
-            grad[:d] = -sign * scale * (w @ X)
-            grad[d] = -sign * scale * w.sum()
-            return val, grad
-
-        p0 = np.r_[a, b]
-        if steps > 0:
-            res = minimize(fun, p0, jac=True, method="L-BFGS-B", options={"maxiter": steps})
-            a1, b1 = self.cap_unit(res.x[:d], res.x[d])
-            g1 = act.value(X @ a1 + b1)
-            s1 = float(r @ g1)
-            if np.isfinite(s1) and abs(s1) > abs(score):
-                return a1, b1, g1, s1
-        return a, b, act.value(X @ a + b), score
 
 
 # ---------------------------------------------------------------------------
@@ -479,6 +333,9 @@ def train_oga(net, X, y, loss, rng, **options):
         Candidates rescored exactly on all N points (8).
     refine_steps : int
         L-BFGS iterations refining the chosen unit (10; 0 switches refinement off).
+    reorthogonalise : float
+        A second Gram–Schmidt round for a unit whose first round leaves less than this fraction
+        of its norm (0.01; 1: always, see :mod:`nnapprox.trainers.basis`).
     progress_every : float
         Seconds between progress log lines (10; 0 = never).
 
@@ -488,9 +345,9 @@ def train_oga(net, X, y, loss, rng, **options):
         ``net`` the width-n_max network, ``path`` a :class:`UnitPath`, ``loss`` the training
         loss ½ MSE at the recorded widths, ``steps = n_max``, ``stop_reason = "path_end"``,
         ``extras`` with ``gram_condition`` (2-norm condition number of the final ``R``),
-        ``dependent_retries`` (candidate draws rejected as numerically inside the span) and
+        ``dependent_retries`` (candidate draws rejected as numerically inside the span),
         ``idle_units`` (units kept with output weight 0 because every draw was, as when
-        n_max >= N).
+        n_max >= N) and ``reorthogonalised`` (units that took the second round).
     """
     with _one_blas_thread():
         return _train_oga(net, X, y, loss, rng, options)
@@ -513,13 +370,12 @@ def _train_oga(net, X, y, loss, rng, options):
     search = UnitSearch(X, net.activation_name, **sopts)
     rec = set(widths)
 
-    Q = np.empty((n_max + 1, N))  # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
-    Rm = np.zeros((n_max + 1, n_max + 1))
-    qy = np.zeros(n_max + 1)
-    Q[0] = 1.0 / math.sqrt(N)
-    Rm[0, 0] = math.sqrt(N)
-    qy[0] = float(Q[0] @ y)
-    r = y - qy[0] * Q[0]
+    # orthonormal rows spanning [1, g_1, ..., g_k] on the training set
+    basis = OrthoBasis(N, n_max + 1, options["reorthogonalise"])
+    qy = np.zeros(n_max + 1)  # Q y
+    qy[0] = float(basis.Q[0] @ y)
+    r = y - qy[0] * basis.Q[0]
+    tmp = np.empty(N)
     A = np.zeros((n_max, X.shape[1]))
     bvec = np.zeros(n_max)
     coefs = np.zeros((len(widths), n_max))
@@ -530,32 +386,25 @@ def _train_oga(net, X, y, loss, rng, options):
         for _ in range(4):
             a, b, g, sc = search.best(r, rng)
             a, b, g, sc = search.refine_correlation(r, a, b, sc, refine_steps)
-            v = g.copy()
-            col = np.zeros(k)
-            for _ in range(2):  # classical Gram–Schmidt, twice
-                c = Q[:k] @ v
-                v -= c @ Q[:k]
-                col += c
-            rho = float(np.linalg.norm(v))
-            independent = rho > 1e-10 * max(float(np.linalg.norm(g)), 1e-300)
+            if k < n_max:
+                search.prefetch(rng, a)  # the next screening's bins, while Gram–Schmidt runs
+            v, col, rho, independent = basis.orthogonalise(g)
             if independent:
                 break
+            search.cancel_prefetch(rng)  # the retry draws what it drew before issue 21
             retries += 1  # numerically inside the span already: draw new candidates
         A[k - 1], bvec[k - 1] = a, b
         search.remember(a)
         if independent:
-            Q[k] = v / rho
-            Rm[:k, k] = col
-            Rm[k, k] = rho
-            qy[k] = float(Q[k] @ r)
-            r -= qy[k] * Q[k]
+            q = basis.append(v, col, rho)
+            qy[k] = float(q @ r)
+            r -= np.multiply(q, qy[k], out=tmp)
         else:  # e.g. k >= N: keep the unit with output weight 0 (R e_k = e_k, Qᵀy_k = 0)
             idle += 1
-            Q[k] = 0.0
-            Rm[k, k] = 1.0
+            basis.append_idle()
             qy[k] = 0.0
         if k in rec:
-            c = solve_triangular(Rm[:k + 1, :k + 1], qy[:k + 1])
+            c = solve_triangular(basis.R[:k + 1, :k + 1], qy[:k + 1])
             i = len(times)
             icpt[i] = c[0]
             coefs[i, :k] = c[1:]
@@ -563,9 +412,9 @@ def _train_oga(net, X, y, loss, rng, options):
             mses.append(float(r @ r) / N)
         last_log = _progress("oga", progress, last_log, t0, k, n_max, float(r @ r) / N)
     path = UnitPath(A, bvec, net.activation_name, widths, coefs, icpt, times, mses)
-    sv = np.linalg.svd(Rm, compute_uv=False)
+    sv = np.linalg.svd(basis.R, compute_uv=False)
     extras = {"algorithm": "oga", "gram_condition": float(sv[0] / sv[-1]), "dependent_retries": retries,
-              "idle_units": idle,
+              "idle_units": idle, "reorthogonalised": basis.reorthogonalised,
               "R": search.R, "max_scale": sopts["max_scale"]}
     return _history(path, n_max, t0, extras)
 
@@ -593,13 +442,18 @@ def _history(path, n_max, t0, extras):
 # relaxed greedy
 # ---------------------------------------------------------------------------
 
-def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h):
+def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h, J=None):
     """Levenberg–Marquardt on ``‖y − c − γ h − β σ(X a + b)‖²`` over ``(a, b, γ, β, c)``.
 
-    ``use_h=False`` (the first unit) keeps ``γ`` fixed. Returns the refined
-    ``(a, b, γ, β, c, g, sse)``.
+    ``use_h=False`` (the first unit) keeps ``γ`` fixed. ``J`` (optional): a C-contiguous
+    ``(N, d + 4)`` buffer for the Jacobian, reused across units (its column of ones is set
+    here). Returns the refined ``(a, b, γ, β, c, g, sse)``.
     """
     X, act, d = search.X, search.act, search.d
+    if J is None:
+        J = np.empty((X.shape[0], d + 4))
+    J[:, d + 1] = h if use_h else 0.0  # columns that stay fixed during the refinement
+    J[:, d + 3] = 1.0
 
     def state(a, b, gam, beta, c):
         z = X @ a + b
@@ -609,17 +463,12 @@ def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h):
 
     z, g, e, sse = state(a, b, gam, beta, c)
     mu = 1e-3
-    ncol = d + 4
     for _ in range(steps):
-        gp = act.deriv(z, g)
-        J = np.empty((X.shape[0], ncol))  # derivative of the model (−e) with respect to p
-        J[:, :d] = (beta * gp)[:, None] * X
-        J[:, d] = beta * gp
-        J[:, d + 1] = h
+        w = act.deriv(z, g)
+        w *= beta
+        np.multiply(X, w[:, None], out=J[:, :d])  # derivative of the model (−e) with respect to p
+        J[:, d] = w
         J[:, d + 2] = g
-        J[:, d + 3] = 1.0
-        if not use_h:
-            J[:, d + 1] = 0.0
         JtJ = J.T @ J
         Jte = J.T @ e
         diag = np.diag(JtJ).copy()
@@ -690,16 +539,19 @@ def _train_greedy(net, X, y, loss, rng, options):
     icpt = np.zeros(len(widths))
     times, mses = [], []
     h = np.zeros(N)
+    J = np.empty((N, d + 4))  # the Levenberg–Marquardt Jacobian, one buffer for the path
     c = float(y.mean())
     r = y - c
     last_log = t0
     for k in range(1, n_max + 1):
         a, b, g, _ = search.best(r, rng)
+        if k < n_max:
+            search.prefetch(rng, pending=True)  # the next screening's bins, while the unit is refined
         use_h = k > 1
         cols = np.stack([np.ones(N), h, g], axis=1) if use_h else np.stack([np.ones(N), g], axis=1)
         sol = np.linalg.lstsq(cols, y, rcond=None)[0]
         c0, gam0, beta0 = (sol[0], sol[1], sol[2]) if use_h else (sol[0], 1.0, sol[1])
-        a, b, gam, bk, ck, g, sse = _lm_unit(search, y, h, a, b, gam0, beta0, c0, refine_steps, use_h)
+        a, b, gam, bk, ck, g, sse = _lm_unit(search, y, h, a, b, gam0, beta0, c0, refine_steps, use_h, J)
         search.remember(a)
         A[k - 1], bvec[k - 1] = a, b
         alpha[k - 1], beta[k - 1] = 1.0 - gam, bk
@@ -721,7 +573,7 @@ def _train_greedy(net, X, y, loss, rng, options):
     return _history(path, n_max, t0, extras)
 
 
-OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS,
+OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS + OGA_OPTIONS,
               "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
               "refit; one run gives every width", losses=("mse",), builds_own=True, path=True, guarantee="barron")
 GREEDY = Trainer("greedy", train_greedy, PATH_OPTIONS + SEARCH_OPTIONS,

@@ -64,11 +64,11 @@ report: $(STAMP)
 	  --preamble "$$(sed -n 3p $(RESULTS)/REPORT.md 2>/dev/null | sed "s/ Reports redrawn.*//") Reports redrawn by \`make report\`."
 
 bench: $(BENCH_STAMP)
-	$(PY) -m nnapprox.bench
+	$(PY) -m tools.bench
 
 # The defaults against scikit-learn's MLPRegressor on the activations study's grid -> results/bench/sklearn_reference.*
 reference: $(BENCH_STAMP)
-	$(PY) -m nnapprox.sklearn_reference
+	$(PY) -m tools.sklearn_reference
 
 clean:
 	rm -rf $(VENV) outputs multirun results/runs .pytest_cache

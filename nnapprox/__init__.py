@@ -13,11 +13,10 @@ __all__ = ["MLP", "fit", "History", "Diverged", "__version__"]
 
 def __getattr__(name):
     if name == "MLP":
-        from .network import MLP
-
+        from nnapprox.engine.network import MLP
         return MLP
     if name in ("fit", "History", "Diverged"):
-        from . import trainers
+        from nnapprox import trainers
 
         return getattr(trainers, name)
     raise AttributeError(f"module 'nnapprox' has no attribute {name!r}")

@@ -16,7 +16,7 @@ def plain_config(**dotted):
     A group given as a dict (``trainer={"name": "oga"}``) updates that group.
     """
     global _SCHEMA
-    from nnapprox.config import Config
+    from nnapprox.experiment.validation import Config
 
     if _SCHEMA is None:
         _SCHEMA = OmegaConf.to_container(OmegaConf.structured(Config))
@@ -39,9 +39,9 @@ def run_study(root: Path, study: str, jobs):
         The collected records.
     ctx : StudyContext
     """
-    from nnapprox.config import canonical
-    from nnapprox.job import run_job
-    from nnapprox.records import job_dirname
+    from nnapprox.experiment.validation import canonical
+    from nnapprox.experiment.job import run_job
+    from nnapprox.experiment.records import job_dirname
     from nnapprox.report.collect import collect_records
     from nnapprox.report.study import StudyContext
 

@@ -13,19 +13,19 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from nnapprox.config import Config, ConfigError, canonical, validate
-from nnapprox.job import run_job
-from nnapprox.records import load_records
-from nnapprox.run import CONF_DIR, to_plain
+from nnapprox.experiment.validation import Config, ConfigError, canonical, validate
+from nnapprox.experiment.job import run_job
+from nnapprox.experiment.records import load_records
+from nnapprox.cli.run import CONF_DIR, to_plain
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
 
 
 def nnrun(*args, cwd, timeout=300, check=False):
-    """Run ``python -m nnapprox.run`` in a subprocess; return the CompletedProcess."""
+    """Run ``python -m nnapprox.cli.run`` in a subprocess; return the CompletedProcess."""
     env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.run", *args], cwd=cwd, env=env, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"nnapprox-run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
@@ -154,7 +154,7 @@ def test_sigterm_midway_then_rerun_finishes_only_the_missing_jobs(tmp_path):
     args = ["-m", f"out_root={tmp_path}", "study=resume", "target=sin", "data.N=3000", "data.N_test=256",
             "trainer.max_steps=400", "model.width=8,9,10,11,12,13"]
     env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.Popen([sys.executable, "-m", "nnapprox.run", *args], cwd=tmp_path, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sweep = tmp_path / "resume"
     deadline = time.time() + 120
@@ -239,7 +239,7 @@ def test_record_contents_and_resume(tmp_path):
 
 
 def test_a_failing_job_records_failed_instead_of_raising(tmp_path, monkeypatch):
-    import nnapprox.job as job
+    import nnapprox.experiment.job as job
 
     def boom(*a, **k):
         raise RuntimeError("simulated crash")
@@ -282,7 +282,7 @@ def test_one_pass_replicas_give_the_loops_records(tmp_path, trainer, extra):
     """replica_mode=auto trains gd/momentum/adam replicas in one vectorized pass; every
     replica must end where its solo run (replica_mode=loop) ends: same steps, stop
     reason, status and metrics up to floating-point reassociation."""
-    from nnapprox.job import one_pass
+    from nnapprox.experiment.job import one_pass
 
     trainer_cfg = dict(_plain()["trainer"], name=trainer, max_steps=400, lr=0.05 if trainer != "adam" else 0.01)
     trainer_cfg.update(extra)

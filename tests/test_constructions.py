@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from nnapprox.constructions import (
+from nnapprox.theory.constructions import (
     count_linear_pieces,
     staircase,
     staircase_schedule,
     telgarsky_sawtooth,
     yarotsky_square,
 )
-from nnapprox.network import MLP
-from nnapprox.targets import get_target, iterated_tent
+from nnapprox.engine.network import MLP
+from nnapprox.targets.builtin import get_target, iterated_tent
 
 X_DYADIC = np.linspace(0.0, 1.0, 2**14 + 1)  # contains every breakpoint j / 2^k for k <= 14
 

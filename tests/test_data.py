@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nnapprox.data import Domain, add_noise, make_dataset, sample_domain
-from nnapprox.targets import get_target
+from nnapprox.targets.sampling import Domain, add_noise, make_dataset, sample_domain
+from nnapprox.targets.builtin import get_target
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 5, 10])

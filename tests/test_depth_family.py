@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from nnapprox import MLP, fit
-from nnapprox.gradcheck import numerical_gradient, relative_error
-from nnapprox.network import RAI_SIGMA, draw_rai, tree_mask, tree_sizes
-from nnapprox.targets import get_target, iterated_tent
-from nnapprox.theory import piecewise_linear_lower_bound, shallow_relu_lower_bound, telgarsky_params
-from nnapprox.metrics import born_dead
+from nnapprox.engine.gradcheck import numerical_gradient, relative_error
+from nnapprox.engine.init import RAI_SIGMA, draw_rai
+from nnapprox.engine.structure import tree_mask, tree_sizes
+from nnapprox.targets.builtin import get_target, iterated_tent
+from nnapprox.theory.bounds import piecewise_linear_lower_bound, shallow_relu_lower_bound, telgarsky_params
+from nnapprox.engine.diagnostics import born_dead
 
 
 # --------------------------------------------------------------------------- tree networks
@@ -44,7 +45,7 @@ def test_tree_gradient_matches_finite_differences_and_is_zero_off_the_tree(d, w)
     X = rng.uniform(-1, 1, size=(40, d))
     y = np.sin(X.sum(axis=1))
     keep = tree_mask(d, w) == 1
-    X, y = net._check(X, y)
+    X, y = net.check_data(X, y)
     theta0 = net.theta.copy()
     _, g = net.loss_and_grad_flat(theta0, X, y)
     g = g.copy()
@@ -294,7 +295,7 @@ def test_matched_parameter_plugins_compare_deep_with_shallow(tmp_path, study):
 ])
 def test_depth_options_that_cannot_be_honoured_are_refused(over, match):
     from conftest import plain_config
-    from nnapprox.config import canonical
+    from nnapprox.experiment.validation import canonical
 
     with pytest.raises(ValueError, match=match):
         canonical(plain_config(**over))

@@ -1,4 +1,4 @@
-"""The blocked, threaded engine (nnapprox.fastpath) against the reference forward/backward."""
+"""The blocked, threaded engine (nnapprox.engine.fastpath) against the reference forward/backward."""
 import itertools
 import os
 import subprocess
@@ -10,10 +10,10 @@ import zlib
 import numpy as np
 import pytest
 
-from nnapprox import MLP, fastpath
-from nnapprox.losses import get_loss
-from nnapprox.network import forward as ref_forward
-
+from nnapprox import MLP
+from nnapprox.engine import fastpath
+from nnapprox.engine.losses import get_loss
+from nnapprox.engine.passes import forward as ref_forward
 ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 BLOCK = 16
 N_ODD = 7 * BLOCK + 5  # several blocks and chunks, not a multiple of the block size
@@ -64,13 +64,13 @@ def test_blocked_equals_reference(threaded, act, depth, loss_out, d, k):
     rng = np.random.default_rng(zlib.crc32(repr((act, depth, loss_name, d)).encode()))
     net = _net([d] + [9] * depth + [k], act, out_act)
     X, y = _data(rng, N_ODD, d, k, loss_name)
-    v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)
+    v0, g0 = net.reference_flat_loss_and_grad(X, y, loss)
     v1, g1 = fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)
     assert g1.shape == net.theta.shape and np.shape(v1) == ()
     assert _rel(v1, v0) < 1e-12
     assert _rel(g1, g0) < 1e-12
     # the dispatch in MLP uses the fast path (default plan) and agrees too
-    v2, g2 = net._loss_and_flat_grad(X, y, loss)
+    v2, g2 = net.flat_loss_and_grad(X, y, loss)
     assert _rel(v2, v0) < 1e-12 and _rel(g2, g0) < 1e-12
     # forward
     out = fastpath.forward(net, X, block=BLOCK)
@@ -85,7 +85,7 @@ def test_blocked_replicas_equal_reference_and_solo(threaded, shared_X, act):
     net = _net(sizes, act, replicas=R)
     rng = np.random.default_rng(5)
     X, y = _data(rng, N_ODD, 2, 1, "mse", () if shared_X else (R,))
-    v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)
+    v0, g0 = net.reference_flat_loss_and_grad(X, y, loss)
     v1, g1 = fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)
     assert v1.shape == (R,) and g1.shape == (R, net.n_params)
     assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
@@ -105,13 +105,13 @@ def test_two_replica_axes_fall_back_or_agree(threaded):
     rng = np.random.default_rng(1)
     X, y = _data(rng, 40, 2, 1, "mse", (2, 3))
     loss = get_loss("mse")
-    v0, g0 = net2._reference_loss_and_flat_grad(X, y, loss)
-    v1, g1 = net2._loss_and_flat_grad(X, y, loss)
+    v0, g0 = net2.reference_flat_loss_and_grad(X, y, loss)
+    v1, g1 = net2.flat_loss_and_grad(X, y, loss)
     assert v1.shape == (2, 3) and g1.shape == (2, 3, net.n_params)
     assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
     X3, y3 = _data(rng, 40, 2, 1, "mse", (3,))  # partly broadcast data: the reference takes it
     assert fastpath.loss_and_grad(net2, X3, y3, loss) is None
-    v3, _ = net2._loss_and_flat_grad(X3, y3, loss)
+    v3, _ = net2.flat_loss_and_grad(X3, y3, loss)
     assert v3.shape == (2, 3)
 
 
@@ -123,7 +123,7 @@ def test_float32_agrees_with_float64(threaded, act):
     net32.theta[...] = net64.theta
     X, y = _data(rng, N_ODD, 3, 1, "mse")
     loss = get_loss("mse")
-    v64, g64 = net64._reference_loss_and_flat_grad(X, y, loss)
+    v64, g64 = net64.reference_flat_loss_and_grad(X, y, loss)
     v32, g32 = fastpath.loss_and_grad(net32, X.astype(np.float32), y, loss, block=BLOCK)
     assert g32.dtype == np.float32 and np.asarray(v32).dtype == np.float32
     assert _rel(v32, v64) < 1e-5
@@ -169,7 +169,7 @@ def test_memory_is_bounded_by_the_block_not_by_N():
     fastpath.clear_workspaces()
     tracemalloc.start()
     try:
-        net._loss_and_flat_grad(X, y, loss)
+        net.flat_loss_and_grad(X, y, loss)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -212,7 +212,7 @@ def test_width_one_layers_and_no_hidden_layer(threaded, sizes):
     loss = get_loss("mse")
     net = _net(sizes, "tanh", replicas=2)
     X, y = _data(np.random.default_rng(7), N_ODD, sizes[0], sizes[-1], "mse", (2,))
-    v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)
+    v0, g0 = net.reference_flat_loss_and_grad(X, y, loss)
     v1, g1 = fastpath.loss_and_grad(net, X, y, loss, block=BLOCK)
     assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
 
@@ -222,8 +222,8 @@ def test_tiny_net_through_the_dispatch_equals_reference():
     X, y = _data(np.random.default_rng(8), 32, 1, 1, "mse")
     for loss in (get_loss("mse"), get_loss("logistic")):
         yy = y if loss.name == "mse" else (y > 0) * 1.0
-        v0, g0 = net._reference_loss_and_flat_grad(X, yy, loss)
-        v1, g1 = net._loss_and_flat_grad(X, yy, loss)
+        v0, g0 = net.reference_flat_loss_and_grad(X, yy, loss)
+        v1, g1 = net.flat_loss_and_grad(X, yy, loss)
         assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
 
 
@@ -241,7 +241,7 @@ def test_small_lane_follows_in_place_updates_and_keeps_nets_apart(act, sizes, N,
     rng = np.random.default_rng(3)
     for _ in range(3):
         for net in nets:
-            v0, g0 = net._reference_loss_and_flat_grad(X, y, loss)
+            v0, g0 = net.reference_flat_loss_and_grad(X, y, loss)
             v1, g1 = fastpath.loss_and_grad(net, X, y, loss)
             assert _rel(v1, v0) < 1e-12 and _rel(g1, g0) < 1e-12
             g1[...] = np.nan  # the caller owns the returned gradient: the next call must not see this
@@ -252,7 +252,7 @@ def test_tanh_kernel_accurate_and_quiet_for_small_and_large_arrays():
     """Large arrays use 1 − 2/(e^{2z} + 1) (overflow silenced), small ones np.tanh."""
     import warnings
 
-    from nnapprox.activations import get_activation
+    from nnapprox.engine.activations import get_activation
 
     tanh = get_activation("tanh")
     z = np.concatenate([np.linspace(-400, 400, 40_001), [np.inf, -np.inf, 0.0, 19.99, 20.0, 20.01]])
@@ -287,8 +287,8 @@ def test_callers_errstate_reaches_the_worker_threads(threaded):
 
 
 def test_bench_quick_run_writes_csv_and_markdown(tmp_path):
-    """`python -m nnapprox.bench` end to end on the tiny case (peers skipped if not installed)."""
-    from nnapprox import bench
+    """`python -m tools.bench` end to end on the tiny case (peers skipped if not installed)."""
+    from tools import bench
 
     out = tmp_path / "bench"
     assert bench.main(["--quick", "--cases", "tiny", "--libs", "nnapprox,numpy", "--replicas", "2",
@@ -305,7 +305,7 @@ def test_bench_quick_run_writes_csv_and_markdown(tmp_path):
 def test_bench_greedy_section_keeps_the_step_rows(tmp_path):
     """The greedy-path section alone (old and new paths on the small case) keeps the step section of
     the previous run in bench.csv and bench.md."""
-    from nnapprox import bench
+    from tools import bench
 
     out = tmp_path / "bench"
     assert bench.main(["--quick", "--cases", "tiny", "--libs", "nnapprox", "--replicas", "0", "--reps-scale", "0.05",
@@ -339,7 +339,7 @@ def test_threaded_step_works_in_a_forked_child(threaded):
 
 def test_env_switch_selects_the_reference_path(monkeypatch):
     from nnapprox import MLP
-    from nnapprox import fastpath
+    from nnapprox.engine import fastpath
 
     net = MLP([2, 3, 1], "tanh")
     X = np.ones((4, 2))

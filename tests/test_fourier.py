@@ -4,8 +4,8 @@ import math
 import numpy as np
 import pytest
 
-from nnapprox.fourier import estimate_cf, spectrum
-from nnapprox.targets import get_target
+from nnapprox.targets.fourier import estimate_cf, spectrum
+from nnapprox.targets.builtin import get_target
 
 
 @pytest.mark.parametrize("s", [0.5, 1.0, 2.0])

@@ -5,11 +5,11 @@ import numpy as np
 import pytest
 
 from nnapprox import MLP, fit
-from nnapprox.data import make_dataset
-from nnapprox.metrics import evaluate
+from nnapprox.targets.sampling import make_dataset
+from nnapprox.experiment.metrics import evaluate
 from nnapprox.report.fit import slope_over_paths
-from nnapprox.targets import get_target
-from nnapprox.trainers.greedy import UnitPath
+from nnapprox.targets.builtin import get_target
+from nnapprox.trainers.paths import UnitPath
 
 N_TRAIN, N_TEST, SEEDS = 4000, 8192, (0, 1, 2)
 
@@ -44,7 +44,7 @@ def test_path_interface_and_prefix_exactness(trainer):
     np.testing.assert_allclose(h.net.predict(X), P[-1], rtol=1e-12, atol=1e-12)
     # adding a unit never increases the training error (least squares over a larger family)
     assert np.all(np.diff(path.train_mse) <= 1e-12 * path.train_mse[0])
-    # the job evaluates each recorded width like any network (nnapprox.job.evaluate)
+    # the job evaluates each recorded width like any network (nnapprox.experiment.job.evaluate)
     m = evaluate(P[3], y, P[3], y, c_f=1.0, radius=1.0, n=path.widths[3])
     assert m["bound"] == pytest.approx(4.0 / 4) and m["train_mse"] == pytest.approx(path.train_mse[3])
 
@@ -193,7 +193,7 @@ def _old_path(out, act):
 
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "relu3"])
 def test_new_paths_record_the_errors_of_the_old_algorithm(act):
-    from nnapprox.greedy_reference import reference_greedy, reference_oga
+    from tools.greedy_reference import reference_greedy, reference_oga
 
     ds = make_dataset(get_target("gaussian", d=4), 2000, N_test=2000, seed=0)
     n = 40
@@ -223,8 +223,8 @@ def test_new_paths_record_the_errors_of_the_old_algorithm(act):
 
 @pytest.mark.parametrize("trainer", ["greedy", "oga"])
 def test_paths_do_not_depend_on_threads_prefetch_or_subsampling(trainer):
-    from nnapprox import fastpath
-    from nnapprox.greedy_reference import reference_greedy, reference_oga
+    from nnapprox.engine import fastpath
+    from tools.greedy_reference import reference_greedy, reference_oga
 
     X, y = _data(N=300, d=3)
     ref = {"oga": reference_oga, "greedy": reference_greedy}[trainer]
@@ -281,7 +281,7 @@ def test_orthonormal_basis():
 
 
 def test_run_tasks_covers_every_task_and_reraises():
-    from nnapprox import fastpath
+    from nnapprox.engine import fastpath
 
     seen = np.zeros(50, dtype=int)
 
@@ -314,7 +314,7 @@ def test_path_memory_estimate():
 # ---------------------------------------------------------------------------
 
 def test_heaviside_boundaries_lie_between_data_points():
-    from nnapprox.activations import BOUNDARY_GAP, boundary_offsets
+    from nnapprox.engine.activations import BOUNDARY_GAP, boundary_offsets
 
     ps = np.array([-0.5, -0.1, -0.1, 0.2, 0.7])
     t_up, t_down, ok_up, ok_down = boundary_offsets("heaviside", ps)

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from nnapprox.metrics import evaluate
+from nnapprox.experiment.metrics import evaluate
 from nnapprox import MLP, fit
 from nnapprox.trainers.lbfgs import NEW_UNIT_SCALE, NetPath, grow, sum_networks
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from nnapprox.metrics import METRIC_KEYS, evaluate, mse, mse_with_se
+from nnapprox.experiment.metrics import METRIC_KEYS, evaluate, mse, mse_with_se
 
 
 def test_values():

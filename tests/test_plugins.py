@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from nnapprox import records
-from nnapprox.catalog import README_BEGIN, README_END, catalog, trainer_table
+from nnapprox.experiment import records
+from nnapprox.cli.catalog import README_BEGIN, README_END, catalog, trainer_table
 from nnapprox.trainers import TRAINERS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -61,7 +61,7 @@ def test_adding_a_study_is_one_yaml_one_module_and_the_runner_reports_it(tmp_pat
     env = dict(os.environ, PYTHONPATH=f"{tmp_path / 'plugins'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
                MPLBACKEND="Agg")
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.run", "-m", "--config-dir", str(tmp_path / "conf"),
+    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", "-m", "--config-dir", str(tmp_path / "conf"),
                            "experiment=toy", f"out_root={tmp_path / 'runs'}", f"report_dir={out}"],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -74,7 +74,7 @@ def test_adding_a_study_is_one_yaml_one_module_and_the_runner_reports_it(tmp_pat
     assert len(pd.read_csv(out / "runs.csv")) == 4
     # the same runner, standalone, gives the same verdicts
     again = tmp_path / "again"
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.report.cli", str(tmp_path / "runs" / "toy"), "--out",
+    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.report", str(tmp_path / "runs" / "toy"), "--out",
                            str(again)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert json.loads((again / "verdicts.json").read_text()) == data
@@ -129,7 +129,7 @@ def test_every_trainer_option_is_listed_and_the_readme_table_is_current():
                 assert f"`trainer.{o.name}`" in text, (name, o.name)
     readme = (ROOT / "README.md").read_text()
     a, b = readme.index(README_BEGIN) + len(README_BEGIN), readme.index(README_END)
-    assert readme[a:b].strip() == trainer_table().strip(), "run: python -m nnapprox.catalog --readme"
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.run", "--list"], capture_output=True, text=True,
+    assert readme[a:b].strip() == trainer_table().strip(), "run: python -m nnapprox.cli.catalog --readme"
+    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", "--list"], capture_output=True, text=True,
                           timeout=120, cwd=ROOT)
     assert proc.returncode == 0 and "trainer.max_scale" in proc.stdout and "model.bias_init" in proc.stdout

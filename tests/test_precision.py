@@ -8,13 +8,15 @@ from threadpoolctl import threadpool_limits
 
 from conftest import plain_config
 from nnapprox import MLP, fit
-from nnapprox import fastpath
-from nnapprox.config import ConfigError, canonical
-from nnapprox.initialization import Init, build, fresh
-from nnapprox.job import run_job, setup
-from nnapprox.network import draw_normal_biases, draw_rai, place_kinks_at_data, tree_mask, tree_sizes
-from nnapprox.records import load_params
-from nnapprox.targets import get_target, teacher_params
+from nnapprox.engine import fastpath
+from nnapprox.experiment.validation import ConfigError, canonical
+from nnapprox.engine.init import Init
+from nnapprox.engine.network import build, fresh
+from nnapprox.experiment.job import run_job, setup
+from nnapprox.engine.init import draw_normal_biases, draw_rai, place_kinks_at_data
+from nnapprox.engine.structure import tree_mask, tree_sizes
+from nnapprox.experiment.records import load_params
+from nnapprox.targets.builtin import get_target, teacher_params
 
 
 def _teacher_data(N, seed=0):
@@ -146,7 +148,7 @@ def test_build_draws_the_first_network_exactly_as_before():
         new = build([4, 8, 4, 1], "relu", init=init, rng=np.random.default_rng(ss), X=X, mask=tree_mask(4, 4))
         ss = np.random.SeedSequence([3, 1]).spawn(3)[1]
         old = MLP([4, 8, 4, 1], "relu", rng=np.random.default_rng(ss), init="he" if rest == "rai" else init.weights,
-                  mask=tree_mask(4, 4))
+                  bias_init="zero", mask=tree_mask(4, 4))
         child = np.random.default_rng(ss.spawn(1)[0])
         if rest == "rai":
             draw_rai(old, child)

@@ -4,8 +4,8 @@ import pytest
 from scipy.special import expit
 
 from nnapprox import MLP, fit
-from nnapprox.data import make_dataset
-from nnapprox.targets import get_target
+from nnapprox.targets.sampling import make_dataset
+from nnapprox.targets.builtin import get_target
 
 
 def _data(N=400, d=3, seed=0):

@@ -9,11 +9,11 @@ from matplotlib.figure import Figure
 
 from nnapprox.report import (RATES_COLUMNS, bound_table, collect_records, fit_power_law, fit_rates,
                              plot_scaling, status_counts, swept_variables, write_runs_csv)
-from nnapprox.report import run_report as make_report
-from nnapprox.report.cli import main
+from nnapprox.runner.report import run_report as make_report
+from nnapprox.cli.report import main
 from nnapprox.report.fit import point_summary
 from nnapprox.report.judge import judge_bound
-from nnapprox.theory import estimation_slope, informative_width
+from nnapprox.theory.bounds import estimation_slope, informative_width
 
 WIDTHS = (4, 8, 16, 32, 64, 128, 256, 512)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -399,7 +399,7 @@ def test_bound_notes_never_overlap_and_one_curve_per_function():
 
 
 def test_a_rerun_report_removes_only_its_own_stale_outputs(tmp_path):
-    from nnapprox.report.runner import OUTPUTS_FILE, _forget_stale_outputs
+    from nnapprox.runner.report import OUTPUTS_FILE, _forget_stale_outputs
 
     (tmp_path / "figures").mkdir()
     for rel in ("a.csv", "old.csv", "figures/x.png", "mine.txt"):
@@ -417,8 +417,8 @@ def test_windows_come_from_the_manifest_and_their_shifts_are_reported(tmp_path, 
     """A sweep's declared windows reach the plug-in; each shifted one step re-judges every verdict."""
     import types
 
-    from nnapprox.records import write_manifest
-    from nnapprox.report.runner import sensitivity
+    from nnapprox.experiment.records import write_manifest
+    from nnapprox.runner.report import sensitivity
     from nnapprox.report.study import Window
     from nnapprox.report.verdicts import Check, Rule, Verdict
 
@@ -453,7 +453,7 @@ def test_windows_come_from_the_manifest_and_their_shifts_are_reported(tmp_path, 
     assert [(r["direction"], r["shifted"]) for r in rows] == [("down", 4), ("up", 16)]
     # the manifest keeps what the sweep declared
     write_manifest(tmp_path / "toy", [], {"threshold": 2.5})
-    from nnapprox.records import read_manifest_judge
+    from nnapprox.experiment.records import read_manifest_judge
 
     assert read_manifest_judge(tmp_path / "toy") == {"threshold": 2.5}
 

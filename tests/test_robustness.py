@@ -14,18 +14,18 @@ import pytest
 
 from conftest import plain_config
 from nnapprox import MLP, fit
-from nnapprox.config import ConfigError, canonical
-from nnapprox.io import remove_stale_temps, write_text_atomic
-from nnapprox.job import run_job
-from nnapprox.records import finished, job_dirname, load_records
-from nnapprox.report.cli import main as report_main
+from nnapprox.experiment.validation import ConfigError, canonical
+from nnapprox.base.io import remove_stale_temps, write_text_atomic
+from nnapprox.experiment.job import run_job
+from nnapprox.experiment.records import finished, job_dirname, load_records
+from nnapprox.cli.report import main as report_main
 
 SMALL = ["data.N=100", "data.N_test=128", "target=sin"]
 
 
 def nnrun(*args, cwd, timeout=300):
     env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "nnapprox.run", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -150,7 +150,7 @@ def test_09_a_malformed_record_is_recomputed_with_a_warning(tmp_path, content):
 
 # 10. temp files of other live writers are never removed; a dead writer's are
 def test_10_only_dead_writers_temp_files_are_removed(tmp_path):
-    from nnapprox.io import _HOST
+    from nnapprox.base.io import _HOST
 
     sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -226,18 +226,18 @@ def test_15_options_are_checked_before_the_first_job(tmp_path, overrides, needle
 
 
 def test_15_a_sweep_with_a_failed_job_exits_non_zero(tmp_path, monkeypatch, capsys):
-    import nnapprox.job
-    import nnapprox.run
+    import nnapprox.experiment.job
+    import nnapprox.cli.run
 
     def boom(*a, **k):
         raise RuntimeError("simulated crash")
 
-    monkeypatch.setattr(nnapprox.job, "train", boom)
-    monkeypatch.setattr(nnapprox.run, "FAILED", [])
+    monkeypatch.setattr(nnapprox.experiment.job, "train", boom)
+    monkeypatch.setattr(nnapprox.cli.run, "FAILED", [])
     monkeypatch.setattr(sys, "argv", ["nnapprox-run", "-m", f"out_root={tmp_path}", "study=fails", *SMALL,
                                       "trainer.max_steps=3", "model.width=2,3"])
     with pytest.raises(SystemExit) as exit_:
-        nnapprox.run.main()
+        nnapprox.cli.run.main()
     assert exit_.value.code == 1 and "2 job(s) failed" in capsys.readouterr().err
     recs = records_under(tmp_path / "fails")
     assert len(recs) == 2 and {r["status"] for r in recs} == {"failed"}
@@ -311,7 +311,7 @@ def _alive(pid):
 def test_20_joblib_workers_end_when_the_sweep_is_killed(tmp_path):
     args = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"out_root={tmp_path}", "study=kill",
             "target=sin", "data.N=4000", "data.N_test=256", "trainer.max_steps=4000", "model.width=30,31,32,33"]
-    proc = subprocess.Popen([sys.executable, "-m", "nnapprox.run", *args], cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path,
                             env=dict(os.environ, MPLBACKEND="Agg"), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
     deadline, workers = time.time() + 120, []
@@ -371,7 +371,7 @@ def test_the_bias_initialisation_default_is_resolved_per_activation_and_recorded
     assert model(**{"activation.name": "relu", "model.bias_init": "zero"})["bias_init"] == "zero"
     with pytest.raises(ConfigError, match="model.bias_std=0.3 is not used"):
         canonical(sin_cfg(**{"activation.name": "tanh", "model.bias_std": 0.3}))
-    from nnapprox.job import setup
+    from nnapprox.experiment.job import setup
 
     net = setup(canonical(sin_cfg(**{"activation.name": "relu", "model.width": 200})), 0).net
     b = net.biases[0]

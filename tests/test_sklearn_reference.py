@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nnapprox import sklearn_reference as ref
+from tools import sklearn_reference as ref
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "results" / "bench" / "sklearn_reference.csv"

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slurm
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "slurm-local.sh"
-STUDY = [sys.executable, "-m", "nnapprox.run", "-m", "experiment=smoke"]
+STUDY = [sys.executable, "-m", "nnapprox.cli.run", "-m", "experiment=smoke"]
 N_JOBS = 4  # conf/experiment/smoke.yaml: model.width=2,4 x activation=tanh,relu
 SWEEP_TIMEOUT = 240  # seconds; a sweep of the smoke study takes ~10 s on the local cluster
 # Same thread count for every launcher (joblib workers get 1): the number of BLAS threads changes

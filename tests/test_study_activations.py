@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 from nnapprox.report.study import StudyContext
 from nnapprox.studies import activations as acts
 from nnapprox.studies import get_plugin
-from nnapprox.theory import barron_bound
+from nnapprox.theory.bounds import barron_bound
 
 SLOPES = {"sigmoid": -1.0, "tanh": -1.2, "relu": -0.8, "leaky_relu": -0.8}
 C_F = {"gaussian": 1.25, "cosine_ridge": 3.0}

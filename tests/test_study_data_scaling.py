@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from nnapprox.report.study import StudyContext, StudyResult, resolve_windows
 from nnapprox.studies import data_scaling
-from nnapprox.theory import least_squares_variance, least_squares_variance_slopes, risk_local_slope
+from nnapprox.theory.bounds import least_squares_variance, least_squares_variance_slopes, risk_local_slope
 
 from helpers import NS, scaling_runs
 

@@ -5,7 +5,7 @@ import pytest
 
 from nnapprox.report.study import StudyContext
 from nnapprox.studies import sharp_rates
-from nnapprox.theory import oga_rate
+from nnapprox.theory.bounds import oga_rate
 
 WIDTHS = (1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 

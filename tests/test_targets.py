@@ -7,9 +7,9 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import expit
 
-from nnapprox import targets as T
-from nnapprox.data import Domain
-from nnapprox.targets import get_target, list_targets
+from nnapprox.targets import builtin as T
+from nnapprox.targets.sampling import Domain
+from nnapprox.targets.builtin import get_target, list_targets
 
 
 def _points(t, N=64, seed=0):

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from nnapprox import theory as th
+from nnapprox.theory import bounds as th
 
 
 def test_approx_bound_values_and_broadcasting():

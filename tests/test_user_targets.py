@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from conftest import plain_config
-from nnapprox.config import ConfigError, canonical
-from nnapprox.progress import SweepProgress, format_duration, progress_line
-from nnapprox.targets import get_target
+from nnapprox.experiment.validation import ConfigError, canonical
+from nnapprox.experiment.progress import SweepProgress, format_duration, progress_line
+from nnapprox.targets.builtin import get_target
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def workdir(tmp_path, monkeypatch):
 
 def nnrun(*args, cwd, timeout=600):
     env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "nnapprox.run", *args], cwd=cwd, env=env, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -130,7 +130,7 @@ def tab_cfg(**over):
 def test_a_table_is_split_per_replica_and_refuses_what_it_cannot_honour(workdir):
     c = canonical(tab_cfg())
     assert c.target.dim == 2 and c.target.c_f is None and c.config["target"]["columns"] == ["a", "b"]
-    from nnapprox.job import setup
+    from nnapprox.experiment.job import setup
 
     s0, s1 = setup(c, 0), setup(c, 1)
     assert s0.data.X.shape == (150, 2) and s0.data.X_test.shape == (90, 2)

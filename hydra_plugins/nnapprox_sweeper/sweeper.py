@@ -7,10 +7,10 @@ jobs are the union of the grids, each grid combined with ``params`` (shared keys
 command line's overrides (which win); a job listed twice runs once.
 
 Before the first job starts, every job's config is composed and checked with
-:func:`nnapprox.config.canonical` (types, ranges, options the trainer takes, memory), so an
+:func:`nnapprox.experiment.validation.canonical` (types, ranges, options the trainer takes, memory), so an
 out-of-range value anywhere in the sweep stops it with one line naming the key. It also logs how
 many jobs are already done (resume), and while the jobs run, ``k/K jobs done, elapsed, ETA`` each
-time one finishes (:class:`nnapprox.progress.SweepProgress`).
+time one finishes (:class:`nnapprox.experiment.progress.SweepProgress`).
 """
 
 import logging
@@ -76,9 +76,9 @@ class ValidatingSweeper(BasicSweeper):
 
     def validate_all(self, jobs: Sequence[Sequence[str]]) -> list:
         """Compose and check every job; log how many are already done; return the sweep's manifest."""
-        from nnapprox.config import ConfigError, canonical
-        from nnapprox.records import finished
-        from nnapprox.run import to_plain
+        from nnapprox.experiment.validation import ConfigError, canonical
+        from nnapprox.experiment.records import finished
+        from nnapprox.cli.run import to_plain
 
         tic = time.perf_counter()
         loader = self.hydra_context.config_loader
@@ -102,13 +102,13 @@ class ValidatingSweeper(BasicSweeper):
 
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
-        from nnapprox.config import ConfigError
-        from nnapprox.run import FAILED, check_writable
+        from nnapprox.experiment.validation import ConfigError
+        from nnapprox.cli.run import FAILED, check_writable
 
-        from nnapprox.progress import SweepProgress
-        from nnapprox.records import write_manifest
+        from nnapprox.experiment.progress import SweepProgress
+        from nnapprox.experiment.records import write_manifest
 
-        from nnapprox.report.runner import check_judge
+        from nnapprox.runner.report import check_judge
 
         jobs = self.job_overrides(arguments)
         manifest = self.validate_all(jobs)

@@ -1,7 +1,8 @@
-"""Sweep reports: collect run records, fit rates with bootstrap CIs, judge them, plot, write the report.
+"""The report library the study plug-ins call: collect run records, fit rates with bootstrap CIs, judge, plot.
 
-``run_report(sweep_dir)`` does it all (``nnapprox-report``, the Hydra sweep callback and
-``make report`` call it); the pieces work on their own from a notebook::
+The runner above the plug-ins, :func:`nnapprox.runner.report.run_report`, writes a sweep's whole
+report (``nnapprox-report``, the Hydra sweep callback and ``make report`` call it); the pieces
+work on their own from a notebook::
 
     df = collect_records("results/runs/width_scaling")
     fits = fit_rates(df, "n", "test_mse", hue=["target.d", "trainer.name"])
@@ -9,17 +10,16 @@
 
 Importing this package loads neither the trainers nor scipy.optimize.
 """
-from .collect import collect_records, find_record_files, status_counts, swept_variables, write_runs_csv
-from .fit import RateFit, fit_power_law, fit_rates, point_summary
-from .judge import bound_table
-from .generic import RATES_COLUMNS
-from .plots import plot_axis_report, plot_scaling, save_figure
-from .runner import run_report
-from .study import Section, StudyContext, StudyResult
-from .verdicts import Check, Verdict
+from nnapprox.report.collect import collect_records, find_record_files, status_counts, swept_variables, write_runs_csv
+from nnapprox.report.fit import RateFit, fit_power_law, fit_rates, point_summary
+from nnapprox.report.judge import bound_table
+from nnapprox.report.generic import RATES_COLUMNS
+from nnapprox.report.plots import plot_axis_report, plot_scaling, save_figure
+from nnapprox.report.study import Section, StudyContext, StudyResult
+from nnapprox.report.verdicts import Check, Verdict
 
 __all__ = [
     "RATES_COLUMNS", "RateFit", "Section", "StudyContext", "StudyResult", "Verdict", "Check", "bound_table",
     "collect_records", "find_record_files", "fit_power_law", "fit_rates", "plot_axis_report", "plot_scaling",
-    "point_summary", "run_report", "save_figure", "status_counts", "swept_variables", "write_runs_csv",
+    "point_summary", "save_figure", "status_counts", "swept_variables", "write_runs_csv",
 ]

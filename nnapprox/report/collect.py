@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..io import write_text_atomic
-from ..records import (CONFIG_TOP_LEVEL, PROVENANCE_KEYS, RECORD_FILE, REPLICATION_KEYS, column_kind,
+from nnapprox.base.io import write_text_atomic
+from nnapprox.experiment.records import (CONFIG_TOP_LEVEL, PROVENANCE_KEYS, RECORD_FILE, REPLICATION_KEYS, column_kind,
                        load_records)
 
 #: Keys naming the study a record belongs to.

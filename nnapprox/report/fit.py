@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from ..theory import informative_width
-from .collect import iter_groups
+from nnapprox.theory.bounds import informative_width
+from nnapprox.report.collect import iter_groups
 
 #: Columns of :func:`fit_rates`.
 FIT_COLUMNS = ("group", "x", "y", "slope", "ci_low", "ci_high", "ci_method", "intercept", "r2",

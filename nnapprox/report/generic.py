@@ -14,13 +14,13 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import judge
-from .collect import (column_kind, format_value, iter_groups, status_counts, swept_variables,  # noqa: F401
+from nnapprox.report import judge
+from nnapprox.report.collect import (column_kind, format_value, iter_groups, status_counts, swept_variables,  # noqa: F401
                       varying_columns)
-from .fit import FIT_COLUMNS, WIDTH_AXES, fit_rates, fmt_slope, point_summary, usable_mask
-from .plots import facet_column, label_of, plot_axis_report, plot_faceted_report
-from .study import Section, StudyResult
-from .tables import fmt_num, md_table
+from nnapprox.report.fit import FIT_COLUMNS, WIDTH_AXES, fit_rates, fmt_slope, point_summary, usable_mask
+from nnapprox.report.plots import facet_column, label_of, plot_axis_report, plot_faceted_report
+from nnapprox.report.study import Section, StudyResult
+from nnapprox.report.tables import fmt_num, md_table
 
 __all__ = ["analyse", "design_section", "status_section", "axis_analysis", "bound_section", "means_section",
            "RATES_COLUMNS", "FIT_RULES", "usable", "slug"]

@@ -14,9 +14,9 @@ import argparse
 import math
 from pathlib import Path
 
-from ..io import write_text_atomic
-from .tables import md_table
-from .verdicts import BADGE, CONSISTENT, CONTRADICTS, NOT_TESTED, check_counts, counts, load_json
+from nnapprox.base.io import write_text_atomic
+from nnapprox.report.tables import md_table
+from nnapprox.report.verdicts import BADGE, CONSISTENT, CONTRADICTS, NOT_TESTED, check_counts, counts, load_json
 
 __all__ = ["write_index", "answers", "main", "QUESTIONS"]
 

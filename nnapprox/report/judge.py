@@ -31,10 +31,10 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..theory import RELU_FAMILY, SIGMOIDAL, informative_width, sigmoidal_units
-from .collect import iter_groups, varying_columns
-from .fit import path_ids, width_column
-from .verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
+from nnapprox.theory.bounds import RELU_FAMILY, SIGMOIDAL, informative_width, sigmoidal_units
+from nnapprox.report.collect import iter_groups, varying_columns
+from nnapprox.report.fit import path_ids, width_column
+from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 
 __all__ = ["judge_bound", "bound_k", "bound_table", "bound_groups", "BOUND_COLUMNS", "BOUND_RULE", "BOUND_THEOREM", "HYPOTHESES", "bound_rule", "guarantee",
            "hypotheses_fail", "col", "one"]
@@ -82,14 +82,14 @@ def one(rows, name, default=None):
 
 def guarantee(trainer_name) -> str:
     """The approximation guarantee a trainer declares (``"barron"`` for greedy and OGA, ``""`` otherwise)."""
-    from ..trainers import TRAINERS
+    from nnapprox.trainers import TRAINERS
 
     spec = TRAINERS.get(str(trainer_name))
     return getattr(spec, "guarantee", "") if spec is not None else ""
 
 
 def _adaptive(trainer_name) -> bool:
-    from ..trainers import TRAINERS
+    from nnapprox.trainers import TRAINERS
 
     spec = TRAINERS.get(str(trainer_name))
     return getattr(spec, "adaptive_units", True) if spec is not None else True

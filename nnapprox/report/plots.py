@@ -17,9 +17,9 @@ from matplotlib.figure import Figure
 from matplotlib.container import ErrorbarContainer
 from matplotlib.lines import Line2D
 
-from ..theory import barron_curve
-from .collect import iter_groups
-from .fit import (SAMPLE_AXES, WIDTH_AXES, fit_power_law, fmt_slope, point_summary,
+from nnapprox.theory.bounds import barron_curve
+from nnapprox.report.collect import iter_groups
+from nnapprox.report.fit import (SAMPLE_AXES, WIDTH_AXES, fit_power_law, fmt_slope, point_summary,
                   usable_mask)
 
 #: Axis labels with units for known columns; other columns are labelled by name.
@@ -163,9 +163,9 @@ def _resolve_overlay(overlay, x, y):
 def save_figure(fig, save_to):
     """Save ``fig`` at the report's resolution (format from the suffix), creating the folder.
 
-    A failure is raised as :class:`nnapprox.io.WriteError`: one line naming the path.
+    A failure is raised as :class:`nnapprox.base.io.WriteError`: one line naming the path.
     """
-    from ..io import WriteError
+    from nnapprox.base.io import WriteError
 
     path = Path(save_to)
     try:

@@ -4,7 +4,7 @@ A study plug-in (``nnapprox/studies/<study>.py``) gets the tidy records of its s
 :class:`StudyContext` (report settings, and loaders for the networks and data the jobs saved)
 and returns a :class:`StudyResult`: named tables (DataFrames, written as CSV), named figures
 (matplotlib Figures, written as PNG), verdicts (:class:`~nnapprox.report.verdicts.Verdict`) and
-Markdown sections. The runner (:mod:`nnapprox.report.runner`) renders and writes them; a plug-in
+Markdown sections. The runner (:mod:`nnapprox.runner.report`) renders and writes them; a plug-in
 never writes a file and never trains.
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ __all__ = ["Section", "StudyResult", "StudyContext", "Window", "target_of", "res
 
 
 def target_of(row):
-    """Rebuild the :class:`~nnapprox.targets.Target` a record used from its ``target.*`` values.
+    """Rebuild the :class:`~nnapprox.targets.builtin.Target` a record used from its ``target.*`` values.
 
     Values a table turned into floats (``2.0`` for ``d = 2``) go back to ints, and JSON lists
     (explicit frequency vectors) back to lists.
@@ -24,7 +24,7 @@ def target_of(row):
     import json
     import math
 
-    from ..targets import get_target
+    from nnapprox.targets.builtin import get_target
 
     params = {}
     for key, value in dict(row).items():
@@ -125,7 +125,7 @@ class StudyContext:
 
     def net(self, row):
         """The trained network of a record (a row of the runs table), from its job's ``params.npz``."""
-        from ..records import load_params
+        from nnapprox.experiment.records import load_params
 
         return load_params(Path(self.sweep_dir) / str(row["run_dir"]), str(row["params_key"]))
 
@@ -135,7 +135,7 @@ class StudyContext:
 
     def data(self, row):
         """``(X, y)``: the training data of a record's replica (jobs run with ``save_data=true``)."""
-        from ..records import load_data
+        from nnapprox.experiment.records import load_data
 
         return load_data(Path(self.sweep_dir) / str(row["run_dir"]), int(row["replica"]))
 

@@ -19,7 +19,7 @@ class GenericPlugin:
 
     @staticmethod
     def analyse(runs, ctx):
-        from ..report.generic import analyse
+        from nnapprox.report.generic import analyse
 
         return analyse(runs, ctx)
 

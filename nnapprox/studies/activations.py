@@ -6,7 +6,7 @@ activation x target group; this plug-in adds, per activation x target:
 
 * ``activation_rates``: the fitted ``test MSE ≈ C n^s`` (slope with its CI, constant C), C over
   Barron's constant (``(2 r C_f)²`` for sigmoidal units, ``2 (2 r C_f)²`` for the ReLU family, from
-  :func:`nnapprox.theory.barron_curve`), the MSE at the largest width and the bound's effective
+  :func:`nnapprox.theory.bounds.barron_curve`), the MSE at the largest width and the bound's effective
   constant K over the widths n ≥ n_0 (:func:`nnapprox.report.judge.bound_table`);
 * ``unit_stats``: the saturated fraction (sigmoid, tanh) and the dead / all-negative fraction
   (relu, leaky relu) per width: mean, min, max, count;
@@ -23,13 +23,13 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from ..report import generic, judge
-from ..report.collect import iter_groups, swept_variables
-from ..report.fit import WIDTH_AXES, fit_rates, fmt_slope, group_stats, width_column
-from ..report.plots import RC, minmax_yerr
-from ..report.study import Section
-from ..report.tables import fmt_num, markdown_table
-from ..theory import RELU_FAMILY, SIGMOIDAL, barron_curve
+from nnapprox.report import generic, judge
+from nnapprox.report.collect import iter_groups, swept_variables
+from nnapprox.report.fit import WIDTH_AXES, fit_rates, fmt_slope, group_stats, width_column
+from nnapprox.report.plots import RC, minmax_yerr
+from nnapprox.report.study import Section
+from nnapprox.report.tables import fmt_num, markdown_table
+from nnapprox.theory.bounds import RELU_FAMILY, SIGMOIDAL, barron_curve
 
 __all__ = ["analyse", "barron_constant", "rate_table", "unit_table", "plot_units", "pros_cons", "RATE_COLUMNS",
            "UNIT_COLUMNS"]
@@ -77,7 +77,7 @@ def barron_constant(c_f, radius, activation) -> float:
     -------
     float
         ``(2 r C_f)²`` for sigmoid and tanh, ``2 (2 r C_f)²`` for relu and leaky relu
-        (:func:`nnapprox.theory.barron_curve` at n = 1); NaN for other units or a missing C_f.
+        (:func:`nnapprox.theory.bounds.barron_curve` at n = 1); NaN for other units or a missing C_f.
     """
     if activation not in SIGMOIDAL + RELU_FAMILY or not (np.isfinite(c_f) and np.isfinite(radius)):
         return math.nan

@@ -17,12 +17,12 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..report import generic
-from ..report.fit import group_stats
-from ..report.plots import RC, minmax_yerr
-from ..report.study import Section
-from ..report.tables import markdown_table
-from ..report.verdicts import Check
+from nnapprox.report import generic
+from nnapprox.report.fit import group_stats
+from nnapprox.report.plots import RC, minmax_yerr
+from nnapprox.report.study import Section
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.verdicts import Check
 
 __all__ = ["analyse", "gradcheck_table", "adam_summary", "logistic_comparison", "GRADCHECK_TOL",
            "REL_MSE_TOL", "PARAM_TOL"]

@@ -18,13 +18,13 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..metrics import born_dead
-from ..report import generic
-from ..report.plots import RC
-from ..report.hypothesis import ALPHA, fisher_two_sided, holm, trend_test
-from ..report.study import Section, Window
-from ..report.tables import markdown_table
-from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
+from nnapprox.engine.diagnostics import born_dead
+from nnapprox.report import generic
+from nnapprox.report.plots import RC
+from nnapprox.report.hypothesis import ALPHA, fisher_two_sided, holm, trend_test
+from nnapprox.report.study import Section, Window
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 
 __all__ = ["analyse", "judge", "wilson", "init_label", "dead_table", "trained_table", "ALIVE_BELOW", "JUDGE"]
 

@@ -17,12 +17,12 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..report import generic, judge as barron
-from ..report.fit import fit_power_law, fmt_slope
-from ..report.plots import RC
-from ..report.study import Section, Window
-from ..report.tables import markdown_table
-from ..theory import approx_bound, informative_width
+from nnapprox.report import generic, judge as barron
+from nnapprox.report.fit import fit_power_law, fmt_slope
+from nnapprox.report.plots import RC
+from nnapprox.report.study import Section, Window
+from nnapprox.report.tables import markdown_table
+from nnapprox.theory.bounds import approx_bound, informative_width
 
 __all__ = ["analyse", "judge", "k_table", "trend_table", "FAMILIES", "AT_WIDTH", "JUDGE"]
 

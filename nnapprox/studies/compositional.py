@@ -9,10 +9,10 @@ with the same parameter count are the comparisons.
 """
 from __future__ import annotations
 
-from ..report import generic
-from ..report.study import Section
-from ..report.tables import markdown_table
-from . import matched
+from nnapprox.report import generic
+from nnapprox.report.study import Section
+from nnapprox.report.tables import markdown_table
+from nnapprox.studies import matched
 
 __all__ = ["analyse", "judge", "comparison", "THEOREM", "JUDGE"]
 

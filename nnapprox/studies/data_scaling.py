@@ -32,13 +32,13 @@ from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from ..report import generic
-from ..report.fit import fmt_slope, t_interval, width_column
-from ..report.plots import RC, label_of
-from ..report.study import Section, Window
-from ..report.tables import markdown_table
-from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
-from ..theory import estimation_term, least_squares_variance, least_squares_variance_slopes, risk_local_slope
+from nnapprox.report import generic
+from nnapprox.report.fit import fmt_slope, t_interval, width_column
+from nnapprox.report.plots import RC, label_of
+from nnapprox.report.study import Section, Window
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
+from nnapprox.theory.bounds import estimation_term, least_squares_variance, least_squares_variance_slopes, risk_local_slope
 
 __all__ = ["analyse", "judge", "JUDGE", "split", "approximation_exponent", "nbest_table", "nbest_exponent",
            "rise_table", "estimation_table", "estimation_slopes", "MIN_WIDTHS", "MIN_UNCAPPED"]

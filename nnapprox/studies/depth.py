@@ -16,14 +16,14 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..report import generic
-from ..report.fit import group_stats
-from ..report.plots import RC, minmax_yerr
-from ..report.study import Section
-from ..report.tables import markdown_table
-from ..report.verdicts import Check
-from ..theory import shallow_relu_lower_bound
-from . import matched
+from nnapprox.report import generic
+from nnapprox.report.fit import group_stats
+from nnapprox.report.plots import RC, minmax_yerr
+from nnapprox.report.study import Section
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.verdicts import Check
+from nnapprox.theory.bounds import shallow_relu_lower_bound
+from nnapprox.studies import matched
 
 __all__ = ["analyse", "reference_nets", "config_means", "matched_params", "optimization_gap", "interp_loglog",
            "square_existence", "construction_checks", "contains_separating_net", "yarotsky_separates",
@@ -77,7 +77,7 @@ def square_existence(runs, ctx) -> pd.DataFrame:
     """Yarotsky's hand-built x² nets against a certified lower bound on every shallow net of their size.
 
     On the grid j / 2^11 of [0, 1], a one-hidden-layer ReLU net with n units has at least the MSE of
-    the best fit of x² by n + 1 linear pieces (:func:`nnapprox.theory.shallow_relu_lower_bound`,
+    the best fit of x² by n + 1 linear pieces (:func:`nnapprox.theory.bounds.shallow_relu_lower_bound`,
     exact). A depth-m net with P = 12m − 2 parameters is compared with n = ⌊(P − 1)/3⌋ units, whose
     3n + 1 parameters are at most P.
 

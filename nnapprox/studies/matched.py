@@ -21,11 +21,11 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..report import generic
-from ..report.hypothesis import ALPHA, holm, rank_compare
-from ..report.plots import RC
-from ..report.study import Window
-from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
+from nnapprox.report import generic
+from nnapprox.report.hypothesis import ALPHA, holm, rank_compare
+from nnapprox.report.plots import RC
+from nnapprox.report.study import Window
+from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 
 __all__ = ["assign_budgets", "compare", "verdicts", "plot", "dense_arch", "LABELS", "MIN_REPLICAS", "RULE",
            "MAX_PARAM_RATIO", "AT_CONSTANT", "usable", "label_counts", "JUDGE"]

@@ -17,12 +17,12 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..report import generic, judge
-from ..report.fit import slope_over_paths
-from ..report.plots import RC
-from ..report.study import Section
-from ..report.tables import markdown_table
-from ..theory import barron_curve
+from nnapprox.report import generic, judge
+from nnapprox.report.fit import slope_over_paths
+from nnapprox.report.plots import RC
+from nnapprox.report.study import Section
+from nnapprox.report.tables import markdown_table
+from nnapprox.theory.bounds import barron_curve
 
 __all__ = ["analyse", "case_of", "slopes_table", "ratios_table", "caps_table", "gap_table", "PATHS", "REFERENCES",
            "FIT_RANGE"]

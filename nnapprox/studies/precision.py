@@ -22,12 +22,12 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..report import generic
-from ..report.plots import RC
-from ..report.study import Section, Window
-from ..report.tables import markdown_table
-from ..report.verdicts import Check
-from .sharp_rates import JUDGE as SHARP_RATES_JUDGE
+from nnapprox.report import generic
+from nnapprox.report.plots import RC
+from nnapprox.report.study import Section, Window
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.verdicts import Check
+from nnapprox.studies.sharp_rates import JUDGE as SHARP_RATES_JUDGE
 
 __all__ = ["analyse", "method_of", "stage_table", "floor_table", "checks", "PUBLISHED", "PUBLISHED_N", "JUDGE"]
 

@@ -8,10 +8,10 @@ shallow net sets a budget, the deeper nets match its parameter count.
 """
 from __future__ import annotations
 
-from ..report import generic
-from ..report.study import Section
-from ..report.tables import markdown_table
-from . import matched
+from nnapprox.report import generic
+from nnapprox.report.study import Section
+from nnapprox.report.tables import markdown_table
+from nnapprox.studies import matched
 
 __all__ = ["analyse", "judge", "comparison", "THEOREM", "JUDGE"]
 

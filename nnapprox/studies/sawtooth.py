@@ -3,7 +3,7 @@
 Telgarsky (2016): the sawtooth Δ^k (2^(k−1) teeth, 2^k linear pieces on [0, 1]) is computed exactly
 by a ReLU network of width 2 and depth k, 6k + 1 parameters, while a one-hidden-layer ReLU network
 with n units is piecewise linear with at most n + 1 pieces. The least error of *any* function with
-n + 1 pieces on the evaluation grid (:func:`nnapprox.theory.shallow_relu_lower_bound`, exact by
+n + 1 pieces on the evaluation grid (:func:`nnapprox.theory.bounds.shallow_relu_lower_bound`, exact by
 dynamic programming) therefore bounds from below the error of every shallow net with n units,
 trained or not: a deep net below that bound at the same parameter count beats every shallow net of
 its size, certified.
@@ -26,15 +26,15 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from ..report import generic
-from ..report.plots import RC
-from ..report.study import Section
-from ..report.tables import markdown_table
-from ..report.hypothesis import ALPHA, clopper_pearson, holm, rank_compare
-from ..report.verdicts import Check
-from ..targets import iterated_tent
-from ..theory import shallow_relu_lower_bound, telgarsky_params
-from . import matched
+from nnapprox.report import generic
+from nnapprox.report.plots import RC
+from nnapprox.report.study import Section
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.hypothesis import ALPHA, clopper_pearson, holm, rank_compare
+from nnapprox.report.verdicts import Check
+from nnapprox.targets.builtin import iterated_tent
+from nnapprox.theory.bounds import shallow_relu_lower_bound, telgarsky_params
+from nnapprox.studies import matched
 
 __all__ = ["analyse", "judge", "eval_grid", "grid_errors", "bound_table", "net_table", "telgarsky_arch",
            "restarts_needed", "telgarsky_comparison", "checks", "POINTS_PER_PIECE", "CONFIDENCE"]

@@ -3,7 +3,7 @@
 For f in the variation space of the ReLU^k dictionary {relu(ω·x + b)^k} (k = 0: the Heaviside
 step) on a bounded domain of R^d, OGA's error after n units is O(n^(−1/2 − (2k+1)/(2d))) in L2, and
 no better rate holds over that space (Siegel & Xu 2022): the squared error falls like
-n^α, α = −1 − (2k+1)/d (:func:`nnapprox.theory.oga_rate`). OGA works in a Hilbert space; here
+n^α, α = −1 − (2k+1)/d (:func:`nnapprox.theory.bounds.oga_rate`). OGA works in a Hilbert space; here
 that is the training set's L2 norm, so the rate is measured on the training MSE, at widths n much
 smaller than N and above the precision floor, with the test MSE beside it.
 """
@@ -16,14 +16,14 @@ import pandas as pd
 from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 
-from ..activations import RELU_POWER
-from ..report import generic
-from ..report.fit import fmt_slope, slope_over_paths
-from ..report.plots import RC
-from ..report.study import Section, Window
-from ..report.tables import markdown_table
-from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
-from ..theory import oga_rate
+from nnapprox.engine.activations import RELU_POWER
+from nnapprox.report import generic
+from nnapprox.report.fit import fmt_slope, slope_over_paths
+from nnapprox.report.plots import RC
+from nnapprox.report.study import Section, Window
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
+from nnapprox.theory.bounds import oga_rate
 
 __all__ = ["analyse", "judge", "rate_table", "regime", "verdict", "path_fit", "JUDGE", "RULE"]
 

@@ -16,13 +16,13 @@ from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from ..report import generic
-from ..report.fit import fit_power_law, fmt_slope, group_stats
-from ..report.plots import RC, minmax_yerr
-from ..report.study import Section
-from ..report.tables import markdown_table
-from ..report.verdicts import Check
-from ..theory import barron_curve
+from nnapprox.report import generic
+from nnapprox.report.fit import fit_power_law, fmt_slope, group_stats
+from nnapprox.report.plots import RC, minmax_yerr
+from nnapprox.report.study import Section
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.verdicts import Check
+from nnapprox.theory.bounds import barron_curve
 
 __all__ = ["analyse", "staircase_errors", "trained_units", "width_comparison", "FIT_MIN_N", "RATE_TOL"]
 

@@ -29,14 +29,14 @@ import pandas as pd
 from matplotlib import colormaps, rc_context
 from matplotlib.figure import Figure
 
-from ..report import generic, judge as barron
-from ..report.fit import fmt_slope, t_interval
-from ..report.plots import RC
-from ..report.study import Section, Window
-from ..report.tables import markdown_table
-from ..report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
-from ..theory import oga_rate
-from . import sharp_rates
+from nnapprox.report import generic, judge as barron
+from nnapprox.report.fit import fmt_slope, t_interval
+from nnapprox.report.plots import RC
+from nnapprox.report.study import Section, Window
+from nnapprox.report.tables import markdown_table
+from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
+from nnapprox.theory.bounds import oga_rate
+from nnapprox.studies import sharp_rates
 
 __all__ = ["analyse", "judge", "k_table", "trend_table", "rate_rows", "contrast_table", "JUDGE", "D_TREND"]
 

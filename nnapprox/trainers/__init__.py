@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..losses import get_loss
-from ..options import resolve
-from ..fastpath import serial_blas
-from .bfgs import BFGS
-from .common import Diverged, History, Trainer
-from .construct import CONSTRUCT
-from .gradient import ADAM, GD, MOMENTUM
-from .greedy import GREEDY, OGA, UnitPath
-from .lbfgs import LBFGS
-from .probe import GRADCHECK, INIT_PROBE
-from .random_features import RANDOM_FEATURES
-from .reference import GLM_BFGS
+from nnapprox.engine.losses import get_loss
+from nnapprox.base.options import resolve
+from nnapprox.engine.fastpath import serial_blas
+from nnapprox.trainers.bfgs import BFGS
+from nnapprox.trainers.common import Diverged, History, Trainer
+from nnapprox.trainers.construct import CONSTRUCT
+from nnapprox.trainers.gradient import ADAM, GD, MOMENTUM
+from nnapprox.trainers.greedy import GREEDY, OGA
+from nnapprox.trainers.paths import UnitPath
+from nnapprox.trainers.lbfgs import LBFGS
+from nnapprox.trainers.probe import GRADCHECK, INIT_PROBE
+from nnapprox.trainers.random_features import RANDOM_FEATURES
+from nnapprox.trainers.reference import GLM_BFGS
 
 __all__ = ["fit", "TRAINERS", "History", "Diverged", "UnitPath", "list_trainers", "get_trainer", "Trainer"]
 
@@ -94,11 +95,10 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     Notes
     -----
     BLAS is held at one thread for the whole run (as in the jobs), and the engine's own threads
-    (:mod:`nnapprox.fastpath`) cut the samples the same way for any thread count, so a fit gives
+    (:mod:`nnapprox.engine.fastpath`) cut the samples the same way for any thread count, so a fit gives
     the same bits for any BLAS or engine thread count.
     """
-    from ..network import MLP
-
+    from nnapprox.engine.network import MLP
     spec = get_trainer(trainer)
     if not isinstance(net, MLP):
         raise ValueError(f"net={net!r} must be an nnapprox MLP (nnapprox.MLP(sizes, ...))")
@@ -113,9 +113,9 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
         opts["target"] = target
     elif target is not None:
         raise ValueError(f"target= is only taken by trainers that build from it; {spec.name!r} does not")
-    X, y = net._check(X, y)
-    X = net._cast(X, "X")
-    y = net._cast(y, "y")
+    X, y = net.check_data(X, y)
+    X = net.cast(X, "X")
+    y = net.cast(y, "y")
     if loss_fn.name == "logistic" and (np.any(y < 0) or np.any(y > 1)):
         raise ValueError(f"y must lie in [0, 1] for loss='logistic' (labels or probabilities); got values in "
                          f"[{float(np.min(y)):g}, {float(np.max(y)):g}]")

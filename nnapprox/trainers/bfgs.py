@@ -35,10 +35,10 @@ import numpy as np
 from scipy.linalg.blas import dsymv, dsyr2
 from scipy.optimize import line_search
 
-from ..network import param_count
-from ..options import Float, Option
-from .common import ITERATIVE, Recorder, Trainer
-from .stages import RECORD_LISTS, STAGE_OPTIONS, Run, check_stage_data, check_stages, fit_stages
+from nnapprox.engine.params import param_count
+from nnapprox.base.options import Float, Option
+from nnapprox.trainers.common import ITERATIVE, Recorder, Trainer
+from nnapprox.trainers.stages import RECORD_LISTS, STAGE_OPTIONS, Run, check_stage_data, check_stages, fit_stages
 
 __all__ = ["bfgs_single", "train_bfgs", "BFGS", "MAX_PARAMS"]
 
@@ -191,7 +191,7 @@ def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_ev
                        stop_reason=reasons[0] if len(set(reasons)) == 1 else ",".join(reasons),
                        steps=max(u.steps for u in runs), message="; ".join(sorted({u.message for u in runs})),
                        net=net)
-    final, _ = net._loss_and_flat_grad(X, y, loss)
+    final, _ = net.flat_loss_and_grad(X, y, loss)
     hist.step, hist.elapsed, hist.loss = np.array([hist.steps]), np.array([hist.wall_time]), np.array([final])
     return hist
 

@@ -1,7 +1,7 @@
 """What every trainer shares: its declaration, the training history, divergence, stopping and progress.
 
 A trainer is a plain function ``fn(net, X, y, loss, rng, **options) -> History`` plus one
-:class:`Trainer` declaration: its options (:class:`nnapprox.options.Option`, checked and
+:class:`Trainer` declaration: its options (:class:`nnapprox.base.options.Option`, checked and
 defaulted by :func:`nnapprox.trainers.fit` before ``fn`` runs), the losses it fits and what it
 does with the network it is given. The Hydra schema, the config validation and the README's
 option table are generated from these declarations.
@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..options import Float, Int, Option
+from nnapprox.base.options import Float, Int, Option
 
 __all__ = ["History", "Diverged", "Recorder", "should_record", "nonfinite_message", "blowup_message",
            "Trainer", "ITERATIVE", "MAX_STEPS", "TOL", "TIME_BUDGET", "PROGRESS_EVERY", "BLOWUP_FACTOR"]
@@ -242,6 +242,22 @@ class Trainer:
     adaptive_units : bool
         Its hidden units adapt to the target (False for a fixed random basis, which is outside
         the hypotheses of Barron's upper bound).
+    width_option : str or None
+        The option through which it takes the path's width (``model.width`` in a config): ``n_max``
+        (greedy, oga), ``n`` (random_features); None when it trains the network it is given.
+    depth : int or None
+        The number of hidden layers it builds (1 for the constructive paths); None when it honours
+        ``model.depth``.
+    uses_init : bool
+        It starts from the network it is given, drawn by ``model.init`` and ``model.bias_init`` (False
+        when it builds its own network from units or from the target).
+    float32 : bool
+        It honours ``model.dtype=float32`` (False: it computes in float64).
+    trees : bool
+        It trains a masked network (``model.structure=tree``) as given.
+    training_bytes : callable, optional
+        ``training_bytes(N, d, width, options) -> int``: its own arrays' peak memory, for trainers
+        whose memory is not that of the network (the greedy paths' bases and screening buffers).
     """
 
     name: str
@@ -259,6 +275,12 @@ class Trainer:
     record_lists: tuple = ()
     guarantee: str = ""
     adaptive_units: bool = True
+    width_option: str | None = None
+    depth: int | None = None
+    uses_init: bool = True
+    float32: bool = True
+    trees: bool = True
+    training_bytes: Callable | None = None
 
     def option(self, name: str) -> Option:
         return next(o for o in self.options if o.name == name)

@@ -1,4 +1,4 @@
-"""Hand-built networks as jobs: the constructions of :mod:`nnapprox.constructions`.
+"""Hand-built networks as jobs: the constructions of :mod:`nnapprox.theory.constructions`.
 
 A ``construct`` job builds its network from the target instead of training it, and is then
 evaluated like any trained one. The construction fixes the architecture, so the config must
@@ -21,9 +21,9 @@ import time
 
 import numpy as np
 
-from ..constructions import shallow_sawtooth, staircase, telgarsky_sawtooth, yarotsky_square
-from ..options import Choice, Float, Option
-from .common import History, Trainer
+from nnapprox.theory.constructions import shallow_sawtooth, staircase, telgarsky_sawtooth, yarotsky_square
+from nnapprox.base.options import Choice, Float, Option
+from nnapprox.trainers.common import History, Trainer
 
 __all__ = ["train_construct", "CONSTRUCT", "CONSTRUCTIONS", "architecture", "build"]
 
@@ -95,7 +95,7 @@ def train_construct(net, X, y, loss, rng, *, target, construction, kappa):
                  {"construction": construction}, target)
     t0 = time.perf_counter()
     built = build(construction, target, net.sizes, kappa)
-    value, _ = built._loss_and_flat_grad(X.astype(built.dtype), y, loss)
+    value, _ = built.flat_loss_and_grad(X.astype(built.dtype), y, loss)
     wall = time.perf_counter() - t0
     return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([float(value)]),
                    status="ok", replica_status=["ok"], stop_reason="constructed", steps=0, wall_time=wall,
@@ -108,4 +108,5 @@ CONSTRUCT = Trainer("construct", train_construct,
                             "which hand-built network"),
                      Option("kappa", 10.0, Float(gt=0), "staircase: relative steepness κ = steepness · step width")),
                     "no training: a hand-built network (staircase, Telgarsky, shallow sawtooth, Yarotsky)",
-                    losses=("mse",), needs_target=True, check_model=_check_model)
+                    losses=("mse",), needs_target=True, check_model=_check_model,
+                    uses_init=False, float32=False, trees=False)

@@ -26,8 +26,8 @@ import math
 
 import numpy as np
 
-from ..options import Float, Int, Option
-from .common import ITERATIVE, Recorder, Trainer, blew_up, blowup_message, nonfinite_message, should_record
+from nnapprox.base.options import Float, Int, Option
+from nnapprox.trainers.common import ITERATIVE, Recorder, Trainer, blew_up, blowup_message, nonfinite_message, should_record
 
 __all__ = ["train_gd", "train_momentum", "train_adam", "GD", "MOMENTUM", "ADAM"]
 
@@ -69,7 +69,7 @@ def _descend_single(net, X, y, loss, rule, name, *, max_steps, tol, time_budget,
     non-finite, which shows in the next step's loss; the last update is checked after the loop) and the
     history kept at :func:`should_record` steps."""
     theta = net.theta
-    grad = net._loss_and_flat_grad
+    grad = net.flat_loss_and_grad
     isfinite = math.isfinite
     rec = Recorder(name, max_steps, time_budget, progress_every)
     stop, status, message, first, v, step = "max_steps", "ok", "", None, math.nan, 0
@@ -129,7 +129,7 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
     for step in range(1, max_steps + 1):
         idx = next(batches)
         Xb, yb = (X, y) if idx is None else (_take_rows(X, idx), _take_rows(y, idx))
-        value, g = net._loss_and_flat_grad(Xb, yb, loss)
+        value, g = net.flat_loss_and_grad(Xb, yb, loss)
         if first is None:
             first = np.array(value, dtype=float, copy=True)
         finite = np.isfinite(value) & np.isfinite(g).all(axis=-1) & np.isfinite(theta).all(axis=-1)
@@ -144,7 +144,7 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
                 f" in replicas {np.flatnonzero(newly.ravel()).tolist()}" if batch_shape else "")
         if tol > 0 and (full_batch or step % per_epoch == 0):
             # full batch: this step's loss; mini-batches: the full training loss after an epoch
-            check = value if full_batch else net._loss_and_flat_grad(X, y, loss)[0]
+            check = value if full_batch else net.flat_loss_and_grad(X, y, loss)[0]
             done = running & (check <= tol)
             replica_stop[done] = "tol"
             replica_steps[done] = step

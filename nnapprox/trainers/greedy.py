@@ -52,7 +52,7 @@ The unit σ is the template's activation. Barron's bound is stated for bounded s
 the same dictionary up to an affine map) are the intended units. With ``relu`` or
 ``leaky_relu`` the same code runs on the dictionary of capped (leaky) ReLU units, which is
 unbounded; the bound then needs the ramp ``relu(z) − relu(z − 1)`` (two units per sigmoidal
-unit, :func:`nnapprox.theory.relu_units_for_sigmoidal`), which these trainers do not build.
+unit, :func:`nnapprox.theory.bounds.relu_units_for_sigmoidal`), which these trainers do not build.
 
 Costs (float64). A step costs the screening (``directions · M`` projections, conversions and
 scattered adds, about 2.5 ns each on one core; in chunks on 2 threads, and for the next step
@@ -61,10 +61,10 @@ refinement (``O(N (d + top + refine_steps))``), and for OGA two passes over the 
 the orthonormal basis, ``16 k N`` bytes at the memory bandwidth. OGA keeps the basis,
 ``(n_max + 1) N`` floats (820 MB for n_max = 2048, N = 50 000; :func:`path_bytes` for all of a
 path's arrays). ``make bench`` times both paths against those of before issue 21
-(:mod:`nnapprox.bench_greedy`).
+(:mod:`tools.bench_greedy`).
 
 Threads change no number; neither do the prefetch, the chunk size or the buffers (the tests
-compare the paths bit for bit with :mod:`nnapprox.greedy_reference`, the per-step algorithm of
+compare the paths bit for bit with :mod:`tools.greedy_reference`, the per-step algorithm of
 before issue 21). OGA's default Gram–Schmidt (one round, a second on demand) rounds each new
 basis row differently in the last bits, and a path amplifies such differences: OGA paths agree
 with those of before issue 21 statistically, not number for number (``reorthogonalise=1``
@@ -73,181 +73,28 @@ restores the old numbers at the cost of two more passes per unit).
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 from scipy.linalg import solve_triangular
-from threadpoolctl import threadpool_limits
 
-from ..activations import get_activation
-from ..network import MLP
-from ..options import Float, Int, IntList, Option
-from .basis import REORTHOGONALISE, OrthoBasis
-from .common import PROGRESS_EVERY, History, Trainer, log
-from .unit_search import UnitSearch
+from nnapprox.base.options import Float, Int, IntList, Option
+from nnapprox.trainers.paths import UnitPath, check_template, one_blas_thread, path_widths
+from nnapprox.trainers.basis import REORTHOGONALISE, OrthoBasis
+from nnapprox.trainers.common import PROGRESS_EVERY, History, Trainer, log
+from nnapprox.trainers.unit_search import UnitSearch
 
-__all__ = ["UnitPath", "PathMixin", "train_greedy", "train_oga", "UnitSearch", "path_widths", "path_bytes",
-           "check_path_widths", "default_path_widths", "GREEDY", "OGA", "PATH_OPTIONS", "SEARCH_OPTIONS"]
+__all__ = ["train_greedy", "train_oga", "path_bytes", "GREEDY", "OGA", "PATH_OPTIONS", "SEARCH_OPTIONS"]
 
 
 # ---------------------------------------------------------------------------
 # the path object
 # ---------------------------------------------------------------------------
 
-class PathMixin:
-    """What every path shares: ``widths``, ``times``, ``train_mse``, ``prefix(n)`` and ``predict``.
-
-    A path is evaluated like any trained network, by the job (:mod:`nnapprox.job`): one record
-    per recorded width.
-    """
-
-
-class UnitPath(PathMixin):
-    """Networks of increasing width that share their hidden units (unit j of every prefix is the same).
-
-    Parameters
-    ----------
-    A : array, shape ``(n_max, d)``
-        Inner weights, one unit per row (lecture shape of ``W[1]``).
-    b : array, shape ``(n_max,)``
-        Inner biases.
-    activation : str
-        The unit σ.
-    widths : sequence of int
-        The recorded widths n (ascending).
-    coefs : array, shape ``(len(widths), n_max)``
-        Output weights of each recorded prefix (zero beyond its width).
-    intercepts : array, shape ``(len(widths),)``
-        Output biases.
-    times : sequence of float
-        Cumulative wall-clock seconds of the run when each recorded width was complete.
-    train_mse : sequence of float
-        Training mean squared error (plain, not halved) at each recorded width.
-
-    Attributes
-    ----------
-    widths, times, train_mse : lists
-    n_max : int
-    """
-
-    def __init__(self, A, b, activation, widths, coefs, intercepts, times, train_mse):
-        self.A = np.asarray(A, dtype=np.float64)
-        self.b = np.asarray(b, dtype=np.float64)
-        self.activation = str(activation)
-        self.widths = [int(n) for n in widths]
-        self.coefs = np.asarray(coefs, dtype=np.float64)
-        self.intercepts = np.asarray(intercepts, dtype=np.float64)
-        self.times = [float(t) for t in times]
-        self.train_mse = [float(v) for v in train_mse]
-        self._act = get_activation(self.activation)
-        self._row = {n: i for i, n in enumerate(self.widths)}
-
-    @property
-    def n_max(self) -> int:
-        return self.A.shape[0]
-
-    def _index(self, n) -> int:
-        if n not in self._row:
-            raise ValueError(f"n={n!r} is not a recorded width of this path; recorded widths: "
-                             f"{_short(self.widths)}")
-        return self._row[n]
-
-    def prefix(self, n: int) -> MLP:
-        """The width-``n`` network of the path (its first n units and the output layer fitted at step n).
-
-        Returns
-        -------
-        MLP
-            Sizes ``[d, n, 1]``, the path's activation, identity output.
-        """
-        i = self._index(n)
-        W = [self.A[:n].copy(), self.coefs[i, :n][None, :].copy()]
-        bs = [self.b[:n].copy(), np.array([self.intercepts[i]])]
-        return MLP.from_params(W, bs, activation=self.activation, output_activation="identity",
-                               dtype=np.float64)
-
-    def hidden(self, X) -> np.ndarray:
-        """Hidden activations ``σ(X Aᵀ + b)`` of all n_max units, shape ``(N, n_max)``."""
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.A.shape[1]:
-            raise ValueError(f"X has shape {X.shape}; expected (N, {self.A.shape[1]})")
-        Z = X @ self.A.T
-        Z += self.b
-        return self._act.value(Z, out=Z)
-
-    def predict(self, X, widths=None) -> np.ndarray:
-        """Outputs of several prefixes at once; the hidden activations are computed once.
-
-        Parameters
-        ----------
-        X : array, shape ``(N, d)``
-        widths : sequence of int, optional
-            Recorded widths (default: all of :attr:`widths`).
-
-        Returns
-        -------
-        array, shape ``(len(widths), N)``
-        """
-        widths = self.widths if widths is None else [int(n) for n in np.atleast_1d(widths)]
-        rows = [self._index(n) for n in widths]
-        H = self.hidden(X)
-        out = self.coefs[rows] @ H.T
-        out += self.intercepts[rows][:, None]
-        return out
-
-    def __repr__(self) -> str:
-        return (f"UnitPath(n_max={self.n_max}, d={self.A.shape[1]}, activation={self.activation!r}, "
-                f"widths={_short(self.widths)})")
-
-
-def _short(widths) -> str:
-    w = list(widths)
-    return str(w) if len(w) <= 12 else f"[{', '.join(map(str, w[:5]))}, ..., {', '.join(map(str, w[-3:]))}]"
-
 
 # ---------------------------------------------------------------------------
 # options shared by the constructive trainers
 # ---------------------------------------------------------------------------
-
-def _check_template(net, X, y, loss, name):
-    if getattr(loss, "name", loss) != "mse":
-        raise ValueError(f"loss={getattr(loss, 'name', loss)!r} is not supported by trainer {name!r}; "
-                         f"it fits the squared error (loss='mse')")
-    if net.sizes[-1] != 1:
-        raise ValueError(f"trainer {name!r} fits one output; the template has sizes[-1]={net.sizes[-1]}")
-    if net.output_activation_name != "identity":
-        raise ValueError(f"output_activation={net.output_activation_name!r} is not supported by trainer "
-                         f"{name!r}; it builds networks with an identity output")
-    if net.activation_name == "identity":
-        raise ValueError(f"activation='identity' cannot serve as the unit of trainer {name!r}; "
-                         f"use sigmoid or tanh (or relu / leaky_relu)")
-    if X.ndim != 2 or y.ndim != 2:
-        raise ValueError(f"trainer {name!r} takes one data set X of shape (N, d); got X.shape={X.shape} "
-                         f"(per-replica data is not supported)")
-    return np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y[:, 0], dtype=np.float64)
-
-
-def default_path_widths(n_max: int) -> list[int]:
-    """The widths a path records by default: 1, 2, 3, 4, 6, 8, 12, 16, 24, ... up to n_max, and n_max.
-
-    Two points per octave (powers of two and 1.5 times them) give evenly spaced points on the
-    log axis of a rate fit.
-    """
-    grid = {m * 2 ** k for m in (1, 3) for k in range(int(n_max).bit_length()) if m * 2 ** k <= n_max}
-    return sorted(set(grid) | {int(n_max)})
-
-
-def check_path_widths(widths, n_max: int, key: str = "record_widths") -> list[int]:
-    """Recorded widths within ``[1, n_max]`` (n_max appended: it is always recorded)."""
-    out = sorted({int(n) for n in widths})
-    if out[-1] > n_max:
-        raise ValueError(f"{key}={list(widths)!r} exceeds the path's width n_max={n_max}: "
-                         f"give integers in [1, {n_max}]")
-    return out if out[-1] == n_max else out + [int(n_max)]
-
-
-def path_widths(record_widths, n_max: int) -> list[int]:
-    """``record_widths`` (checked against n_max) or the default grid."""
-    return default_path_widths(n_max) if record_widths is None else check_path_widths(record_widths, n_max)
 
 
 def _n_max(n_max, net):
@@ -290,7 +137,7 @@ def path_bytes(name: str, N: int, d: int, n_max: int, directions: int = 256, scr
     ``N (d + 4)`` and a few N-vectors. Both: the screening's buffers (:func:`screen_bytes`) and
     the exact rescoring of ``top`` candidates (``8 N`` floats).
     """
-    from .unit_search import screen_bytes
+    from nnapprox.trainers.unit_search import screen_bytes
 
     M = N if screen_samples is None else min(int(screen_samples), N)
     common = screen_bytes(M, directions) + 8 * N * 8 + 16 * N * 8
@@ -313,7 +160,7 @@ def _search_options(opts):
 def train_oga(net, X, y, loss, rng, **options):
     """Orthogonal greedy algorithm: one run gives the networks of every width 1..n_max.
 
-    Runs with BLAS at one thread (see :func:`_one_blas_thread`).
+    Runs with BLAS at one thread (see :func:`one_blas_thread`).
 
     Options
     -------
@@ -349,19 +196,13 @@ def train_oga(net, X, y, loss, rng, **options):
         ``idle_units`` (units kept with output weight 0 because every draw was, as when
         n_max >= N) and ``reorthogonalised`` (units that took the second round).
     """
-    with _one_blas_thread():
+    with one_blas_thread():
         return _train_oga(net, X, y, loss, rng, options)
-
-
-def _one_blas_thread():
-    """BLAS at one thread: a greedy step is hundreds of small products (k x N, N x 8); with two
-    OpenBLAS threads on two busy cores a path ran up to 9x slower than with one."""
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _train_oga(net, X, y, loss, rng, options):
     t0 = time.perf_counter()
-    X, y = _check_template(net, X, y, loss, "oga")
+    X, y = check_template(net, X, y, loss, "oga")
     n_max = _n_max(options["n_max"], net)
     widths = path_widths(options["record_widths"], n_max)
     sopts, progress = _search_options(options), options["progress_every"]
@@ -515,13 +356,13 @@ def train_greedy(net, X, y, loss, rng, **options):
     History
         As for :func:`train_oga`; ``extras["alpha"]`` and ``extras["beta"]`` hold the steps.
     """
-    with _one_blas_thread():
+    with one_blas_thread():
         return _train_greedy(net, X, y, loss, rng, options)
 
 
 def _train_greedy(net, X, y, loss, rng, options):
     t0 = time.perf_counter()
-    X, y = _check_template(net, X, y, loss, "greedy")
+    X, y = check_template(net, X, y, loss, "greedy")
     n_max = _n_max(options["n_max"], net)
     widths = path_widths(options["record_widths"], n_max)
     sopts, progress = _search_options(options), options["progress_every"]
@@ -573,9 +414,19 @@ def _train_greedy(net, X, y, loss, rng, options):
     return _history(path, n_max, t0, extras)
 
 
+def _training_bytes(name: str, N: int, d: int, width: int, options: dict) -> int:
+    """:func:`path_bytes` from a path's resolved options (``Trainer.training_bytes``)."""
+    return path_bytes(name, N, d, width, options["directions"], options["screen_samples"])
+
+
+#: What a constructive path does with the model: its own one-hidden-layer float64 network of model.width units.
+_PATH_FACTS = dict(width_option="n_max", depth=1, uses_init=False, float32=False, trees=False)
+
 OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS + OGA_OPTIONS,
               "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
-              "refit; one run gives every width", losses=("mse",), builds_own=True, path=True, guarantee="barron")
+              "refit; one run gives every width", losses=("mse",), builds_own=True, path=True, guarantee="barron",
+              **_PATH_FACTS, training_bytes=partial(_training_bytes, "oga"))
 GREEDY = Trainer("greedy", train_greedy, PATH_OPTIONS + SEARCH_OPTIONS,
                  "relaxed greedy algorithm (Jones 1992, Barron 1993); one run gives every width",
-                 losses=("mse",), builds_own=True, path=True, guarantee="barron")
+                 losses=("mse",), builds_own=True, path=True, guarantee="barron", **_PATH_FACTS,
+                 training_bytes=partial(_training_bytes, "greedy"))

@@ -21,7 +21,7 @@ one run at a loss of 2e-8, so pass ``ftol=0`` to run to ``max_steps`` at high pr
     Best of k runs, and boosting stages fitted to the residual scaled by 1/mean|r| (Michaud et
     al.'s recipe): :mod:`nnapprox.trainers.stages`, shared with the dense ``bfgs`` trainer.
     Restarts, stages and continuation widths are drawn like the network passed in
-    (:func:`nnapprox.initialization.fresh`: its initialisation recipe and mask).
+    (:func:`nnapprox.engine.init.fresh`: its initialisation recipe and mask).
 ``init_from = small_net``
     Width continuation: ``small_net``'s units are copied into the first units of every layer
     of ``net``, the new units keep ``net``'s own initial weights, old units ignore new ones,
@@ -41,12 +41,12 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from ..initialization import fresh
-from ..network import MLP
-from ..options import Constraint, Float, Int, IntList, Option
-from .common import ITERATIVE, History, Recorder, Trainer
-from .greedy import PathMixin, check_path_widths
-from .stages import RECORD_LISTS, STAGE_OPTIONS, Run, best_of, check_stage_data, check_stages, fit_stages, needs_stages, sum_networks
+from nnapprox.engine.network import fresh
+from nnapprox.engine.network import MLP
+from nnapprox.base.options import Constraint, Float, Int, IntList, Option
+from nnapprox.trainers.common import ITERATIVE, History, Recorder, Trainer
+from nnapprox.trainers.paths import PathMixin, check_path_widths
+from nnapprox.trainers.stages import RECORD_LISTS, STAGE_OPTIONS, Run, best_of, check_stage_data, check_stages, fit_stages, needs_stages, sum_networks
 
 __all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE", "LBFGS"]
 
@@ -162,7 +162,7 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
                        steps=total, message="; ".join(sorted(set(messages))), net=net)
     if len(nets) > 1:
         # per-replica histories have different lengths; keep the final loss per replica
-        final, _ = net._loss_and_flat_grad(X, y, loss)
+        final, _ = net.flat_loss_and_grad(X, y, loss)
         hist.step, hist.elapsed, hist.loss = np.array([total]), np.array([hist.wall_time]), np.array([final])
     return hist
 

@@ -1,7 +1,7 @@
 """Trainers that measure a network instead of training it: the gradient check and the born-dead probe as jobs.
 
 ``gradcheck`` leaves the network as initialised and records how far the hand-written backward
-pass is from central finite differences (:func:`nnapprox.gradcheck.check_gradient`), together
+pass is from central finite differences (:func:`nnapprox.engine.gradcheck.check_gradient`), together
 with the smallest |z| of a hidden unit over the samples (a ReLU kink within h of a sample spoils
 the finite difference) and the number of (sample, unit) pairs sitting exactly on a kink (z = 0,
 where backprop uses the lecture's relu'(0) = 1 and central differences see the average ½).
@@ -12,11 +12,11 @@ import time
 
 import numpy as np
 
-from ..gradcheck import check_gradient
-from ..metrics import born_dead
-from ..network import forward
-from ..options import Float, Option
-from .common import History, Trainer
+from nnapprox.engine.gradcheck import check_gradient
+from nnapprox.engine.diagnostics import born_dead
+from nnapprox.engine.passes import forward
+from nnapprox.base.options import Float, Option
+from nnapprox.trainers.common import History, Trainer
 
 __all__ = ["train_gradcheck", "GRADCHECK", "train_init_probe", "INIT_PROBE", "born_dead"]
 
@@ -37,7 +37,7 @@ def train_gradcheck(net, X, y, loss, rng, *, h):
     hidden = zs[1:-1]
     min_abs_z = float(min(np.abs(z).min() for z in hidden)) if hidden else float("nan")
     on_kink = int(sum(np.count_nonzero(z == 0.0) for z in hidden))
-    value, _ = net._loss_and_flat_grad(X, y, loss)
+    value, _ = net.flat_loss_and_grad(X, y, loss)
     wall = time.perf_counter() - t0
     return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([np.asarray(value, float)]),
                    status="ok", replica_status=["ok"], stop_reason="probe", steps=0, wall_time=wall,
@@ -60,7 +60,7 @@ def train_init_probe(net, X, y, loss, rng, *, constant_tol):
     """
     t0 = time.perf_counter()
     extras = born_dead(net, X, constant_tol)
-    value, _ = net._loss_and_flat_grad(X, y, loss)
+    value, _ = net.flat_loss_and_grad(X, y, loss)
     wall = time.perf_counter() - t0
     return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([np.asarray(value, float)]),
                    status="ok", replica_status=["ok"], stop_reason="probe", steps=0, wall_time=wall,

@@ -37,10 +37,10 @@ import time
 import numpy as np
 from scipy.linalg import qr
 
-from ..activations import get_activation
-from ..options import Choice, Float, FloatOrList, Int, IntList, Option
-from .common import History, Trainer
-from .greedy import UnitPath, _check_template, _one_blas_thread, path_widths
+from nnapprox.engine.activations import get_activation
+from nnapprox.base.options import Choice, Float, FloatOrList, Int, IntList, Option
+from nnapprox.trainers.common import History, Trainer
+from nnapprox.trainers.paths import UnitPath, check_template, one_blas_thread, path_widths
 
 __all__ = ["train_random_features", "DEFAULT_SCALES", "DEFAULT_RIDGES", "DISTS", "BIASES", "RANDOM_FEATURES"]
 
@@ -128,13 +128,13 @@ def train_random_features(net, X, y, loss, rng, **options):
     Runs with BLAS at one thread, like the greedy trainers (on two busy cores two OpenBLAS
     threads made it 2x slower).
     """
-    with _one_blas_thread():
+    with one_blas_thread():
         return _train_random_features(net, X, y, loss, rng, options)
 
 
 def _train_random_features(net, X, y, loss, rng, options):
     t0 = time.perf_counter()
-    X, y = _check_template(net, X, y, loss, "random_features")
+    X, y = check_template(net, X, y, loss, "random_features")
     N, d = X.shape
     n = options["n"] if options["n"] is not None else (net.sizes[1] if len(net.sizes) > 2 else 1)
     widths = path_widths(options["record_widths"], n)
@@ -253,4 +253,5 @@ RANDOM_FEATURES = Trainer(
      Option("val_fraction", 0.2, Float(gt=0, lt=1), "share of the training set held out to choose scale and "
             "ridge")),
     "random features: frozen random units, ridge least-squares output layer (a fixed basis)",
-    losses=("mse",), builds_own=True, path=True, check_data=_check_data, adaptive_units=False)
+    losses=("mse",), builds_own=True, path=True, check_data=_check_data, adaptive_units=False,
+    width_option="n", depth=1, uses_init=False, float32=False, trees=False)

@@ -13,8 +13,8 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
-from ..options import Float, Int, Option
-from .common import History, Trainer
+from nnapprox.base.options import Float, Int, Option
+from nnapprox.trainers.common import History, Trainer
 
 __all__ = ["train_glm_bfgs", "GLM_BFGS", "glm_loss"]
 

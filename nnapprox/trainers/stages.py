@@ -5,7 +5,7 @@ Both trainers declare a *single run* (one optimizer run on one network, in place
 
 ``restarts = k``
     Best of k runs by final training loss: the network as passed, then k − 1 fresh networks
-    drawn like it (:func:`nnapprox.initialization.fresh`: same sizes, mask, initialisation
+    drawn like it (:func:`nnapprox.engine.init.fresh`: same sizes, mask, initialisation
     recipe; ``init`` overrides only the weight scheme). ``history.extras["restart_losses"]``
     holds every run's final loss, ``["restart_best"]`` the index of the one kept.
 ``boost = s``
@@ -35,11 +35,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..initialization import WEIGHT_SCHEMES, fresh
-from ..network import MLP, pack, unpack
-from ..options import Choice, Int, Option
-from .common import History, Recorder
-from .greedy import PathMixin
+from nnapprox.engine.init import WEIGHT_SCHEMES
+
+from nnapprox.engine.network import fresh
+from nnapprox.engine.network import MLP
+from nnapprox.engine.params import pack, unpack
+from nnapprox.base.options import Choice, Int, Option
+from nnapprox.trainers.common import History, Recorder
+from nnapprox.trainers.paths import PathMixin
 
 __all__ = ["Run", "fit_stages", "best_of", "sum_networks", "BoostPath", "RESTARTS", "BOOST", "INIT", "WARM_ROWS",
            "POLISH_STEPS", "STAGE_OPTIONS",

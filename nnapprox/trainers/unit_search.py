@@ -6,7 +6,7 @@ What this module adds is the cost model of a step at large N, where the screenin
 * the random directions go in chunks of :func:`screen_chunk` directions, each chunk one matrix
   product ``U_chunk Xᵀ`` (``(chunk, M)``) into a preallocated per-lane buffer, its bin indices
   converted in place, its binned residuals by one ``np.bincount``;
-* the chunks run on :func:`nnapprox.fastpath.run_tasks` (2 threads by default, 1 in joblib
+* the chunks run on :func:`nnapprox.engine.fastpath.run_tasks` (2 threads by default, 1 in joblib
   workers); ``np.bincount`` and the product release the GIL. Each chunk writes its own rows of the
   binned residuals and sums its bins in point order, so the thread count changes nothing.
 
@@ -19,8 +19,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
-from .. import fastpath
-from ..activations import RELU_POWER, boundary_offsets, get_activation
+from nnapprox.engine import fastpath
+from nnapprox.engine.activations import RELU_POWER, boundary_offsets, get_activation
 
 __all__ = ["UnitSearch", "N_SCALES", "N_OFFSETS", "N_BINS", "PREFETCH_BYTES", "screen_chunk", "screen_bytes"]
 
@@ -315,7 +315,7 @@ class UnitSearch:
         the suffix sums T_m(j) = Σ_{i≥j} r_i p_i^m; the reversed unit (s (t − p))_+^k uses prefix sums.
         Both orientations and all N offsets cost one sort and k + 1 cumulative sums per direction.
         Where the unit's value jumps (Heaviside) the boundary is then moved off the data
-        (:func:`nnapprox.activations.boundary_offsets`): the unit takes the same values on the
+        (:func:`nnapprox.engine.activations.boundary_offsets`): the unit takes the same values on the
         training set, and no training point lies where rounding decides its value.
         """
         from math import comb

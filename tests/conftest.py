@@ -16,8 +16,7 @@ def plain_config(**dotted):
     A group given as a dict (``trainer={"name": "oga"}``) updates that group.
     """
     global _SCHEMA
-    from nnapprox.experiment.validation import Config
-
+    from nnapprox.experiment.schema import Config
     if _SCHEMA is None:
         _SCHEMA = OmegaConf.to_container(OmegaConf.structured(Config))
     cfg = copy.deepcopy(_SCHEMA)

@@ -13,11 +13,13 @@ import pytest
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from nnapprox.experiment.validation import Config, ConfigError, canonical, validate
+from nnapprox.experiment.schema import Config
+
+from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import load_records
-from nnapprox.cli.run import CONF_DIR, to_plain
-
+from nnapprox.cli.compose import to_plain
+from nnapprox.cli.run import CONF_DIR
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
 
@@ -93,17 +95,17 @@ def test_validate_names_the_key(key, value, needle):
     group, _, field = key.rpartition(".")
     (cfg[group] if group else cfg)[field] = value
     with pytest.raises(ConfigError, match=needle.replace(".", r"\.").replace("(", r"\(")):
-        validate(cfg)
+        canonical(cfg)
 
 
 def test_validate_rejects_parameters_the_target_does_not_take():
     cfg = OmegaConf.to_container(OmegaConf.structured(Config))
     cfg["target"]["k"] = 3.0  # gaussian has no k
     with pytest.raises(ConfigError, match="target.k=3.0 is not a parameter of target 'gaussian'"):
-        validate(cfg)
+        canonical(cfg)
     cfg["target"].update(name="gaussian", k=None, s=-1.0)
     with pytest.raises(ConfigError, match="s=-1"):
-        validate(cfg)
+        canonical(cfg)
 
 
 @pytest.mark.parametrize("override,needle", [
@@ -282,8 +284,7 @@ def test_one_pass_replicas_give_the_loops_records(tmp_path, trainer, extra):
     """replica_mode=auto trains gd/momentum/adam replicas in one vectorized pass; every
     replica must end where its solo run (replica_mode=loop) ends: same steps, stop
     reason, status and metrics up to floating-point reassociation."""
-    from nnapprox.experiment.job import one_pass
-
+    from nnapprox.experiment.training import one_pass
     trainer_cfg = dict(_plain()["trainer"], name=trainer, max_steps=400, lr=0.05 if trainer != "adam" else 0.01)
     trainer_cfg.update(extra)
     cfgs = {mode: _plain(replicas=3, trainer=dict(trainer_cfg), replica_mode=mode) for mode in ("loop", "auto")}

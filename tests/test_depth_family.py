@@ -296,7 +296,6 @@ def test_matched_parameter_plugins_compare_deep_with_shallow(tmp_path, study):
 def test_depth_options_that_cannot_be_honoured_are_refused(over, match):
     from conftest import plain_config
     from nnapprox.experiment.validation import canonical
-
     with pytest.raises(ValueError, match=match):
         canonical(plain_config(**over))
 

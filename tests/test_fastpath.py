@@ -347,7 +347,7 @@ def test_env_switch_selects_the_reference_path(monkeypatch):
     monkeypatch.setattr(fastpath, "ENABLED", False)
     assert not fastpath.applies(net, X)
     # the environment variable is read when nnapprox is imported
-    code = "import numpy as np; from nnapprox import MLP, fastpath; print(fastpath.applies(MLP([2, 3, 1]), np.ones((4, 2))))"
+    code = "import numpy as np; from nnapprox import MLP; from nnapprox.engine import fastpath; print(fastpath.applies(MLP([2, 3, 1]), np.ones((4, 2))))"
     for env, want in (("0", "False"), ("1", "True")):
         out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "NNAPPROX_FASTPATH": env},
                              capture_output=True, text=True, check=True).stdout.strip()

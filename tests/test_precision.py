@@ -12,7 +12,8 @@ from nnapprox.engine import fastpath
 from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.engine.init import Init
 from nnapprox.engine.network import build, fresh
-from nnapprox.experiment.job import run_job, setup
+from nnapprox.experiment.job import run_job
+from nnapprox.experiment.training import setup
 from nnapprox.engine.init import draw_normal_biases, draw_rai, place_kinks_at_data
 from nnapprox.engine.structure import tree_mask, tree_sizes
 from nnapprox.experiment.records import load_params

@@ -233,7 +233,6 @@ def test_15_a_sweep_with_a_failed_job_exits_non_zero(tmp_path, monkeypatch, caps
         raise RuntimeError("simulated crash")
 
     monkeypatch.setattr(nnapprox.experiment.job, "train", boom)
-    monkeypatch.setattr(nnapprox.cli.run, "FAILED", [])
     monkeypatch.setattr(sys, "argv", ["nnapprox-run", "-m", f"out_root={tmp_path}", "study=fails", *SMALL,
                                       "trainer.max_steps=3", "model.width=2,3"])
     with pytest.raises(SystemExit) as exit_:
@@ -371,8 +370,7 @@ def test_the_bias_initialisation_default_is_resolved_per_activation_and_recorded
     assert model(**{"activation.name": "relu", "model.bias_init": "zero"})["bias_init"] == "zero"
     with pytest.raises(ConfigError, match="model.bias_std=0.3 is not used"):
         canonical(sin_cfg(**{"activation.name": "tanh", "model.bias_std": 0.3}))
-    from nnapprox.experiment.job import setup
-
+    from nnapprox.experiment.training import setup
     net = setup(canonical(sin_cfg(**{"activation.name": "relu", "model.width": 200})), 0).net
     b = net.biases[0]
     assert np.all(b != 0) and 0.4 < float(np.std(b)) < 0.6  # N(0, 0.5²): kinks off the origin

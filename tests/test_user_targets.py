@@ -130,8 +130,7 @@ def tab_cfg(**over):
 def test_a_table_is_split_per_replica_and_refuses_what_it_cannot_honour(workdir):
     c = canonical(tab_cfg())
     assert c.target.dim == 2 and c.target.c_f is None and c.config["target"]["columns"] == ["a", "b"]
-    from nnapprox.experiment.job import setup
-
+    from nnapprox.experiment.training import setup
     s0, s1 = setup(c, 0), setup(c, 1)
     assert s0.data.X.shape == (150, 2) and s0.data.X_test.shape == (90, 2)
     assert not np.array_equal(s0.data.X, s1.data.X)  # each replica its own split

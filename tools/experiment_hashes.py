@@ -30,7 +30,7 @@ def _validator():
         return validated_hash
     except ImportError:
         from nnapprox.experiment.validation import canonical
-        from nnapprox.cli.run import to_plain
+        from nnapprox.cli.compose import to_plain
         return lambda cfg: canonical(to_plain(cfg)).hash
 
 

@@ -51,7 +51,6 @@ def grid(study: str = STUDY) -> dict:
     import yaml
 
     from nnapprox.cli.run import CONF_DIR
-
     cfg = yaml.safe_load((Path(CONF_DIR) / "experiment" / f"{study}.yaml").read_text())
     params = cfg["hydra"]["sweeper"]["params"]
     return {k: [v.strip() for v in str(val).split(",")] for k, val in params.items()}
@@ -62,8 +61,9 @@ def compose(overrides) -> dict:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    from nnapprox.cli.run import CONF_DIR, to_plain
+    from nnapprox.cli.compose import to_plain
 
+    from nnapprox.cli.run import CONF_DIR
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = hydra_compose(config_name="config", overrides=list(overrides))
     return to_plain(cfg)
@@ -96,8 +96,8 @@ def run_cell(target: str, activation: str, width: int, seeds: int, extra=()) -> 
     from threadpoolctl import threadpool_limits
 
     from nnapprox.experiment.validation import canonical
-    from nnapprox.experiment.job import evaluate, setup, train
-
+    from nnapprox.experiment.evaluation import evaluate
+    from nnapprox.experiment.training import setup, train
     cfg = compose([f"experiment={STUDY}", f"target={target}", f"activation={activation}", f"model.width={width}",
                    f"replicas={seeds}", *extra])
     canon = canonical(cfg)

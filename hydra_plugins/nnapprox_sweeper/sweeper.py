@@ -76,9 +76,8 @@ class ValidatingSweeper(BasicSweeper):
 
     def validate_all(self, jobs: Sequence[Sequence[str]]) -> list:
         """Compose and check every job; log how many are already done; return the sweep's manifest."""
-        from nnapprox.experiment.validation import ConfigError, canonical
+        from nnapprox.cli.compose import CliConfigError, to_plain, validated
         from nnapprox.experiment.records import finished
-        from nnapprox.cli.run import to_plain
 
         tic = time.perf_counter()
         loader = self.hydra_context.config_loader
@@ -87,8 +86,8 @@ class ValidatingSweeper(BasicSweeper):
             try:
                 cfg = loader.load_sweep_config(master_config=self.config, sweep_overrides=list(overrides))
             except ValueError as e:  # e.g. a group set to null: one line, not a traceback
-                raise ConfigError(f"Invalid config: job {' '.join(overrides)}: {str(e).splitlines()[0]}") from None
-            canon = canonical(to_plain(cfg), check_memory=True)
+                raise CliConfigError(f"Invalid config: job {' '.join(overrides)}: {str(e).splitlines()[0]}") from None
+            canon = validated(to_plain(cfg), check_memory=True)  # once: the folder resolver and the app reuse it
             subdir = str(OmegaConf.select(cfg, "hydra.sweep.subdir"))
             entry = {"dir": subdir, "config_hash": canon.hash, "overrides": list(overrides)}
             if canon.config["resume"] and finished(Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / subdir,
@@ -102,12 +101,10 @@ class ValidatingSweeper(BasicSweeper):
 
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
-        from nnapprox.experiment.validation import ConfigError
-        from nnapprox.cli.run import FAILED, check_writable
-
+        from nnapprox.cli.compose import CliConfigError
+        from nnapprox.cli.run import check_writable
         from nnapprox.experiment.progress import SweepProgress
         from nnapprox.experiment.records import write_manifest
-
         from nnapprox.runner.report import check_judge
 
         jobs = self.job_overrides(arguments)
@@ -116,11 +113,11 @@ class ValidatingSweeper(BasicSweeper):
             judge = check_judge(str(self.config.get("study", "")), self.config.get("plugin"),
                                 OmegaConf.to_container(self.config.judge) if self.config.get("judge") else None)
         except ValueError as e:
-            raise ConfigError(f"Invalid config: {e}") from None
+            raise CliConfigError(f"Invalid config: {e}") from None
         sweep_dir = Path(self.config.hydra.sweep.dir)
         problem = check_writable(sweep_dir)
         if problem:
-            raise ConfigError(problem)
+            raise CliConfigError(problem)
         write_manifest(sweep_dir, manifest, judge)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
@@ -132,9 +129,7 @@ class ValidatingSweeper(BasicSweeper):
             for batch in self.overrides:
                 results = self.launcher.launch(batch, initial_job_idx=start)
                 for r in results:
-                    ret = r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
-                    if isinstance(ret, dict) and "failed" in ret.get("status", ()):
-                        FAILED.append(ret.get("job", "?"))  # (joblib workers report through their return value)
+                    r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
                 start += len(batch)
                 returns.append(results)
         self.batch_index = len(self.overrides)

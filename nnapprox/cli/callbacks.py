@@ -18,19 +18,17 @@ class AggregateCallback(Callback):
     """Check a single run's config first; write the sweep's report (into ``report_dir`` if set)."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        from nnapprox.experiment.validation import canonical
-        from nnapprox.cli.run import to_plain
+        from nnapprox.cli.compose import CliConfigError, to_plain, validated
 
         plain = to_plain(config)
-        canonical(plain, check_memory=True)  # ConfigError: one line, no folder made
+        validated(plain, check_memory=True)  # one line, no folder made (validated once in this process)
         if plain.get("judge"):
-            from nnapprox.experiment.validation import ConfigError
             from nnapprox.runner.report import check_judge
 
             try:
                 check_judge(str(plain.get("study", "")), plain.get("plugin"), plain["judge"])
             except ValueError as e:
-                raise ConfigError(f"Invalid config: {e}") from None
+                raise CliConfigError(f"Invalid config: {e}") from None
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
         from nnapprox.runner.report import run_report

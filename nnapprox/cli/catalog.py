@@ -57,8 +57,7 @@ def _target_rows():
 
 def catalog() -> str:
     """The whole listing as Markdown text."""
-    from nnapprox.experiment.validation import ACTIVATION_OPTIONS, DATA_OPTIONS, MODEL_OPTIONS, RUN_OPTIONS
-
+    from nnapprox.experiment.groups import ACTIVATION_OPTIONS, DATA_OPTIONS, MODEL_OPTIONS, RUN_OPTIONS
     lines = ["# nnapprox-run: what can be set and swept", "",
              "Choose a group option with `group=option` (the files in `conf/<group>/`), set any key with "
              "`key=value`, sweep with `-m key=a,b,c`. Keys the schema does not know are refused.", "",

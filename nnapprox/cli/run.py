@@ -20,57 +20,28 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from nnapprox.experiment.validation import Config, ConfigError, canonical, register_configs
+from nnapprox.cli.compose import to_plain, validated, validated_hash
+from nnapprox.cli.store import register_configs
+from nnapprox.experiment.errors import ConfigError
+from nnapprox.experiment.schema import GROUPS
 from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import job_dirname
 from nnapprox.cli.presets import CONF_DIR
+from nnapprox.cli.status import failed_jobs
 
 register_configs()
 log = logging.getLogger("nnapprox.cli.run")
 
-#: The config groups (a group set to null is refused: it would leave the run without one).
-GROUPS = ("target", "model", "activation", "data", "trainer")
-
-
-def to_plain(cfg: DictConfig) -> dict:
-    """The task part of a composed config as a plain dict, the schema merged again (a rerun from a
-    saved ``.hydra/config.yaml`` has none) and interpolations resolved.
-
-    Raises
-    ------
-    ConfigError
-        For a value the schema refuses (a wrong type, ``trainer=null``), in one line.
-    """
-    task = {k: v for k, v in cfg.items() if k != "hydra"}
-    for group in ("target", "model", "activation", "data", "trainer"):
-        if group in task and task[group] is None:
-            raise ConfigError(f"Invalid config: {group}=null: the group {group!r} needs an option "
-                              f"(e.g. {group}=<name>)")
-    from nnapprox.experiment.validation import check_closed
-
-    try:
-        check_closed(OmegaConf.to_container(OmegaConf.create(task), resolve=False))
-        merged = OmegaConf.merge(OmegaConf.structured(Config), task)
-        return OmegaConf.to_container(merged, resolve=True)
-    except ConfigError:
-        raise
-    except OmegaConfBaseException as e:
-        msg = str(e).splitlines()[0]
-        key = getattr(e, "full_key", None)
-        raise ConfigError(f"Invalid config: {key + ': ' if key else ''}{msg}") from None
 
 
 def _job_dir(override_dirname, *, _root_):
-    """The ``nnapprox_job`` resolver: readable overrides + the config hash (see :func:`job_dirname`)."""
-    return job_dirname(str(override_dirname), canonical(to_plain(_root_)).hash)
+    """The ``nnapprox_job`` resolver: readable overrides + the config hash (see :func:`job_dirname`); the hash is
+    the one this process validated for the job (the sweeper's, or the worker's own), never a new validation."""
+    return job_dirname(str(override_dirname), validated_hash(_root_))
 
 
 if not OmegaConf.has_resolver("nnapprox_job"):
     OmegaConf.register_new_resolver("nnapprox_job", _job_dir)
-
-
-#: Jobs of this process whose record says ``failed`` (the exit status of ``nnapprox-run`` is 1 if any).
-FAILED = []
 
 
 def check_writable(folder) -> str | None:
@@ -115,7 +86,7 @@ def _exit_with_parent() -> None:
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def app(cfg: DictConfig) -> dict:
     plain = to_plain(cfg)
-    canonical(plain)  # ConfigError: one line, non-zero exit, nothing run
+    run = validated(plain)  # validated once in this process (the sweeper's or this worker's); one line if refused
     hc = HydraConfig.get()
     if "joblib" in str(hc.launcher.get("_target_", "")):
         os.environ["NNAPPROX_THREADS"] = "1"  # joblib workers: one thread each (BLAS too)
@@ -123,24 +94,47 @@ def app(cfg: DictConfig) -> dict:
     name = hc.job.override_dirname or "(defaults)"
     log.info("job start: %s", name)
     t0 = time.perf_counter()
-    records = run_job(plain, hc.runtime.output_dir, resume=plain["resume"])
+    records = run_job(run, hc.runtime.output_dir, resume=plain["resume"])
     statuses = sorted({r.get("status") for r in records})
     log.info("job end: %s: status %s, %d records, %.1f s", name, "/".join(statuses), len(records),
              time.perf_counter() - t0)
-    if "failed" in statuses and str(hc.mode) == "RunMode.RUN":  # a sweep's jobs are counted by the sweeper
-        FAILED.append(name)
     return {"status": statuses, "n_records": len(records), "job": name}
 
 
-def precheck(argv) -> str | None:
+def _compose(args, overrides):
+    """The composed config (hydra node included) of parsed command-line ``args`` with ``overrides``."""
+    from hydra import compose, initialize_config_dir
+
+    config_dir = os.path.abspath(args.config_path) if args.config_path else CONF_DIR
+    overrides = list(overrides)
+    if args.config_dir:
+        overrides.append(f"hydra.searchpath=[file://{os.path.abspath(args.config_dir)}]")
+    with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
+        return compose(config_name=args.config_name or "config", overrides=overrides, return_hydra_config=True)
+
+
+def _one_line(e: Exception) -> str:
+    text = str(e) + ("\n" + str(e.__cause__) if e.__cause__ is not None else "")
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(
+        ("full_key", "object_type", "reference_type"))]
+    return ": ".join(lines[:2]) or type(e).__name__
+
+
+def precheck(argv) -> tuple[str | None, str | None]:
     """Compose and check a single run's config before Hydra makes its folder.
 
     Hydra creates a run's folder (``.hydra/``, ``run.log``) before the task function starts and
     only warns when a callback raises, so a refused single run would leave a folder behind. This
-    check composes the same config first; it returns the one-line error, or None (a sweep is
-    checked job by job by the sweeper; ``--help``, ``--cfg`` and the like run as usual).
+    check composes the same config first (and validates it, once for the process).
+
+    Returns
+    -------
+    problem : str or None
+        The one-line error (a sweep is checked job by job by the sweeper; ``--help``, ``--cfg``
+        and the like run as usual).
+    run_dir : str or None
+        A single run's job folder, where its record will say whether it failed.
     """
-    from hydra import compose, initialize_config_dir
     from hydra._internal.utils import get_args_parser
     from hydra.errors import HydraException
 
@@ -148,50 +142,70 @@ def precheck(argv) -> str | None:
     for o in args.overrides:  # a group set to null: Hydra's own error would be a traceback, in sweeps too
         key, _, value = o.lstrip("+~").partition("=")
         if key in GROUPS and any(v.strip().lower() in ("null", "none", "") for v in value.split(",")):
-            return f"Invalid config: {key}={value}: the group {key!r} needs an option (see nnapprox-run --list)"
+            return (f"Invalid config: {key}={value}: the group {key!r} needs an option (see nnapprox-run --list)",
+                    None)
     if (args.multirun or args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
             or args.experimental_rerun):
-        return None
-    config_dir = os.path.abspath(args.config_path) if args.config_path else CONF_DIR
-    overrides = list(args.overrides)
-
-    if args.config_dir:
-        overrides.append(f"hydra.searchpath=[file://{os.path.abspath(args.config_dir)}]")
+        return None, None
     try:
-        with initialize_config_dir(config_dir=config_dir, version_base="1.3"):
-            cfg = compose(config_name=args.config_name or "config", overrides=overrides, return_hydra_config=True)
-        canonical(to_plain(cfg), check_memory=True)
+        cfg = _compose(args, args.overrides)
+        validated(to_plain(cfg), check_memory=True)
         run_dir = OmegaConf.select(cfg, "hydra.run.dir", throw_on_resolution_failure=False)
         if run_dir is not None:
-            parent = os.path.dirname(os.path.abspath(str(run_dir)))
-            problem = check_writable(parent)
+            problem = check_writable(os.path.dirname(os.path.abspath(str(run_dir))))
             if problem:
-                return problem
+                return problem, None
+        return None, None if run_dir is None else str(run_dir)
     except ConfigError as e:
-        return str(e)
+        return str(e), None
     except (HydraException, ValueError, OmegaConfBaseException) as e:
-        text = str(e) + ("\n" + str(e.__cause__) if e.__cause__ is not None else "")
-        lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(
-            ("full_key", "object_type", "reference_type"))]
-        return ": ".join(lines[:2]) or type(e).__name__
-    return None
+        return _one_line(e), None
+
+
+def sweep_dir(argv) -> str | None:
+    """The sweep folder of a ``-m`` command line (its first job's ``hydra.sweep.dir``), or None."""
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args, _ = get_args_parser().parse_known_args(list(argv))
+    if not args.multirun:
+        return None
+    first = []
+    for o in OverridesParser.create().parse_overrides(list(args.overrides)):
+        if o.is_sweep_override():
+            value = next(iter(o.sweep_string_iterator()))
+            first.append(f"{'+' if o.is_add() else ''}{o.get_key_element()}={value}")
+        else:
+            first.append(o.input_line)
+    try:
+        return str(OmegaConf.select(_compose(args, first), "hydra.sweep.dir"))
+    except Exception:  # the sweep itself reported its problem
+        return None
 
 
 def main() -> None:
-    """Console-script entry point (``nnapprox-run``; ``--list`` prints every option)."""
+    """Console-script entry point (``nnapprox-run``; ``--list`` prints every option).
+
+    The exit status is 1 when a job failed: read from the job's record (a single run) or from the
+    records of the sweep manifest's jobs (a sweep), whatever the launcher.
+    """
     argv = sys.argv[1:]
     if "--list" in argv:
         from nnapprox.cli.catalog import main as list_main
 
         sys.exit(list_main([]))
-    problem = precheck(argv)
+    problem, run_dir = precheck(argv)
     if problem:
         print(f"Error: {problem}", file=sys.stderr)
         sys.exit(1)
     app()
-    if FAILED:
-        print(f"Error: {len(FAILED)} job(s) failed (their record.json says why; the report lists them): "
-              + ", ".join(FAILED[:5]) + (" ..." if len(FAILED) > 5 else ""), file=sys.stderr)
+    folder = run_dir or sweep_dir(argv)
+    if folder is None:
+        return
+    failed = failed_jobs(folder, sweep=run_dir is None)
+    if failed:
+        print(f"Error: {len(failed)} job(s) failed (their record.json says why; the report lists them): "
+              + ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""), file=sys.stderr)
         sys.exit(1)
 
 

@@ -32,7 +32,6 @@ from nnapprox.experiment import records as rc
 from nnapprox.experiment.evaluation import evaluate
 from nnapprox.experiment.training import setup, train
 from nnapprox.experiment.validation import Canonical, canonical
-
 __all__ = ["run_job", "c_f_provenance"]
 
 log = logging.getLogger("nnapprox.experiment.job")

@@ -136,7 +136,6 @@ def one_pass(canon_or_cfg) -> bool:
     (``tol``, divergence), so its numbers are the loop's up to floating-point reassociation.
     """
     from nnapprox.experiment.validation import canonical
-
     canon = canon_or_cfg if hasattr(canon_or_cfg, "trainer") else canonical(canon_or_cfg)
     c = canon.config
     return (c["replica_mode"] == "auto" and c["replicas"] > 1 and canon.trainer.one_pass

@@ -27,10 +27,13 @@ def _validator():
     """``cfg -> hash`` for this checkout (the layout before and after issue 23)."""
     try:
         from nnapprox.cli.compose import validated_hash
+        from nnapprox.cli.store import register_configs
+
+        register_configs()
         return validated_hash
     except ImportError:
-        from nnapprox.experiment.validation import canonical
-        from nnapprox.cli.compose import to_plain
+        from nnapprox.config import canonical
+        from nnapprox.run import to_plain
         return lambda cfg: canonical(to_plain(cfg)).hash
 
 

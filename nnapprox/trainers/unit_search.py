@@ -8,7 +8,13 @@ What this module adds is the cost model of a step at large N, where the screenin
   converted in place, its binned residuals by one ``np.bincount``;
 * the chunks run on :func:`nnapprox.fastpath.run_tasks` (2 threads by default, 1 in joblib
   workers); ``np.bincount`` and the product release the GIL. Each chunk writes its own rows of the
-  binned residuals and sums its bins in point order, so the thread count changes nothing.
+  binned residuals and sums its bins in point order, so the thread count changes nothing;
+* the bins do not depend on the residual: :meth:`UnitSearch.prefetch` draws the next screening's
+  random numbers as soon as the step's unit is known and bins them (as ``uint16``) on the second
+  thread while the step ends; :meth:`UnitSearch.screen` bins whatever chunks are left and only
+  sums the residual into the bins. The draws are those the screening would make itself, in the
+  same order (a draw that has to be repeated, OGA's retry of a unit inside the span, puts the
+  generator back first), so the prefetch changes no number either.
 
 Numbers: per direction and point the screening costs a 2d-flop projection, one conversion and
 one scattered add (about 2.5 ns on one core of the development machine); a step at N = 50 000

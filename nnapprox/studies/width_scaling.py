@@ -156,7 +156,7 @@ def rate_rows(runs, w) -> pd.DataFrame:
     ok = _ok(runs)
     rows = []
     for (m, d, trainer, act), g in ok.groupby(GROUP, sort=True):
-        if barron.guarantee(trainer) != "barron" or act not in DICTIONARY_K:
+        if not barron.has_sharp_rate(trainer) or act not in DICTIONARY_K:  # OGA only: relaxed greedy has 1/n
             continue
         n0 = float(barron.bound_k(g, "n")["n_0"].iloc[0])
         win = {**w, "n_min": w["rate_from"] * n0, "sample_fraction": 1.0}

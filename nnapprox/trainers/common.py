@@ -242,6 +242,9 @@ class Trainer:
     adaptive_units : bool
         Its hidden units adapt to the target (False for a fixed random basis, which is outside
         the hypotheses of Barron's upper bound).
+    sharp_rate : bool
+        Siegel & Xu's sharp rate over its dictionary applies (the orthogonal greedy algorithm;
+        relaxed greedy is guaranteed only Barron's 1/n).
     """
 
     name: str
@@ -259,6 +262,7 @@ class Trainer:
     record_lists: tuple = ()
     guarantee: str = ""
     adaptive_units: bool = True
+    sharp_rate: bool = False
 
     def option(self, name: str) -> Option:
         return next(o for o in self.options if o.name == name)

@@ -575,7 +575,8 @@ def _train_greedy(net, X, y, loss, rng, options):
 
 OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS + OGA_OPTIONS,
               "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
-              "refit; one run gives every width", losses=("mse",), builds_own=True, path=True, guarantee="barron")
+              "refit; one run gives every width", losses=("mse",), builds_own=True, path=True,
+              guarantee="barron", sharp_rate=True)
 GREEDY = Trainer("greedy", train_greedy, PATH_OPTIONS + SEARCH_OPTIONS,
                  "relaxed greedy algorithm (Jones 1992, Barron 1993); one run gives every width",
                  losses=("mse",), builds_own=True, path=True, guarantee="barron")

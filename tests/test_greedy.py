@@ -253,7 +253,7 @@ def test_screen_chunks_and_buffers():
 
     assert screen_chunk(10_000, 256) == 13 and screen_chunk(2_000, 256) == 65  # as before issue 21
     assert screen_chunk(50_000, 256) == 16 and screen_chunk(10**6, 256) == 1 and screen_chunk(50_000, 4) == 4
-    assert 100e6 < screen_bytes(50_000, 256) < 160e6 and screen_bytes(50_000, 256, threads=1) < 20e6
+    assert 50e6 < screen_bytes(50_000, 256) < 80e6 and screen_bytes(50_000, 256, threads=1) < 20e6
 
 
 def test_orthonormal_basis():

@@ -17,7 +17,7 @@ import pandas as pd
 from nnapprox.report import judge
 from nnapprox.report.collect import (column_kind, format_value, iter_groups, status_counts, swept_variables,  # noqa: F401
                       varying_columns)
-from nnapprox.report.fit import FIT_COLUMNS, WIDTH_AXES, fit_rates, fmt_slope, point_summary, usable_mask
+from nnapprox.report.fit import FIT_COLUMNS, fit_rates, fmt_slope, point_summary, usable_mask, width_column
 from nnapprox.report.plots import facet_column, label_of, plot_axis_report, plot_faceted_report
 from nnapprox.report.study import Section, StudyResult
 from nnapprox.report.tables import fmt_num, md_table
@@ -136,7 +136,7 @@ def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=No
     for (_, fit), (label, _, g) in zip(fits.iterrows(), iter_groups(df, hue)):
         rows = g[mask[df.index.get_indexer(g.index)]]
         outcome = ""
-        if judge_axis and not rows.empty and axis in WIDTH_AXES:
+        if judge_axis and not rows.empty and axis == width_column(df):  # the recorded width, not a path's n_max
             vb = judge.judge_bound(rows, label, axis)
             if vb is not None:
                 verdicts.append(vb)

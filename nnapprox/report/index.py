@@ -51,7 +51,8 @@ def _load(results_dir: Path, studies) -> dict:
 
 
 def _fig_links(results_dir: Path, study: str, limit: int = 2) -> str:
-    figs = sorted((results_dir / study / "figures").glob("*.png"))[:limit]
+    # a plug-in's own figures (no "__": the generic per-axis ones are named <study>__<axis>) first
+    figs = sorted((results_dir / study / "figures").glob("*.png"), key=lambda f: ("__" in f.stem, f.stem))[:limit]
     return ", ".join(f"[{f.stem}]({study}/figures/{f.name})" for f in figs)
 
 

@@ -37,7 +37,7 @@ from nnapprox.report.fit import path_ids, width_column
 from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 
 __all__ = ["judge_bound", "bound_k", "bound_table", "bound_groups", "BOUND_COLUMNS", "BOUND_RULE", "BOUND_THEOREM", "HYPOTHESES", "bound_rule", "guarantee",
-           "hypotheses_fail", "col", "one"]
+           "hypotheses_fail", "has_sharp_rate", "col", "one"]
 
 BOUND_THEOREM = ("Barron (1993), Theorem 1: for every probability measure μ on the ball of radius r, some network of n "
                  "sigmoidal units has ‖f − f_n‖²_μ ≤ (2 r C_f)²/n (ReLU units: two per sigmoidal ramp); relaxed greedy "
@@ -86,6 +86,14 @@ def guarantee(trainer_name) -> str:
 
     spec = TRAINERS.get(str(trainer_name))
     return getattr(spec, "guarantee", "") if spec is not None else ""
+
+
+def has_sharp_rate(trainer_name) -> bool:
+    """Whether Siegel & Xu's sharp rate applies to a trainer (declared on its spec: OGA)."""
+    from ..trainers import TRAINERS
+
+    spec = TRAINERS.get(str(trainer_name))
+    return bool(getattr(spec, "sharp_rate", False)) if spec is not None else False
 
 
 def _adaptive(trainer_name) -> bool:

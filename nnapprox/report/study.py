@@ -206,4 +206,5 @@ def shift_window(window: Window, value, runs, direction: int):
             return None
         new = float(side.min() if direction > 0 else side.max())
         return int(new) if float(new).is_integer() and isinstance(value, int) else new
-    return value * window.step if direction > 0 else value / window.step
+    new = value * window.step if direction > 0 else value / window.step
+    return float(f"{new:.12g}")  # 1e-11 × 10 is 1e-10, not 9.999999999999999e-11

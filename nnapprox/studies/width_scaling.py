@@ -156,7 +156,7 @@ def rate_rows(runs, w) -> pd.DataFrame:
     ok = _ok(runs)
     rows = []
     for (m, d, trainer, act), g in ok.groupby(GROUP, sort=True):
-        if barron.guarantee(trainer) != "barron" or act not in DICTIONARY_K:
+        if not barron.has_sharp_rate(trainer) or act not in DICTIONARY_K:  # OGA only: relaxed greedy has 1/n
             continue
         n0 = float(barron.bound_k(g, "n")["n_0"].iloc[0])
         win = {**w, "n_min": w["rate_from"] * n0, "sample_fraction": 1.0}
@@ -200,22 +200,26 @@ def _verdicts(runs, w):
     return out, rates, trend
 
 
+def bound_verdicts(runs):
+    """Barron's bound per target, d, trainer and unit (``barron_bound``), labelled by the target and d."""
+    return [v for v in (barron.judge_bound(g, _label(*key), "n")
+                        for key, g in _ok(runs).groupby(GROUP, sort=True)) if v is not None]
+
+
 def judge(runs, ctx):
-    """The d-trend and exponent verdicts, and Barron's bound per group (for the windows' sensitivity)."""
-    w = ctx.windows(JUDGE)
-    bound = [v for v in (barron.judge_bound(g, _label(*key), "n")
-                         for key, g in _ok(runs).groupby(GROUP, sort=True)) if v is not None]
-    return bound + _verdicts(runs, w)[0]
+    """Barron's bound per group, the d-trend and the exponent verdicts (for the windows' sensitivity)."""
+    return bound_verdicts(runs) + _verdicts(runs, ctx.windows(JUDGE))[0]
 
 
 def plot_k(table):
-    """K_train (and K_test, dotted) against d per target, trainer and unit: mean over replicas with its t-interval."""
+    """K_train (and K_test, dotted) against d per target, constructive trainer and unit: mean over replicas with its
+    t-interval (trained networks and the fixed basis are in the table, not here)."""
     with rc_context(RC):
         fig = Figure(figsize=(10.0, 5.6), layout="constrained")
         axes = fig.subplots(1, 2, sharey=True)
         cmap = colormaps["tab10"]
         for ax, unit in zip(axes, ("sigmoid", "relu")):
-            sub = table[(table["unit"] == unit) & (table["widths_above_n_0"] > 0)]
+            sub = table[(table["unit"] == unit) & (table["widths_above_n_0"] > 0) & (table["judged"] == "verdict")]
             for i, ((m, trainer), g) in enumerate(sub.groupby(["m", "trainer"], sort=True)):
                 g = g.sort_values("d")
                 err = np.clip(np.vstack([g["K_train"] - g["K_train_low"], g["K_train_high"] - g["K_train"]]), 0, None)
@@ -244,12 +248,20 @@ def analyse(runs, ctx):
     against Siegel & Xu, the fixed-basis contrast, and their figure and sections."""
     res = generic.analyse(runs, ctx)
     res.intro = INTRO
+    # N and the path's largest width move with d here: their per-axis figures would only repeat the d panels
+    for axis in ("data.N", "model.width"):
+        res.figures.pop(f"{generic.slug(ctx.name)}__{generic.slug(axis)}", None)
+        res.sections = [s for s in res.sections if s.heading != f"Test MSE vs `{axis}`"]
+        rates = res.tables.get("rates")
+        if rates is not None and len(rates):
+            res.tables["rates"] = rates[rates["x"] != axis]
     w = ctx.windows(JUDGE)
     table = k_table(runs)
     if table.empty:
         return res
     verdicts, rates, trend = _verdicts(runs, w)
-    res.verdicts += verdicts
+    # the bound per target and d (the generic per-axis groups name N and the path's width instead of d)
+    res.verdicts = [v for v in res.verdicts if v.kind != barron.BOUND_RULE.kind] + bound_verdicts(runs) + verdicts
     res.tables.update(k_by_dimension=table, k_trend=trend, exponents=rates.drop(columns=["window"]))
     res.figures["width_scaling_k"] = plot_k(table)
     contrast = contrast_table(runs)

@@ -258,6 +258,9 @@ class Trainer:
     training_bytes : callable, optional
         ``training_bytes(N, d, width, options) -> int``: its own arrays' peak memory, for trainers
         whose memory is not that of the network (the greedy paths' bases and screening buffers).
+    sharp_rate : bool
+        Siegel & Xu's sharp rate over its dictionary applies (the orthogonal greedy algorithm;
+        relaxed greedy is guaranteed only Barron's 1/n).
     """
 
     name: str
@@ -281,6 +284,7 @@ class Trainer:
     float32: bool = True
     trees: bool = True
     training_bytes: Callable | None = None
+    sharp_rate: bool = False
 
     def option(self, name: str) -> Option:
         return next(o for o in self.options if o.name == name)

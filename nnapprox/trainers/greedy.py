@@ -425,7 +425,7 @@ _PATH_FACTS = dict(width_option="n_max", depth=1, uses_init=False, float32=False
 OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS + OGA_OPTIONS,
               "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
               "refit; one run gives every width", losses=("mse",), builds_own=True, path=True, guarantee="barron",
-              **_PATH_FACTS, training_bytes=partial(_training_bytes, "oga"))
+              sharp_rate=True, **_PATH_FACTS, training_bytes=partial(_training_bytes, "oga"))
 GREEDY = Trainer("greedy", train_greedy, PATH_OPTIONS + SEARCH_OPTIONS,
                  "relaxed greedy algorithm (Jones 1992, Barron 1993); one run gives every width",
                  losses=("mse",), builds_own=True, path=True, guarantee="barron", **_PATH_FACTS,

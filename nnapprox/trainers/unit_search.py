@@ -8,7 +8,13 @@ What this module adds is the cost model of a step at large N, where the screenin
   converted in place, its binned residuals by one ``np.bincount``;
 * the chunks run on :func:`nnapprox.engine.fastpath.run_tasks` (2 threads by default, 1 in joblib
   workers); ``np.bincount`` and the product release the GIL. Each chunk writes its own rows of the
-  binned residuals and sums its bins in point order, so the thread count changes nothing.
+  binned residuals and sums its bins in point order, so the thread count changes nothing;
+* the bins do not depend on the residual: :meth:`UnitSearch.prefetch` draws the next screening's
+  random numbers as soon as the step's unit is known and bins them (as ``uint16``) on the second
+  thread while the step ends; :meth:`UnitSearch.screen` bins whatever chunks are left and only
+  sums the residual into the bins. The draws are those the screening would make itself, in the
+  same order (a draw that has to be repeated, OGA's retry of a unit inside the span, puts the
+  generator back first), so the prefetch changes no number either.
 
 Numbers: per direction and point the screening costs a 2d-flop projection, one conversion and
 one scattered add (about 2.5 ns on one core of the development machine); a step at N = 50 000
@@ -46,15 +52,21 @@ def screen_chunk(M: int, D: int) -> int:
     return int(min(D, chunk))
 
 
+def prefetch_dtype(chunk: int):
+    """The bin indices of a prefetched screening: ``uint16`` while a chunk's ``chunk · N_BINS``
+    indices fit (a quarter of the memory traffic of ``intp``, which the basis passes share)."""
+    return np.uint16 if chunk * N_BINS <= np.iinfo(np.uint16).max + 1 else np.intp
+
+
 def screen_bytes(M: int, directions: int, threads: int = 2) -> int:
     """Bytes of the screening's buffers: per thread the projections and bin indices of a chunk,
     the shared weights, and (when prefetching, 2 threads) the bins of every direction and one
-    more chunk of projections (about 120 MB at M = 50 000, 256 directions)."""
+    more chunk of projections (about 64 MB at M = 50 000, 256 directions)."""
     chunk = screen_chunk(M, directions)
     lanes = max(1, min(threads, -(-directions // chunk)))
     out = (2 * lanes + 1) * chunk * M * 8
     if threads > 1 and directions * M * 8 <= PREFETCH_BYTES:
-        out += directions * M * 8 + chunk * M * 8
+        out += directions * M * np.dtype(prefetch_dtype(chunk)).itemsize + chunk * M * 8
     return int(out)
 
 
@@ -201,19 +213,21 @@ class UnitSearch:
             finally:
                 self.chosen = saved
         if self._pre is None:
-            self._pre = {"I": np.empty((D, M), dtype=np.intp), "P": np.empty((self.chunk, M))}
+            self._pre = {"I": np.empty((D, M), dtype=prefetch_dtype(self.chunk)), "P": np.empty((self.chunk, M))}
         Xs = self.X if idx is None else self.X[idx]
         Us = self._scaled(U)
         I_all, P = self._pre["I"], self._pre["P"]
 
+        tasks = iter(range(-(-D // self.chunk)))  # shared with screen(), which takes what is left
+
         def work():
             XsT = Xs.T
-            for j in range(-(-D // self.chunk)):
+            for j in tasks:
                 j0 = j * self.chunk
                 self._bin_chunk(Us, XsT, j, P, I_all[j0:j0 + self.chunk])
 
         self._next = {"state": state, "after": rng.bit_generator.state, "idx": idx, "U": U, "ids": ids,
-                      "tau": tau, "deferred": deferred, "n_chosen": n_chosen, "Xs": Xs,
+                      "tau": tau, "deferred": deferred, "n_chosen": n_chosen, "Xs": Xs, "Us": Us, "tasks": tasks,
                       "future": fastpath.run_in_background(work)}
         if self._next["future"] is None:  # pragma: no cover - threads checked above
             work()
@@ -238,6 +252,11 @@ class UnitSearch:
             return None
         self._next = None
         if nx["future"] is not None:
+            # chunks the background thread has not started yet are binned here (the same numbers)
+            P0, I_all, XsT = self._workspace()["P"][0], self._pre["I"], nx["Xs"].T
+            for j in nx["tasks"]:
+                j0 = j * self.chunk
+                self._bin_chunk(nx["Us"], XsT, j, P0, I_all[j0:j0 + self.chunk])
             nx["future"].result()
         if rng.bit_generator.state != nx["after"]:
             raise RuntimeError("the random generator was used between prefetch() and screen()")
@@ -270,7 +289,13 @@ class UnitSearch:
         def work(lane, j):
             j0 = j * chunk
             m = min(D, j0 + chunk) - j0
-            I = I_all[j0:j0 + m] if pre is not None else self._bin_chunk(Us, XsT, j, ws["P"][lane], ws["I"][lane])
+            if pre is None:
+                I = self._bin_chunk(Us, XsT, j, ws["P"][lane], ws["I"][lane])
+            elif I_all.dtype == np.intp:
+                I = I_all[j0:j0 + m]
+            else:  # compact prefetched bins: widened in a per-thread buffer (bincount takes intp)
+                I = ws["I"][lane][:m]
+                np.copyto(I, I_all[j0:j0 + m])
             Rb[j0:j0 + m] = np.bincount(I.reshape(-1), weights=Wf[: m * M],
                                         minlength=m * N_BINS).reshape(m, N_BINS)
 

@@ -11,7 +11,7 @@ import inspect
 from pathlib import Path
 
 from nnapprox.base.options import options_table
-from nnapprox.cli.presets import choices
+from nnapprox.experiment.presets import choices
 
 __all__ = ["catalog", "trainer_table", "main", "README_BEGIN", "README_END"]
 

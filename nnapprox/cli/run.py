@@ -26,7 +26,7 @@ from nnapprox.experiment.errors import ConfigError
 from nnapprox.experiment.schema import GROUPS
 from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import job_dirname
-from nnapprox.cli.presets import CONF_DIR
+from nnapprox.experiment.presets import CONF_DIR
 from nnapprox.cli.status import failed_jobs
 
 register_configs()

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from hydra.core.config_store import ConfigStore
 
+from nnapprox.experiment.presets import SCHEMA_PREFIX
 from nnapprox.experiment.schema import TARGET_SCHEMAS, TRAINER_SCHEMAS, RunSchema
 
-__all__ = ["register_configs", "SCHEMA_PREFIX"]
-
-#: Name prefix of an option's schema in its group.
-SCHEMA_PREFIX = "schema_"
+__all__ = ["register_configs"]
 
 
 def register_configs() -> None:

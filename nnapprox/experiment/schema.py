@@ -32,16 +32,19 @@ from typing import Any, Dict, List, Optional
 from nnapprox.base.options import Option
 from nnapprox.experiment.errors import ConfigError
 from nnapprox.experiment.groups import ACTIVATION_OPTIONS, DATA_OPTIONS, MODEL_OPTIONS, RUN_OPTIONS
+from nnapprox.experiment.presets import default_config
 
 __all__ = ["Config", "RunSchema", "TargetBase", "TrainerBase", "TRAINER_SCHEMAS", "TARGET_SCHEMAS", "GROUPS",
-           "check_closed", "schema_type", "annotation_type", "trainer_keys", "target_keys", "DEFAULT_TARGET"]
+           "check_closed", "schema_type", "annotation_type", "trainer_keys", "target_keys", "DEFAULT_TARGET",
+           "DEFAULT_TRAINER"]
 
 #: The config groups (a group set to null is refused: it would leave the run without one).
 GROUPS = ("target", "model", "activation", "data", "trainer")
 
-#: The target of the generic :data:`Config`: the CLI's default choice (``conf/config.yaml``:
-#: ``target: gaussian``, whose preset sets ``d: 2``; tests/test_schema.py checks that they agree).
-DEFAULT_TARGET = {"name": "gaussian", "d": 2}
+#: The target and trainer of the generic :data:`Config`: the CLI's default choices (``conf/config.yaml``:
+#: ``target: gaussian``, whose preset sets ``d: 2``, and ``trainer: lbfgs``), read from the presets.
+DEFAULT_TARGET = default_config()["target"]
+DEFAULT_TRAINER = default_config()["trainer"]
 
 _MISSING = "???"  # OmegaConf reads this default as "must be set"; no import of OmegaConf here
 
@@ -188,12 +191,12 @@ def _union(schemas: dict, keep: dict):
     return [(k, v, field(default=None)) for k, v in seen.items()]
 
 
-TargetConfig = _dataclass("TargetConfig", [("name", str, field(default=DEFAULT_TARGET["name"])),
-                                           ("d", Optional[int], field(default=DEFAULT_TARGET["d"]))]
-                          + _union(TARGET_SCHEMAS, {"d"}))
+TargetConfig = _dataclass("TargetConfig", [("name", str, field(default=DEFAULT_TARGET["name"]))]
+                          + [(k, t, field(default=DEFAULT_TARGET.get(k))) for k, t, _ in _union(TARGET_SCHEMAS, {})])
 TargetConfig.__doc__ = "Any target: every factory's parameters, None = the factory's default (generated)."
 
-TrainerConfig = _dataclass("TrainerConfig", [("name", str, field(default="lbfgs")), ("loss", str, field(default="mse"))]
+TrainerConfig = _dataclass("TrainerConfig", [("name", str, field(default=DEFAULT_TRAINER["name"])),
+                                             ("loss", str, field(default="mse"))]
                            + _union(TRAINER_SCHEMAS, {"loss"}))
 TrainerConfig.__doc__ = "Any trainer: every trainer's options, None = the declared default (generated)."
 

@@ -215,3 +215,29 @@ def test_the_api_and_the_cli_give_the_same_records(tmp_path, trainer, activation
     assert (hist.steps, hist.stop_reason) == (rec["steps"], rec["stop_reason"])
     for key in ("test_mse", "train_mse", "sup_err"):
         assert m[key] == rec[key], key  # bit-identical
+
+
+def test_an_option_of_the_swept_trainers_applies_per_job(tmp_path):
+    """Hydra composes a sweep's master config on the default trainer (L-BFGS has no lr): the option goes to each job."""
+    from nnapprox.cli.run import per_job
+
+    argv = ["-m", "trainer=gd,adam", "trainer.lr=0.01", "model.width=2,3", "target.freq=2.0"]
+    assert per_job(argv) == ["-m", "trainer=gd,adam", "trainer.lr=choice(0.01)", "model.width=2,3",
+                             "target.freq=choice(2.0)"]
+    assert per_job(["trainer.lr=0.01"]) == ["trainer.lr=0.01"]  # a single run composes it on its own trainer
+    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
+    args = ["-m", "trainer=gd,adam", "trainer.lr=0.01", "trainer.max_steps=5", "target=sin", "data.N=100",
+            "data.N_test=128", "model.width=2", f"out_root={tmp_path}", "study=two"]
+    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    recs = [json.loads(p.read_text())[0] for p in (tmp_path / "two").glob("*/record.json")]
+    assert sorted((r["trainer.name"], r["trainer.lr"]) for r in recs) == [("adam", 0.01), ("gd", 0.01)]
+    assert all("trainer.lr=0.01," in r["run_dir"] for r in recs)  # the folder names as written
+
+
+def test_renaming_the_trainer_of_a_preset_is_refused_in_one_line():
+    from nnapprox.cli.compose import CliConfigError
+
+    with pytest.raises(CliConfigError, match="trainer.name='gd' does not change the trainer of the preset"):
+        to_plain(_compose(["trainer.name=gd"]))

@@ -30,10 +30,19 @@ def count(monkeypatch):
 
 
 def _main(monkeypatch, *argv):
+    """``nnapprox-run`` in this process; Hydra's logging set-up (handlers on pytest's captured streams) undone."""
+    import logging
+
     import nnapprox.cli.run
 
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
     monkeypatch.setattr(sys, "argv", ["nnapprox-run", *argv])
-    nnapprox.cli.run.main()
+    try:
+        nnapprox.cli.run.main()
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
 
 
 def test_a_single_run_is_validated_once(tmp_path, monkeypatch, count):

@@ -59,6 +59,29 @@ def _check_rng(spec: Trainer, net, rng):
     return rngs
 
 
+def _mark_nonfinite(hist: History) -> None:
+    """A run whose final training loss is not finite is ``diverged``, whichever trainer returned it.
+
+    The gradient trainers and L-BFGS detect this themselves; this catches the others (a greedy path
+    or a least-squares fit on data whose squares overflow) so that no trainer returns NaN or inf as ``ok``.
+    """
+    if not len(hist.loss):
+        return
+    bad = ~np.isfinite(np.asarray(hist.loss[-1], dtype=float)).reshape(-1)
+    if not bad.any():
+        return
+    statuses = list(hist.replica_status)
+    if len(statuses) == bad.size:
+        statuses = ["diverged" if b else s for s, b in zip(statuses, bad, strict=True)]
+    else:
+        statuses = ["diverged"] * len(statuses)
+    if hist.status != "diverged":
+        hist.message = f"non-finite training loss at the end ({hist.message})" if hist.message else \
+            "non-finite training loss at the end"
+        hist.stop_reason = "diverged"
+    hist.status, hist.replica_status = "diverged", statuses
+
+
 def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on_diverge: bool = False,
         target=None, **options) -> History:
     """Train ``net`` on ``(X, y)`` with the named trainer.
@@ -124,6 +147,7 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
         # overflow on the way to divergence is detected and reported as status "diverged";
         # one BLAS thread: the same bits for any thread count (scipy's optimizers sum through BLAS)
         hist = spec.fn(net, X, y, loss_fn, rng, **opts)
+    _mark_nonfinite(hist)
     if raise_on_diverge and hist.diverged:
         raise Diverged(hist.message)
     return hist

@@ -40,7 +40,7 @@ def train_gradcheck(net, X, y, loss, rng, *, h):
     value, _ = net.flat_loss_and_grad(X, y, loss)
     wall = time.perf_counter() - t0
     return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([np.asarray(value, float)]),
-                   status="ok", replica_status=["ok"], stop_reason="probe", steps=0, wall_time=wall,
+                   status="ok", replica_status=["ok"] * net.n_replicas, stop_reason="probe", steps=0, wall_time=wall,
                    message=f"gradient check: relative error {rel:.2e}", net=net,
                    extras={"gradcheck_rel_error": rel, "min_abs_z": min_abs_z, "on_kink": on_kink})
 
@@ -63,7 +63,7 @@ def train_init_probe(net, X, y, loss, rng, *, constant_tol):
     value, _ = net.flat_loss_and_grad(X, y, loss)
     wall = time.perf_counter() - t0
     return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([np.asarray(value, float)]),
-                   status="ok", replica_status=["ok"], stop_reason="probe", steps=0, wall_time=wall,
+                   status="ok", replica_status=["ok"] * net.n_replicas, stop_reason="probe", steps=0, wall_time=wall,
                    message="born dead" if extras["born_dead"] else "alive", net=net, extras=extras)
 
 

@@ -27,13 +27,13 @@ demo: $(STAMP)
 	@echo "report: results/demo/REPORT.md (figures in results/demo/figures/, data in results/demo/runs.csv)"
 
 test: $(STAMP)
-	$(PY) -m pytest -q -m "not slurm"
+	$(PY) -m pytest -q --durations=20 -m "not slurm"
 
 test-fast: $(STAMP)
-	$(PY) -m pytest -q -m "not slow and not slurm"
+	$(PY) -m pytest -q --durations=20 -m "not slow and not slurm"
 
 test-slurm: $(STAMP)
-	$(PY) -m pytest -q -m slurm
+	$(PY) -m pytest -q --durations=20 -m slurm
 
 # Every study at full size: the sweep (joblib, 2 workers) -> its report at the sweep's end (runs.csv,
 # the study's tables, figures, verdicts.json, REPORT.md in results/<study>/) -> results/REPORT.md from

@@ -1,51 +1,9 @@
-"""Shared test helpers: configs as plain dicts, and small studies run as real jobs."""
+"""Shared fixtures; the helpers themselves live in tests/helpers.py (``from helpers import ...``)."""
 from __future__ import annotations
 
-import copy
-from pathlib import Path
-
 import pytest
-from omegaconf import OmegaConf
 
-_SCHEMA = None
-
-
-def plain_config(**dotted):
-    """A schema-default config with dotted overrides: ``plain_config(**{"model.width": 4})``.
-
-    A group given as a dict (``trainer={"name": "oga"}``) updates that group.
-    """
-    global _SCHEMA
-    from nnapprox.experiment.schema import Config
-    if _SCHEMA is None:
-        _SCHEMA = OmegaConf.to_container(OmegaConf.structured(Config))
-    cfg = copy.deepcopy(_SCHEMA)
-    for key, value in dotted.items():
-        if isinstance(value, dict):
-            cfg[key] = {**cfg[key], **value}
-            continue
-        group, _, field = key.rpartition(".")
-        (cfg[group] if group else cfg)[field] = value
-    return cfg
-
-
-def run_study(root: Path, study: str, jobs):
-    """Run each config of ``jobs`` (dicts of dotted overrides) as a job under ``root/<study>/``, through the
-    one-call sweep (:func:`nnapprox.sweep`: the CLI's job and record code).
-
-    Returns
-    -------
-    runs : pandas.DataFrame
-        The collected records.
-    ctx : StudyContext
-    """
-    from nnapprox import sweep
-    from nnapprox.report.study import StudyContext
-
-    folder = Path(root) / study
-    runs = sweep([{k: tuple(v) if isinstance(v, list) else v for k, v in job.items()} for job in jobs], folder,
-                 study=study, base=plain_config())
-    return runs, StudyContext(name=study, sweep_dir=folder, n_boot=200)
+from helpers import plain_config, run_study  # noqa: F401  (re-exported for old ``from conftest import``)
 
 
 @pytest.fixture

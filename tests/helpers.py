@@ -1,10 +1,126 @@
-"""Builders of fabricated records shared by several test modules (import them from here, never from a test module)."""
+"""The one helpers module of the tests: ``from helpers import ...`` (tests/ is on pytest's path).
+
+Configs as plain dicts, small studies run as real jobs, the command line in a subprocess or in this
+process, records under a folder, and builders of fabricated records. Never import from a test
+module or from conftest.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import logging
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["NS", "PATH", "scaling_runs", "ridge_paths"]
+__all__ = ["ROOT", "plain_config", "run_study", "nnrun", "run_cli", "records_under", "refused", "NS", "PATH",
+           "scaling_runs", "ridge_paths"]
+
+#: The repository root.
+ROOT = Path(__file__).resolve().parent.parent
+
+_SCHEMA = None
+
+
+def plain_config(**dotted):
+    """A schema-default config with dotted overrides: ``plain_config(**{"model.width": 4})``.
+
+    A group given as a dict (``trainer={"name": "oga"}``) updates that group.
+    """
+    global _SCHEMA
+    from omegaconf import OmegaConf
+
+    from nnapprox.experiment.schema import Config
+    if _SCHEMA is None:
+        _SCHEMA = OmegaConf.to_container(OmegaConf.structured(Config))
+    cfg = copy.deepcopy(_SCHEMA)
+    for key, value in dotted.items():
+        if isinstance(value, dict):
+            cfg[key] = {**cfg[key], **value}
+            continue
+        group, _, field = key.rpartition(".")
+        (cfg[group] if group else cfg)[field] = value
+    return cfg
+
+
+def run_study(root: Path, study: str, jobs):
+    """Run each config of ``jobs`` (dicts of dotted overrides) as a job under ``root/<study>/``, through the
+    one-call sweep (:func:`nnapprox.sweep`: the CLI's job and record code).
+
+    Returns
+    -------
+    runs : pandas.DataFrame
+        The collected records.
+    ctx : StudyContext
+    """
+    from nnapprox import sweep
+    from nnapprox.report.study import StudyContext
+
+    folder = Path(root) / study
+    runs = sweep([{k: tuple(v) if isinstance(v, list) else v for k, v in job.items()} for job in jobs], folder,
+                 study=study, base=plain_config())
+    return runs, StudyContext(name=study, sweep_dir=folder, n_boot=200)
+
+
+def nnrun(*args, cwd, timeout=600, check=False) -> subprocess.CompletedProcess:
+    """``nnapprox-run *args`` in a subprocess (``python -m nnapprox.cli.run``); the CompletedProcess.
+
+    Keep these for what needs a process of its own (signals, workers, exit codes of a real start);
+    a refusal is checked in this process with :func:`run_cli`.
+    """
+    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
+    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"nnapprox-run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def run_cli(monkeypatch, capsys, *argv) -> subprocess.CompletedProcess:
+    """``nnapprox-run *argv`` in this process (its ``main``), as a CompletedProcess (returncode, stdout, stderr).
+
+    Hydra's logging set-up (handlers on pytest's captured streams) is undone afterwards.
+    """
+    import nnapprox.cli.run
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    monkeypatch.setattr(sys, "argv", ["nnapprox-run", *argv])
+    monkeypatch.setenv("HYDRA_FULL_ERROR", "0")
+    capsys.readouterr()
+    code = 0
+    try:
+        nnapprox.cli.run.main()
+    except SystemExit as e:
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    out, err = capsys.readouterr()
+    return subprocess.CompletedProcess(["nnapprox-run", *argv], code, out, err)
+
+
+def records_under(folder) -> list[dict]:
+    """Every record of every ``record.json`` under ``folder`` (sorted by path)."""
+    return [r for p in sorted(Path(folder).rglob("record.json")) for r in json.loads(p.read_text())]
+
+
+def refused(proc, needle) -> bool:
+    """Refused with a one-line message naming ``needle``: exit status 1, no traceback."""
+    assert proc.returncode == 1, (proc.returncode, proc.stdout + proc.stderr)
+    assert needle in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    line = next(ln for ln in proc.stderr.splitlines() if needle in ln)
+    assert needle in line, proc.stderr
+    return True
+
+
+# --- fabricated records ------------------------------------------------------------------------
 
 NS = (1000, 2154, 4642, 10000, 21544, 46416, 100000)
 PATH = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -20,25 +19,8 @@ from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import load_records
 from nnapprox.cli.compose import to_plain
 from nnapprox.cli.run import CONF_DIR
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT, nnrun, records_under
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
-
-
-def nnrun(*args, cwd, timeout=300, check=False):
-    """Run ``python -m nnapprox.cli.run`` in a subprocess; return the CompletedProcess."""
-    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"nnapprox-run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc
-
-
-def records_under(d: Path) -> list[dict]:
-    out = []
-    for p in sorted(d.rglob("record.json")):
-        out.extend(json.loads(p.read_text()))
-    return out
 
 
 def _compose(overrides):

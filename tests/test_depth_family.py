@@ -192,7 +192,7 @@ SAW = {"target": {"name": "sawtooth", "d": 1, "k": 3}, "data.N": 256, "data.N_te
 
 @pytest.fixture(scope="module")
 def sawtooth_result(tmp_path_factory):
-    from conftest import run_study
+    from helpers import run_study
     from nnapprox.studies import sawtooth
 
     jobs = [{**SAW, "trainer": {"name": "construct", "construction": "telgarsky"}, "model.width": 2, "model.depth": 3},
@@ -231,7 +231,7 @@ def test_sawtooth_plugin_tables_verdicts_and_figures(sawtooth_result):
 
 
 def test_born_dead_plugin_counts_constant_initialisations(tmp_path):
-    from conftest import run_study
+    from helpers import run_study
     from nnapprox.studies import born_dead as bd
 
     probe = {**SAW, "trainer": {"name": "init_probe"}, "model.width": 2, "replicas": 24, "data.N_test": 2}
@@ -253,7 +253,7 @@ def test_born_dead_plugin_counts_constant_initialisations(tmp_path):
 
 @pytest.mark.parametrize("study", ["radial", "compositional"])
 def test_matched_parameter_plugins_compare_deep_with_shallow(tmp_path, study):
-    from conftest import run_study
+    from helpers import run_study
     from nnapprox.studies import compositional, radial
 
     if study == "radial":
@@ -294,14 +294,14 @@ def test_matched_parameter_plugins_compare_deep_with_shallow(tmp_path, study):
     ({"activation.name": "relu", "model.init": "rai", "model.bias_init": "data"}, "model.bias_init"),
 ])
 def test_depth_options_that_cannot_be_honoured_are_refused(over, match):
-    from conftest import plain_config
+    from helpers import plain_config
     from nnapprox.experiment.validation import canonical
     with pytest.raises(ValueError, match=match):
         canonical(plain_config(**over))
 
 
 def test_a_tree_job_records_only_its_trainable_parameters(tmp_path):
-    from conftest import run_study
+    from helpers import run_study
 
     runs, _ = run_study(tmp_path, "tree", [{"target": {"name": "compositional", "d": 8}, "model.structure": "tree",
                                             "model.depth": 3, "model.width": 2, "activation.name": "relu",

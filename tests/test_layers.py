@@ -8,8 +8,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CODE = [p for d in ("nnapprox", "hydra_plugins", "tools") for p in (ROOT / d).rglob("*.py")]
 
 

@@ -20,7 +20,6 @@ from nnapprox.experiment.schema import DEFAULT_TARGET, TARGET_SCHEMAS, TRAINER_S
 from nnapprox.experiment.validation import canonical
 from nnapprox.trainers import TRAINERS
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def _compose(overrides):

@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pandas as pd
 import yaml
@@ -12,8 +11,8 @@ import yaml
 from nnapprox.experiment import records
 from nnapprox.cli.catalog import README_BEGIN, README_END, catalog, trainer_table
 from nnapprox.trainers import TRAINERS
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 
 TOY_YAML = """\
 # @package _global_

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from threadpoolctl import threadpool_limits
 
-from conftest import plain_config
+from helpers import plain_config
 from nnapprox import MLP, fit
 from nnapprox.engine import fastpath
 from nnapprox.experiment.validation import ConfigError, canonical

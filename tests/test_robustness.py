@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import plain_config
+from helpers import plain_config
 from nnapprox import MLP, fit
 from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.base.io import remove_stale_temps, write_text_atomic

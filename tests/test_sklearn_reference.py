@@ -1,13 +1,12 @@
 """The scikit-learn reference: its table arithmetic, its grid, and the committed table's claim."""
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from tools import sklearn_reference as ref
+from helpers import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 COMMITTED = ROOT / "results" / "bench" / "sklearn_reference.csv"
 
 

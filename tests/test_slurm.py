@@ -22,10 +22,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 pytestmark = pytest.mark.slurm
 
-ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "slurm-local.sh"
 STUDY = [sys.executable, "-m", "nnapprox.cli.run", "-m", "experiment=smoke"]
 N_JOBS = 4  # conf/experiment/smoke.yaml: model.width=2,4 x activation=tanh,relu

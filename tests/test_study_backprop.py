@@ -31,7 +31,7 @@ def _jobs():
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    from conftest import run_study
+    from helpers import run_study
 
     runs, ctx = run_study(tmp_path_factory.mktemp("bp"), "backprop", _jobs())
     return runs, backprop.analyse(runs, ctx)

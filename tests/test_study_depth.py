@@ -12,7 +12,7 @@ SQ = {"target": {"name": "square", "d": 1}, "data.N": 300, "data.N_test": 512, "
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    from conftest import run_study
+    from helpers import run_study
 
     jobs = [{**SAW, "trainer": {"name": "construct", "construction": "telgarsky"}, "model.width": 2, "model.depth": 3},
             {**SAW, "trainer": {"name": "construct", "construction": "shallow_sawtooth"}, "model.width": 8},
@@ -92,7 +92,7 @@ def test_interp_loglog():
 def test_yarotsky_beats_the_certified_shallow_bound_only_from_larger_m(tmp_path):
     """m = 2 (22 parameters): 7 shallow units fit x² better than Yarotsky's net; m = 7 (82): no shallow net
     of 27 units can reach its error (bound ~ 1/(180 · 28^4) against 2^(−28)/30)."""
-    from conftest import run_study
+    from helpers import run_study
 
     jobs = [{**SQ, "trainer": {"name": "construct", "construction": "yarotsky"}, "model.width": 3, "model.depth": m}
             for m in (2, 7)]

@@ -13,7 +13,7 @@ SIN4 = {"target": {"name": "sin", "d": 1, "freq": 4.0}, "data.N": 400, "data.N_t
 
 @pytest.fixture(scope="module")
 def result(tmp_path_factory):
-    from conftest import run_study
+    from helpers import run_study
 
     jobs = [{**SIN4, "trainer": {"name": "construct", "construction": "staircase"}, "activation.name": "sigmoid",
              "model.width": n} for n in (2, 4, 8, 16, 32, 64, 128)]

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import plain_config
+from helpers import plain_config
 from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.experiment.progress import SweepProgress, format_duration, progress_line
 from nnapprox.targets.builtin import get_target

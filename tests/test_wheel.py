@@ -11,9 +11,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 
 #: Import names of the declared distributions (where they differ from the distribution's name).
 IMPORT_NAMES = {"hydra-core": "hydra", "pyyaml": "yaml", "scikit-learn": "sklearn"}

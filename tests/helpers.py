@@ -111,12 +111,15 @@ def records_under(folder) -> list[dict]:
 
 
 def refused(proc, needle) -> bool:
-    """Refused with a one-line message naming ``needle``: exit status 1, no traceback."""
+    """Refused with a one-line message naming ``needle`` on stderr: exit status 1, no traceback.
+
+    Sweeps refused by the sweeper also print Hydra's hint on ``HYDRA_FULL_ERROR``; nothing else may be printed.
+    """
     assert proc.returncode == 1, (proc.returncode, proc.stdout + proc.stderr)
     assert needle in proc.stderr, proc.stderr
     assert "Traceback" not in proc.stderr, proc.stderr
-    line = next(ln for ln in proc.stderr.splitlines() if needle in ln)
-    assert needle in line, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip() and "HYDRA_FULL_ERROR=1" not in ln]
+    assert len(lines) == 1 and needle in lines[0], proc.stderr  # one line (and Hydra's hint for sweeps)
     return True
 
 

@@ -19,7 +19,7 @@ from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import load_records
 from nnapprox.cli.compose import to_plain
 from nnapprox.cli.run import CONF_DIR
-from helpers import ROOT, nnrun, records_under
+from helpers import ROOT, nnrun, records_under, refused, run_cli
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
 
 
@@ -47,12 +47,18 @@ def experiment_jobs(experiment):
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
-def test_every_experiment_composes_with_the_schema_and_validates(experiment):
+def test_every_experiment_composes_with_the_schema_and_its_first_job_validates(experiment):
     cfg, jobs = experiment_jobs(experiment)
     plain = to_plain(cfg)
     assert plain["study"] == experiment or experiment == "smoke" and plain["study"] == "smoke"
     assert len(jobs) > 1, f"experiment {experiment} defines no sweep grid"
-    # every job of the sweep composes and passes every check, and no two jobs are the same run
+    canonical(to_plain(_compose([f"experiment={experiment}", *jobs[0]])))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_job_of_every_experiment_validates_and_no_two_are_the_same_run(experiment):
+    _, jobs = experiment_jobs(experiment)
     hashes = [canonical(to_plain(_compose([f"experiment={experiment}", *job]))).hash for job in jobs]
     assert len(set(hashes)) == len(hashes)
 
@@ -90,30 +96,12 @@ def test_validate_rejects_parameters_the_target_does_not_take():
         canonical(cfg)
 
 
-@pytest.mark.parametrize("override,needle", [
-    ("model.width=abc", "model.width"),
-    ("activation=foo", "activation/foo"),
-    ("model.width=-3", "model.width=-3"),
-    ("data.N=0", "data.N=0"),
-    ("model.widht=3", "model.widht"),
-])
-def test_bad_overrides_exit_nonzero_before_any_job_runs(tmp_path, override, needle):
-    proc = nnrun("-m", f"out_root={tmp_path}", "study=bad", "data.N_test=256,512", override, cwd=tmp_path)
-    assert proc.returncode != 0
-    assert needle in proc.stderr
-    assert "Traceback" not in proc.stderr
-    assert not list(tmp_path.rglob("record.json"))
-    # single-run mode too
-    proc = nnrun(f"out_root={tmp_path}", override, cwd=tmp_path)
-    assert proc.returncode != 0 and needle in proc.stderr
-    assert not list(tmp_path.rglob("record.json"))
-
-
-def test_out_of_range_value_late_in_a_grid_stops_the_sweep_before_the_first_job(tmp_path):
-    proc = nnrun("-m", f"out_root={tmp_path}", "study=grid", "model.width=4,8,-3", "data.N=100",
-                 "trainer.max_steps=5", cwd=tmp_path)
-    assert proc.returncode != 0 and "model.width=-3" in proc.stderr
-    assert not list(tmp_path.rglob("record.json"))
+def test_a_bad_override_exits_1_in_one_line_before_any_job_runs(tmp_path):
+    """A real start (the in-process matrix is tests/cli/test_refusals.py): a sweep and a single run."""
+    assert refused(nnrun("-m", f"out_root={tmp_path}", "study=bad", "data.N_test=256,512", "model.width=-3",
+                         cwd=tmp_path), "model.width=-3")
+    assert refused(nnrun(f"out_root={tmp_path / 'out'}", "model.width=-3", cwd=tmp_path), "model.width=-3")
+    assert not list(tmp_path.rglob("record.json")) and not (tmp_path / "out").exists()
 
 
 def test_joblib_multirun_writes_one_record_per_job_and_runs_csv(tmp_path):
@@ -161,9 +149,10 @@ def test_sigterm_midway_then_rerun_finishes_only_the_missing_jobs(tmp_path):
     assert not list(sweep.rglob("*.tmp"))
 
 
-def test_a_diverging_job_leaves_a_diverged_record_and_the_sweep_completes(tmp_path):
-    nnrun("-m", f"out_root={tmp_path}", "study=div", "target=sin", "data.N=200", "data.N_test=256",
-          "trainer=gd", "trainer.max_steps=200", "activation=relu", "trainer.lr=0.01,1e8", cwd=tmp_path, check=True)
+def test_a_diverging_job_leaves_a_diverged_record_and_the_sweep_completes(tmp_path, monkeypatch, capsys):
+    proc = run_cli(monkeypatch, capsys, "-m", f"out_root={tmp_path}", "study=div", "target=sin", "data.N=200",
+                   "data.N_test=256", "trainer=gd", "trainer.max_steps=200", "activation=relu", "trainer.lr=0.01,1e8")
+    assert proc.returncode == 0, proc.stderr
     recs = records_under(tmp_path / "div")
     by_lr = {r["trainer.lr"]: r for r in recs}
     assert by_lr[0.01]["status"] == "ok"

@@ -58,6 +58,7 @@ def test_adam_and_momentum_first_steps_match_closed_forms():
     np.testing.assert_allclose(net.theta, theta0 - 0.1 * (g.flat + 0.9 * g.flat + g1.flat), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_lbfgs_fits_sin3x_below_1e_6():
     rng = np.random.default_rng(0)
     X, y = _sin3(256, rng)

@@ -65,16 +65,20 @@ class SweepProgress:
         Seconds between looks at the folders.
     emit : callable, optional
         Receives each line (default: the ``nnapprox.sweep`` logger at INFO).
+    clock : callable, optional
+        Seconds since the epoch, the time base of record files' mtimes (default :func:`time.time`; tests
+        pass a fake one and call :meth:`poll` themselves).
     """
 
-    def __init__(self, sweep_dir, job_dirs, already_done=(), interval: float = 1.0, emit=None):
+    def __init__(self, sweep_dir, job_dirs, already_done=(), interval: float = 1.0, emit=None, clock=time.time):
         self.sweep_dir = Path(sweep_dir)
         self.job_dirs = list(job_dirs)
         self.already = set(already_done) & set(self.job_dirs)
         self.pending = [d for d in self.job_dirs if d not in self.already]
         self.interval = float(interval)
         self.emit = emit or log.info
-        self.start = time.time()
+        self.clock = clock
+        self.start = clock()
         self.finished: set[str] = set()
         self._stop = threading.Event()
         self._thread = None
@@ -97,7 +101,7 @@ class SweepProgress:
         for d in new:
             self.finished.add(d)
             self.emit(progress_line(len(self.already) + len(self.finished), len(self.job_dirs), len(self.finished),
-                                    len(self.pending), time.time() - self.start))
+                                    len(self.pending), self.clock() - self.start))
         return len(new)
 
     def _run(self):
@@ -105,7 +109,7 @@ class SweepProgress:
             self.poll()
 
     def __enter__(self):
-        self.start = time.time()
+        self.start = self.clock()
         if self.pending:
             self._thread = threading.Thread(target=self._run, name="nnapprox-sweep-progress", daemon=True)
             self._thread.start()

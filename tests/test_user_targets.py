@@ -2,22 +2,16 @@
 import csv
 import json
 import math
-import os
-import subprocess
-import sys
 import re
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import plain_config
+from helpers import ROOT, nnrun, plain_config
+from helpers import records_under as records
 from nnapprox.experiment.validation import ConfigError, canonical
-from nnapprox.experiment.progress import SweepProgress, format_duration, progress_line
 from nnapprox.targets.builtin import get_target
 
-ROOT = Path(__file__).resolve().parent.parent
 
 MODULE = '''
 import numpy as np
@@ -56,16 +50,6 @@ def workdir(tmp_path, monkeypatch):
             fh.write(",".join(f"{v:.10g}" for v in r) + "\n")
     monkeypatch.chdir(tmp_path)
     return tmp_path
-
-
-def nnrun(*args, cwd, timeout=600):
-    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    return subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def records(folder):
-    return [r for p in sorted(Path(folder).rglob("record.json")) for r in json.loads(p.read_text())]
 
 
 def py_cfg(**target):
@@ -193,24 +177,7 @@ def test_a_bad_user_function_stops_the_sweep_before_any_job(workdir):
     assert not records(workdir / "runs")
 
 
-# --- progress -----------------------------------------------------------------------------------
-
-def test_progress_lines_count_jobs_as_their_records_appear(tmp_path):
-    for d in ("a", "b", "c"):
-        (tmp_path / d).mkdir()
-    (tmp_path / "a" / "record.json").write_text("[]")  # finished before the sweep (resume)
-    lines = []
-    with SweepProgress(tmp_path, ["a", "b", "c"], {"a"}, interval=0.05, emit=lines.append) as p:
-        time.sleep(0.1)
-        (tmp_path / "b" / "record.json").write_text("[]")
-        time.sleep(0.3)
-        assert lines and lines[0].startswith("sweep progress: 2/3 jobs done (1 of 2 run so far)")
-        assert "ETA" in lines[0]
-        (tmp_path / "c" / "record.json").write_text("[]")
-    assert lines[-1].startswith("sweep progress: 3/3 jobs done (2 of 2 run so far)") and "all done" in lines[-1]
-    assert len(lines) == 2 and p.finished == {"b", "c"}
-    assert format_duration(75) == "1m15s" and format_duration(4000) == "1h06m" and format_duration(8.4) == "8s"
-    assert progress_line(1, 4, 1, 4, 10.0).endswith("elapsed 10s, ETA 30s")
+# --- progress: tests/experiment/test_progress.py -----------------------------------------------
 
 
 # --- portable results, a quiet install -------------------------------------------------------

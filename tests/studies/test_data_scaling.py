@@ -1,5 +1,5 @@
 """Tests of the ``data_scaling`` study plug-in on fabricated runs (fast, nothing trained); the rules' failing and
-holding inputs are in test_judge.py."""
+holding inputs are in tests/report/test_judge.py."""
 import io
 import math
 from pathlib import Path

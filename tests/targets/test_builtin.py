@@ -307,3 +307,17 @@ def test_target_defaults():
     assert T.target_defaults("sawtooth") == dict(k=1, d=1)
     with pytest.raises(ValueError, match="valid names"):
         T.target_defaults("nope")
+
+
+def test_radial_target_is_radial_with_half_the_mass_inside():
+    t = get_target("radial", d=8, eps=0.05)
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(20000, 8))
+    f = t.fn(X)
+    assert 0.45 < np.mean(f > 0.5) < 0.55
+    Q, _ = np.linalg.qr(rng.normal(size=(8, 8)))
+    Xs = X[:200] * 0.5
+    assert t.fn(Xs @ Q.T) == pytest.approx(t.fn(Xs), abs=1e-12)  # depends on |x| only
+    assert t.fn(np.zeros((1, 8)))[0] > 0.999
+    with pytest.raises(ValueError, match="eps"):
+        get_target("radial", d=4, eps=0)

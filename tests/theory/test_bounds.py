@@ -1,10 +1,15 @@
-"""Bound curves: values, broadcasting, the optimal width, ReLU ramps, validation."""
+"""nnapprox.theory.bounds: bound curves (values, broadcasting, the optimal width, ReLU ramps, validation) and the
+certified lower bound on every shallow ReLU net."""
+import itertools
 import math
 
 import numpy as np
 import pytest
 
+from nnapprox import MLP, fit
 from nnapprox.theory import bounds as th
+from nnapprox.targets.builtin import iterated_tent
+from nnapprox.theory.bounds import piecewise_linear_lower_bound, shallow_relu_lower_bound, telgarsky_params
 
 
 def test_approx_bound_values_and_broadcasting():
@@ -77,3 +82,54 @@ def test_width_where_bound_below():
 def test_validation(call, arg):
     with pytest.raises(ValueError, match=arg):
         call()
+
+
+def _brute_force(x, y, m):
+    """Least MSE over every split of the sorted points into at most m contiguous runs, a line on each."""
+    G = x.size
+    best = math.inf
+    for k in range(1, m + 1):
+        for cuts in itertools.combinations(range(1, G), k - 1):
+            edges = (0,) + cuts + (G,)
+            rss = 0.0
+            for a, b in zip(edges[:-1], edges[1:]):
+                xs, ys = x[a:b], y[a:b]
+                if b - a >= 2:
+                    A = np.stack([xs, np.ones_like(xs)], axis=1)
+                    coef, *_ = np.linalg.lstsq(A, ys, rcond=None)
+                    rss += float(np.sum((A @ coef - ys) ** 2))
+            best = min(best, rss)
+    return best / G
+
+
+def test_piecewise_linear_bound_equals_brute_force_on_small_data():
+    rng = np.random.default_rng(0)
+    x = np.sort(rng.uniform(size=9))
+    y = rng.normal(size=9)
+    lb = piecewise_linear_lower_bound(x, y, 4)
+    assert lb == pytest.approx([_brute_force(x, y, m) for m in range(1, 5)], rel=1e-9, abs=1e-12)  # prefix sums: ~1e-14 absolute
+    assert np.all(np.diff(lb) <= 1e-15)
+
+
+def test_bound_vanishes_exactly_at_the_sawtooth_piece_count():
+    for k in (2, 3, 4):
+        x = np.linspace(0, 1, 8 * 2 ** k + 1)
+        y = iterated_tent(x, k)
+        lb = piecewise_linear_lower_bound(x, y, 2 ** k)
+        assert lb[-1] == 0.0 and lb[-2] > 1e-4  # 2^k pieces exact, 2^k - 1 not
+        sh = shallow_relu_lower_bound(x, y, [2 ** k - 1, 2 ** k - 2])
+        assert sh[0] == 0.0 and sh[1] > 0  # n units: n + 1 pieces
+
+
+def test_every_trained_shallow_net_lies_above_the_bound():
+    k = 3
+    x = np.linspace(0, 1, 8 * 2 ** k + 1)
+    y = iterated_tent(x, k)
+    for n in (2, 3, 5):
+        lb = shallow_relu_lower_bound(x, y, [n])[0]
+        for s in range(3):
+            net = MLP([1, n, 1], "relu", rng=np.random.default_rng(s))
+            fit(net, x[:, None], y, trainer="lbfgs", max_steps=300, progress_every=0)
+            mse = float(np.mean((net.predict(x[:, None]).ravel() - y) ** 2))
+            assert mse >= lb - 1e-12
+    assert telgarsky_params(5) == 31

@@ -225,14 +225,15 @@ def test_a_failing_job_records_failed_instead_of_raising(tmp_path, monkeypatch):
     assert run_job(_plain(), tmp_path)[0]["status"] == "ok"  # failed records are not skipped by resume
 
 
-def test_rerun_from_a_saved_config(tmp_path):
-    nnrun(f"out_root={tmp_path}", "target=sin", "data.N=200", "data.N_test=256", "trainer.max_steps=20",
-          "model.width=3", cwd=tmp_path, check=True)
+def test_rerun_from_a_saved_config(tmp_path, monkeypatch, capsys):
+    assert run_cli(monkeypatch, capsys, f"out_root={tmp_path}", "target=sin", "data.N=200", "data.N_test=256",
+                   "trainer.max_steps=20", "model.width=3").returncode == 0
     (run_dir,) = [p.parent for p in tmp_path.rglob("record.json")]
     first = json.loads((run_dir / "record.json").read_text())[0]
     again = tmp_path / "again"
-    nnrun("--config-path", str(run_dir / ".hydra"), "--config-name", "config", f"hydra.run.dir={again}",
-          cwd=tmp_path, check=True)
+    proc = run_cli(monkeypatch, capsys, "--config-path", str(run_dir / ".hydra"), "--config-name", "config",
+                   f"hydra.run.dir={again}")
+    assert proc.returncode == 0, proc.stderr
     second = json.loads((again / "record.json").read_text())[0]
     assert second["test_mse"] == first["test_mse"] and second["config_hash"] == first["config_hash"]
     # the schema is merged again: a bad value in a saved config is still rejected
@@ -240,9 +241,9 @@ def test_rerun_from_a_saved_config(tmp_path):
     bad.mkdir()
     text = (run_dir / ".hydra" / "config.yaml").read_text().replace("width: 3", "width: -1")
     (bad / "config.yaml").write_text(text)
-    proc = nnrun("--config-path", str(bad), "--config-name", "config", f"hydra.run.dir={tmp_path / 'b'}",
-                 cwd=tmp_path)
-    assert proc.returncode != 0 and "model.width=-1" in proc.stderr
+    assert refused(run_cli(monkeypatch, capsys, "--config-path", str(bad), "--config-name", "config",
+                           f"hydra.run.dir={tmp_path / 'b'}"), "model.width=-1")
+    assert not (tmp_path / "b").exists()
 
 
 @pytest.mark.parametrize("trainer,extra", [

@@ -302,6 +302,7 @@ def test_bench_quick_run_writes_csv_and_markdown(tmp_path):
     assert "| nnapprox fit |" in md and "| nnapprox bare steps |" in md
 
 
+@pytest.mark.slow  # two bench runs (about 8 s)
 def test_bench_greedy_section_keeps_the_step_rows(tmp_path):
     """The greedy-path section alone (old and new paths on the small case) keeps the step section of
     the previous run in bench.csv and bench.md."""

@@ -11,6 +11,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from helpers import ROOT
 
 #: Import names of the declared distributions (where they differ from the distribution's name).
@@ -55,6 +57,7 @@ def _run(args, **kw):
     return proc
 
 
+@pytest.mark.slow  # builds a wheel and a fresh venv (about 16 s): make test runs it, make test-fast does not
 def test_the_wheel_installs_into_a_fresh_venv_and_runs_a_sweep_and_its_report(tmp_path):
     # 1. the wheel (build's own setuptools; no network)
     _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(tmp_path / "dist"), str(ROOT)])

@@ -1,5 +1,6 @@
 """nnapprox.engine.diagnostics: the born-dead probe."""
 import numpy as np
+
 from nnapprox import MLP
 from nnapprox.engine.diagnostics import born_dead
 

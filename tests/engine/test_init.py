@@ -1,10 +1,12 @@
 """nnapprox.engine.init: the randomized asymmetric initialisation (RAI)."""
 import math
+
 import numpy as np
 import pytest
+
 from nnapprox import MLP
-from nnapprox.engine.init import RAI_SIGMA, draw_rai
 from nnapprox.engine.diagnostics import born_dead
+from nnapprox.engine.init import RAI_SIGMA, draw_rai
 
 
 def test_rai_puts_one_beta_draw_per_unit_and_keeps_the_rest_gaussian():

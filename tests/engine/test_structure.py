@@ -1,6 +1,7 @@
 """nnapprox.engine.structure: tree-structured networks (sizes, mask, gradient, training)."""
 import numpy as np
 import pytest
+
 from nnapprox import MLP, fit
 from nnapprox.engine.gradcheck import numerical_gradient, relative_error
 from nnapprox.engine.structure import tree_mask, tree_sizes

@@ -13,6 +13,7 @@ import pytest
 ])
 def test_depth_options_that_cannot_be_honoured_are_refused(over, match):
     from helpers import plain_config
+
     from nnapprox.experiment.validation import canonical
     with pytest.raises(ValueError, match=match):
         canonical(plain_config(**over))

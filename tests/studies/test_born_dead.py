@@ -5,6 +5,7 @@ SAW = {"target": {"name": "sawtooth", "d": 1, "k": 3}, "data.N": 256, "data.N_te
 
 def test_born_dead_plugin_counts_constant_initialisations(tmp_path):
     from helpers import run_study
+
     from nnapprox.studies import born_dead as bd
 
     probe = {**SAW, "trainer": {"name": "init_probe"}, "model.width": 2, "replicas": 24, "data.N_test": 2}

@@ -5,6 +5,7 @@ import pytest
 @pytest.mark.parametrize("study", ["radial", "compositional"])
 def test_matched_parameter_plugins_compare_deep_with_shallow(tmp_path, study):
     from helpers import run_study
+
     from nnapprox.studies import compositional, radial
 
     if study == "radial":

@@ -1,7 +1,7 @@
 """The sawtooth plug-in on small real jobs: tables, verdicts, figures."""
 import pytest
-from nnapprox.theory.bounds import telgarsky_params
 
+from nnapprox.theory.bounds import telgarsky_params
 
 SAW = {"target": {"name": "sawtooth", "d": 1, "k": 3}, "data.N": 256, "data.N_test": 256, "activation.name": "relu"}
 
@@ -9,6 +9,7 @@ SAW = {"target": {"name": "sawtooth", "d": 1, "k": 3}, "data.N": 256, "data.N_te
 @pytest.fixture(scope="module")
 def sawtooth_result(tmp_path_factory):
     from helpers import run_study
+
     from nnapprox.studies import sawtooth
 
     jobs = [{**SAW, "trainer": {"name": "construct", "construction": "telgarsky"}, "model.width": 2, "model.depth": 3},

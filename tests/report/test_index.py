@@ -27,8 +27,8 @@ def test_the_index_answers_both_questions_and_lists_every_study(tmp_path):
                                        _v("barron_bound", CONSISTENT, 0.9, "d=8"),
                                        _v("barron_bound", NOT_TESTED)], figures=["width_scaling__n.png", "own.png"])
     _study(tmp_path, "depth", [_v("matched_depth", CONTRADICTS, 1.0, measured="x (deep wins)")],
-           checks=[Check("Telgarsky exact", True, kind="telgarsky_exact"), Check("square", False, kind="square_existence"),
-                   Check("gradient", False, kind="gradcheck")])
+           checks=[Check("Telgarsky exact", True, kind="telgarsky_exact"),
+                   Check("square", False, kind="square_existence"), Check("gradient", False, kind="gradcheck")])
     path = write_index(tmp_path, ["width_scaling", "depth", "sawtooth"], preamble="Made by a test.")
     text = path.read_text()
     assert path == tmp_path / "REPORT.md" and text.startswith("# nnapprox results\n\nMade by a test.\n")

@@ -55,3 +55,13 @@ def run_study(root: Path, study: str, jobs):
 def study_runner(tmp_path):
     """``study_runner(study, jobs)`` -> ``(runs, ctx)`` (see :func:`run_study`)."""
     return lambda study, jobs: run_study(tmp_path, study, jobs)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _c_f_cache(tmp_path_factory):
+    """The C_f estimates' disk cache of the tests (and of their subprocesses) in a temporary folder, not ~/.cache."""
+    import os
+
+    if "NNAPPROX_CACHE_DIR" not in os.environ:
+        os.environ["NNAPPROX_CACHE_DIR"] = str(tmp_path_factory.mktemp("nnapprox-cache"))
+    yield

@@ -157,6 +157,13 @@ def _find_spec(spec: str, mod_name: str):
     def find():
         with _held_output() as (out, err):
             try:
+                if mod_name in _LOADED:  # imported by the guard before: look again (another working directory,
+                    parent = mod_name.rpartition(".")[0]  # a moved file), not at the module in sys.modules
+                    if not parent or parent in sys.modules:
+                        path = getattr(sys.modules[parent], "__path__", None) if parent else None
+                        found = importlib.machinery.PathFinder.find_spec(mod_name, path)
+                        if found is not None:
+                            return found
                 return importlib.util.find_spec(mod_name)  # imports the parent packages
             except ModuleNotFoundError:
                 return None
@@ -164,8 +171,8 @@ def _find_spec(spec: str, mod_name: str):
                 raise _import_failed(spec, None, e, out, err) from None
 
     found = find()
-    if found is None and os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
+    if found is None and "" not in sys.path:
+        sys.path.insert(0, "")  # the working directory as `python -c` has it: the one current at each import
         found = find()
     if found is None:
         raise UserCodeError(f"target.fn={spec!r}: cannot import module {mod_name!r} (no such module on PYTHONPATH or in "

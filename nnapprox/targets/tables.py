@@ -80,22 +80,41 @@ def _header(text: str, where: str) -> list[str]:
 _NUMBER = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 
 
+def _representable(raw) -> bool:
+    """A number (or its text) that float64 holds: an integer within +-2^53, else finite below :data:`MAX_MAGNITUDE`."""
+    text = str(raw).strip()
+    try:
+        value = int(text) if re.fullmatch(r"[+-]?\d+", text) else float(text)
+    except (ValueError, OverflowError):
+        return False
+    if isinstance(value, int):
+        return abs(value) <= _EXACT_INT
+    return math.isfinite(value) and abs(value) < MAX_MAGNITUDE
+
+
 def _not_numeric(where: str, name: str, s) -> TableError:
     """Name the first row of a non-numeric column whose value is not a number."""
     import pandas as pd
 
     if pd.api.types.is_bool_dtype(s):
         return TableError(f"{where}: column {name!r} holds True/False, not numbers; allowed: numbers (write 1 and 0)")
-    for i, raw in enumerate(s):
-        if raw is None or raw is pd.NA or (isinstance(raw, float) and math.isnan(raw)):
+    def missing(raw):
+        return raw is None or raw is pd.NA or (isinstance(raw, float) and math.isnan(raw))
+
+    for i, raw in enumerate(s):  # the first value that is not a number
+        if missing(raw):
             continue
-        if isinstance(raw, (bool, np.bool_)) or not (isinstance(raw, (int, float, np.number))
-                                                     or _NUMBER.match(str(raw))):
+        if isinstance(raw, (bool, np.bool_)) or str(raw).strip().lower() in ("true", "false"):
+            return TableError(f"{where}: column {name!r}: {_where(i)} holds {str(raw)!r}; True/False are not numbers "
+                              f"(write 1 and 0)")
+        if not (isinstance(raw, (int, float, np.number)) or _NUMBER.match(str(raw))):
             return TableError(f"{where}: column {name!r} is not numeric: {_where(i)} holds {str(raw)!r}; allowed: "
                               f"numbers with '.' as the decimal point (set target.columns to leave a column out)")
-        return TableError(f"{where}: column {name!r}: {_where(i)} holds {str(raw)!r}, which a 64-bit float cannot "
-                          f"hold exactly; allowed: integers within +-2^53, numbers below {MAX_MAGNITUDE:g} in "
-                          f"magnitude")
+    for i, raw in enumerate(s):  # every value looks like a number: pandas kept text for one it cannot hold
+        if not missing(raw) and not _representable(raw):
+            return TableError(f"{where}: column {name!r}: {_where(i)} holds {str(raw)!r}, which a 64-bit float cannot "
+                              f"hold exactly; allowed: integers within +-2^53, numbers below {MAX_MAGNITUDE:g} in "
+                              f"magnitude")
     return TableError(f"{where}: column {name!r} is not numeric (dtype {s.dtype}); allowed: numbers")
 
 
@@ -105,7 +124,8 @@ def _check_values(where: str, name: str, s) -> np.ndarray:
     if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
         raise _not_numeric(where, name, s)
     if pd.api.types.is_integer_dtype(s):
-        big = np.flatnonzero(np.abs(s.to_numpy(dtype=np.float64)) > _EXACT_INT)
+        ints = s.to_numpy()
+        big = np.flatnonzero((ints > _EXACT_INT) | (ints < -_EXACT_INT))  # compared as integers, not rounded
         if len(big):
             i = int(big[0])
             raise TableError(f"{where}: column {name!r}: {_where(i)} holds {s.iloc[i]}, which a 64-bit float cannot "

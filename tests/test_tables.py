@@ -4,6 +4,8 @@ Replays, in process, repros 08 (a text column: numpy traceback), 10 (duplicate h
 label leaking as a feature), 11 (records saying ``target.d: null``) and 12 (a table edited during
 a sweep); every refusal is one line naming the file, the column and the row.
 """
+import math
+
 import numpy as np
 import pytest
 
@@ -154,3 +156,72 @@ def test_12_a_table_edited_after_validation_fails_its_job_with_one_line(workdir)
     recs = run_job(cfg(), workdir / "job2", resume=False, validated_hash=canon.hash)  # a worker's own validation
     assert recs[0]["status"] == "failed" and "changed since the sweep validated this job" in recs[0]["error"]
     assert recs[0]["target.sha256"] != canon.target.params["sha256"]  # it says which version it found
+
+
+# --- fuzz: hostile files give one line or exactly what they say ------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_HOSTILE = ["", " ", "nan", "NaN", "NA", "null", "None", "#N/A", "inf", "-inf", "1e400", "-1e400", "1e-400", "True",
+            "false", "abc", '"1,5"', " 3 ", "0x10", "1_000", "\u0661", "\u00bd", "\u22123", "+5", ".5", "5.", "1e5",
+            "9007199254740993", "99999999999999999999999", "1e200", '"x"', "1;2", "-0"]
+_CELL = st.one_of(st.sampled_from(_HOSTILE), st.floats(allow_nan=False, allow_infinity=False, width=64).map(repr),
+                  st.integers(-10**6, 10**6).map(str))
+_NAME = st.sampled_from(["x1", "x2", "y", "y ", " y", "", "x1", "a,b", '"q"', "\u00e9"])
+
+
+def _parse_number(text):
+    import re
+    t = text.strip()
+    if not re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", t):
+        return None
+    return float(t)
+
+
+@st.composite
+def _csv(draw):
+    """A header (half the time a plain one) and rows of as many cells (mostly numbers), now and then one more or less."""
+    header = draw(st.one_of(st.just(["x1", "x2", "y"]), st.lists(_NAME, min_size=1, max_size=4)))
+    cell = st.integers(0, 39).flatmap(lambda k: _CELL if k == 0 else st.floats(-1e3, 1e3).map(repr))
+    rows = []
+    for _ in range(draw(st.integers(0, 8))):
+        n = len(header) + draw(st.sampled_from([0] * 40 + [-1, 1]))
+        rows.append(draw(st.lists(cell, min_size=max(n, 1), max_size=max(n, 1))))
+    return header, rows
+
+
+ACCEPTED = []
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(drawn=_csv())
+def test_fuzz_a_hostile_csv_is_one_line_or_read_exactly(tmp_path, drawn):
+    header, body = drawn
+    path = tmp_path / "fuzz.csv"
+    path.write_text("\n".join([",".join(header)] + [",".join(r) for r in body]) + "\n", encoding="utf-8")
+    try:
+        t = read_table(path)
+    except TableError as e:
+        msg = str(e)
+        assert "\n" not in msg and ("fuzz.csv" in msg or msg.startswith("target.columns")), msg
+        return
+    # accepted: unique names, one finite value per cell, each cell a plain number read as Python reads it
+    names = [n.strip() for n in header]
+    assert len(set(names)) == len(names) and "y" in names and len(body) >= 4
+    cols = list(t.columns) + ["y"]
+    for i, row in enumerate(body):
+        assert len(row) == len(names)
+        for k, c in enumerate(cols):
+            expected = _parse_number(row[names.index(c)].strip('"'))
+            got = t.X[i, k] if k < len(t.columns) else t.y[i]
+            assert expected is not None and math.isfinite(got), (row, c)
+            assert got == pytest.approx(expected, rel=1e-15, abs=0), (row, c)
+    ACCEPTED.append(len(body))
+
+
+def test_fuzz_accepts_some_files():
+    """The fuzz test above is not vacuous: some of its files are read (runs after it, in file order)."""
+    if not ACCEPTED:
+        pytest.skip("run together with test_fuzz_a_hostile_csv_is_one_line_or_read_exactly")
+    assert len(ACCEPTED) >= 3

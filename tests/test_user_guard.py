@@ -241,3 +241,35 @@ def test_a_spec_that_is_not_a_function_is_refused(workdir):
         with pytest.raises(UserCodeError, match=None) as e:
             load_user_function(spec)
         assert needle in str(e.value), (spec, str(e.value))
+
+
+# --- fuzz: a hostile function is one line, or the values of its rows and nothing else ----------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_SIDE = ["pass", "X *= 2", "X[:] = 0", "X.sort(axis=0)", "import sys; sys.exit(1)", "raise KeyError('k')",
+         "np.random.rand()", "SEEN.append(1)", "X.flags.writeable = True", "import os; os.environ.get('HOME')"]
+_RETURN = ["np.exp(-np.sum(X**2, axis=1))", "X[:, 0] + len(SEEN)", "np.sin(X[:, 0]) + 1j", "X[:, 0] * np.nan",
+           "X", "X[:, :1]", "list(X[:, 0])", "X[:, 0].astype(np.float32)", "X[:, 0] > 0", "X[:, 0] / 0.0",
+           "X[:, 0] - X[:, 0].mean()", "np.random.rand(len(X))", "str(X)", "X[:, 0].tolist()[:-1]", "1e308 * X[:, 0] * 10"]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(side=st.sampled_from(_SIDE), ret=st.sampled_from(_RETURN), k=st.integers(0, 10**6))
+def test_fuzz_a_hostile_function_is_one_line_or_its_rows_values(tmp_path, side, ret, k):
+    name = f"fuzz_{k}"
+    path = tmp_path / f"{name}.py"
+    path.write_text(f"import numpy as np\nSEEN = []\ndef f(X):\n    {side}\n    return {ret}\n")
+    X = np.random.default_rng(k).uniform(-1, 1, (16, 2))
+    before = X.copy()
+    try:
+        uf = load_user_function(f"{path}:f")
+        v = uf.probe(X)
+    except UserCodeError as e:
+        msg = str(e)
+        assert "\n" not in msg and f"target.fn='{path}:f'" in msg, msg
+        return
+    assert np.array_equal(X, before)  # the caller's array is untouched
+    assert v.shape == (16,) and v.dtype == np.float64 and np.all(np.isfinite(v))
+    assert np.array_equal(v, uf(X)) and np.array_equal(v[:5], uf(X[:5]))  # deterministic, row-wise

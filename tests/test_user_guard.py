@@ -7,6 +7,7 @@ function, 38 the C_f grid logged, counted in the memory estimate, and computed o
 """
 import logging
 import math
+import os
 
 import numpy as np
 import pytest
@@ -273,3 +274,15 @@ def test_fuzz_a_hostile_function_is_one_line_or_its_rows_values(tmp_path, side, 
     assert np.array_equal(X, before)  # the caller's array is untouched
     assert v.shape == (16,) and v.dtype == np.float64 and np.all(np.isfinite(v))
     assert np.array_equal(v, uf(X)) and np.array_equal(v[:5], uf(X[:5]))  # deterministic, row-wise
+
+
+def test_01_a_module_imported_before_and_edited_since_is_used_as_the_file_now_is(workdir, monkeypatch):
+    """A notebook's `import mymod`, the file edited, then a run: the run uses (and hashes) the file as it is now."""
+    monkeypatch.syspath_prepend(str(workdir))
+    write(workdir / "nb01.py", GAUSS.format(scale=1.0))
+    import nb01  # noqa: F401 - imported by the user, not by the guard
+    write(workdir / "nb01.py", GAUSS.format(scale=4.0))
+    t = canonical(cfg("nb01:f", c_f=1.0)).target
+    assert t(np.zeros((1, 1)))[0] == pytest.approx(4.0)
+    assert t.params["fn_sha256"] == load_user_function("nb01.py:f").sha256
+    assert load_user_function("numpy:sin").file == os.path.abspath(np.__file__)  # installed: used as imported

@@ -152,6 +152,18 @@ def _exec_source(name: str, path: str, spec_obj, spec: str):
     return module
 
 
+def _installed(module) -> bool:
+    """Whether a module is installed code (the standard library, site-packages, this package) rather than the
+    user's own file: installed modules are used as imported; the user's are executed from the bytes hashed."""
+    file = getattr(module, "__file__", None)
+    if not file or not file.endswith(".py"):
+        return True
+    real = os.path.realpath(file)
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    roots |= {p for p in sys.path if "site-packages" in p or "dist-packages" in p}
+    return any(real.startswith(os.path.realpath(r) + os.sep) for r in roots if r)
+
+
 def _find_spec(spec: str, mod_name: str):
     """The module's import spec, from ``sys.path`` and else from the working directory (as ``python -c`` would)."""
     def find():
@@ -193,9 +205,11 @@ def _import_module(spec: str, mod_name: str):
             return _exec_source(name, path, importlib.util.spec_from_file_location(name, path), spec), path
         except OSError as e:
             raise UserCodeError(f"target.fn={spec!r}: cannot read {path} ({e.strerror or e})") from None
-    if mod_name in sys.modules and mod_name not in _LOADED:  # imported by someone else: used as it is
-        module = sys.modules[mod_name]
+    if mod_name in sys.modules and mod_name not in _LOADED and _installed(sys.modules[mod_name]):
+        module = sys.modules[mod_name]  # an installed package imported before: used as it is
         return module, getattr(module, "__file__", None)
+    # the user's own module imported before (a notebook's `import mymod`): executed again from the bytes hashed,
+    # since the module in memory may be an older version of the file
     found = _find_spec(spec, mod_name)
     origin = found.origin if found.has_location else None
     if isinstance(found.loader, importlib.machinery.SourceFileLoader) and origin and origin.endswith(".py"):

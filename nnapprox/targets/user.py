@@ -50,7 +50,8 @@ log = logging.getLogger("nnapprox.targets.user")
 PROBE_POINTS = 64
 #: Environment variable naming the folder of the C_f estimates' cache (default ``$XDG_CACHE_HOME/nnapprox``).
 CACHE_ENV = "NNAPPROX_CACHE_DIR"
-#: Bumped whenever the estimate changes, so a cached value of an older estimator is not reused.
+#: The estimator's name in the cache key; the key also holds the hash of :mod:`nnapprox.targets.fourier`'s file,
+#: so a value computed by another version of the estimator is never reused.
 _ESTIMATOR = "fft-checked-2"
 
 
@@ -88,10 +89,11 @@ def estimate_cached(uf, d: int, dom: Domain):
     keyed by the function's file hash, ``target.fn``, d, the domain and the estimator's version, so a
     sweep's validation computes it and its jobs (joblib, SLURM workers) read it.
     """
+    from nnapprox.targets import fourier
     from nnapprox.targets.fourier import CfEstimate
 
     half = dom.radius if dom.kind == "ball" else max(abs(dom.low), abs(dom.high))
-    key = json.dumps([_ESTIMATOR, uf.sha256, uf.spec, int(d), dom.kind, float(half)])
+    key = json.dumps([_ESTIMATOR, files_sha256([fourier.__file__]), uf.sha256, uf.spec, int(d), dom.kind, float(half)])
     return _estimate(key, uf, d, half, CfEstimate)
 
 

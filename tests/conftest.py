@@ -62,3 +62,11 @@ def _c_f_cache(tmp_path_factory):
     if "NNAPPROX_CACHE_DIR" not in os.environ:
         os.environ["NNAPPROX_CACHE_DIR"] = str(tmp_path_factory.mktemp("nnapprox-cache"))
     yield
+
+
+# Hypothesis (the fuzz tests): a modest example count in `make test`; `pytest --hypothesis-profile=slow` runs more.
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("default", max_examples=50, deadline=None)
+_hyp_settings.register_profile("slow", max_examples=1000, deadline=None)
+_hyp_settings.load_profile("default")

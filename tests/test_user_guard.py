@@ -256,7 +256,7 @@ _RETURN = ["np.exp(-np.sum(X**2, axis=1))", "X[:, 0] + len(SEEN)", "np.sin(X[:, 
            "X[:, 0] - X[:, 0].mean()", "np.random.rand(len(X))", "str(X)", "X[:, 0].tolist()[:-1]", "1e308 * X[:, 0] * 10"]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(side=st.sampled_from(_SIDE), ret=st.sampled_from(_RETURN), k=st.integers(0, 10**6))
 def test_fuzz_a_hostile_function_is_one_line_or_its_rows_values(tmp_path, side, ret, k):
     name = f"fuzz_{k}"

@@ -286,3 +286,28 @@ def test_01_a_module_imported_before_and_edited_since_is_used_as_the_file_now_is
     assert t(np.zeros((1, 1)))[0] == pytest.approx(4.0)
     assert t.params["fn_sha256"] == load_user_function("nb01.py:f").sha256
     assert load_user_function("numpy:sin").file == os.path.abspath(np.__file__)  # installed: used as imported
+
+
+def test_12_a_worker_given_the_sweeps_hash_fails_in_the_manifests_folder(workdir):
+    """The CLI's worker path: a job carrying the hash its sweep validated, the module edited since, fails in the
+    folder of that hash with one line, and the run exits non-zero (the sweeper adds the same override per job)."""
+    import json
+    import subprocess
+    import sys
+
+    from nnapprox.cli.run import VALIDATED_KEY
+
+    write(workdir / "w12.py", GAUSS.format(scale=1.0))
+    over = ["target=python", "target.fn=w12:f", "target.c_f=1", "data.N=40", "data.N_test=32", "model.width=3",
+            "trainer.max_steps=3", "out_root=runs"]
+    old = canonical(plain_config(target={"name": "python", "d": 1, "fn": "w12:f", "c_f": 1.0},
+                                 **{"data.N": 40, "data.N_test": 32, "model.width": 3, "trainer.max_steps": 3,
+                                    "out_root": "runs"})).hash  # the job as the CLI composes it
+    write(workdir / "w12.py", GAUSS.format(scale=2.0))
+    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *over, f"++hydra.job.env_set.{VALIDATED_KEY}={old}"],
+                          cwd=workdir, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    folders = list((workdir / "runs").rglob("record.json"))
+    assert len(folders) == 1 and folders[0].parent.name.endswith("__" + old[:10])
+    rec = json.loads(folders[0].read_text())[0]
+    assert rec["status"] == "failed" and "changed since the sweep validated this job" in rec["error"]

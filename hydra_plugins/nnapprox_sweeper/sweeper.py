@@ -113,7 +113,7 @@ class ValidatingSweeper(BasicSweeper):
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
         from nnapprox.cli.compose import CliConfigError
-        from nnapprox.cli.run import check_writable
+        from nnapprox.cli.run import VALIDATED_KEY, check_writable
         from nnapprox.experiment.progress import SweepProgress
         from nnapprox.experiment.records import write_manifest
         from nnapprox.runner.report import check_judge
@@ -133,6 +133,10 @@ class ValidatingSweeper(BasicSweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         size = self.max_batch_size if self.max_batch_size and self.max_batch_size > 0 else max(len(jobs), 1)
+        # each job carries the config hash validated here: a worker that validates it again writes into the
+        # manifest's folder, and fails there if a user file changed since (nnapprox.cli.run.app)
+        jobs = [list(job) + [f"++hydra.job.env_set.{VALIDATED_KEY}={entry['config_hash']}"]
+                for job, entry in zip(jobs, manifest)]
         self.overrides = [jobs[i:i + size] for i in range(0, len(jobs), size)]
         returns, start = [], 0
         # k/K done, elapsed and ETA as jobs finish, whatever the launcher (it watches the job folders)

@@ -10,6 +10,7 @@ Only this module, :mod:`nnapprox.cli.callbacks` and the sweeper import Hydra; th
 ``nnapprox_job`` resolver that ``conf/config.yaml`` uses in ``hydra.run.dir`` and
 ``hydra.sweep.subdir``.
 """
+import contextlib
 import logging
 import os
 import sys
@@ -34,10 +35,22 @@ log = logging.getLogger("nnapprox.cli.run")
 
 
 
+#: The key under ``hydra.job.env_set`` by which the sweeper passes each job the config hash it validated.
+VALIDATED_KEY = "NNAPPROX_VALIDATED_HASH"
+
+
+def sweep_validated_hash(cfg) -> str | None:
+    """The config hash the sweeper validated this job as (None for a single run)."""
+    value = OmegaConf.select(cfg, f"hydra.job.env_set.{VALIDATED_KEY}", default=None)
+    return str(value) if value else None
+
+
 def _job_dir(override_dirname, *, _root_):
     """The ``nnapprox_job`` resolver: readable overrides + the config hash (see :func:`job_dirname`); the hash is
-    the one this process validated for the job (the sweeper's, or the worker's own), never a new validation."""
-    return job_dirname(str(override_dirname), validated_hash(_root_))
+    the one the sweeper validated for the job (passed with it), else the one this process validated, never a
+    new validation. A worker thus writes into the folder of the sweep's manifest even when a user file changed
+    since (the job then fails there, see :func:`app`)."""
+    return job_dirname(str(override_dirname), sweep_validated_hash(_root_) or validated_hash(_root_))
 
 
 if not OmegaConf.has_resolver("nnapprox_job"):
@@ -86,15 +99,21 @@ def _exit_with_parent() -> None:
 @hydra.main(version_base="1.3", config_path=CONF_DIR, config_name="config")
 def app(cfg: DictConfig) -> dict:
     plain = to_plain(cfg)
-    run = validated(plain)  # validated once in this process (the sweeper's or this worker's); one line if refused
     hc = HydraConfig.get()
+    expected = str(hc.job.env_set.get(VALIDATED_KEY) or "") or None
+    try:
+        run = validated(plain)  # validated once in this process (the sweeper's or this worker's); one line if refused
+    except ConfigError:
+        if expected is None:
+            raise
+        run = plain  # the sweep validated it, so a user file changed since: the job records its failure
     if "joblib" in str(hc.launcher.get("_target_", "")):
         os.environ["NNAPPROX_THREADS"] = "1"  # joblib workers: one thread each (BLAS too)
         _exit_with_parent()
     name = hc.job.override_dirname or "(defaults)"
     log.info("job start: %s", name)
     t0 = time.perf_counter()
-    records = run_job(run, hc.runtime.output_dir, resume=plain["resume"])
+    records = run_job(run, hc.runtime.output_dir, resume=plain["resume"], validated_hash=expected)
     statuses = sorted({r.get("status") for r in records})
     log.info("job end: %s: status %s, %d records, %.1f s", name, "/".join(statuses), len(records),
              time.perf_counter() - t0)
@@ -227,6 +246,24 @@ def sweep_dir(argv) -> str | None:
         return None
 
 
+@contextlib.contextmanager
+def _early_logging():
+    """``nnapprox.*`` INFO lines on stderr, in Hydra's format, until Hydra configures logging itself."""
+    logger = logging.getLogger("nnapprox")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"))
+    level, propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
 def main() -> None:
     """Console-script entry point (``nnapprox-run``; ``--list`` prints every option).
 
@@ -238,7 +275,8 @@ def main() -> None:
         from nnapprox.cli.catalog import main as list_main
 
         sys.exit(list_main([]))
-    problem, run_dir = precheck(argv)
+    with _early_logging():  # Hydra sets up logging later: say what is slow (a C_f estimate) while checking
+        problem, run_dir = precheck(argv)
     if problem:
         print(f"Error: {problem}", file=sys.stderr)
         sys.exit(1)

@@ -32,7 +32,9 @@ from nnapprox.experiment import records as rc
 from nnapprox.experiment.evaluation import evaluate
 from nnapprox.experiment.training import setup, train
 from nnapprox.experiment.validation import Canonical, canonical
-__all__ = ["run_job", "c_f_provenance"]
+from nnapprox.targets.user import InputChanged, check_unchanged
+
+__all__ = ["run_job", "c_f_provenance", "InputChanged"]
 
 log = logging.getLogger("nnapprox.experiment.job")
 
@@ -61,6 +63,18 @@ def _versions() -> dict:
             "versions.scipy": scipy.__version__, "versions.python": platform.python_version()}
 
 
+def _validated(run, validated_hash):
+    if isinstance(run, Canonical):
+        return run
+    try:
+        return canonical(run)
+    except ValueError as e:
+        if validated_hash is None:
+            raise
+        raise InputChanged(f"the job no longer validates although the sweep validated it (config hash "
+                           f"{validated_hash}): a user file changed since: {e}") from None
+
+
 def c_f_provenance(target) -> dict:
     """``c_f_method`` (closed form, given, estimated: <how>, unknown: <why>) and ``c_f_error`` of a target."""
     method = target.info.get("c_f_method")
@@ -84,7 +98,17 @@ def c_f_provenance(target) -> dict:
 # the job
 # ---------------------------------------------------------------------------
 
-def run_job(run: Canonical | dict, out_dir, resume: bool = True) -> list[dict]:
+def _inputs_changed(canon, validated_hash: str) -> str:
+    """The one line of a job whose validation now gives another hash than the sweep's (an input file changed)."""
+    p = canon.target.params
+    what = (f"target.fn={p.get('fn')!r} (file sha256 now {str(p.get('fn_sha256'))[:12]}…)" if canon.target.kind == "user"
+            else f"target.path={p.get('path')!r} (sha256 now {str(p.get('sha256'))[:12]}…)"
+            if canon.target.kind == "table" else "its inputs")
+    return (f"{what} changed since the sweep validated this job (config hash now {canon.hash}, validated "
+            f"{validated_hash}): the job would use what the sweep did not validate; rerun the sweep")
+
+
+def run_job(run: Canonical | dict, out_dir, resume: bool = True, validated_hash: str | None = None) -> list[dict]:
     """Run one job and write ``record.json``, ``history.csv`` and ``params.npz`` into ``out_dir``.
 
     Parameters
@@ -98,6 +122,11 @@ def run_job(run: Canonical | dict, out_dir, resume: bool = True) -> list[dict]:
     resume : bool
         Skip the job when ``out_dir/record.json`` holds ``ok`` records with the same config hash
         (and its parameters are saved).
+    validated_hash : str, optional
+        The config hash the sweep validated this job as (a worker validates its job again): another
+        hash now, or a config that no longer validates, means a user file changed since, and the job
+        fails with a record saying so. Either way the user's file (function module, table) must still be
+        the one its target was built from (:func:`nnapprox.targets.user.check_unchanged`).
 
     Returns
     -------
@@ -118,13 +147,16 @@ def run_job(run: Canonical | dict, out_dir, resume: bool = True) -> list[dict]:
     # (nnapprox.engine.fastpath) use a fixed partition and are deterministic.
     blas = threadpool_limits(limits=1, user_api="blas")
     try:
-        canon = run if isinstance(run, Canonical) else canonical(run)
+        canon = _validated(run, validated_hash)
         base.update({**rc.flatten(canon.config), "config_hash": canon.hash})
+        if validated_hash is not None and canon.hash != validated_hash:
+            raise InputChanged(_inputs_changed(canon, validated_hash))
         if resume:
             old = rc.finished(out_dir, canon.hash)
             if old is not None:
                 log.info("skip %s: done (config hash %s)", out_dir, canon.hash)
                 return old
+        check_unchanged(canon.target)  # the file behind the target is still the one validated
         t = canon.target
         base.update({"c_f": rc.encode(t.c_f) if t.c_f is not None else None,
                      "c_f_infinite": bool(t.c_f is not None and math.isinf(t.c_f)),

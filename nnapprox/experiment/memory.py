@@ -21,7 +21,9 @@ def estimate_bytes(canon: Canonical) -> int:
       floats and its ``(n_max + 1)²`` triangle, the screening's buffers and prefetched bins);
       for the other path trainers the ``(n_max + 1) N`` hidden matrix;
     * evaluation: the widest layer over the larger of the training and test sets three times
-      (``z``, ``σ(z)`` and ``σ'(z)`` of the saturation statistics; a path's predictions need one).
+      (``z``, ``σ(z)`` and ``σ'(z)`` of the saturation statistics; a path's predictions need one);
+    * the numerical C_f of a user function (``target.info["c_f_bytes"]``: its grid and FFTs), which a
+      worker computes when it validates its job and finds no cached value.
     """
     c = canon.config
     d, N, Nt = canon.target.dim, c["data"]["N"], c["data"]["N_test"]
@@ -36,7 +38,8 @@ def estimate_bytes(canon: Canonical) -> int:
         training = canon.trainer.training_bytes(N, d, width, canon.options)
     elif canon.trainer.path:
         training = (width + 1) * N * item
-    return int(data + 4 * params + max(training, evaluation) + 64 * 2 ** 20)
+    c_f = int(canon.target.info.get("c_f_bytes") or 0)
+    return int(data + 4 * params + max(training, evaluation, c_f) + 64 * 2 ** 20)
 
 
 def available_bytes() -> int | None:

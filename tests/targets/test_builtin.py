@@ -23,7 +23,7 @@ def _points(t, N=64, seed=0):
 # registry and the Target object
 # ---------------------------------------------------------------------------
 
-#: The user's own targets need a function or a file (tests/test_user_targets.py covers them).
+#: The user's own targets need a function or a file (tests/targets/test_user.py covers them).
 USER = ("python", "table")
 BUILT_IN = sorted(set(T.TARGETS) - set(USER))
 

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import plain_config
+from helpers import plain_config
 from nnapprox.experiment.job import run_job
 from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.targets.tables import MAX_MAGNITUDE, TableError, read_table

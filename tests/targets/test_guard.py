@@ -12,7 +12,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import plain_config
+from helpers import plain_config
 from nnapprox.experiment.job import run_job
 from nnapprox.experiment.memory import estimate_bytes
 from nnapprox.experiment.validation import ConfigError, canonical

@@ -31,6 +31,7 @@ import io
 import json
 import math
 import warnings
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -238,7 +239,8 @@ def save_params(job_dir, nets: dict) -> Path | None:
     """
     if not nets:
         return None
-    arrays, meta = {}, {}
+    arrays: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
     for key, net in nets.items():
         for l, (W, b) in enumerate(zip(net.weights, net.biases)):
             arrays[f"{key}/W{l}"] = np.asarray(W)

@@ -55,7 +55,7 @@ typecheck: $(DEV_STAMP) ## mypy on the engine, the trainers, the options and the
 
 # The API reference from the numpydoc docstrings (docs/conf.py, docs/api/*.rst), warnings as errors.
 docs: $(DEV_STAMP) ## the API reference -> docs/_build/html/index.html (Sphinx, warnings as errors)
-	$(VENV)/bin/sphinx-build -W --keep-going -q -b html docs docs/_build/html
+	$(VENV)/bin/sphinx-build -E -W --keep-going -q -b html docs docs/_build/html
 	@echo "docs: docs/_build/html/index.html"
 
 # Every study at full size: the sweep (joblib, 2 workers) -> its report at the sweep's end (runs.csv,

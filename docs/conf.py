@@ -1,8 +1,9 @@
 """Sphinx configuration of the API reference (``make docs``: sphinx-build -W, warnings as errors).
 
-The pages in ``docs/api/`` document every module of the package, layer by layer, from its numpydoc
-docstrings; the Markdown guides beside this file (tutorial, architecture, records, ...) are read on GitHub
-and are not part of this build.
+The pages ``docs/api/<layer>.rst`` are written here at every build, one per layer of the import contract in
+``pyproject.toml`` (lowest first), each with every module of that folder: a new module or layer is in the
+reference without editing anything. The Markdown guides beside this file (tutorial, architecture, records,
+...) are read on GitHub and are not part of this build.
 """
 
 import os
@@ -16,6 +17,39 @@ warnings.filterwarnings("ignore", message="Unknown section Options", category=Us
 
 sys.path.insert(0, os.path.abspath(".."))
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+
+
+def _layers() -> list[str]:
+    """The layers of the import contract, lowest first (``[[tool.importlinter.contracts]]`` of type layers)."""
+    text = open(os.path.join(ROOT, "pyproject.toml"), encoding="utf-8").read()
+    block = re.search(r'type = "layers"\s*layers = \[(.*?)\]', text, re.S)
+    return [name.split(".")[-1] for name in re.findall(r'"(nnapprox\.\w+)"', block.group(1))][::-1]
+
+
+def write_api_pages(out: str) -> list[str]:
+    """Write ``<out>/<layer>.rst`` for every layer and ``<out>/toc.inc``, their table of contents (included by
+    ``index.rst``); returns the layers."""
+    os.makedirs(out, exist_ok=True)
+    layers = _layers()
+    for layer in layers:
+        folder = os.path.join(ROOT, "nnapprox", layer)
+        mods = sorted(f[:-3] for f in os.listdir(folder) if f.endswith(".py") and f != "__init__.py")
+        title = f"``nnapprox.{layer}``"
+        lines = [title, "=" * len(title), "", f".. automodule:: nnapprox.{layer}", ""]
+        for m in mods:
+            head = f"``nnapprox.{layer}.{m}``"
+            lines += [head, "-" * len(head), "", f".. automodule:: nnapprox.{layer}.{m}", ""]
+        with open(os.path.join(out, f"{layer}.rst"), "w", encoding="utf-8") as fh:
+            fh.write("\n".join(lines))
+    toc = [".. toctree::", "   :maxdepth: 1", "   :caption: The layers, lowest first", ""]
+    with open(os.path.join(out, "toc.inc"), "w", encoding="utf-8") as fh:
+        fh.write("\n".join(toc + [f"   api/{layer}" for layer in layers]) + "\n")
+    return layers
+
+
+write_api_pages(os.path.join(os.path.dirname(os.path.abspath(__file__)), "api"))
 
 project = "nnapprox"
 author = "the nnapprox developers"

@@ -1,5 +1,6 @@
 """CONTRIBUTING.md's recipes, followed literally on a copy of the package: they add a trainer, a target and a
 study, and the commands they give run as written."""
+
 import os
 import re
 import shutil
@@ -17,7 +18,7 @@ FILE = re.compile(r"^(?:# file: |<!-- file: )(\S+?)(?: -->)?$")
 
 def blocks(text):
     """(language, code) of every fenced block of the recipes, in order."""
-    recipes = text[text.index("## Recipes"):]
+    recipes = text[text.index("## Recipes") :]
     return [(m.group(1), m.group(2)) for m in FENCE.finditer(recipes)]
 
 
@@ -69,8 +70,13 @@ def test_the_recipes_apply_to_the_tree_and_compile(tmp_path):
     root = copy_tree(tmp_path / "copy")
     commands = follow(root)
     assert len(commands) == 3 and all(c.startswith("nnapprox-run ") for c in commands), commands
-    for path in ("nnapprox/trainers/sign_descent.py", "nnapprox/targets/sine_ridge.py",
-                 "nnapprox/studies/sign_study.py", "nnapprox/trainers/__init__.py", "nnapprox/targets/builtin.py"):
+    for path in (
+        "nnapprox/trainers/sign_descent.py",
+        "nnapprox/targets/sine_ridge.py",
+        "nnapprox/studies/sign_study.py",
+        "nnapprox/trainers/__init__.py",
+        "nnapprox/targets/builtin.py",
+    ):
         compile((root / path).read_text(), path, "exec")
     assert "sign_study" in (root / "Makefile").read_text().split("STUDIES ?=")[1].split("JOBS")[0]
 
@@ -79,8 +85,13 @@ def test_the_recipes_apply_to_the_tree_and_compile(tmp_path):
 def test_the_recipes_run_as_written(tmp_path):
     root = copy_tree(tmp_path / "copy")
     commands = follow(root)
-    env = dict(os.environ, MPLBACKEND="Agg", HYDRA_FULL_ERROR="0", PYTHONPATH=str(root),
-               PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    env = dict(
+        os.environ,
+        MPLBACKEND="Agg",
+        HYDRA_FULL_ERROR="0",
+        PYTHONPATH=str(root),
+        PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
+    )
     for line in commands:
         proc = subprocess.run(line, shell=True, cwd=root, env=env, capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, f"{line}\n{proc.stderr[-3000:]}"
@@ -93,6 +104,13 @@ def test_the_recipes_run_as_written(tmp_path):
     assert "Sign descent against gradient descent" in report.read_text()
     assert (root / "results" / "runs" / "sign_study" / "sign_vs_gd.csv").exists()
     # and the copy's refusal works for the new trainer's option, before any job
-    proc = subprocess.run("nnapprox-run trainer=sign_descent trainer.lr=-1", shell=True, cwd=root, env=env,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        "nnapprox-run trainer=sign_descent trainer.lr=-1",
+        shell=True,
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0 and "trainer.lr" in proc.stderr

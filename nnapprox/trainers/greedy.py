@@ -40,8 +40,8 @@ The cap decides the dictionary. The unnormalised score grows with the steepness 
 (a step has the largest correlation with a one-signed residual), so OGA uses units near the
 cap; smoother dictionaries (smaller caps) converge much faster on smooth targets, larger
 caps are needed for high frequencies. OGA test MSE at n = 256, N = 20000, caps 4 / 8 / 16 / 32
-(the optimization_gap study's caps grid, before its port to a plug-in): Gaussian d = 2: 5e-14 / 5e-11 / 3e-9 / 2e-7; cosine
-product d = 4: 6e-8 / 2e-6 / 1e-5 / 4e-5; cosine ridge |ω| = 10, d = 8: 7e-2 / 2e-3 /
+(the optimization_gap study's caps grid, before its port to a plug-in): Gaussian d = 2: 5e-14 / 5e-11 / 3e-9 /
+2e-7; cosine product d = 4: 6e-8 / 2e-6 / 1e-5 / 4e-5; cosine ridge |ω| = 10, d = 8: 7e-2 / 2e-3 /
 5e-4 / 3e-4. The default 16 reaches both regimes (a prototype run found relaxed greedy
 better with larger caps).
 

@@ -131,3 +131,21 @@ def test_the_api_pages_cover_every_module(sphinx_conf, tmp_path):
         for mod in (ROOT / "nnapprox" / layer).glob("*.py"):
             if mod.stem != "__init__":
                 assert f".. automodule:: nnapprox.{layer}.{mod.stem}" in page, mod
+
+
+FENCE = re.compile(r"^```(\w+)\n(.*?)^```", re.S | re.M)
+
+
+@pytest.mark.slow
+def test_the_readme_python_blocks_run_as_written(tmp_path, monkeypatch):
+    """The README's Python API screen, in order in one namespace, in a fresh folder (the sweep writes there)."""
+    monkeypatch.chdir(tmp_path)
+    blocks = [code for lang, code in FENCE.findall((ROOT / "README.md").read_text()) if lang == "python"]
+    assert len(blocks) == 2
+    namespace = {"__name__": "readme"}
+    for i, code in enumerate(blocks):
+        exec(compile(code, f"README.md python block {i}", "exec"), namespace)
+    assert namespace["history"].status == "ok" and namespace["history"].final_loss < 1e-3
+    runs = namespace["runs"]
+    assert sorted(runs["model.width"].unique()) == [8, 16] and set(runs["status"]) == {"ok"}
+    assert (tmp_path / "results" / "runs" / "mine").is_dir()

@@ -94,4 +94,4 @@ reference: $(BENCH_STAMP) ## the defaults against scikit-learn -> results/bench/
 	$(PY) -m tools.sklearn_reference
 
 clean: ## remove .venv, outputs, raw runs and caches
-	rm -rf $(VENV) outputs multirun results/runs .pytest_cache docs/_build
+	rm -rf $(VENV) outputs multirun results/runs .pytest_cache .mypy_cache .ruff_cache docs/_build docs/api

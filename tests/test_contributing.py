@@ -23,16 +23,20 @@ def blocks(text):
 
 
 def apply_diff(root: Path, code: str):
-    """Replace the block's old lines (context and ``-``) by its new lines (context and ``+``) in its file."""
+    """Replace the block's old lines (context and ``-``) by its new lines (context and ``+``) in its file.
+
+    The old lines are matched token by token, whatever the whitespace between the tokens, so that the recipe
+    holds before and after ``ruff format`` lays the same code out differently."""
     lines = code.splitlines()
     assert lines[0].startswith("--- "), lines[0]
     path = root / lines[0][4:].strip()
-    old = [ln[1:] for ln in lines[1:] if ln[:1] in (" ", "-")]
-    new = [ln[1:] for ln in lines[1:] if ln[:1] in (" ", "+")]
+    old = "\n".join(ln[1:] for ln in lines[1:] if ln[:1] in (" ", "-"))
+    new = "\n".join(ln[1:] for ln in lines[1:] if ln[:1] in (" ", "+")).strip()
+    pattern = re.compile(r"\s*".join(re.escape(t) for t in re.findall(r"\w+|[^\w\s]", old)))
     text = path.read_text()
-    a, b = "\n".join(old) + "\n", "\n".join(new) + "\n"
-    assert text.count(a) == 1, f"{path.name}: the recipe's lines are not found once:\n{a}"
-    path.write_text(text.replace(a, b))
+    found = pattern.findall(text)
+    assert len(found) == 1, f"{path.name}: the recipe's lines are found {len(found)} times, not once:\n{old}"
+    path.write_text(pattern.sub(lambda m: new, text))
 
 
 def follow(root: Path):

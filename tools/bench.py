@@ -161,7 +161,7 @@ def make_step(lib: str, case: Case, X, y, threads: int):
         torch.set_num_threads(threads)
         ref = _nnapprox_net(case)
         layers = []
-        for l, (W, b) in enumerate(zip(ref.weights, ref.biases)):
+        for l, (W, b) in enumerate(zip(ref.weights, ref.biases, strict=True)):
             lin = torch.nn.Linear(W.shape[1], W.shape[0], dtype=torch.float64)
             with torch.no_grad():
                 lin.weight.copy_(torch.from_numpy(W.copy()))
@@ -256,9 +256,9 @@ def time_case(case: Case, libs, threads: int, reps_scale: float = 1.0, log=print
     In each repetition every library runs ``case.burst`` consecutive steps, timed
     together (per-step time = burst time / burst): for microsecond steps this is the
     steady state of a training loop rather than the first step after another
-    library has filled the caches with its own code and data. ``pause`` (default ``case.pause``): seconds of sleep before each timed step, which
-    lets the worker threads that BLAS keeps spinning after one library's step go idle
-    before the next library is timed. Not used for the tiny case (a sleep before
+    library has filled the caches with its own code and data. ``pause`` (default ``case.pause``): seconds of
+    sleep before each timed step, which lets the worker threads that BLAS keeps spinning after one library's
+    step go idle before the next library is timed. Not used for the tiny case (a sleep before
     microsecond steps would time a cold cache instead)."""
     if pause is None:
         pause = case.pause
@@ -266,13 +266,13 @@ def time_case(case: Case, libs, threads: int, reps_scale: float = 1.0, log=print
     steps = {lib: make_step(lib, case, X, y, threads) for lib in libs}
     reps = max(3, int(round(case.reps * reps_scale)))
     warm = max(1, int(round(case.warmup * reps_scale)))
-    for lib, f in steps.items():
+    for f in steps.values():
         for _ in range(warm):
             f()
     times = {lib: [] for lib in libs}
     order = list(libs)
     k = case.burst
-    for r in range(reps):
+    for _ in range(reps):
         for lib in order:
             if pause:
                 time.sleep(pause)
@@ -526,16 +526,19 @@ def markdown(meta: dict, rows: list[dict], rep_rows: list[dict]) -> str:
     libs = [lib for lib in LIBS if any(r["library"] == lib for r in rows)]
     lines = [
         f"Measured {meta['date']} on {meta['machine']} ({meta['cores']} cores); float64; nnapprox and PyTorch "
-        f"on {meta['threads']} threads; GEMM peak {meta['gemm_peak_gflops']:.1f} GF/s ({meta['gemm_n']}² matmul, same process). "
+        f"on {meta['threads']} threads; GEMM peak {meta['gemm_peak_gflops']:.1f} GF/s "
+        f"({meta['gemm_n']}² matmul, same process). "
         f"{meta['versions']}. Load average (other processes on the machine) "
-        f"{meta.get('load_start', float('nan')):.1f} at the start, {meta.get('load_end', float('nan')):.1f} at the end.",
+        f"{meta.get('load_start', float('nan')):.1f} at the start, "
+        f"{meta.get('load_end', float('nan')):.1f} at the end.",
         "",
         "Per-step time (median of interleaved repetitions), speed-up of nnapprox, achieved GF/s and peak memory "
         "of one step:",
         "",
         "| case (d, width, hidden layers, N) | " + " | ".join(LIB_TITLES[lib] for lib in libs)
         + " | nnapprox vs " + " | vs ".join(LIB_TITLES[lib] for lib in libs if lib != "nnapprox")
-        + " | GF/s nnapprox (% of peak) | elementwise floor | peak memory " + " / ".join(LIB_TITLES[lib] for lib in libs)
+        + " | GF/s nnapprox (% of peak) | elementwise floor | peak memory "
+        + " / ".join(LIB_TITLES[lib] for lib in libs)
         + " |",
         "|" + "---|" * (1 + len(libs) + (len(libs) - 1) + 2 + 1),
     ]
@@ -563,7 +566,8 @@ def markdown(meta: dict, rows: list[dict], rep_rows: list[dict]) -> str:
         by_lib = {r["library"]: r for r in fit_rows}
         one = fit_rows[0]
         refs = [(k, by_lib[k]["median_s"]) for k in ("torch loop", "torch loop, 1 thread") if k in by_lib]
-        head = {"torch loop": f"PyTorch ({meta['threads']} threads) / this", "torch loop, 1 thread": "PyTorch (1 thread) / this"}
+        head = {"torch loop": f"PyTorch ({meta['threads']} threads) / this",
+                "torch loop, 1 thread": "PyTorch (1 thread) / this"}
         lines += ["", f"Fit level, {one['case']} case {one['shape']}: {meta.get('fit_steps', FIT_STEPS)} steps of "
                   "`fit(trainer='gd')` (construction, validation, loss recording included) beside the same number of "
                   f"bare steps, and the PyTorch loop (model construction included) on {meta['threads']} threads (the "

@@ -64,8 +64,8 @@ VARIANTS = (("oga", "old"), ("oga", "new"), ("oga", "new, 4 passes"), ("greedy",
 
 
 def _data(case: GreedyCase):
-    from nnapprox.targets.sampling import make_dataset
     from nnapprox.targets.builtin import get_target
+    from nnapprox.targets.sampling import make_dataset
 
     return make_dataset(get_target("gaussian", d=case.d), case.N, N_test=case.N_test, seed=0)
 
@@ -192,7 +192,7 @@ def run_case(case: GreedyCase, variants=VARIANTS, reps: int | None = None, log=p
     phase_runs = {v: [] for v in variants}
     first = {}
     order = list(variants)
-    for rep in range(reps):
+    for _ in range(reps):
         for v in order:
             time.sleep(0.2)  # let BLAS/OpenMP threads of the previous run go idle
             seconds, errs, phases, peak, extras = _run(v[0], v[1], case, ds)
@@ -214,7 +214,7 @@ def run_case(case: GreedyCase, variants=VARIANTS, reps: int | None = None, log=p
         med = float(np.median(t))
         old_med = float(np.median(times[(trainer, "old")])) if (trainer, "old") in times else float("nan")
 
-        def rel(key):
+        def rel(key, errs=errs, old_errs=old_errs):
             if old_errs is None:
                 return None
             a, b = np.asarray(errs[key]), np.asarray(old_errs[key])
@@ -261,7 +261,8 @@ def markdown_section(rows: list[dict], meta: dict) -> str:
              f"({meta.get('cores', '')} cores, {meta.get('threads', '')} threads for the screening); sigmoid units, "
              "the gaussian target, `fit`'s defaults; whole paths from width 1 to n, old and new taking turns "
              "in one process (median of the repetitions; load average "
-             f"{meta.get('load_start', float('nan')):.1f} at the start, {meta.get('load_end', float('nan')):.1f} at the end):",
+             f"{meta.get('load_start', float('nan')):.1f} at the start, "
+             f"{meta.get('load_end', float('nan')):.1f} at the end):",
              "",
              "| case | trainer | variant | reps | path time | old / this | screening + rescoring | refinement | "
              "Gram–Schmidt | basis bytes per unit | GS bandwidth (machine's) | GS at the machine's bandwidth | "
@@ -272,7 +273,8 @@ def markdown_section(rows: list[dict], meta: dict) -> str:
                  if r.get("gs_bandwidth_Bps") else "–")
         lines.append(
             f"| {r['case']} {r['shape']} | {r['trainer']} | {r['variant']} | {r['reps']} | {_fmt_s(r['median_s'])} | "
-            f"{r['speedup']:.2f}x | {_fmt_s(r['search_s'])} | {_fmt_s(r['refine_s'])} | {_fmt_s(r['gram_schmidt_s'])} | "
+            f"{r['speedup']:.2f}x | {_fmt_s(r['search_s'])} | {_fmt_s(r['refine_s'])} | "
+            f"{_fmt_s(r['gram_schmidt_s'])} | "
             f"{_fmt_b(r.get('basis_bytes_per_step'))} | {gs_bw} | {_fmt_s(r.get('gs_bound_s'))} | "
             f"{_fmt_b(r['peak_mem_bytes'])} | {_fmt_rel(r['max_rel_diff_train_mse'])} / "
             f"{_fmt_rel(r['max_rel_diff_test_mse'])} |")

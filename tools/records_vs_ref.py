@@ -9,7 +9,6 @@ commit, version, traceback, out_root). Prints the differing records and exits 1 
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile

@@ -62,7 +62,6 @@ def compose(overrides) -> dict:
     from hydra import initialize_config_dir
 
     from nnapprox.cli.compose import to_plain
-
     from nnapprox.cli.run import CONF_DIR
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = hydra_compose(config_name="config", overrides=list(overrides))
@@ -95,9 +94,9 @@ def run_cell(target: str, activation: str, width: int, seeds: int, extra=()) -> 
     """
     from threadpoolctl import threadpool_limits
 
-    from nnapprox.experiment.validation import canonical
     from nnapprox.experiment.evaluation import evaluate
     from nnapprox.experiment.training import setup, train
+    from nnapprox.experiment.validation import canonical
     cfg = compose([f"experiment={STUDY}", f"target={target}", f"activation={activation}", f"model.width={width}",
                    f"replicas={seeds}", *extra])
     canon = canonical(cfg)
@@ -110,7 +109,7 @@ def run_cell(target: str, activation: str, width: int, seeds: int, extra=()) -> 
         results = train(canon, setups)
         ours_time = (time.perf_counter() - t0) / seeds
         records = evaluate(canon, setups, results)
-        for s, rec in zip(setups, records):
+        for s, rec in zip(setups, records, strict=True):
             sk_mse, sk_time, sk_iter = _sklearn_fit(s.data, width, activation, max_iter, s.replica)
             rows.append({"target": target, "activation": activation, "width": width, "seed": s.replica,
                          "nnapprox_mse": float(rec["test_mse"]), "sklearn_mse": sk_mse,
@@ -203,7 +202,7 @@ def main(argv=None) -> int:
     # one process per cell (each fit at one BLAS thread); results come back in grid order
     run = Parallel(n_jobs=args.jobs, return_as="generator")(
         delayed(run_cell)(t, a, w, args.seeds, args.extra) for t, a, w in cells)
-    for i, ((t, a, w), cell) in enumerate(zip(cells, run), 1):
+    for i, ((t, a, w), cell) in enumerate(zip(cells, run, strict=True), 1):
         rows += cell
         ratio = np.median([r["nnapprox_mse"] for r in cell]) / np.median([r["sklearn_mse"] for r in cell])
         el = time.perf_counter() - t0

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 __all__ = ["Constraint", "Int", "Float", "Choice", "Bool", "IntList", "FloatOrList", "Text", "Option",
@@ -29,25 +30,25 @@ class Constraint:
     #: Python type of the option's field in the Hydra schema (``Any`` where OmegaConf has none).
     schema_type: Any = Any
 
-    def ok(self, value) -> bool:  # pragma: no cover - abstract
+    def ok(self, value: Any) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def describe(self) -> str:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def normalise(self, value):
+    def normalise(self, value: Any) -> Any:
         """The value as stored (plain Python types); called only on accepted values."""
         return value
 
-    def message(self, key: str, value) -> str:
+    def message(self, key: str, value: Any) -> str:
         return f"{key}={value!r} must be {self.describe()}"
 
 
-def _is_int(v) -> bool:
+def _is_int(v: Any) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
 
-def _is_real(v) -> bool:
+def _is_real(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, bool)
 
 
@@ -59,7 +60,7 @@ class Int(Constraint):
     high: int | None = None
     schema_type = int
 
-    def ok(self, value) -> bool:
+    def ok(self, value: Any) -> bool:
         return _is_int(value) and (self.low is None or value >= self.low) and \
             (self.high is None or value <= self.high)
 
@@ -72,7 +73,7 @@ class Int(Constraint):
             return f"an integer <= {self.high}"
         return "an integer"
 
-    def normalise(self, value):
+    def normalise(self, value: Any) -> Any:
         return int(value)
 
 
@@ -87,7 +88,7 @@ class Float(Constraint):
     finite: bool = True
     schema_type = float
 
-    def ok(self, value) -> bool:
+    def ok(self, value: Any) -> bool:
         if not _is_real(value):
             return False
         v = float(value)
@@ -108,7 +109,7 @@ class Float(Constraint):
             return f"{'<' if self.lt is not None else '<='} {hi[:-1]}{fin}"
         return "a finite number" if self.finite else "a number (not NaN)"
 
-    def normalise(self, value):
+    def normalise(self, value: Any) -> Any:
         return float(value)
 
 
@@ -120,13 +121,13 @@ class Choice(Constraint):
     what: str = "choices"
     schema_type = str
 
-    def ok(self, value) -> bool:
+    def ok(self, value: Any) -> bool:
         return isinstance(value, str) and value in self.choices
 
     def describe(self) -> str:
         return "one of " + ", ".join(self.choices)
 
-    def message(self, key: str, value) -> str:
+    def message(self, key: str, value: Any) -> str:
         return f"{key}={value!r} is not known; valid {self.what}: {', '.join(self.choices)}"
 
 
@@ -138,7 +139,7 @@ class Text(Constraint):
     empty: bool = False
     schema_type = str
 
-    def ok(self, value) -> bool:
+    def ok(self, value: Any) -> bool:
         return (isinstance(value, str) and (self.empty or value != "")
                 and not any(c in value for c in self.forbid))
 
@@ -153,7 +154,7 @@ class Bool(Constraint):
 
     schema_type = bool
 
-    def ok(self, value) -> bool:
+    def ok(self, value: Any) -> bool:
         return isinstance(value, bool)
 
     def describe(self) -> str:
@@ -167,14 +168,14 @@ class IntList(Constraint):
     low: int = 1
     schema_type = list[int]
 
-    def ok(self, value) -> bool:
+    def ok(self, value: Any) -> bool:
         return (isinstance(value, (list, tuple)) and len(value) > 0
                 and all(_is_int(v) and v >= self.low for v in value))
 
     def describe(self) -> str:
         return f"a non-empty list of integers >= {self.low}"
 
-    def normalise(self, value):
+    def normalise(self, value: Any) -> Any:
         return sorted({int(v) for v in value})
 
 
@@ -185,7 +186,7 @@ class FloatOrList(Constraint):
     element: Float
     schema_type = Any
 
-    def ok(self, value) -> bool:
+    def ok(self, value: Any) -> bool:
         if isinstance(value, (list, tuple)):
             return len(value) > 0 and all(self.element.ok(v) for v in value)
         return self.element.ok(value)
@@ -193,7 +194,7 @@ class FloatOrList(Constraint):
     def describe(self) -> str:
         return f"a number {self.element.describe()}, or a list of them"
 
-    def message(self, key: str, value) -> str:
+    def message(self, key: str, value: Any) -> str:
         if isinstance(value, (list, tuple)) and value:
             bad = next((v for v in value if not self.element.ok(v)), None)
             if bad is not None:
@@ -202,7 +203,7 @@ class FloatOrList(Constraint):
             return self.element.message(key, value)
         return super().message(key, value)
 
-    def normalise(self, value):
+    def normalise(self, value: Any) -> Any:
         if isinstance(value, (list, tuple)):
             return [float(v) for v in value]
         return float(value)
@@ -237,7 +238,7 @@ class Option:
     identity: bool = True
     config: bool = True
 
-    def check(self, value, key: str | None = None):
+    def check(self, value: Any, key: str | None = None) -> Any:
         """The accepted value (normalised), or ValueError naming ``key`` (default ``name``)."""
         key = key or self.name
         if value is None and self.default is None:
@@ -247,14 +248,14 @@ class Option:
         return self.constraint.normalise(value)
 
 
-def check_value(key: str, value, constraint: Constraint):
+def check_value(key: str, value: Any, constraint: Constraint) -> Any:
     """Check one value against a constraint; ValueError ``"key=value must be ..."``."""
     if not constraint.ok(value):
         raise ValueError(constraint.message(key, value))
     return constraint.normalise(value)
 
 
-def resolve(declared, given: dict, owner: str, *, prefix: str = "") -> dict:
+def resolve(declared: Sequence[Option], given: dict, owner: str, *, prefix: str = "") -> dict:
     """Check ``given`` options against their declarations and fill in the defaults.
 
     Parameters
@@ -294,7 +295,7 @@ def describe(option: Option) -> str:
     return f"default {d}; {option.constraint.describe()}"
 
 
-def options_table(declared, *, prefix: str = "") -> list[list[str]]:
+def options_table(declared: Sequence[Option], *, prefix: str = "") -> list[list[str]]:
     """Rows ``[name, default, allowed, doc]`` of the config-settable options (for Markdown tables)."""
     rows = []
     for o in declared:

@@ -56,7 +56,7 @@ def array_module(a):
         return np
     mod = type(a).__module__.split(".")[0]
     if mod == "cupy":  # pragma: no cover - no GPU in CI
-        import cupy
+        import cupy  # type: ignore[import-not-found]
 
         return cupy
     return np

@@ -49,7 +49,7 @@ def unit_stats(net, X) -> dict:
     they do not apply.
     """
     from nnapprox.engine.passes import forward
-    out = {"saturated_frac": None, "dead_frac": None}
+    out: dict[str, float | None] = {"saturated_frac": None, "dead_frac": None}
     saturates, kinked = net.act.peak_deriv is not None, net.act.kink  # sigmoid, tanh; relu, leaky_relu
     if not (saturates or kinked) or net.depth == 0:
         return out

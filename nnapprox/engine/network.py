@@ -271,7 +271,8 @@ class MLP:
 
     # -- computation -------------------------------------------------------
     def check_data(self, X, y=None):
-        """``(X, y)`` checked against this network (:func:`nnapprox.engine.inputs.check_inputs`): ValueError naming the argument."""
+        """``(X, y)`` checked against this network (:func:`nnapprox.engine.inputs.check_inputs`): ValueError naming
+        the argument."""
         return check_inputs(X, y, d=self.sizes[0], n_out=self.sizes[-1], batch=self.batch_shape)
 
     def cast(self, A, name: str = "X"):

@@ -1,4 +1,5 @@
-"""The flat parameter vector: one buffer ``theta`` (``batch + (P,)``, order W1, b1, W2, b2, ...), lecture-shaped views."""
+"""The flat parameter vector: one buffer ``theta`` (``batch + (P,)``, order W1, b1, W2, b2, ...), lecture-shaped
+views."""
 from __future__ import annotations
 
 from typing import Sequence

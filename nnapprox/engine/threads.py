@@ -73,7 +73,7 @@ def get_threads() -> int:
 
 _lock = threading.RLock()  # one fast-path call at a time: the workspaces are shared
 _pool: ThreadPoolExecutor | None = None
-_pool_key = None
+_pool_key: tuple[int, int] | None = None
 _blas = None
 
 
@@ -93,7 +93,7 @@ def get_pool(workers: int) -> ThreadPoolExecutor:
     global _pool, _pool_key
     key = (os.getpid(), workers)
     if _pool is None or _pool_key != key:
-        if _pool is not None and _pool_key[0] == os.getpid():
+        if _pool is not None and _pool_key is not None and _pool_key[0] == os.getpid():
             _pool.shutdown(wait=True)  # the thread count changed
         _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nnapprox")
         _pool_key = key

@@ -17,8 +17,8 @@ def estimate_bytes(canon: Canonical) -> int:
     evaluation hold at once (a path's arrays are freed before the evaluation starts):
 
     * training: for OGA and relaxed greedy their own arrays
-      (``Trainer.training_bytes``, :func:`nnapprox.trainers.greedy.path_bytes`: OGA's orthonormal basis ``(n_max + 1) N``
-      floats and its ``(n_max + 1)²`` triangle, the screening's buffers and prefetched bins);
+      (``Trainer.training_bytes``, :func:`nnapprox.trainers.greedy.path_bytes`: OGA's orthonormal basis
+      ``(n_max + 1) N`` floats and its ``(n_max + 1)²`` triangle, the screening's buffers and prefetched bins);
       for the other path trainers the ``(n_max + 1) N`` hidden matrix;
     * evaluation: the widest layer over the larger of the training and test sets three times
       (``z``, ``σ(z)`` and ``σ'(z)`` of the saturation statistics; a path's predictions need one);

@@ -31,6 +31,7 @@ import io
 import json
 import math
 import warnings
+from typing import Any
 from pathlib import Path
 
 import numpy as np
@@ -94,7 +95,7 @@ def column_kind(name: str) -> str:
 # values
 # ---------------------------------------------------------------------------
 
-def encode(value):
+def encode(value: Any) -> Any:
     """A JSON-safe value: numpy scalars to Python, non-finite floats to None."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -106,7 +107,7 @@ def encode(value):
     return value
 
 
-def json_default(o):
+def json_default(o: Any) -> Any:
     """``json.dumps(default=...)`` for numpy values and arrays."""
     if isinstance(o, (np.integer, np.floating, np.bool_)):
         return encode(o)
@@ -155,13 +156,13 @@ def job_dirname(override_dirname: str, config_hash_: str) -> str:
 # record files
 # ---------------------------------------------------------------------------
 
-def write_records(job_dir, records: list[dict]) -> Path:
+def write_records(job_dir: str | Path, records: list[dict]) -> Path:
     """Write ``record.json`` atomically (strict JSON, fsynced)."""
     return write_json_atomic(Path(job_dir) / RECORD_FILE, [{k: encode(v) for k, v in r.items()} for r in records],
                              default=json_default)
 
 
-def load_records(job_dir) -> list[dict] | None:
+def load_records(job_dir: str | Path) -> list[dict] | None:
     """The records of ``job_dir/record.json``; None when missing, and None with a warning when
     the file is malformed (not JSON, not a non-empty list of dicts): such a job is recomputed."""
     path = Path(job_dir) / RECORD_FILE
@@ -178,7 +179,7 @@ def load_records(job_dir) -> list[dict] | None:
     return recs
 
 
-def finished(job_dir, config_hash_: str) -> list[dict] | None:
+def finished(job_dir: str | Path, config_hash_: str) -> list[dict] | None:
     """The records of a finished job (all ``ok``, this config hash, parameters saved), else None."""
     job_dir = Path(job_dir)
     old = load_records(job_dir)
@@ -188,7 +189,7 @@ def finished(job_dir, config_hash_: str) -> list[dict] | None:
     return None
 
 
-def write_manifest(sweep_dir, jobs: list[dict], judge: dict | None = None) -> Path:
+def write_manifest(sweep_dir: str | Path, jobs: list[dict], judge: dict | None = None) -> Path:
     """Write ``sweep.json``: the job folders (``dir``, ``config_hash``, ``overrides``) of the sweep now starting,
     and the study's judgement windows (``judge``, declared before the sweep).
 
@@ -198,7 +199,7 @@ def write_manifest(sweep_dir, jobs: list[dict], judge: dict | None = None) -> Pa
     return write_json_atomic(Path(sweep_dir) / MANIFEST_FILE, {"jobs": jobs, "judge": dict(judge or {})})
 
 
-def read_manifest_judge(sweep_dir) -> dict | None:
+def read_manifest_judge(sweep_dir: str | Path) -> dict | None:
     """The judgement windows a sweep folder's manifest declares (None without a manifest or windows)."""
     path = Path(sweep_dir) / MANIFEST_FILE
     try:
@@ -208,7 +209,7 @@ def read_manifest_judge(sweep_dir) -> dict | None:
     return dict(judge) if isinstance(judge, dict) and judge else None
 
 
-def read_manifest(sweep_dir) -> list[str] | None:
+def read_manifest(sweep_dir: str | Path) -> list[str] | None:
     """The job folders of a sweep folder's manifest (None without one)."""
     path = Path(sweep_dir) / MANIFEST_FILE
     if not path.exists():
@@ -229,7 +230,7 @@ def params_key(replica: int, n: int) -> str:
     return f"r{int(replica)}_n{int(n)}"
 
 
-def save_params(job_dir, nets: dict) -> Path | None:
+def save_params(job_dir: str | Path, nets: dict) -> Path | None:
     """Write ``params.npz``: ``nets`` maps :func:`params_key` -> MLP (single networks).
 
     Each network is stored as its arrays ``<key>/W<l>``, ``<key>/b<l>`` plus one JSON text
@@ -238,7 +239,8 @@ def save_params(job_dir, nets: dict) -> Path | None:
     """
     if not nets:
         return None
-    arrays, meta = {}, {}
+    arrays: dict[str, Any] = {}
+    meta: dict[str, Any] = {}
     for key, net in nets.items():
         for l, (W, b) in enumerate(zip(net.weights, net.biases)):
             arrays[f"{key}/W{l}"] = np.asarray(W)
@@ -252,7 +254,7 @@ def save_params(job_dir, nets: dict) -> Path | None:
     return write_bytes_atomic(Path(job_dir) / PARAMS_FILE, buf.getvalue())
 
 
-def load_params(job_dir, key: str | None = None):
+def load_params(job_dir: str | Path, key: str | None = None) -> Any:
     """The networks of ``params.npz``: a dict key -> MLP, or the one network of ``key``.
 
     Raises
@@ -279,7 +281,7 @@ def load_params(job_dir, key: str | None = None):
     return out[key] if key is not None else out
 
 
-def save_data(job_dir, datasets: list) -> Path:
+def save_data(job_dir: str | Path, datasets: list) -> Path:
     """Write ``data.npz`` with ``X<r>`` and ``y<r>`` of every replica's training set."""
     arrays = {}
     for r, ds in enumerate(datasets):
@@ -289,7 +291,7 @@ def save_data(job_dir, datasets: list) -> Path:
     return write_bytes_atomic(Path(job_dir) / DATA_FILE, buf.getvalue())
 
 
-def load_data(job_dir, replica: int = 0):
+def load_data(job_dir: str | Path, replica: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """``(X, y)`` of one replica's training set from ``data.npz``."""
     path = Path(job_dir) / DATA_FILE
     if not path.exists():

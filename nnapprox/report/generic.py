@@ -3,9 +3,9 @@
 :func:`analyse` reads the design back from the records (:func:`~nnapprox.report.collect.swept_variables`),
 counts run statuses, fits one rate per group on every scaling axis (descriptions, with CIs that
 resample whole paths), draws one figure per axis, tabulates Barron's bound per target, units and
-trainer, and judges the bound where a trainer meets it constructively (:mod:`nnapprox.report.judge`). Each piece is also a function of its
-own (:func:`design_section`, :func:`status_section`, :func:`axis_analysis`, :func:`bound_section`)
-so a plug-in can use it on a subset of its runs.
+trainer, and judges the bound where a trainer meets it constructively (:mod:`nnapprox.report.judge`).
+Each piece is also a function of its own (:func:`design_section`, :func:`status_section`,
+:func:`axis_analysis`, :func:`bound_section`) so a plug-in can use it on a subset of its runs.
 """
 from __future__ import annotations
 

@@ -31,8 +31,8 @@ Smooth depth targets without a canonical extension have ``c_f = None``:
 ``square`` (x² on [0, 1]) and ``compositional``.
 
 Factories are called with keyword parameters; ``get_target(t.name, **t.params)``
-rebuilds ``t`` and ``target_defaults(name)`` lists a target's parameters. Random-looking frequencies and directions come from a ``seed``
-parameter, so the same parameters always give the same function.
+rebuilds ``t`` and ``target_defaults(name)`` lists a target's parameters. Random-looking frequencies and directions
+come from a ``seed`` parameter, so the same parameters always give the same function.
 """
 from __future__ import annotations
 
@@ -480,7 +480,9 @@ def teacher(d: int = 1, widths: list[int] = (3, 3), seed: int = 0, radius: float
 
 def python(d: int = 1, fn: str | None = None, c_f: float | None = None, radius: float = 1.0, domain: str = "ball",
            fn_sha256: str | None = None) -> Target:
-    """Your function ``fn='module:function'`` or ``'file.py:function'``, X (N, d) -> (N,); C_f given, FFT-estimated (d <= 3) or unknown.
+    """Your function ``fn='module:function'`` or ``'file.py:function'``, X (N, d) -> (N,); C_f given or estimated.
+
+    C_f is ``c_f`` when given, else an FFT estimate (d <= 3), else unknown.
 
     See :func:`nnapprox.targets.user.python_target`.
     """

@@ -244,7 +244,8 @@ def optimal_width(c_f, N, d):
 
 
 def fixed_basis_rate(n, d):
-    """Worst-case squared-error rate ``n^{-2/d}`` of n fixed basis functions (Barron's lower bound, constants dropped)."""
+    """Worst-case squared-error rate ``n^{-2/d}`` of n fixed basis functions (Barron's lower bound, constants
+    dropped)."""
     nn = _arr("n", n, minimum=0.0, strict=True)
     dd = _arr("d", d, minimum=1.0)
     return _out(nn ** (-2.0 / dd), n, d)

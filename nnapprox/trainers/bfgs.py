@@ -30,6 +30,7 @@ parameters (checked before any job runs). Restarts and boosting: :mod:`nnapprox.
 from __future__ import annotations
 
 import warnings
+from typing import Any, cast
 
 import numpy as np
 from scipy.linalg.blas import dsymv, dsyr2
@@ -71,7 +72,7 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
     """
     rec = rec or Recorder("bfgs", step0 + max_steps, time_budget, progress_every)  # steps count from step0
     theta_dtype = net.theta.dtype
-    cache = {}
+    cache: dict[str, Any] = {}
 
     def evaluate(x):
         key = x.tobytes()
@@ -95,7 +96,7 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
     gx = gx.copy()
     P = x.size
     H = np.eye(P, order="F")
-    scaled, fresh = False, True
+    scaled, fresh, gamma = False, True, 1.0  # gamma: sᵀy / yᵀy of the first update, once scaled
     old_old = fx + np.linalg.norm(gx) / 2  # scipy's first-step guess: a step of about 1
     k, reason, message = 0, "max_steps", f"{max_steps} iterations"
     if not np.isfinite(fx):
@@ -107,7 +108,7 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
         p = -dsymv(1.0, H, gx)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # LineSearchWarning: the failure is handled below
-            alpha, _, _, f_new, _, g_new = line_search(f, fprime, x, p, gx, fx, old_old, amax=1e100)
+            alpha, _, _, f_new, _, g_new = cast(Any, line_search(f, fprime, x, p, gx, fx, old_old, amax=1e100))
         if alpha is None or not np.isfinite(f_new) or f_new >= fx:  # no step lowers the loss
             if fresh:
                 reason, message = "converged", "no step along the search direction lowers the loss (float64 precision)"

@@ -132,7 +132,9 @@ class Recorder:
         self.progress_every = progress_every
         self.t0 = time.perf_counter()
         self._last_log = self.t0
-        self.steps, self.times, self.losses = [], [], []
+        self.steps: list[int] = []
+        self.times: list[float] = []
+        self.losses: list[Any] = []  # floats, or (R,) arrays for replicas
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.t0

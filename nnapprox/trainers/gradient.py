@@ -32,11 +32,12 @@ from nnapprox.trainers.common import ITERATIVE, Recorder, Trainer, blew_up, blow
 __all__ = ["train_gd", "train_momentum", "train_adam", "GD", "MOMENTUM", "ADAM"]
 
 
-def _batches(N: int, batch_size: int | None, rng: np.random.Generator):
+def _batches(N: int, batch_size: int | None, rng: np.random.Generator | None):
     """Yield index arrays (or None for the full batch) forever."""
     if batch_size is None or batch_size >= N:
         while True:
             yield None
+    assert rng is not None, "mini-batches need a generator"
     while True:
         perm = rng.permutation(N)
         for start in range(0, N - batch_size + 1, batch_size):

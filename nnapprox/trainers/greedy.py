@@ -40,8 +40,8 @@ The cap decides the dictionary. The unnormalised score grows with the steepness 
 (a step has the largest correlation with a one-signed residual), so OGA uses units near the
 cap; smoother dictionaries (smaller caps) converge much faster on smooth targets, larger
 caps are needed for high frequencies. OGA test MSE at n = 256, N = 20000, caps 4 / 8 / 16 / 32
-(the optimization_gap study's caps grid, before its port to a plug-in): Gaussian d = 2: 5e-14 / 5e-11 / 3e-9 / 2e-7; cosine
-product d = 4: 6e-8 / 2e-6 / 1e-5 / 4e-5; cosine ridge |ω| = 10, d = 8: 7e-2 / 2e-3 /
+(the optimization_gap study's caps grid, before its port to a plug-in): Gaussian d = 2: 5e-14 / 5e-11 / 3e-9 /
+2e-7; cosine product d = 4: 6e-8 / 2e-6 / 1e-5 / 4e-5; cosine ridge |ω| = 10, d = 8: 7e-2 / 2e-3 /
 5e-4 / 3e-4. The default 16 reaches both regimes (a prototype run found relaxed greedy
 better with larger caps).
 
@@ -74,6 +74,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
+from typing import Any
 
 import numpy as np
 from scipy.linalg import solve_triangular
@@ -221,7 +222,8 @@ def _train_oga(net, X, y, loss, rng, options):
     bvec = np.zeros(n_max)
     coefs = np.zeros((len(widths), n_max))
     icpt = np.zeros(len(widths))
-    times, mses = [], []
+    times: list[float] = []
+    mses: list[float] = []
     retries, idle, last_log = 0, 0, t0
     for k in range(1, n_max + 1):
         for _ in range(4):
@@ -378,7 +380,8 @@ def _train_greedy(net, X, y, loss, rng, options):
     w_cur = np.zeros(n_max)
     coefs = np.zeros((len(widths), n_max))
     icpt = np.zeros(len(widths))
-    times, mses = [], []
+    times: list[float] = []
+    mses: list[float] = []
     h = np.zeros(N)
     J = np.empty((N, d + 4))  # the Levenberg–Marquardt Jacobian, one buffer for the path
     c = float(y.mean())
@@ -420,7 +423,7 @@ def _training_bytes(name: str, N: int, d: int, width: int, options: dict) -> int
 
 
 #: What a constructive path does with the model: its own one-hidden-layer float64 network of model.width units.
-_PATH_FACTS = dict(width_option="n_max", depth=1, uses_init=False, float32=False, trees=False)
+_PATH_FACTS: dict[str, Any] = dict(width_option="n_max", depth=1, uses_init=False, float32=False, trees=False)
 
 OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS + OGA_OPTIONS,
               "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "

@@ -37,6 +37,7 @@ one run at a loss of 2e-8, so pass ``ftol=0`` to run to ``max_steps`` at high pr
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -61,7 +62,7 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
     the whole model's loss). Returns a :class:`~nnapprox.trainers.stages.Run`.
     """
     rec = rec or Recorder("lbfgs", step0 + max_steps, time_budget, progress_every)  # steps count from step0
-    state = {"it": 0, "last": None}
+    state: dict[str, Any] = {"it": 0, "last": None}
 
     def fun(theta):
         value, g = net.loss_and_grad_flat(theta, X, y, loss)

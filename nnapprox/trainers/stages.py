@@ -184,7 +184,7 @@ def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=
             polish.rec.losses[:0] = best.rec.losses
             best = Run(best.steps + polish.steps, polish.reason, "ok", polish.message, polish.loss, polish.rec,
                        warm_steps=best.steps)
-            losses[index] = polish.loss
+            losses[index] = polish.loss  # type: ignore[index]  # set with best
     return best, losses, index
 
 

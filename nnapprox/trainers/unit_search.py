@@ -22,6 +22,8 @@ with 256 directions bins 12.8 million points.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from scipy.optimize import minimize
 
@@ -110,8 +112,8 @@ class UnitSearch:
         self.chosen = []  # directions picked so far
         self.chunk = screen_chunk(self.M, directions)
         self._ws = None  # screening buffers, made on the first call
-        self._pre = None  # prefetch buffers: bins of every direction (D, M), projections of a chunk
-        self._next = None  # the prefetched draws of the next screening
+        self._pre: dict[str, Any] | None = None  # prefetch buffers: bins (D, M), projections of a chunk
+        self._next: dict[str, Any] | None = None  # the prefetched draws of the next screening
 
     # -- the random draws of a screening, in the order of before issue 21 -------------------
 
@@ -244,29 +246,30 @@ class UnitSearch:
 
     def _take_prefetch(self, rng):
         """The prefetched ``(idx, U, Xs, bins)`` for this screening, or None (then nothing was drawn)."""
-        nx = self._next
+        nx, pre = self._next, self._pre
         if nx is None:
             return None
+        assert pre is not None, "prefetch() made its buffers"
         if len(self.chosen) != nx["n_chosen"]:  # the pending direction was not remembered (|a| = 0)
             self.cancel_prefetch(rng)
             return None
         self._next = None
         if nx["future"] is not None:
             # chunks the background thread has not started yet are binned here (the same numbers)
-            P0, I_all, XsT = self._workspace()["P"][0], self._pre["I"], nx["Xs"].T
+            P0, I_all, XsT = self._workspace()["P"][0], pre["I"], nx["Xs"].T
             for j in nx["tasks"]:
                 j0 = j * self.chunk
                 self._bin_chunk(nx["Us"], XsT, j, P0, I_all[j0:j0 + self.chunk])
             nx["future"].result()
         if rng.bit_generator.state != nx["after"]:
             raise RuntimeError("the random generator was used between prefetch() and screen()")
-        U, I_all = nx["U"], self._pre["I"]
+        U, I_all = nx["U"], pre["I"]
         if len(nx["deferred"]):
             self._near(U, nx["ids"], nx["tau"], nx["deferred"])
             Us, XsT = self._scaled(U), nx["Xs"].T
             for j in np.unique(nx["deferred"] // self.chunk):
                 j0 = j * self.chunk
-                self._bin_chunk(Us, XsT, j, self._pre["P"], I_all[j0:j0 + self.chunk])
+                self._bin_chunk(Us, XsT, j, pre["P"], I_all[j0:j0 + self.chunk])
         return nx["idx"], U, I_all
 
     def screen(self, r, rng):
@@ -345,7 +348,7 @@ class UnitSearch:
         """
         from math import comb
 
-        k = self.power
+        k: int = self.power  # type: ignore[assignment]  # not None: called for ReLU^k units only
         norms = np.linalg.norm(A, axis=1)
         U = A / np.where(norms > 0, norms, 1.0)[:, None]
         A_out, b_out = np.empty_like(A), np.empty(len(A))
@@ -357,8 +360,8 @@ class UnitSearch:
             pw = np.vstack([rs * ps ** m for m in range(k + 1)])  # (k + 1, N)
             suffix = np.cumsum(pw[:, ::-1], axis=1)[:, ::-1]  # Σ_{i≥j}
             prefix = np.cumsum(pw, axis=1)  # Σ_{i≤j}
-            up = sum(comb(k, m) * (-ps) ** (k - m) * suffix[m] for m in range(k + 1))
-            down = sum(comb(k, m) * ps ** (k - m) * (-1.0) ** m * prefix[m] for m in range(k + 1))
+            up: Any = sum(comb(k, m) * (-ps) ** (k - m) * suffix[m] for m in range(k + 1))
+            down: Any = sum(comb(k, m) * ps ** (k - m) * (-1.0) ** m * prefix[m] for m in range(k + 1))
             t_up, t_down, ok_up, ok_down = boundary_offsets(self.activation, ps)
             up, down = np.where(ok_up, up, 0.0), np.where(ok_down, down, 0.0)
             j_up, j_down = int(np.argmax(np.abs(up))), int(np.argmax(np.abs(down)))

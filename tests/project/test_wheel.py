@@ -64,6 +64,7 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_a_sweep_and_its_report(tm
     (wheel,) = (tmp_path / "dist").glob("nnapprox-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "nnapprox/conf/config.yaml" in names and "nnapprox/conf/experiment/smoke.yaml" in names
+    assert "nnapprox/py.typed" in names  # PEP 561: the annotations are for users too
     assert "hydra_plugins/nnapprox_sweeper/sweeper.py" in names and not any(n.startswith("tools/") for n in names)
     # 2. a fresh venv; pip installs the wheel itself (not editable). Its dependencies come from this venv's
     #    site-packages through a path file (no download): a plain path, so this venv's editable checkout stays out.

@@ -9,7 +9,7 @@ import pandas as pd
 import yaml
 
 from nnapprox.experiment import records
-from nnapprox.cli.catalog import README_BEGIN, README_END, catalog, trainer_table
+from nnapprox.cli.catalog import DOC_BEGIN, DOC_END, OPTIONS_DOC, catalog
 from nnapprox.trainers import TRAINERS
 from helpers import ROOT
 
@@ -119,16 +119,16 @@ def test_the_hydra_exclude_keys_are_the_record_contracts():
     assert tuple(keys) == records.OVERRIDE_EXCLUDE
 
 
-def test_every_trainer_option_is_listed_and_the_readme_table_is_current():
+def test_every_trainer_option_is_listed_and_the_options_doc_is_current():
     text = catalog()
     for name, spec in TRAINERS.items():
         assert f"trainer={name}" in text
         for o in spec.options:
             if o.config:
                 assert f"`trainer.{o.name}`" in text, (name, o.name)
-    readme = (ROOT / "README.md").read_text()
-    a, b = readme.index(README_BEGIN) + len(README_BEGIN), readme.index(README_END)
-    assert readme[a:b].strip() == trainer_table().strip(), "run: python -m nnapprox.cli.catalog --readme"
+    doc = OPTIONS_DOC.read_text()
+    a, b = doc.index(DOC_BEGIN) + len(DOC_BEGIN), doc.index(DOC_END)
+    assert doc[a:b].strip() == catalog().strip(), "run: python -m nnapprox.cli.catalog --docs"
     proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", "--list"], capture_output=True, text=True,
                           timeout=120, cwd=ROOT)
     assert proc.returncode == 0 and "trainer.max_scale" in proc.stdout and "model.bias_init" in proc.stdout

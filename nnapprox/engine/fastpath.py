@@ -3,7 +3,7 @@
 :meth:`MLP.flat_loss_and_grad` (every trainer's hot path) and :meth:`MLP.forward`
 send NumPy arrays here; the reference :func:`~nnapprox.engine.network.forward` and
 :func:`~nnapprox.engine.network.backward` compute the same numbers in the lecture's
-whole-batch form and serve as the specification (``tests/test_fastpath.py``).
+whole-batch form and serve as the specification (``tests/engine/test_fastpath.py``).
 
 Why
 ---

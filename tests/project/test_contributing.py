@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import ROOT
 GUIDE = ROOT / "CONTRIBUTING.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 FILE = re.compile(r"^(?:# file: |<!-- file: )(\S+?)(?: -->)?$")

@@ -2,10 +2,18 @@
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from omegaconf import OmegaConf
+
+# Hypothesis profiles: `default` keeps `make test` short; the fuzz tests marked slow rerun each property with
+# `slow` (HYPOTHESIS_PROFILE=slow runs every property test with it).
+settings.register_profile("default", max_examples=30, deadline=None)
+settings.register_profile("slow", max_examples=400, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 _SCHEMA = None
 
@@ -27,6 +35,16 @@ def plain_config(**dotted):
         group, _, field = key.rpartition(".")
         (cfg[group] if group else cfg)[field] = value
     return cfg
+
+
+def compose(overrides):
+    """The config ``nnapprox-run`` composes from ``overrides`` (hydra node included), in-process."""
+    from hydra import compose as hydra_compose, initialize_config_dir
+
+    from nnapprox.cli.run import CONF_DIR
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        return hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
 
 
 def run_study(root: Path, study: str, jobs):

@@ -38,7 +38,7 @@ import numpy as np
 from nnapprox.engine import fastpath
 from nnapprox.engine.activations import DEFAULT_LEAKY_SLOPE, get_activation
 from nnapprox.engine.init import Init, draw, recipe_of
-from nnapprox.engine.inputs import cast, check_inputs, check_sizes
+from nnapprox.engine.inputs import cast, check_inputs, check_param_bytes, check_sizes
 from nnapprox.engine.losses import Loss, get_loss
 from nnapprox.engine.params import ParamViews, check_mask, pack, param_count, unpack, write_params
 from nnapprox.engine.passes import affine, backward, forward
@@ -174,6 +174,7 @@ class MLP:
             if not rngs or not all(isinstance(r, np.random.Generator) for r in rngs):
                 raise ValueError(f"rng={rng!r} must be a np.random.Generator (np.random.default_rng(seed)) "
                                  f"or a non-empty list of them (one per replica)")
+            check_param_bytes(self._sizes, P, dtype, len(rngs))
             masked = None if mask is None else check_mask(mask, P)
             thetas = []
             for r in rngs:  # replica r is drawn exactly as the network built alone from rng[r]

@@ -10,8 +10,9 @@ from hypothesis import settings
 from omegaconf import OmegaConf
 
 # Hypothesis profiles: `default` keeps `make test` short; the fuzz tests marked slow rerun each property with
-# `slow` (HYPOTHESIS_PROFILE=slow runs every property test with it).
-settings.register_profile("default", max_examples=30, deadline=None)
+# `slow` (HYPOTHESIS_PROFILE=slow runs every property test with it). `default` is derandomized: `make test` draws
+# the same examples every time; `slow` draws new ones on each run.
+settings.register_profile("default", max_examples=30, deadline=None, derandomize=True)
 settings.register_profile("slow", max_examples=400, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 

@@ -379,3 +379,14 @@ def test_a_target_of_no_factory_says_so_when_pickled():
     with pytest.raises(pickle.PicklingError, match="not a registered factory") as e:
         pickle.dumps(t)
     _one_line(e)
+
+
+def test_the_other_objects_the_api_returns_pickle():
+    from nnapprox.engine.init import Init
+    from nnapprox.targets.sampling import make_dataset
+
+    net = MLP([2, 3, 1], "tanh")
+    X = RNG(0).uniform(-1, 1, (5, 2))
+    for obj in (canonical(plain_config()), make_dataset(get_target("gaussian"), 10, 10), Init.default("relu"),
+                net.loss_and_grad(X, np.zeros(5))[1]):
+        _roundtrip(obj)

@@ -4,11 +4,16 @@
 >>> from nnapprox import MLP, fit
 >>> net = MLP([1, 16, 1], activation="tanh", rng=np.random.default_rng(0))
 
-``MLP``, ``fit``, ``History`` and ``Diverged`` are loaded on first use, so that importing a
+A grid of jobs in one call (the CLI's job and record code, no Hydra), for a notebook:
+
+>>> from nnapprox import sweep
+>>> runs = sweep({"target": "sin", "trainer": "oga", "model.width": [8, 16]}, "results/runs/mine")  # doctest: +SKIP
+
+``MLP``, ``fit``, ``History``, ``Diverged`` and ``sweep`` are loaded on first use, so that importing a
 sub-package (``nnapprox.report`` for analysis) does not load the trainers and scipy.optimize.
 """
-__version__ = "0.1.0"
-__all__ = ["MLP", "fit", "History", "Diverged", "__version__"]
+from nnapprox.base.version import __version__
+__all__ = ["MLP", "fit", "History", "Diverged", "sweep", "__version__"]
 
 
 def __getattr__(name):
@@ -19,4 +24,8 @@ def __getattr__(name):
         from nnapprox import trainers
 
         return getattr(trainers, name)
+    if name == "sweep":
+        from nnapprox.runner.sweep import sweep
+
+        return sweep
     raise AttributeError(f"module 'nnapprox' has no attribute {name!r}")

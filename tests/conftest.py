@@ -49,7 +49,8 @@ def compose(overrides):
 
 
 def run_study(root: Path, study: str, jobs):
-    """Run each config of ``jobs`` (dicts of dotted overrides) as a job under ``root/<study>/``.
+    """Run each config of ``jobs`` (dicts of dotted overrides) as a job under ``root/<study>/``, through the
+    one-call sweep (:func:`nnapprox.sweep`: the CLI's job and record code).
 
     Returns
     -------
@@ -57,17 +58,13 @@ def run_study(root: Path, study: str, jobs):
         The collected records.
     ctx : StudyContext
     """
-    from nnapprox.experiment.validation import canonical
-    from nnapprox.experiment.job import run_job
-    from nnapprox.experiment.records import job_dirname
-    from nnapprox.report.collect import collect_records
+    from nnapprox import sweep
     from nnapprox.report.study import StudyContext
 
-    sweep = Path(root) / study
-    for i, over in enumerate(jobs):
-        cfg = plain_config(study=study, **over)
-        run_job(cfg, sweep / job_dirname(f"job{i}", canonical(cfg).hash))
-    return collect_records(sweep), StudyContext(name=study, sweep_dir=sweep, n_boot=200)
+    folder = Path(root) / study
+    runs = sweep([{k: tuple(v) if isinstance(v, list) else v for k, v in job.items()} for job in jobs], folder,
+                 study=study, base=plain_config())
+    return runs, StudyContext(name=study, sweep_dir=folder, n_boot=200)
 
 
 @pytest.fixture

@@ -207,7 +207,7 @@ def test_14_api_errors_name_the_argument():
     with pytest.raises(ValueError, match="nets must be a non-empty sequence"):
         MLP.stack([])
     h = fit(MLP([1, 2, 1]), X, X[:, 0], trainer="gd", max_steps=None)  # None: the declared default
-    assert h.steps == 1000
+    assert h.steps == 2000  # the declared default (gd, momentum, adam, lbfgs: 2000, as the CLI always ran)
 
 
 # 15. options that would fail inside a job are refused before it, and a failed job makes the exit non-zero

@@ -76,15 +76,26 @@ class ValidatingSweeper(BasicSweeper):
 
     def validate_all(self, jobs: Sequence[Sequence[str]]) -> list:
         """Compose and check every job; log how many are already done; return the sweep's manifest."""
-        from nnapprox.cli.compose import CliConfigError, to_plain, validated
+        from hydra.errors import HydraException
+
+        from nnapprox.cli.compose import CliConfigError, explain, to_plain, validated
         from nnapprox.experiment.records import finished
 
         tic = time.perf_counter()
         loader = self.hydra_context.config_loader
+
+        def compose(overrides):
+            return loader.load_sweep_config(master_config=self.config, sweep_overrides=list(overrides))
+
         done, manifest = 0, []
         for overrides in jobs:
             try:
-                cfg = loader.load_sweep_config(master_config=self.config, sweep_overrides=list(overrides))
+                cfg = compose(overrides)
+            except HydraException as e:  # an option its trainer or target does not take: the validation's line
+                better = explain(e, overrides, compose)
+                if better is None:
+                    raise
+                raise better from None
             except ValueError as e:  # e.g. a group set to null: one line, not a traceback
                 raise CliConfigError(f"Invalid config: job {' '.join(overrides)}: {str(e).splitlines()[0]}") from None
             canon = validated(to_plain(cfg), check_memory=True)  # once: the folder resolver and the app reuse it

@@ -11,7 +11,7 @@ import inspect
 from pathlib import Path
 
 from nnapprox.base.options import options_table
-from nnapprox.cli.presets import choices
+from nnapprox.experiment.presets import choices
 
 __all__ = ["catalog", "trainer_table", "main", "README_BEGIN", "README_END"]
 
@@ -69,7 +69,10 @@ def catalog() -> str:
         lines += ["", f"## {title} options", ""]
         lines += _md(options_table(declared, prefix=prefix), ["key", "default", "allowed", "meaning"])
     lines += ["", "## Trainers (`trainer=<name>`, options `trainer.<option>`)", "", trainer_table()]
-    lines += ["## Targets (`target.name=<name>` or `target=<preset>`, parameters `target.<parameter>`)", ""]
+    lines += ["## Targets (`target=<preset>`, parameters `target.<parameter>`)", "",
+              "Each target and each trainer has its own schema, generated from its declaration (`target=schema_<name>`, "
+              "`trainer=schema_<name>`: the declaration alone); a preset in `conf/` extends it and sets only what "
+              "differs. A key the chosen target or trainer does not take is refused.", ""]
     lines += _md(_target_rows(), ["target", "parameters (defaults)", "what"])
     return "\n".join(lines) + "\n"
 

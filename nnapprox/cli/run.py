@@ -20,13 +20,13 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from nnapprox.cli.compose import to_plain, validated, validated_hash
+from nnapprox.cli.compose import explain, to_plain, validated, validated_hash
 from nnapprox.cli.store import register_configs
 from nnapprox.experiment.errors import ConfigError
 from nnapprox.experiment.schema import GROUPS
 from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import job_dirname
-from nnapprox.cli.presets import CONF_DIR
+from nnapprox.experiment.presets import CONF_DIR
 from nnapprox.cli.status import failed_jobs
 
 register_configs()
@@ -120,18 +120,61 @@ def _one_line(e: Exception) -> str:
     return ": ".join(lines[:2]) or type(e).__name__
 
 
+def _first_job(args) -> list[str]:
+    """A sweep's first job's overrides (each sweep replaced by its first value)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    first = []
+    for o in OverridesParser.create().parse_overrides(list(args.overrides)):
+        if o.is_sweep_override():
+            value = next(iter(o.sweep_string_iterator()))
+            first.append(f"{'+' if o.is_add() else ''}{o.get_key_element()}={value}")
+        else:
+            first.append(o.input_line)
+    return first
+
+
+def per_job(argv) -> list[str]:
+    """A sweep's command line with its plain ``trainer.*`` and ``target.*`` overrides applied per job.
+
+    Hydra composes a sweep's master config with the command line's non-sweep overrides before any
+    job, on the default trainer and target; their schemas may lack the key (``-m trainer=gd,adam
+    trainer.lr=0.01`` on L-BFGS's). ``trainer.lr=choice(0.01)`` is a one-value sweep: each job gets
+    ``trainer.lr=0.01`` on its own trainer, exactly as written (same job folders and hashes).
+    """
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    args, _ = get_args_parser().parse_known_args(list(argv))
+    if not args.multirun or not args.overrides:
+        return list(argv)
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(args.overrides))
+    except Exception:  # noqa: BLE001 - Hydra reports a malformed override itself
+        return list(argv)
+    wrap = {o.input_line for o in parsed if not o.is_sweep_override() and not o.is_add() and not o.is_delete()
+            and not o.is_force_add() and o.key_or_group.partition(".")[0] in ("trainer", "target")
+            and "." in o.key_or_group and o.package is None}
+    out = []
+    for a in argv:
+        key, _, value = a.partition("=")
+        out.append(f"{key}=choice({value})" if a in wrap and value != "" else a)
+    return out
+
+
 def precheck(argv) -> tuple[str | None, str | None]:
-    """Compose and check a single run's config before Hydra makes its folder.
+    """Compose and check a single run's config (a sweep's first job) before Hydra makes its folder.
 
     Hydra creates a run's folder (``.hydra/``, ``run.log``) before the task function starts and
     only warns when a callback raises, so a refused single run would leave a folder behind. This
-    check composes the same config first (and validates it, once for the process).
+    check composes the same config first (and validates it, once for the process). A sweep's
+    first job is only composed (the sweeper validates every job), so that an override its
+    trainer's or target's schema lacks is refused in one line here, not by Hydra's traceback.
 
     Returns
     -------
     problem : str or None
-        The one-line error (a sweep is checked job by job by the sweeper; ``--help``, ``--cfg``
-        and the like run as usual).
+        The one-line error (``--help``, ``--cfg`` and the like run as usual).
     run_dir : str or None
         A single run's job folder, where its record will say whether it failed.
     """
@@ -144,11 +187,20 @@ def precheck(argv) -> tuple[str | None, str | None]:
         if key in GROUPS and any(v.strip().lower() in ("null", "none", "") for v in value.split(",")):
             return (f"Invalid config: {key}={value}: the group {key!r} needs an option (see nnapprox-run --list)",
                     None)
-    if (args.multirun or args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
+    if (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
             or args.experimental_rerun):
         return None, None
+    overrides = _first_job(args) if args.multirun else list(args.overrides)
     try:
-        cfg = _compose(args, args.overrides)
+        try:
+            cfg = _compose(args, overrides)
+        except HydraException as e:
+            better = explain(e, overrides, lambda ov: _compose(args, ov))
+            if better is not None:
+                return str(better), None
+            raise
+        if args.multirun:
+            return None, None
         validated(to_plain(cfg), check_memory=True)
         run_dir = OmegaConf.select(cfg, "hydra.run.dir", throw_on_resolution_failure=False)
         if run_dir is not None:
@@ -165,20 +217,12 @@ def precheck(argv) -> tuple[str | None, str | None]:
 def sweep_dir(argv) -> str | None:
     """The sweep folder of a ``-m`` command line (its first job's ``hydra.sweep.dir``), or None."""
     from hydra._internal.utils import get_args_parser
-    from hydra.core.override_parser.overrides_parser import OverridesParser
 
     args, _ = get_args_parser().parse_known_args(list(argv))
     if not args.multirun:
         return None
-    first = []
-    for o in OverridesParser.create().parse_overrides(list(args.overrides)):
-        if o.is_sweep_override():
-            value = next(iter(o.sweep_string_iterator()))
-            first.append(f"{'+' if o.is_add() else ''}{o.get_key_element()}={value}")
-        else:
-            first.append(o.input_line)
     try:
-        return str(OmegaConf.select(_compose(args, first), "hydra.sweep.dir"))
+        return str(OmegaConf.select(_compose(args, _first_job(args)), "hydra.sweep.dir"))
     except Exception:  # the sweep itself reported its problem
         return None
 
@@ -198,6 +242,8 @@ def main() -> None:
     if problem:
         print(f"Error: {problem}", file=sys.stderr)
         sys.exit(1)
+    argv = per_job(argv)
+    sys.argv[1:] = argv
     app()
     folder = run_dir or sweep_dir(argv)
     if folder is None:

@@ -55,7 +55,7 @@ def _git_commit() -> str | None:
 def _versions() -> dict:
     import scipy
 
-    from nnapprox import __version__
+    from nnapprox.base.version import __version__
 
     return {"versions.nnapprox": __version__, "versions.numpy": np.__version__,
             "versions.scipy": scipy.__version__, "versions.python": platform.python_version()}

@@ -1,6 +1,7 @@
 """A composed config in, the validated run out: :func:`canonical`.
 
-1. :func:`~nnapprox.experiment.schema.check_closed`: keys the schema does not know are refused;
+1. :func:`~nnapprox.experiment.schema.check_closed`: keys the schema does not know are refused (a trainer's
+   options and a target's parameters against that trainer's and that target's own declarations);
 2. :func:`resolve`: every group's values checked against its declarations and defaulted, the
    target built, the trainer's options resolved (a trainer's options against that trainer's
    declaration: ``trainer=oga trainer.lr=0.1`` is refused);
@@ -16,7 +17,6 @@ key, the value and what is allowed. No Hydra here.
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,12 +103,7 @@ def _target(t: dict):
     name = t.get("name")
     if name not in TARGETS:
         raise config_error(f"target.name={name!r} is not known; valid: {', '.join(sorted(TARGETS))}")
-    params = {k: v for k, v in t.items() if k != "name" and v is not None}
-    accepted = inspect.signature(TARGETS[name]).parameters
-    for key in params:
-        if key not in accepted:
-            raise config_error(f"target.{key}={params[key]!r} is not a parameter of target {name!r}; its parameters: "
-                               f"{', '.join(accepted)}")
+    params = {k: v for k, v in t.items() if k != "name" and v is not None}  # (unknown ones: check_closed)
     if isinstance(params.get("d"), bool) or not isinstance(params.get("d", 1), int) or params.get("d", 1) < 1:
         raise config_error(f"target.d={params.get('d')!r} must be an integer >= 1")
     try:
@@ -134,12 +129,7 @@ def _trainer(tr: dict, run: dict):
         check_loss(spec, loss)
     except ValueError as e:
         raise config_error(str(e)) from None
-    given = {k: v for k, v in tr.items() if v is not None}
-    own = {o.name for o in spec.options if o.config}
-    for k, v in given.items():
-        if k not in own:
-            raise config_error(f"trainer.{k}={v!r} is not an option of trainer {name!r}; its options: "
-                               f"{', '.join(sorted(own)) or '(none)'}")
+    given = {k: v for k, v in tr.items() if v is not None}  # (options it does not take: check_closed)
     try:
         options = resolve_options(spec.options, given, f"trainer {name!r}", prefix="trainer.")
     except ValueError as e:

@@ -75,7 +75,7 @@ __all__ = [
 # Barron-class targets
 # ---------------------------------------------------------------------------
 
-def gaussian(d=1, s=1.0, radius=1.0, domain="ball") -> Target:
+def gaussian(d: int = 1, s: float = 1.0, radius: float = 1.0, domain: str = "ball") -> Target:
     """Gaussian bump ``exp(-|x|^2 / (2 s^2))``.
 
     ``f̃(ω) = (s^2 / 2π)^{d/2} exp(-s^2 |ω|^2 / 2)`` is the density of
@@ -93,7 +93,8 @@ def gaussian(d=1, s=1.0, radius=1.0, domain="ball") -> Target:
     return make_target("gaussian", d, dom, c_f, "barron", dict(d=d, s=s, radius=radius, domain=domain), fn)
 
 
-def cosine_ridge(d=1, omega=1.0, phase=0.0, seed=0, radius=1.0, domain="ball") -> Target:
+def cosine_ridge(d: int = 1, omega: float | list[float] = 1.0, phase: float = 0.0, seed: int = 0, radius: float = 1.0,
+                 domain: str = "ball") -> Target:
     """Plane wave ``cos(ω·x + φ)``.
 
     ``omega`` is the vector ω itself, or a float: ω for d = 1, and for d > 1 the
@@ -113,8 +114,9 @@ def cosine_ridge(d=1, omega=1.0, phase=0.0, seed=0, radius=1.0, domain="ball") -
                  info={"omega": w})
 
 
-def cosine_sum(d=1, m=None, omega=3.0, seed=0, omegas=None, amplitudes=None, phases=None,
-               radius=1.0, domain="ball") -> Target:
+def cosine_sum(d: int = 1, m: int | None = None, omega: float = 3.0, seed: int = 0, omegas: list | None = None,
+               amplitudes: list[float] | None = None, phases: list[float] | None = None, radius: float = 1.0,
+               domain: str = "ball") -> Target:
     """Sum of plane waves ``Σ_j b_j cos(ω_j·x + φ_j)``, j = 1..m.
 
     ``C_f = Σ_j |b_j| |ω_j|``, exact when the frequencies are distinct up to sign
@@ -170,7 +172,7 @@ def cosine_sum(d=1, m=None, omega=3.0, seed=0, omegas=None, amplitudes=None, pha
                  info={"omegas": W, "amplitudes": B, "phases": P})
 
 
-def ridge_sum(d=2, m=1, scale=1.5, seed=0, radius=1.0, domain="ball") -> Target:
+def ridge_sum(d: int = 2, m: int = 1, scale: float = 1.5, seed: int = 0, radius: float = 1.0, domain: str = "ball") -> Target:
     """Ridges in orthogonal directions at the frequency that keeps n_0 near its floor in every d:
     ``m^(-1/2) Σ_j cos(ω_j·x)``, ``|ω_j| = scale · sqrt(d + 2)``, j = 1..m ≤ d.
 
@@ -198,7 +200,7 @@ def ridge_sum(d=2, m=1, scale=1.5, seed=0, radius=1.0, domain="ball") -> Target:
                  dict(d=d, m=m, scale=scale, seed=seed, radius=radius, domain=domain), fn, info={"omegas": W})
 
 
-def cosine_product(d=1, k=1.0, radius=1.0, domain="ball") -> Target:
+def cosine_product(d: int = 1, k: float = 1.0, radius: float = 1.0, domain: str = "ball") -> Target:
     """Product ``Π_{i=1}^d cos(k x_i)``.
 
     Expanding each factor as ``(e^{ikx_i} + e^{-ikx_i})/2`` gives 2^d point masses
@@ -215,7 +217,8 @@ def cosine_product(d=1, k=1.0, radius=1.0, domain="ball") -> Target:
                  dict(d=d, k=k, radius=radius, domain=domain), fn)
 
 
-def sigmoid_ridge(d=1, a=1.0, b=0.0, seed=0, radius=1.0, domain="ball") -> Target:
+def sigmoid_ridge(d: int = 1, a: float | list[float] = 1.0, b: float = 0.0, seed: int = 0, radius: float = 1.0,
+                  domain: str = "ball") -> Target:
     """Ridge ``σ(a·x + b)`` with the logistic ``σ(t) = 1/(1 + e^{-t})``.
 
     ``a`` is a vector, or a float: the slope for d = 1, and for d > 1 the norm
@@ -239,7 +242,8 @@ def sigmoid_ridge(d=1, a=1.0, b=0.0, seed=0, radius=1.0, domain="ball") -> Targe
                  dict(d=d, a=a, b=b, seed=seed, radius=radius, domain=domain), fn, info={"a": w})
 
 
-def tanh_ridge(d=1, a=1.0, b=0.0, seed=0, radius=1.0, domain="ball") -> Target:
+def tanh_ridge(d: int = 1, a: float | list[float] = 1.0, b: float = 0.0, seed: int = 0, radius: float = 1.0,
+               domain: str = "ball") -> Target:
     """Ridge ``tanh(a·x + b)`` (``a`` as in :func:`sigmoid_ridge`).
 
     ``(tanh)' = sech^2`` has the transform ``∫ sech^2(t) e^{-iξt} dt = πξ / sinh(πξ/2)``,
@@ -258,7 +262,7 @@ def tanh_ridge(d=1, a=1.0, b=0.0, seed=0, radius=1.0, domain="ball") -> Target:
                  dict(d=d, a=a, b=b, seed=seed, radius=radius, domain=domain), fn, info={"a": w})
 
 
-def sin(d=1, freq=1.0, radius=1.0, domain="ball") -> Target:
+def sin(d: int = 1, freq: float = 1.0, radius: float = 1.0, domain: str = "ball") -> Target:
     """``sin(freq · x)`` on [-1, 1] (d = 1); ``C_f = freq`` (mass 1/2 at ±freq)."""
     d = fixed_dim("sin", d, 1)
     freq = finite("freq", freq, positive=True)
@@ -274,7 +278,7 @@ def sin(d=1, freq=1.0, radius=1.0, domain="ball") -> Target:
 # outside the class
 # ---------------------------------------------------------------------------
 
-def step(d=1, radius=1.0, domain="ball") -> Target:
+def step(d: int = 1, radius: float = 1.0, domain: str = "ball") -> Target:
     """Heaviside step ``1{x_1 > 0}``: a jump inside the domain, ``C_f = inf``."""
     d = int_at_least("d", d, 1)
     dom = symmetric_domain(domain, radius)
@@ -285,7 +289,7 @@ def step(d=1, radius=1.0, domain="ball") -> Target:
     return make_target("step", d, dom, math.inf, "non_barron", dict(d=d, radius=radius, domain=domain), fn)
 
 
-def abs_(d=1, radius=1.0, domain="ball") -> Target:
+def abs_(d: int = 1, radius: float = 1.0, domain: str = "ball") -> Target:
     """``|x_1|``: a kink inside the domain, ``C_f = inf``."""
     d = int_at_least("d", d, 1)
     dom = symmetric_domain(domain, radius)
@@ -296,7 +300,7 @@ def abs_(d=1, radius=1.0, domain="ball") -> Target:
     return make_target("abs", d, dom, math.inf, "non_barron", dict(d=d, radius=radius, domain=domain), fn)
 
 
-def ball_indicator(d=1, rho=0.5, radius=1.0, domain="ball") -> Target:
+def ball_indicator(d: int = 1, rho: float = 0.5, radius: float = 1.0, domain: str = "ball") -> Target:
     """Indicator ``1{|x| <= ρ}`` of a ball; needs ``0 < ρ < r`` (the jump inside the domain), ``C_f = inf``."""
     d = int_at_least("d", d, 1)
     dom = symmetric_domain(domain, radius)
@@ -319,7 +323,7 @@ def ball_indicator(d=1, rho=0.5, radius=1.0, domain="ball") -> Target:
 _UNIT = Domain("cube", low=0.0, high=1.0)
 
 
-def radial(d=4, eps=0.05, radius=1.0, domain="cube") -> Target:
+def radial(d: int = 4, eps: float = 0.05, radius: float = 1.0, domain: str = "cube") -> Target:
     """A smoothed ball indicator ``σ((ρ − |x|)/ε)``, σ the logistic function (Safran & Shamir 2017).
 
     ρ is the median of |x| under the uniform measure of the domain, so about half the mass lies
@@ -357,7 +361,7 @@ def iterated_tent(x, k: int):
     return x
 
 
-def sawtooth(k=1, d=1) -> Target:
+def sawtooth(k: int = 1, d: int = 1) -> Target:
     """Telgarsky's sawtooth ``Δ^k`` on [0, 1] (d = 1); kinks inside, ``C_f = inf``."""
     d = fixed_dim("sawtooth", d, 1)
     k = int_at_least("k", k, 1)
@@ -368,13 +372,13 @@ def sawtooth(k=1, d=1) -> Target:
     return make_target("sawtooth", d, _UNIT, math.inf, "depth", dict(k=k, d=d), fn)
 
 
-def tent(d=1) -> Target:
+def tent(d: int = 1) -> Target:
     """The tent map Δ on [0, 1] (= ``sawtooth`` with k = 1); ``C_f = inf``."""
     t = sawtooth(k=1, d=d)
     return make_target("tent", t.dim, t.domain, t.c_f, "depth", dict(d=t.dim), t.fn)
 
 
-def square(d=1) -> Target:
+def square(d: int = 1) -> Target:
     """Yarotsky's ``x^2`` on [0, 1] (d = 1); smooth, ``c_f = None`` (depends on the extension)."""
     d = fixed_dim("square", d, 1)
 
@@ -396,7 +400,7 @@ def _h3(u, v):
     return np.sin(np.pi * u * v)
 
 
-def compositional(d=8) -> Target:
+def compositional(d: int = 8) -> Target:
     """Binary-tree compositional function of 8 inputs on ``[0, 1]^8``.
 
     ``f(x) = h3(h2(h1(x1, x2), h1(x3, x4)), h2(h1(x5, x6), h1(x7, x8)))`` with the
@@ -440,7 +444,7 @@ def teacher_params(d, widths, seed):
     return weights, biases
 
 
-def teacher(d=1, widths=(3, 3), seed=0, radius=1.0, domain="cube") -> Target:
+def teacher(d: int = 1, widths: list[int] = (3, 3), seed: int = 0, radius: float = 1.0, domain: str = "cube") -> Target:
     """A random tanh network ``[d, *widths, 1]`` (teacher-student experiments; Michaud et al. 2023).
 
     Weights and biases from :func:`teacher_params` (U(±1/sqrt(fan_in)), seed ``seed``);
@@ -474,7 +478,8 @@ def teacher(d=1, widths=(3, 3), seed=0, radius=1.0, domain="cube") -> Target:
 # the user's own: a Python function or a table (nnapprox.targets.user)
 # ---------------------------------------------------------------------------
 
-def python(d=1, fn=None, c_f=None, radius=1.0, domain="ball", fn_sha256=None) -> Target:
+def python(d: int = 1, fn: str | None = None, c_f: float | None = None, radius: float = 1.0, domain: str = "ball",
+           fn_sha256: str | None = None) -> Target:
     """Your function ``fn='module:function'`` or ``'file.py:function'``, X (N, d) -> (N,); C_f given, FFT-estimated (d <= 3) or unknown.
 
     See :func:`nnapprox.targets.user.python_target`.
@@ -484,7 +489,8 @@ def python(d=1, fn=None, c_f=None, radius=1.0, domain="ball", fn_sha256=None) ->
     return python_target(d=d, fn=fn, c_f=c_f, radius=radius, domain=domain, fn_sha256=fn_sha256)
 
 
-def table(path=None, label="y", columns=None, sha256=None, d=None) -> Target:
+def table(path: str | None = None, label: str = "y", columns: list[str] | None = None, sha256: str | None = None,
+          d: int | None = None) -> Target:
     """Your data: the rows of a CSV file ``path`` (features ``columns``, label ``label``), split per replica; no C_f.
 
     See :func:`nnapprox.targets.user.table_target`; ``d``, when given, must be the number of feature columns.

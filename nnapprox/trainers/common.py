@@ -193,7 +193,7 @@ def blew_up(start, end):
 # declarations
 # ---------------------------------------------------------------------------
 
-MAX_STEPS = Option("max_steps", 1000, Int(1), "optimizer steps (iterations) per run")
+MAX_STEPS = Option("max_steps", 2000, Int(1), "optimizer steps (iterations) per run")
 TOL = Option("tol", 0.0, Float(ge=0), "stop once the training loss is <= tol (0: never); with "
              "mini-batches checked on the full training set at the end of each epoch")
 TIME_BUDGET = Option("time_budget", None, Float(gt=0), "seconds; stop when they are spent (none: no limit)")

@@ -40,9 +40,16 @@ def _window(text):
     return name, int(v) if v.is_integer() and "." not in value and "e" not in value.lower() else v
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose refusals are one line (``nnapprox-report: error: ...``, exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
     """The argument parser of ``nnapprox-report``."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="nnapprox-report",
         description="Collect the record.json files of a sweep folder, analyse each study with its plug-in and "
                     "write runs.csv, the study's tables, figures/*.png, verdicts.json and REPORT.md.")

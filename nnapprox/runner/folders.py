@@ -7,8 +7,8 @@ A sweep (``nnapprox-run -m`` or :func:`nnapprox.sweep`) takes the lock of its fo
 folder meanwhile is refused in one line, before it makes a job folder, so one sweep's report
 never covers another's jobs.
 
-The jobs of a sweep are deduplicated by config hash (:func:`dedup_by_hash`): the same config
-reached by two grids, or spelled two ways, runs once and is counted once. Every folder the sweep
+The jobs of a sweep are deduplicated by config hash (the sweeper's ``validate_all``, :func:`nnapprox.sweep`):
+the same config reached by two grids, or spelled two ways, runs once and is counted once. Every folder the sweep
 will write (the sweep folder, ``report_dir``) is created and probed with :func:`check_writable`
 first; launcher options are checked by :func:`check_n_jobs`.
 """
@@ -18,7 +18,7 @@ import fcntl
 import os
 from pathlib import Path
 
-__all__ = ["LOCK_FILE", "check_writable", "hold", "release", "dedup_by_hash", "check_n_jobs"]
+__all__ = ["LOCK_FILE", "check_writable", "hold", "release", "check_n_jobs"]
 
 #: The lock file in a sweep folder (its content: the pid of the owner, for the message).
 LOCK_FILE = ".nnapprox-sweep.lock"
@@ -74,15 +74,6 @@ def release(folder) -> None:
     if fh is not None:
         fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
         fh.close()
-
-
-def dedup_by_hash(entries: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Split manifest entries (each with ``config_hash``) into the first of each hash and the repeats."""
-    kept, repeats, seen = [], [], set()
-    for e in entries:
-        (repeats if e["config_hash"] in seen else kept).append(e)
-        seen.add(e["config_hash"])
-    return kept, repeats
 
 
 def check_n_jobs(value, n_jobs_in_sweep: int, key: str = "hydra.launcher.n_jobs") -> int:

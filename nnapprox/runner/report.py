@@ -296,12 +296,9 @@ def _analyse(name, sdf, chosen, judge, context):
     from nnapprox.studies import GenericPlugin, get_plugin
 
     module = get_plugin(name, chosen)
+    windows = resolve_windows(windows_of(module), judge, name)  # an unknown window: the caller's error
     try:
-        return _analyse_with(module, name, sdf, judge, context)
-    except ValueError as e:
-        if "judge." in str(e):  # a window the plug-in does not declare: the caller's error
-            raise
-        error = e
+        return _analyse_with(module, sdf, windows, context)
     except Exception as e:  # noqa: BLE001 - a plug-in's error, whatever it is, becomes one line
         error = e
     label = getattr(module, "__name__", str(module))
@@ -312,7 +309,7 @@ def _analyse(name, sdf, chosen, judge, context):
                f"reads ({first}); reported with the generic analysis")
     logging.getLogger("nnapprox.report").warning(warning)
     try:
-        res = _analyse_with(GenericPlugin, name, sdf, {}, context)
+        res = _analyse_with(GenericPlugin, sdf, {}, context)
     except Exception as e:  # noqa: BLE001
         raise ValueError(f"study {name!r}: the generic analysis failed on its records: {type(e).__name__}: "
                          f"{str(e).splitlines()[0] if str(e) else ''}") from None
@@ -320,15 +317,14 @@ def _analyse(name, sdf, chosen, judge, context):
     return res
 
 
-def _analyse_with(module, name, sdf, judge, context):
-    declared = windows_of(module)
-    windows = resolve_windows(declared, judge, name)
+def _analyse_with(module, sdf, windows, context):
+    """``module.analyse`` of one study's records, its verdicts checked and collapsed, its windows' sensitivity."""
     ctx = StudyContext(judge=windows, **context)
     res = module.analyse(sdf, ctx)
     for v in res.verdicts:
         rule_of(v.kind)  # every verdict names a registered rule (its null and alternative)
     res.verdicts = collapse(res.verdicts)
-    res.judge, res.declared, res.sensitivity = windows, declared, sensitivity(module, sdf, ctx)
+    res.judge, res.declared, res.sensitivity = windows, windows_of(module), sensitivity(module, sdf, ctx)
     return res
 
 

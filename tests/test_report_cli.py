@@ -1,7 +1,11 @@
 """``nnapprox-report``: every option checked in one line, a job's report never replaces its sweep's, and the
 plug-in chosen by the records (issue 24, repro scripts 17, 28 and 39 replayed in this process)."""
+import math
+
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from nnapprox.cli.report import main as report_main
 
@@ -112,3 +116,55 @@ def test_a_plugin_chosen_by_the_caller_that_fails_is_one_line_and_exit_2(named_l
     assert rc == 2 and len(err.strip().splitlines()) == 1
     assert "plug-in nnapprox.studies.depth failed" in err and "study 'depth'" in err
     assert _snapshot(folder) == before
+
+
+# --- the fuzz harness, for nnapprox-report's options -------------------------------------------------------------
+
+_NUMBERS = ["nan", "inf", "-inf", "1e309", "-1", "0", "", "abc", "1", "4", "0.5", "1e3", "2,3"]
+
+
+@st.composite
+def report_options(draw):
+    """An option list of nnapprox-report: hostile and plausible values of every option that takes one."""
+    out = []
+    if draw(st.booleans()):
+        out += ["--n-boot", draw(st.sampled_from(_NUMBERS + ["100", "200"]))]
+    if draw(st.booleans()):
+        out += ["--seed", draw(st.sampled_from(_NUMBERS))]
+    for _ in range(draw(st.integers(0, 2))):
+        axis = draw(st.sampled_from(["model.width", "n", "", "nope"]))
+        lo, hi = draw(st.sampled_from(_NUMBERS)), draw(st.sampled_from(_NUMBERS))
+        out += ["--fit-range", f"{axis}={lo}:{hi}"]
+    if draw(st.integers(0, 3)) == 0:
+        out += ["--judge", f"{draw(st.sampled_from(['n_min', '', 'x']))}={draw(st.sampled_from(_NUMBERS))}"]
+    if draw(st.integers(0, 4)) == 0:
+        out += [draw(st.sampled_from(["--tol", "--n_boot", "--svg", "--all"])), draw(st.sampled_from(_NUMBERS))]
+    return out
+
+
+_COUNTER = iter(range(10 ** 9))
+
+
+@settings(max_examples=settings.default.max_examples, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(report_options())
+def test_fuzz_report_options(swept, tmp_path_factory, capsys, argv):
+    """Every option list: a one-line refusal (exit 2) that writes nothing, or a report (exit 0) whose values are
+    finite where they came from a float option."""
+    out = tmp_path_factory.getbasetemp() / f"fuzz{next(_COUNTER)}"
+    before = _snapshot(swept)
+    if "--n-boot" not in argv:
+        argv = [*argv, "--n-boot", "100"]
+    rc, err = _report(capsys, swept, "--out", out, *argv)
+    assert _snapshot(swept) == before
+    if rc == 0:
+        assert (out / "REPORT.md").exists()
+        for i, a in enumerate(argv[:-1]):
+            if a == "--fit-range":
+                bounds = argv[i + 1].partition("=")[2].split(":")
+                assert all(b.strip() == "" or math.isfinite(float(b)) for b in bounds), argv
+        return
+    assert rc == 2, (argv, err)
+    (line,) = err.strip().splitlines()
+    assert line.startswith("nnapprox-report: error:"), (argv, err)
+    assert not (out / "REPORT.md").exists()

@@ -244,3 +244,22 @@ def test_a_misspelt_key_without_plus_gets_our_line(tmp_path, monkeypatch, capsys
     assert rc == 1 and not any(tmp_path.iterdir())
     (line,) = _errors(err)
     assert "model.widht" in line and "did you mean model.width" in line and "+model" not in line
+
+
+def test_the_sweeper_caps_the_joblib_workers_at_the_number_of_jobs(tmp_path):
+    import types
+
+    from omegaconf import OmegaConf
+
+    from hydra_plugins.nnapprox_sweeper.sweeper import ValidatingSweeper
+
+    sweeper = ValidatingSweeper.__new__(ValidatingSweeper)  # only what check_outputs reads
+    sweeper.config = OmegaConf.create({"report_dir": None, "hydra": {"launcher": {"n_jobs": 8}}})
+    sweeper.launcher = types.SimpleNamespace(joblib={"n_jobs": 8})
+    try:
+        sweeper.check_outputs(tmp_path / "sw", 3)
+        assert sweeper.launcher.joblib["n_jobs"] == 3
+        with pytest.raises(BlockingIOError):  # and the folder is this sweep's now
+            _held_elsewhere(tmp_path / "sw")
+    finally:
+        release(tmp_path / "sw")

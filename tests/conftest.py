@@ -1,9 +1,18 @@
 """Shared fixtures; the helpers themselves live in tests/helpers.py (``from helpers import ...``)."""
 from __future__ import annotations
 
-import pytest
+import os
 
-from helpers import plain_config, run_study  # noqa: F401  (re-exported for old ``from conftest import``)
+import pytest
+from hypothesis import settings
+
+# Hypothesis profiles (the fuzz tests): `default` keeps `make test` short and is derandomized (the same examples
+# every run); `slow` (HYPOTHESIS_PROFILE=slow, or pytest --hypothesis-profile=slow) draws more, new ones each run.
+settings.register_profile("default", max_examples=30, deadline=None, derandomize=True)
+settings.register_profile("slow", max_examples=400, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+from helpers import run_study  # noqa: E402
 
 
 @pytest.fixture
@@ -20,11 +29,3 @@ def _c_f_cache(tmp_path_factory):
     if "NNAPPROX_CACHE_DIR" not in os.environ:
         os.environ["NNAPPROX_CACHE_DIR"] = str(tmp_path_factory.mktemp("nnapprox-cache"))
     yield
-
-
-# Hypothesis (the fuzz tests): a modest example count in `make test`; `pytest --hypothesis-profile=slow` runs more.
-from hypothesis import settings as _hyp_settings  # noqa: E402
-
-_hyp_settings.register_profile("default", max_examples=50, deadline=None)
-_hyp_settings.register_profile("slow", max_examples=1000, deadline=None)
-_hyp_settings.load_profile("default")

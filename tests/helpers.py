@@ -178,3 +178,11 @@ def ridge_paths(K_of_d, *, slope=-1.5, ds=(2, 4, 8, 16), trainers=("oga",), unit
     return pd.DataFrame(rows)
 
 
+def compose(overrides):
+    """The config ``nnapprox-run`` composes from ``overrides`` (hydra node included), in-process."""
+    from hydra import compose as hydra_compose, initialize_config_dir
+
+    from nnapprox.cli.run import CONF_DIR
+
+    with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
+        return hydra_compose(config_name="config", overrides=list(overrides), return_hydra_config=True)

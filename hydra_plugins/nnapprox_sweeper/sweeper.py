@@ -87,7 +87,7 @@ class ValidatingSweeper(BasicSweeper):
         def compose(overrides):
             return loader.load_sweep_config(master_config=self.config, sweep_overrides=list(overrides))
 
-        done, manifest = 0, []
+        done, manifest, hashes, repeats = 0, [], set(), []
         for overrides in jobs:
             try:
                 cfg = compose(overrides)
@@ -101,37 +101,87 @@ class ValidatingSweeper(BasicSweeper):
             canon = validated(to_plain(cfg), check_memory=True)  # once: the folder resolver and the app reuse it
             subdir = str(OmegaConf.select(cfg, "hydra.sweep.subdir"))
             entry = {"dir": subdir, "config_hash": canon.hash, "overrides": list(overrides)}
+            if canon.hash in hashes:  # the same config from another grid or spelling: runs once, counted once
+                repeats.append(" ".join(overrides))
+                continue
+            hashes.add(canon.hash)
             if canon.config["resume"] and finished(Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / subdir,
                                                    canon.hash):
                 done += 1
                 self.already_done.add(subdir)
             manifest.append(entry)
-        log.info("sweep: %d jobs validated in %.1f s; %d already done, %d to run", len(jobs),
-                 time.perf_counter() - tic, done, len(jobs) - done)
+        log.info("sweep: %d jobs validated in %.1f s; %d already done, %d to run", len(manifest),
+                 time.perf_counter() - tic, done, len(manifest) - done)
+        if repeats:
+            log.info("sweep: %d job(s) repeat the config (hash) of an earlier job and are left out: %s",
+                     len(repeats), "; ".join(repeats[:5]) + (" ..." if len(repeats) > 5 else ""))
         return manifest
+
+    def check_outputs(self, sweep_dir: Path, n_jobs: int) -> None:
+        """Every folder the sweep writes, and the launcher's options, checked before the first job; then the
+        sweep folder (and ``report_dir``) taken for this sweep (:mod:`nnapprox.runner.folders`)."""
+        from nnapprox.cli.compose import CliConfigError
+        from nnapprox.runner.folders import check_n_jobs, check_writable, hold
+
+        report_dir = self.config.get("report_dir")
+        outputs = [("out_root", sweep_dir)] + ([("report_dir", Path(str(report_dir)))] if report_dir else [])
+        launcher = OmegaConf.select(self.config, "hydra.launcher")
+        if launcher is not None and "n_jobs" in launcher and hasattr(self.launcher, "joblib"):
+            try:
+                self.launcher.joblib["n_jobs"] = check_n_jobs(launcher.n_jobs, n_jobs)
+            except ValueError as e:
+                raise CliConfigError(f"Invalid config: {e}") from None
+        for key, folder in outputs:
+            problem = check_writable(folder, key)
+            if problem:
+                raise CliConfigError(f"Invalid config: {problem}")
+        try:
+            for _, folder in outputs:
+                hold(folder)
+        except ValueError as e:
+            raise CliConfigError(f"Invalid config: {e}") from None
+
+    def one_by_one(self, batch, entries, start: int, sweep_dir: Path, error: OSError) -> list:
+        """Launch the jobs of a batch that hold no record of their config yet, one at a time; a job whose files
+        cannot be written is logged as failed (it holds no record: the exit status and the report count it)."""
+        from nnapprox.experiment.records import load_records
+
+        log.error("sweep: a job's files could not be written (%s); the other jobs go on", str(error).splitlines()[0])
+        results = []
+        for i, (job, entry) in enumerate(zip(batch, entries)):
+            old = load_records(sweep_dir / entry["dir"])
+            if old and all(r.get("config_hash") == entry["config_hash"] for r in old):
+                continue
+            try:
+                results += self.launcher.launch([job], initial_job_idx=start + i)
+            except OSError as e:
+                log.error("job %s failed: its files could not be written: %s", entry["dir"],
+                          str(e).splitlines()[0])
+        return results
 
     def sweep(self, arguments: List[str]) -> Any:
         assert self.config is not None and self.launcher is not None and self.hydra_context is not None
         from nnapprox.cli.compose import CliConfigError
-        from nnapprox.cli.run import VALIDATED_KEY, check_writable
+        from nnapprox.cli.run import VALIDATED_KEY
         from nnapprox.experiment.progress import SweepProgress
         from nnapprox.experiment.records import write_manifest
         from nnapprox.runner.report import check_judge
 
-        jobs = self.job_overrides(arguments)
-        manifest = self.validate_all(jobs)
+        manifest = self.validate_all(self.job_overrides(arguments))
+        jobs = [e["overrides"] for e in manifest]  # one job per config hash
         try:  # the study's judgement windows, fixed before any job runs
             judge = check_judge(str(self.config.get("study", "")), self.config.get("plugin"),
                                 OmegaConf.to_container(self.config.judge) if self.config.get("judge") else None)
         except ValueError as e:
             raise CliConfigError(f"Invalid config: {e}") from None
         sweep_dir = Path(self.config.hydra.sweep.dir)
-        problem = check_writable(sweep_dir)
-        if problem:
-            raise CliConfigError(problem)
-        write_manifest(sweep_dir, manifest, judge)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
-        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        self.check_outputs(sweep_dir, len(jobs))
+        try:
+            write_manifest(sweep_dir, manifest, judge)
+            OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        except OSError as e:  # e.g. disk full before the first job
+            raise CliConfigError(f"out_root: the sweep folder {str(sweep_dir)!r} could not be written: "
+                                 f"{str(e).splitlines()[0]}") from None
         size = self.max_batch_size if self.max_batch_size and self.max_batch_size > 0 else max(len(jobs), 1)
         # each job carries the config hash validated here: a worker that validates it again writes into the
         # manifest's folder, and fails there if a user file changed since (nnapprox.cli.run.app)
@@ -142,7 +192,10 @@ class ValidatingSweeper(BasicSweeper):
         # k/K done, elapsed and ETA as jobs finish, whatever the launcher (it watches the job folders)
         with SweepProgress(sweep_dir, [j["dir"] for j in manifest], self.already_done):
             for batch in self.overrides:
-                results = self.launcher.launch(batch, initial_job_idx=start)
+                try:
+                    results = self.launcher.launch(batch, initial_job_idx=start)
+                except OSError as e:  # Hydra's own files of a job (disk full): that job failed, the rest run
+                    results = self.one_by_one(batch, manifest[start:start + len(batch)], start, sweep_dir, e)
                 for r in results:
                     r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
                 start += len(batch)

@@ -13,6 +13,9 @@ from omegaconf import DictConfig
 
 log = logging.getLogger("nnapprox.sweep")
 
+#: The failed reports of this process's sweeps (one line each): ``nnapprox-run`` then exits 1.
+REPORT_FAILURES: list = []
+
 
 class AggregateCallback(Callback):
     """Check a single run's config first; write the sweep's report (into ``report_dir`` if set)."""
@@ -31,6 +34,7 @@ class AggregateCallback(Callback):
                 raise CliConfigError(f"Invalid config: {e}") from None
 
     def on_multirun_end(self, config: DictConfig, **kwargs) -> None:
+        from nnapprox.runner.folders import release
         from nnapprox.runner.report import run_report
 
         sweep_dir = Path(config.hydra.sweep.dir)
@@ -40,4 +44,9 @@ class AggregateCallback(Callback):
                               plugin=config.get("plugin"))
             log.info("sweep done: report %s", path)
         except Exception as e:  # the records are safe on disk; the report can be rerun by hand
-            log.error("report for %s failed: %s (rerun: nnapprox-report %s)", sweep_dir, e, sweep_dir)
+            first = str(e).splitlines()[0] if str(e) else type(e).__name__
+            log.error("report for %s failed: %s (rerun: nnapprox-report %s)", sweep_dir, first, sweep_dir)
+            REPORT_FAILURES.append(f"the report of {sweep_dir} failed: {first} (rerun: nnapprox-report {sweep_dir})")
+        finally:  # the sweep (and its report) ends here: the folders are free for the next one
+            release(sweep_dir)
+            release(out_dir)

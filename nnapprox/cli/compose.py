@@ -76,12 +76,12 @@ def to_plain(cfg: DictConfig) -> dict:
     CliConfigError
         For a value the schema refuses (an unknown key, a wrong type, ``trainer=null``), in one line.
     """
-    task = {k: v for k, v in cfg.items() if k != "hydra"}
-    for group in GROUPS:
-        if group in task and task[group] is None:
-            raise CliConfigError(f"Invalid config: {group}=null: the group {group!r} needs an option "
-                                 f"(e.g. {group}=<name>)")
     try:
+        task = {k: v for k, v in cfg.items() if k != "hydra"}  # resolves top-level values: inside the try
+        for group in GROUPS:
+            if group in task and task[group] is None:
+                raise CliConfigError(f"Invalid config: {group}=null: the group {group!r} needs an option "
+                                     f"(e.g. {group}=<name>)")
         raw = OmegaConf.to_container(OmegaConf.create(task), resolve=False)
         check_closed({k: v for k, v in raw.items() if k not in ("trainer", "target")})
         _same_option(cfg, raw)

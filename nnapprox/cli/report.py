@@ -3,6 +3,7 @@ verdicts.json and REPORT.md for a sweep folder)."""
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from nnapprox.base.io import WriteError
@@ -19,13 +20,15 @@ def _fit_range(text):
         bounds = tuple(float(v) if v.strip() else None for v in (lo, hi))
     except ValueError as err:
         raise argparse.ArgumentTypeError(f"--fit-range {text!r}: {err}") from err
+    if any(b is not None and not math.isfinite(b) for b in bounds):
+        raise argparse.ArgumentTypeError(f"--fit-range {text!r}: the bounds must be finite numbers (or empty)")
+    if None not in bounds and bounds[0] >= bounds[1]:
+        raise argparse.ArgumentTypeError(f"--fit-range {text!r}: LO must be below HI")
     return axis, bounds
 
 
 def _window(text):
     """Parse ``NAME=VALUE`` (a finite number) into ``(name, value)``."""
-    import math
-
     name, sep, value = text.partition("=")
     try:
         v = float(value)
@@ -37,9 +40,16 @@ def _window(text):
     return name, int(v) if v.is_integer() and "." not in value and "e" not in value.lower() else v
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose refusals are one line (``nnapprox-report: error: ...``, exit status 2)."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
     """The argument parser of ``nnapprox-report``."""
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="nnapprox-report",
         description="Collect the record.json files of a sweep folder, analyse each study with its plug-in and "
                     "write runs.csv, the study's tables, figures/*.png, verdicts.json and REPORT.md.")
@@ -65,9 +75,11 @@ def build_parser():
 def main(argv=None):
     """Run ``nnapprox-report``; returns the exit status (0 ok, 2 bad input or nothing to report)."""
     args = build_parser().parse_args(argv)
-    if args.n_boot < 100:
-        print(f"nnapprox-report: error: --n-boot={args.n_boot} must be >= 100", file=sys.stderr)
-        return 2
+    for problem in (args.n_boot < 100 and f"--n-boot={args.n_boot} must be >= 100",
+                    args.seed < 0 and f"--seed={args.seed} must be >= 0"):
+        if problem:
+            print(f"nnapprox-report: error: {problem}", file=sys.stderr)
+            return 2
     try:
         path = run_report(args.dir, out_dir=args.out, title=args.title, study=args.study, plugin=args.plugin,
                           fit_range=dict(args.fit_range), n_boot=args.n_boot, seed=args.seed, svg=args.svg,

@@ -29,6 +29,7 @@ from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import job_dirname
 from nnapprox.experiment.presets import CONF_DIR
 from nnapprox.cli.status import failed_jobs
+from nnapprox.runner.folders import check_writable
 
 register_configs()
 log = logging.getLogger("nnapprox.cli.run")
@@ -55,21 +56,6 @@ def _job_dir(override_dirname, *, _root_):
 
 if not OmegaConf.has_resolver("nnapprox_job"):
     OmegaConf.register_new_resolver("nnapprox_job", _job_dir)
-
-
-def check_writable(folder) -> str | None:
-    """Create ``folder`` and a probe file in it; the one-line error, or None when it is writable."""
-    from pathlib import Path
-
-    from nnapprox.base.io import WriteError, write_text_atomic
-
-    probe = Path(folder) / ".nnapprox-write-probe"
-    try:
-        write_text_atomic(probe, "ok\n")
-        probe.unlink()
-    except (WriteError, OSError) as e:
-        return f"out_root: the output folder is not writable ({e}); choose another out_root"
-    return None
 
 
 _WATCHDOG = []
@@ -113,7 +99,11 @@ def app(cfg: DictConfig) -> dict:
     name = hc.job.override_dirname or "(defaults)"
     log.info("job start: %s", name)
     t0 = time.perf_counter()
-    records = run_job(run, hc.runtime.output_dir, resume=plain["resume"], validated_hash=expected)
+    try:
+        records = run_job(run, hc.runtime.output_dir, resume=plain["resume"], validated_hash=expected)
+    except OSError as e:  # (WriteError too) e.g. disk full: this job failed, the sweep goes on
+        log.error("job %s failed: its files could not be written: %s", name, str(e).splitlines()[0] if str(e) else e)
+        return {"status": ["failed"], "n_records": 0, "job": name}
     statuses = sorted({r.get("status") for r in records})
     log.info("job end: %s: status %s, %d records, %.1f s", name, "/".join(statuses), len(records),
              time.perf_counter() - t0)
@@ -181,6 +171,22 @@ def per_job(argv) -> list[str]:
     return out
 
 
+def given_twice(overrides) -> str | None:
+    """The one-line error for a key set twice on the command line (Hydra would use the last value while the
+    job folder's name lists both), or None."""
+    seen = {}
+    for o in overrides:
+        key, sep, _ = o.partition("=")
+        if not sep or o.startswith("~"):
+            continue
+        key = key.lstrip("+").strip()
+        if key in seen:
+            return (f"Invalid config: {key} is given twice ({seen[key]} and {o}); give it once (a sweep: "
+                    f"{key}=a,b)")
+        seen[key] = o
+    return None
+
+
 def precheck(argv) -> tuple[str | None, str | None]:
     """Compose and check a single run's config (a sweep's first job) before Hydra makes its folder.
 
@@ -201,6 +207,9 @@ def precheck(argv) -> tuple[str | None, str | None]:
     from hydra.errors import HydraException
 
     args, _ = get_args_parser().parse_known_args(list(argv))
+    twice = given_twice(args.overrides)
+    if twice:
+        return twice, None
     for o in args.overrides:  # a group set to null: Hydra's own error would be a traceback, in sweeps too
         key, _, value = o.lstrip("+~").partition("=")
         if key in GROUPS and any(v.strip().lower() in ("null", "none", "") for v in value.split(",")):
@@ -275,6 +284,10 @@ def main() -> None:
         from nnapprox.cli.catalog import main as list_main
 
         sys.exit(list_main([]))
+    from nnapprox.cli.callbacks import REPORT_FAILURES
+
+    REPORT_FAILURES.clear()
+    logging.raiseExceptions = False  # a log file on a full disk: the line is lost, not the sweep (no traceback)
     with _early_logging():  # Hydra sets up logging later: say what is slow (a C_f estimate) while checking
         problem, run_dir = precheck(argv)
     if problem:
@@ -290,6 +303,9 @@ def main() -> None:
     if failed:
         print(f"Error: {len(failed)} job(s) failed (their record.json says why; the report lists them): "
               + ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""), file=sys.stderr)
+    if REPORT_FAILURES:
+        print(f"Error: {REPORT_FAILURES[-1]}", file=sys.stderr)
+    if failed or REPORT_FAILURES:
         sys.exit(1)
 
 

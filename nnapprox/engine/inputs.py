@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["check_inputs", "check_sizes", "cast"]
+__all__ = ["check_inputs", "check_sizes", "check_param_bytes", "cast"]
 
 
 def check_inputs(X, y=None, *, d: int, n_out: int, batch: tuple = ()):
@@ -73,6 +73,27 @@ def check_sizes(sizes) -> list[int]:
     if sizes[-1] < 1:
         raise ValueError(f"output size sizes[-1]={sizes[-1]} must be >= 1")
     return sizes
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine (None where the OS does not say)."""
+    import os
+
+    try:
+        return int(os.sysconf("SC_PAGE_SIZE")) * int(os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_param_bytes(sizes, n_params: int, dtype, replicas: int = 1) -> None:
+    """ValueError naming ``sizes`` when the parameters alone cannot fit in this machine's memory
+    (rather than numpy's MemoryError, or its "maximum allowed dimension exceeded", mid-construction)."""
+    need = int(n_params) * int(replicas) * np.dtype(dtype).itemsize
+    have = physical_memory()
+    if int(n_params) > np.iinfo(np.intp).max or (have is not None and need > have):
+        raise ValueError(f"sizes={list(sizes)} need {n_params} parameters per network ({need / 2**30:.3g} GiB in "
+                         f"{np.dtype(dtype)}{f' for {replicas} replicas' if replicas > 1 else ''}); this machine "
+                         f"has {'?' if have is None else f'{have / 2**30:.3g}'} GiB: choose smaller sizes")
 
 
 def cast(A, dtype, name: str = "X"):

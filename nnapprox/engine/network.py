@@ -38,9 +38,9 @@ import numpy as np
 from nnapprox.engine import fastpath
 from nnapprox.engine.activations import DEFAULT_LEAKY_SLOPE, get_activation
 from nnapprox.engine.init import Init, draw, recipe_of
-from nnapprox.engine.inputs import cast, check_inputs, check_sizes
+from nnapprox.engine.inputs import cast, check_inputs, check_param_bytes, check_sizes
 from nnapprox.engine.losses import Loss, get_loss
-from nnapprox.engine.params import pack, param_count, unpack
+from nnapprox.engine.params import ParamViews, check_mask, pack, param_count, unpack, write_params
 from nnapprox.engine.passes import affine, backward, forward
 
 __all__ = ["MLP", "Grads", "build", "fresh"]
@@ -69,6 +69,22 @@ __all__ = ["MLP", "Grads", "build", "fresh"]
 # ---------------------------------------------------------------------------
 # the MLP object
 # ---------------------------------------------------------------------------
+
+def fixed_message(name: str) -> str:
+    return (f"net.{name} is fixed when the network is built (the parameters' layout depends on it); build a new "
+            f"network: MLP(...) or MLP.from_params(...)")
+
+
+def fixed(name: str, doc: str) -> property:
+    """A read-only attribute of the architecture (stored as ``_<name>``); setting it raises AttributeError."""
+    def get(self):
+        return getattr(self, "_" + name)
+
+    def refuse(self, value):
+        raise AttributeError(fixed_message(name))
+
+    return property(get, refuse, doc=doc)
+
 
 @dataclass
 class Grads:
@@ -116,36 +132,41 @@ class MLP:
     Attributes
     ----------
     theta : array, shape ``batch + (P,)``
-        All parameters, flat. ``weights`` and ``biases`` are views into it.
+        All parameters, flat. ``weights`` and ``biases`` are views into it. ``net.theta = v`` copies ``v`` in
+        (its size checked); ``net.weights[l] = W`` and ``net.biases[l] = b`` copy into the layer (shape checked).
     weights, biases : lists in lecture shapes ``(n_l, n_{l-1})`` and ``(n_l,)`` (plus batch axes).
+    sizes, activation_name, output_activation_name, slope : the architecture, fixed when the network is
+        built (setting them raises AttributeError).
+    mask : array ``(P,)`` or None
+        Connections a structure (e.g. a tree) leaves out: 0 in ``theta``, always.
+
+    A network pickles (and deep-copies) as its architecture, ``theta``, mask and recipe.
     """
 
     def __init__(self, sizes, activation="tanh", output_activation="identity", *, rng=None,
                  init=None, init_std=None, bias_init=None, bias_std=None, X=None, slope=DEFAULT_LEAKY_SLOPE,
                  dtype=np.float64, mask=None, _theta=None):
-        self.sizes = check_sizes(sizes)
-        self.activation_name = str(activation)
-        self.output_activation_name = str(output_activation)
-        self.slope = float(slope)
-        self.act = get_activation(activation, slope=slope)
-        self.out_act = get_activation(output_activation, slope=slope)
-        dtype = np.dtype(dtype)
+        self._sizes = tuple(check_sizes(sizes))
+        self._activation_name = str(activation)
+        self._output_activation_name = str(output_activation)
+        self._slope = float(slope)
+        self._act = get_activation(activation, slope=slope)
+        self._out_act = get_activation(output_activation, slope=slope)
+        dtype = np.dtype(dtype if _theta is None else _theta.dtype)
         if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
             raise ValueError(f"dtype={dtype} is not supported; use float64 or float32")
-        P = param_count(self.sizes)
-        self.mask = None
-        if mask is not None:
-            mask = np.asarray(mask)
-            if mask.shape != (P,) or not np.isin(mask, (0, 1)).all():
-                raise ValueError(f"mask must be 0/1 of shape ({P},) (one entry per parameter); got shape {mask.shape}")
-            self.mask = mask.astype(dtype if _theta is None else _theta.dtype)
+        P = param_count(self._sizes)
+        self._mask = None
         #: How the parameters were drawn (an :class:`nnapprox.engine.init.Init`, or None for
         #: parameters given as numbers): restarts and boosting stages draw theirs the same way.
         self.init_spec = None
         if _theta is not None:
-            self.theta = _theta
+            if getattr(_theta, "ndim", 0) < 1 or _theta.shape[-1] != P:
+                raise ValueError(f"theta has shape {getattr(_theta, 'shape', None)}; sizes={self.sizes} need "
+                                 f"batch + ({P},)")
+            self._theta = _theta  # no copy: with_theta and replica share memory
         else:
-            recipe = init if isinstance(init, Init) else Init.resolve(self.activation_name, init, init_std,
+            recipe = init if isinstance(init, Init) else Init.resolve(self._activation_name, init, init_std,
                                                                       bias_init, bias_std)
             if rng is None:
                 rng = np.random.default_rng(0)
@@ -153,14 +174,110 @@ class MLP:
             if not rngs or not all(isinstance(r, np.random.Generator) for r in rngs):
                 raise ValueError(f"rng={rng!r} must be a np.random.Generator (np.random.default_rng(seed)) "
                                  f"or a non-empty list of them (one per replica)")
+            check_param_bytes(self._sizes, P, dtype, len(rngs))
+            masked = None if mask is None else check_mask(mask, P)
             thetas = []
             for r in rngs:  # replica r is drawn exactly as the network built alone from rng[r]
-                single = MLP(self.sizes, activation, output_activation, slope=slope, dtype=dtype, mask=self.mask,
+                single = MLP(self._sizes, activation, output_activation, slope=slope, mask=masked,
                              _theta=np.zeros(P, dtype=dtype))
                 thetas.append(draw(single, r, X, recipe).theta)
-            self.theta = thetas[0] if isinstance(rng, np.random.Generator) else np.stack(thetas)
+            self._theta = thetas[0] if isinstance(rng, np.random.Generator) else np.stack(thetas)
             self.init_spec = recipe
-        self.weights, self.biases = unpack(self.theta, self.sizes)
+        weights, biases = unpack(self._theta, self._sizes)
+        self._weights = ParamViews("weights", weights)
+        self._biases = ParamViews("biases", biases)
+        if mask is not None:
+            self.mask = mask
+
+    # -- the parameters: one buffer, views into it ---------------------------
+    @property
+    def theta(self):
+        """All parameters, flat (``batch + (P,)``); :attr:`weights` and :attr:`biases` are views into it.
+
+        ``net.theta = v`` copies ``v`` into this buffer (the views see it): ``v`` must have ``theta``'s shape
+        (or be flat with its size), be finite and keep masked connections at zero; otherwise ValueError.
+        In-place writes (``net.theta[...] = v``, an optimizer's step) are not checked.
+        """
+        return self._theta
+
+    @theta.setter
+    def theta(self, value):
+        if value is self._theta:  # an in-place operator (net.theta *= s) has already written the buffer
+            if self._mask is not None and np.any(self._theta[..., self._mask == 0] != 0):
+                self._theta[...] *= self._mask
+                raise ValueError("theta: the operation set connections the network's mask leaves out "
+                                 "(model.structure); they were reset to 0")
+            return
+        value = np.asarray(value)
+        shape = self._theta.shape
+        if value.shape != shape and not (value.ndim == 1 and value.size == self._theta.size):
+            raise ValueError(f"theta must have shape {shape} ({self.n_params} parameters"
+                             f"{' per replica' if self.batch_shape else ''}); got shape {value.shape}")
+        write_params(self._theta, value.reshape(shape), "theta", self._mask)
+
+    @property
+    def weights(self):
+        """``weights[l]``: views ``batch + (n_l, n_{l-1})`` into :attr:`theta`; ``net.weights[l] = W`` copies
+        ``W`` in (same shape, finite, masked connections zero; otherwise ValueError)."""
+        return self._weights
+
+    @weights.setter
+    def weights(self, values):
+        self._weights.assign_all(values)
+
+    @property
+    def biases(self):
+        """``biases[l]``: views ``batch + (n_l,)`` into :attr:`theta`; ``net.biases[l] = b`` copies ``b`` in."""
+        return self._biases
+
+    @biases.setter
+    def biases(self, values):
+        self._biases.assign_all(values)
+
+    @property
+    def mask(self):
+        """0/1 per parameter (``(P,)``, in ``theta``'s layout) or None: connections left out (e.g. a tree) are 0 in
+        ``theta`` and get no gradient. Setting it checks that those entries of ``theta`` are 0."""
+        return self._mask
+
+    @mask.setter
+    def mask(self, mask):
+        if mask is None:
+            self._mask = None
+            self._weights.masks = self._biases.masks = None
+            return
+        mask = check_mask(mask, self.n_params).astype(self._theta.dtype)
+        if np.any(self._theta[..., mask == 0] != 0):
+            raise ValueError("mask leaves out connections whose parameters are not 0; a masked network keeps them "
+                             "at 0")
+        self._mask = mask
+        self._weights.masks, self._biases.masks = unpack(mask, self._sizes)
+
+    @property
+    def sizes(self) -> list:
+        """Layer sizes ``[d, n1, ..., out]`` (a copy: the architecture is fixed when the network is built)."""
+        return list(self._sizes)
+
+    activation_name = fixed("activation_name", "The hidden activation's name.")
+    output_activation_name = fixed("output_activation_name", "The output activation's name.")
+    slope = fixed("slope", "Negative slope of leaky_relu.")
+    act = fixed("act", "The hidden :class:`~nnapprox.engine.activations.Activation`.")
+    out_act = fixed("out_act", "The output :class:`~nnapprox.engine.activations.Activation`.")
+
+    @sizes.setter
+    def sizes(self, value):
+        raise AttributeError(fixed_message("sizes"))
+
+    def __getstate__(self):
+        """Pickles as its architecture, ``theta``, mask and recipe (the views are rebuilt on loading)."""
+        return {"sizes": list(self._sizes), "activation": self._activation_name,
+                "output_activation": self._output_activation_name, "slope": self._slope, "theta": self._theta,
+                "mask": self._mask, "init_spec": self.init_spec}
+
+    def __setstate__(self, state):
+        self.__init__(state["sizes"], state["activation"], state["output_activation"], slope=state["slope"],
+                      mask=state["mask"], _theta=state["theta"])
+        self.init_spec = state["init_spec"]
 
     # -- construction ------------------------------------------------------
     @classmethod

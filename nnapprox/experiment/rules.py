@@ -6,20 +6,45 @@ declarations). A rule resolves a default that depends on other keys, nulls a key
 not use (refusing it when it was set) or refuses a combination, in one line naming the key. Rules
 read the trainer's and the activation's declared facts, never their names. New rules (hostile
 input) are appended with :func:`add_rule`.
+
+What a trainer accepts of a model is not decided here: those rules call the checks of
+:mod:`nnapprox.trainers.checks` (:data:`~nnapprox.trainers.checks.MODEL_CHECKS`, in the same order),
+which :func:`nnapprox.trainers.fit` runs too, so the Python API refuses what a config refuses, in the
+same line.
 """
 from __future__ import annotations
 
 from typing import Callable
 
-from nnapprox.engine.activations import get_activation
 from nnapprox.engine.init import default_bias_init, default_init
 from nnapprox.experiment.errors import config_error
 from nnapprox.experiment.groups import ACTIVATION_OPTIONS, MODEL_OPTIONS
+from nnapprox.trainers import checks
 
 __all__ = ["RULES", "add_rule", "unused"]
 
 _MODEL = {o.name: o.default for o in MODEL_OPTIONS}
 _ACT = {o.name: o.default for o in ACTIVATION_OPTIONS}
+
+
+def model_facts(d) -> "checks.ModelFacts":
+    """The draft's model as the trainers' checks read it (an MLP gives the same facts)."""
+    from nnapprox.experiment.validation import model_sizes
+
+    try:
+        sizes = d.sizes
+    except ValueError:  # a tree on d != 2^L inputs: refused by tree_structure; the dense sizes meanwhile
+        sizes = model_sizes({**d.model, "structure": "dense"}, d.target.dim)
+    m = d.model
+    return checks.ModelFacts(tuple(sizes), d.act["name"], m["output_activation"], m["dtype"], m["structure"])
+
+
+def model_check(check, d) -> None:
+    """Run one of :data:`nnapprox.trainers.checks.MODEL_CHECKS` on the draft; its refusal as a ConfigError."""
+    try:
+        check(d.spec, model_facts(d), d.loss, d.options, d.target)
+    except ValueError as e:
+        raise config_error(str(e)) from None
 
 
 def unused(group: dict, key: str, default, why: str, prefix: str) -> None:
@@ -49,9 +74,7 @@ def own_network(d) -> None:
         why = f"trainer {d.spec.name!r} builds its own network"
         for key in ("init", "init_std", "bias_init", "bias_std"):
             unused(d.model, key, _MODEL[key], why, "model")
-    if not d.spec.float32 and d.model["dtype"] != "float64":
-        raise config_error(f"model.dtype={d.model['dtype']!r} is not supported by trainer {d.spec.name!r} (it "
-                           f"computes in float64); allowed: float64")
+    model_check(checks.float64_only, d)
 
 
 def initialisation_defaults(d) -> None:
@@ -70,36 +93,16 @@ def initialisation_defaults(d) -> None:
 
 def tree_structure(d) -> None:
     """A tree network needs d = 2^L inputs, depth L, and a trainer that trains a masked network as given."""
-    from nnapprox.experiment.validation import model_sizes
-    from nnapprox.trainers import TRAINERS
-
     if d.model["structure"] != "tree":
         return
-    dim, model, spec = d.target.dim, d.model, d.spec
+    dim, model = d.target.dim, d.model
     if dim < 2 or dim & (dim - 1):
         raise config_error(f"model.structure='tree' needs target.d a power of 2 >= 2; target.d={dim}")
     levels = dim.bit_length() - 1
     if model["depth"] != levels:
         raise config_error(f"model.depth={model['depth']} does not fit model.structure='tree' on d={dim} inputs: "
                            f"the binary tree has {levels} levels; set model.depth={levels}")
-    if spec.trees:
-        return
-    sizes = model_sizes(model, dim)
-
-    def takes(t):  # trains the given masked network, and its declaration accepts these sizes
-        if not t.trees:
-            return False
-        try:
-            if t.check_model is not None:
-                t.check_model(sizes, "tanh", model["output_activation"], "mse",
-                              {o.name: o.default for o in t.options}, d.target)
-        except ValueError:
-            return False
-        return True
-
-    allowed = [n for n, t in TRAINERS.items() if takes(t)]
-    raise config_error(f"model.structure='tree' is not supported by trainer {spec.name!r} (it builds its own "
-                       f"network); allowed: {', '.join(allowed)}")
+    model_check(checks.trains_structure, d)
 
 
 def scale_only_for_its_scheme(d) -> None:
@@ -147,44 +150,29 @@ def bernoulli_needs_probabilities(d) -> None:
 
 def untrainable_units(d) -> None:
     """A unit with zero derivative (Heaviside) can only be placed by a trainer that builds its own units."""
-    from nnapprox.trainers import TRAINERS
-
-    if d.model["depth"] >= 1 and not get_activation(d.act["name"]).trainable and not d.spec.builds_own:
-        own = [n for n, t in TRAINERS.items() if t.builds_own]
-        raise config_error(f"activation.name={d.act['name']!r} has zero derivative: trainer {d.spec.name!r} cannot "
-                           f"move its units; allowed: the dictionary of {', '.join(own[:-1])} or {own[-1]}")
+    model_check(checks.moves_units, d)
 
 
 def built_depth(d) -> None:
     """A trainer that builds a fixed number of hidden layers takes only that ``model.depth``."""
-    if d.spec.depth is not None and d.model["depth"] != d.spec.depth:
-        raise config_error(f"model.depth={d.model['depth']} is not supported by trainer {d.spec.name!r} (it builds "
-                           f"{'one' if d.spec.depth == 1 else d.spec.depth} hidden layer{'s' if d.spec.depth != 1 else ''}); "
-                           f"allowed: {d.spec.depth}")
+    model_check(checks.built_depth, d)
+
+
+def own_units(d) -> None:
+    """A trainer that builds its own units needs an identity output (and a non-linear unit)."""
+    model_check(checks.own_units, d)
 
 
 def recorded_widths(d) -> None:
     """A width path records widths up to the network's own, on a dense network with hidden layers."""
-    widths, m = d.options.get("record_widths"), d.model
-    if widths is None:
-        return
-    if m["structure"] == "tree":
-        raise config_error("trainer.record_widths (a width path) is not supported with model.structure='tree'")
-    if m["depth"] < 1:
-        raise config_error("trainer.record_widths needs hidden layers; model.depth=0 has none")
-    if max(widths) > m["width"]:
-        raise config_error(f"trainer.record_widths={widths} exceeds model.width={m['width']}: a path records widths "
-                           f"up to its own width")
+    model_check(checks.recorded_widths, d)
 
 
 def trainer_checks(d) -> None:
     """The trainer's own declared checks of the model and of the data size."""
-    spec = d.spec
+    model_check(checks.declared, d)
     try:
-        if spec.check_model is not None:
-            spec.check_model(d.sizes, d.act["name"], d.model["output_activation"], d.loss, d.options, d.target)
-        if spec.check_data is not None:
-            spec.check_data(d.options, d.data["N"])
+        checks.check_data_size(d.spec, d.options, d.data["N"])
     except ValueError as e:
         raise config_error(str(e)) from None
 
@@ -192,7 +180,7 @@ def trainer_checks(d) -> None:
 #: The rules, in the order they are applied (the first refusal is the one reported).
 RULES: list[Callable] = [slope_only_for_leaky_relu, no_hidden_layer, own_network, initialisation_defaults,
                          tree_structure, scale_only_for_its_scheme, table_target, bernoulli_needs_probabilities,
-                         untrainable_units, built_depth, recorded_widths, trainer_checks]
+                         untrainable_units, built_depth, own_units, recorded_widths, trainer_checks]
 
 
 def add_rule(rule: Callable, *, before: Callable | None = None) -> Callable:

@@ -118,15 +118,17 @@ def _target(t: dict):
 def _trainer(tr: dict, run: dict):
     """The trainer's declaration, loss and resolved options."""
     from nnapprox.trainers import TRAINERS
+    from nnapprox.trainers.checks import check_loss
 
     tr = dict(tr)
     name, loss = tr.pop("name", None), tr.pop("loss", "mse")
     if name not in TRAINERS:
         raise config_error(f"trainer.name={name!r} is not known; valid: {', '.join(sorted(TRAINERS))}")
     spec = TRAINERS[name]
-    if loss not in spec.losses:
-        raise config_error(f"trainer.loss={loss!r} is not supported by trainer {name!r}; allowed: "
-                           f"{', '.join(spec.losses)}")
+    try:
+        check_loss(spec, loss)
+    except ValueError as e:
+        raise config_error(str(e)) from None
     given = {k: v for k, v in tr.items() if v is not None}  # (options it does not take: check_closed)
     try:
         options = resolve_options(spec.options, given, f"trainer {name!r}", prefix="trainer.")

@@ -254,6 +254,80 @@ def _forget_stale_outputs(out: Path, written: list) -> None:
     write_text_atomic(listing, json.dumps(sorted(set(written)), indent=0) + "\n")
 
 
+def _out_folder(source: Path, out_dir) -> Path:
+    """Where a report of ``source`` goes: ``out_dir``, else a sweep folder's own folder, else (one job: its
+    folder or its ``record.json``) the job's folder, never the sweep's around it. A folder that holds another
+    sweep's manifest is refused: its report would be replaced by one of other records.
+
+    Raises
+    ------
+    ValueError
+        One line naming the folder.
+    """
+    from nnapprox.experiment.records import RECORD_FILE
+    from nnapprox.runner.folders import check_writable
+
+    job = source.parent if source.is_file() else source if (source / RECORD_FILE).exists() else None
+    out = Path(out_dir) if out_dir is not None else (job if job is not None else source)
+    if (out / MANIFEST_FILE).exists() and out.resolve() != source.resolve():
+        raise ValueError(f"out_dir={str(out)!r} is the folder of another sweep ({MANIFEST_FILE}); its report would be "
+                         f"replaced by a report of {str(source)!r}; choose another output folder")
+    problem = check_writable(out, "out_dir")
+    if problem:
+        raise ValueError(problem)
+    return out
+
+
+def _analyse(name, sdf, chosen, judge, context):
+    """One study's :class:`StudyResult`, by the plug-in ``chosen`` (by the records or the caller), else the one
+    named like the study, else the generic analysis.
+
+    A plug-in found by the study's name only, which cannot read these records (it raises), gives way to the
+    generic analysis, with a warning in the log and in the report. A plug-in the records or the caller chose
+    that raises is an error.
+
+    Raises
+    ------
+    ValueError
+        One line naming the study, the plug-in and its error.
+    """
+    import logging
+
+    from nnapprox.studies import GenericPlugin, get_plugin
+
+    module = get_plugin(name, chosen)
+    windows = resolve_windows(windows_of(module), judge, name)  # an unknown window: the caller's error
+    try:
+        return _analyse_with(module, sdf, windows, context)
+    except Exception as e:  # noqa: BLE001 - a plug-in's error, whatever it is, becomes one line
+        error = e
+    label = getattr(module, "__name__", str(module))
+    first = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    if chosen or module is GenericPlugin:
+        raise ValueError(f"study {name!r}: plug-in {label} failed on its records: {first}") from None
+    warning = (f"study {name!r}: these records are not those the plug-in {label} (chosen by the study's name) "
+               f"reads ({first}); reported with the generic analysis")
+    logging.getLogger("nnapprox.report").warning(warning)
+    try:
+        res = _analyse_with(GenericPlugin, sdf, {}, context)
+    except Exception as e:  # noqa: BLE001
+        raise ValueError(f"study {name!r}: the generic analysis failed on its records: {type(e).__name__}: "
+                         f"{str(e).splitlines()[0] if str(e) else ''}") from None
+    res.intro = f"**Warning:** {warning}.\n\n" + (res.intro or "")
+    return res
+
+
+def _analyse_with(module, sdf, windows, context):
+    """``module.analyse`` of one study's records, its verdicts checked and collapsed, its windows' sensitivity."""
+    ctx = StudyContext(judge=windows, **context)
+    res = module.analyse(sdf, ctx)
+    for v in res.verdicts:
+        rule_of(v.kind)  # every verdict names a registered rule (its null and alternative)
+    res.verdicts = collapse(res.verdicts)
+    res.judge, res.declared, res.sensitivity = windows, windows_of(module), sensitivity(module, sdf, ctx)
+    return res
+
+
 def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, n_boot=2000, seed=0,
                fit_range=None, judge=None, svg=False, all_jobs=False) -> Path:
     """Collect a sweep, analyse each study with its plug-in and write the report files.
@@ -301,6 +375,7 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
     if not sweep_dir.exists():
         raise ValueError(f"sweep_dir={str(sweep_dir)!r} does not exist")
     root = sweep_dir if sweep_dir.is_dir() else sweep_dir.parent.parent
+    out = _out_folder(sweep_dir, out_dir)
     only = read_manifest(root) if (sweep_dir.is_dir() and not all_jobs) else None
     df = collect_records(sweep_dir, only=only)
     missing = df.attrs.get("missing_jobs", [])
@@ -321,20 +396,12 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
             raise ValueError(f"study={study!r} is not in {str(sweep_dir)!r}; studies: {names}")
         studies = [(s, d) for s, d in studies if s == study]
         df = studies[0][1]
-    out = Path(out_dir) if out_dir is not None else root
     nested = len(studies) > 1
     blocks, verdicts_all = [], []
     declared_judge = read_manifest_judge(root) if sweep_dir.is_dir() else None
     for name, sdf in studies:
-        module = get_plugin(name, plugin or _recorded_plugin(sdf))
-        declared = windows_of(module)
-        windows = resolve_windows(declared, {**(declared_judge or {}), **(judge or {})}, name)
-        ctx = StudyContext(name=name, sweep_dir=root, n_boot=n_boot, seed=seed, fit_range=fit_range, judge=windows)
-        res = module.analyse(sdf, ctx)
-        for v in res.verdicts:
-            rule_of(v.kind)  # every verdict names a registered rule (its null and alternative)
-        res.verdicts = collapse(res.verdicts)
-        res.judge, res.declared, res.sensitivity = windows, declared, sensitivity(module, sdf, ctx)
+        res = _analyse(name, sdf, plugin or _recorded_plugin(sdf), {**(declared_judge or {}), **(judge or {})},
+                       dict(name=name, sweep_dir=root, n_boot=n_boot, seed=seed, fit_range=fit_range))
         blocks.append((name, res, nested))
         verdicts_all.append((name, res))
     write_runs_csv(df, out / "runs.csv")

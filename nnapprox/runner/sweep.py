@@ -154,6 +154,7 @@ def sweep(grid, out_dir, *, study: str | None = None, base: dict | None = None, 
     from nnapprox.experiment.records import job_dirname, write_manifest
     from nnapprox.experiment.validation import canonical
     from nnapprox.report.collect import collect_records
+    from nnapprox.runner.folders import check_writable, hold, release
     from nnapprox.runner.report import check_judge, run_report
 
     out_dir = Path(out_dir)
@@ -166,18 +167,36 @@ def sweep(grid, out_dir, *, study: str | None = None, base: dict | None = None, 
             canon = canonical(cfg, check_memory=True)
         except ConfigError as e:
             raise ConfigError(f"{e} (job: {_readable(job) or 'defaults'})") from None
-        runs.append((job_dirname(_readable(job), canon.hash), job, canon))
+        if all(c.hash != canon.hash for _, _, c in runs):  # the same config twice (two grids): runs once
+            runs.append((job_dirname(_readable(job), canon.hash), job, canon))
     try:
         windows = check_judge(study, plugin, judge)
     except ValueError as e:
         raise ConfigError(f"Invalid config: {e}") from None
-    write_manifest(out_dir, [{"dir": d, "config_hash": c.hash, "overrides": _readable(j).split(",")}
-                             for d, j, c in runs], windows)
-    for i, (folder, job, canon) in enumerate(runs, 1):
-        log.info("job %d/%d: %s", i, len(runs), folder)
-        run_job(canon, out_dir / folder, resume=resume)
-    frame = collect_records(out_dir, only=[folder for folder, _, _ in runs])
-    if report:
-        frame.attrs["report"] = str(run_report(out_dir, out_dir=Path(report_dir) if report_dir else out_dir,
-                                               study=study, plugin=plugin, judge=judge, n_boot=n_boot))
+    outputs = [("out_dir", out_dir)] + ([("report_dir", Path(report_dir))] if report and report_dir else [])
+    for key, folder in outputs:  # every folder it writes, before the first job
+        problem = check_writable(folder, key)
+        if problem:
+            raise ConfigError(f"Invalid config: {problem}")
+    try:
+        for _, folder in outputs:
+            hold(folder)
+    except ValueError as e:
+        raise ConfigError(f"Invalid config: {e}") from None
+    try:
+        write_manifest(out_dir, [{"dir": d, "config_hash": c.hash, "overrides": _readable(j).split(",")}
+                                 for d, j, c in runs], windows)
+        for i, (folder, job, canon) in enumerate(runs, 1):
+            log.info("job %d/%d: %s", i, len(runs), folder)
+            try:
+                run_job(canon, out_dir / folder, resume=resume)
+            except OSError as e:  # (WriteError too) this job failed; the sweep goes on
+                log.error("job %s failed: its files could not be written: %s", folder, e)
+        frame = collect_records(out_dir, only=[folder for folder, _, _ in runs])
+        if report:
+            frame.attrs["report"] = str(run_report(out_dir, out_dir=Path(report_dir) if report_dir else out_dir,
+                                                   study=study, plugin=plugin, judge=judge, n_boot=n_boot))
+    finally:
+        for _, folder in outputs:
+            release(folder)
     return frame

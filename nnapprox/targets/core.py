@@ -10,7 +10,7 @@ import numpy as np
 
 from nnapprox.targets.sampling import Domain
 
-__all__ = ["KINDS", "Target", "int_at_least", "finite", "fixed_dim", "symmetric_domain", "vector", "jsonable",
+__all__ = ["KINDS", "Target", "rebuild_target", "int_at_least", "finite", "fixed_dim", "symmetric_domain", "vector", "jsonable",
            "make_target"]
 
 
@@ -40,6 +40,9 @@ class Target:
         ``(N, d) -> (N,)`` implementation (validated input).
     info : dict
         Derived quantities (e.g. the frequency vectors actually used).
+
+    A target pickles (and deep-copies) as its factory call ``get_target(name, **params)``: ``fn`` is a
+    closure of the factory. Rebuilding a user target reads its file again and checks its recorded hash.
     """
 
     name: str
@@ -73,6 +76,23 @@ class Target:
         if X.ndim != 2 or X.shape[1] != self.dim:
             raise ValueError(f"X has shape {X.shape}; target {self.name!r} expects (N, {self.dim})")
         return np.asarray(self.fn(X), dtype=np.float64).reshape(X.shape[0])
+
+    def __reduce__(self):
+        from nnapprox.targets.builtin import TARGETS
+
+        if TARGETS.get(self.name) is None:
+            import pickle
+
+            raise pickle.PicklingError(f"target {self.name!r} is not a registered factory's: only targets of "
+                                       f"get_target(name, ...) pickle (they are rebuilt from their parameters)")
+        return rebuild_target, (self.name, dict(self.params))
+
+
+def rebuild_target(name: str, params: dict) -> Target:
+    """``get_target(name, **params)``: how a pickled :class:`Target` is loaded."""
+    from nnapprox.targets.builtin import get_target
+
+    return get_target(name, **params)
 
 
 def int_at_least(name, value, minimum):

@@ -3,8 +3,9 @@
 Every trainer is a plain function registered with one declaration
 (:class:`~nnapprox.trainers.common.Trainer`: its options, losses and what it does with the
 network) in :data:`TRAINERS`. :func:`fit` checks the options against that declaration (unknown
-or out-of-range ones raise ValueError naming them), fills in the defaults and calls the trainer;
-the Hydra schema and the README's option table come from the same declarations.
+or out-of-range ones raise ValueError naming them), fills in the defaults, runs the model checks the
+config runs (:mod:`nnapprox.trainers.checks`: the same lines) and calls the trainer; the Hydra schema and
+the README's option table come from the same declarations.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from nnapprox.engine.losses import get_loss
 from nnapprox.base.options import resolve
 from nnapprox.engine.fastpath import serial_blas
 from nnapprox.trainers.bfgs import BFGS
+from nnapprox.trainers.checks import ModelFacts, check_data_size, check_loss, check_model
 from nnapprox.trainers.common import Diverged, History, Trainer
 from nnapprox.trainers.construct import CONSTRUCT
 from nnapprox.trainers.gradient import ADAM, GD, MOMENTUM
@@ -115,6 +117,12 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     History
         ``status`` is ``ok`` or ``diverged``: training never returns NaN silently.
 
+    Raises
+    ------
+    ValueError
+        One line, for an unknown trainer or option, data that do not fit the network, or a model the
+        trainer cannot honour (:func:`nnapprox.trainers.checks.check_model`: the config's checks, same line).
+
     Notes
     -----
     BLAS is held at one thread for the whole run (as in the jobs), and the engine's own threads
@@ -126,9 +134,7 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     if not isinstance(net, MLP):
         raise ValueError(f"net={net!r} must be an nnapprox MLP (nnapprox.MLP(sizes, ...))")
     loss_fn = get_loss(loss)
-    if loss_fn.name not in spec.losses:
-        raise ValueError(f"loss={loss_fn.name!r} is not supported by trainer {spec.name!r}; it fits "
-                         f"{', '.join(spec.losses)}")
+    check_loss(spec, loss_fn.name)
     opts = resolve(spec.options, options, f"trainer {spec.name!r}")
     if spec.needs_target:
         if target is None:
@@ -139,6 +145,9 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     X, y = net.check_data(X, y)
     X = net.cast(X, "X")
     y = net.cast(y, "y")
+    # what the config refuses about the model for this trainer, fit refuses in the same line
+    check_model(spec, ModelFacts.of(net), loss_fn.name, opts, target)
+    check_data_size(spec, opts, X.shape[-2])
     if loss_fn.name == "logistic" and (np.any(y < 0) or np.any(y > 1)):
         raise ValueError(f"y must lie in [0, 1] for loss='logistic' (labels or probabilities); got values in "
                          f"[{float(np.min(y)):g}, {float(np.max(y)):g}]")

@@ -130,17 +130,13 @@ def _short(widths) -> str:
 
 
 def check_template(net, X, y, loss, name):
-    if getattr(loss, "name", loss) != "mse":
-        raise ValueError(f"loss={getattr(loss, 'name', loss)!r} is not supported by trainer {name!r}; "
-                         f"it fits the squared error (loss='mse')")
-    if net.sizes[-1] != 1:
-        raise ValueError(f"trainer {name!r} fits one output; the template has sizes[-1]={net.sizes[-1]}")
-    if net.output_activation_name != "identity":
-        raise ValueError(f"output_activation={net.output_activation_name!r} is not supported by trainer "
-                         f"{name!r}; it builds networks with an identity output")
-    if net.activation_name == "identity":
-        raise ValueError(f"activation='identity' cannot serve as the unit of trainer {name!r}; "
-                         f"use sigmoid or tanh (or relu / leaky_relu)")
+    """What a constructive trainer takes of its template and data (the model checks are
+    :mod:`nnapprox.trainers.checks`', which :func:`nnapprox.trainers.fit` runs first): X, y as float64."""
+    from nnapprox.trainers import TRAINERS
+    from nnapprox.trainers.checks import ModelFacts, check_loss, own_units
+
+    check_loss(TRAINERS[name], getattr(loss, "name", loss))
+    own_units(TRAINERS[name], ModelFacts.of(net), getattr(loss, "name", loss), {}, None)
     if X.ndim != 2 or y.ndim != 2:
         raise ValueError(f"trainer {name!r} takes one data set X of shape (N, d); got X.shape={X.shape} "
                          f"(per-replica data is not supported)")

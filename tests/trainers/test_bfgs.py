@@ -110,7 +110,7 @@ def test_bfgs_refuses_what_it_cannot_do_in_one_line():
         (MLP([1, 4, 1]), dict(maxcor=5), r"unknown options \['maxcor'\]"),
         (MLP([1, 4, 1], "tanh", "sigmoid"), dict(boost=1, loss="logistic"), "boost=1 needs"),
         (MLP([1, 4, 1]), dict(polish_steps=10), "polish_steps=10 is not used"),
-        (MLP([1, 4, 1]), dict(warm_rows=64), "warm_rows=64 must be below N=64"),
+        (MLP([1, 4, 1]), dict(warm_rows=64), "warm_rows=64 must be below data.N=64"),
     ]
     for net, opts, match in cases:
         yy = (y > 0).astype(float) if opts.get("loss") == "logistic" else y

@@ -115,7 +115,7 @@ def test_bad_options_raise(trainer):
             fit(net, X, y, trainer=trainer, **opts)
     with pytest.raises(ValueError, match="loss='logistic' is not supported"):
         fit(MLP([2, 4, 1], "sigmoid", "sigmoid"), X, (y > 0.5).astype(float), trainer=trainer, loss="logistic")
-    with pytest.raises(ValueError, match="activation='identity'"):
+    with pytest.raises(ValueError, match="activation.name='identity' cannot serve as the unit"):
         fit(MLP([2, 4, 1], "identity"), X, y, trainer=trainer)
     with pytest.raises(ValueError, match="trainer='omp' is not known"):
         fit(net, X, y, trainer="omp")

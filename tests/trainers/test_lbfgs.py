@@ -112,7 +112,7 @@ def test_bad_options_raise():
     reps = MLP([1, 4, 1], "tanh", rng=[np.random.default_rng(s) for s in range(2)])
     with pytest.raises(ValueError, match="single network"):
         fit(reps, X, y, trainer="lbfgs", restarts=2)
-    with pytest.raises(ValueError, match="boost=1 needs loss='mse'"):
+    with pytest.raises(ValueError, match="boost=1 needs trainer.loss='mse'"):
         fit(MLP([1, 4, 1], "tanh", "sigmoid"), X, (y > 0).astype(float), trainer="lbfgs", loss="logistic", boost=1)
 
 

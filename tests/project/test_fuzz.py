@@ -33,7 +33,7 @@ from nnapprox.experiment.groups import GROUP_OPTIONS, RUN_OPTIONS
 from nnapprox.targets.builtin import target_defaults
 from nnapprox.trainers import TRAINERS
 
-from conftest import compose, plain_config
+from helpers import ROOT, compose, plain_config
 
 SLOW = settings.get_profile("slow")
 _NO_FIXTURE_CHECK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -63,7 +63,7 @@ def _in_empty_dir():
 
 _GROUP_CHOICES = {
     "trainer": sorted(TRAINERS) + ["lbfgs_path"],
-    "target": sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "conf" / "target").glob("*.yaml")),
+    "target": sorted(p.stem for p in (ROOT / "conf" / "target").glob("*.yaml")),
     "activation": ["tanh", "relu", "sigmoid", "heaviside", "leaky_relu", "relu2", "relu3"],
     "model": ["shallow", "deep"],
     "data": ["default", "noisy"],

@@ -18,13 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["ROOT", "plain_config", "run_study", "nnrun", "run_cli", "records_under", "refused", "NS", "PATH",
-           "scaling_runs", "ridge_paths"]
+__all__ = ["ROOT", "SMALL", "plain_config", "small_sin_cfg", "run_study", "nnrun", "run_cli", "records_under",
+           "refused", "NS", "PATH", "scaling_runs", "ridge_paths"]
 
 #: The repository root.
 ROOT = Path(__file__).resolve().parent.parent
 
 _SCHEMA = None
+
+#: Command-line overrides of a small, fast sin run (``nnapprox-run *SMALL``).
+SMALL = ["data.N=100", "data.N_test=128", "target=sin"]
 
 
 def plain_config(**dotted):
@@ -46,6 +49,12 @@ def plain_config(**dotted):
         group, _, field = key.rpartition(".")
         (cfg[group] if group else cfg)[field] = value
     return cfg
+
+
+def small_sin_cfg(**over):
+    """A small sin(3x) config (d = 1, N = 200, N_test = 256, width 6) with :func:`plain_config`'s overrides."""
+    return plain_config(target={"name": "sin", "d": 1, "freq": 3.0}, **{"data.N": 200, "data.N_test": 256,
+                        "model.width": 6, **over})
 
 
 def run_study(root: Path, study: str, jobs):

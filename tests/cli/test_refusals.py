@@ -1,14 +1,13 @@
 """The refusal matrix, in this process: every bad command line is refused by ``nnapprox-run``'s own ``main`` with
 exit status 1, a one-line message naming the key, the value and what is allowed, no traceback, and no record
 (a refused single run leaves no folder at all). A few subprocess starts per mechanism stay in
-tests/cli/test_run.py and tests/test_robustness.py (single run, sweep, unwritable folder, SIGTERM, joblib)."""
+tests/cli/test_run.py (single run, sweep, unwritable folder, SIGTERM, joblib)."""
 from __future__ import annotations
 
 import pytest
 
-from helpers import refused, run_cli
+from helpers import SMALL, refused, run_cli
 
-SMALL = ["data.N=100", "data.N_test=128", "target=sin"]
 
 #: (overrides, what the message names), each refused as a single run and as a sweep.
 BOTH = [

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,9 @@ from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import load_records
 from nnapprox.cli.compose import to_plain
+from nnapprox.cli.report import main as report_main
 from nnapprox.cli.run import CONF_DIR
-from helpers import ROOT, nnrun, records_under, refused, run_cli
+from helpers import ROOT, SMALL, nnrun, records_under, refused, run_cli, small_sin_cfg
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
 
 
@@ -283,3 +285,75 @@ def test_one_pass_replicas_give_the_loops_records(tmp_path, trainer, extra):
         assert list(sa["step"]) == list(sb["step"])
         if recs["loop"][r]["status"] == "ok":  # (a blow-up amplifies reassociation: no tolerance there)
             np.testing.assert_allclose(sa["loss"], sb["loss"], rtol=1e-8)
+
+
+# an unwritable output folder is one line naming the path (before any job), for real starts (single run and sweep;
+# the in-process check is in tests/cli/test_refusals.py) and for reports
+def test_an_unwritable_output_folder_is_one_line_in_a_subprocess_and_for_reports(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert refused(nnrun(f"out_root={blocker / 'out'}", *SMALL, cwd=tmp_path), str(blocker))
+    assert refused(nnrun("-m", f"out_root={blocker / 'out'}", *SMALL, "model.width=2,3", cwd=tmp_path), str(blocker))
+    run_job(small_sin_cfg(trainer={"name": "lbfgs", "max_steps": 5}), tmp_path / "sweep" / "job")
+    assert report_main([str(tmp_path / "sweep"), "--out", str(blocker / "rep")]) == 2
+
+
+# a failed job makes the exit non-zero
+def test_a_sweep_with_a_failed_job_exits_non_zero(tmp_path, monkeypatch, capsys):
+    import nnapprox.experiment.job
+    import nnapprox.cli.run
+
+    def boom(*a, **k):
+        raise RuntimeError("simulated crash")
+
+    monkeypatch.setattr(nnapprox.experiment.job, "train", boom)
+    monkeypatch.setattr(sys, "argv", ["nnapprox-run", "-m", f"out_root={tmp_path}", "study=fails", *SMALL,
+                                      "trainer.max_steps=3", "model.width=2,3"])
+    with pytest.raises(SystemExit) as exit_:
+        nnapprox.cli.run.main()
+    assert exit_.value.code == 1 and "2 job(s) failed" in capsys.readouterr().err
+    recs = records_under(tmp_path / "fails")
+    assert len(recs) == 2 and {r["status"] for r in recs} == {"failed"}
+    assert all("simulated crash" in r["error"] for r in recs)
+
+
+# joblib's workers end with a killed sweep
+def _children(pid):
+    out = []
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat_file.parent.name))
+    return out
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, ProcessLookupError):
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc")
+def test_joblib_workers_end_when_the_sweep_is_killed(tmp_path):
+    args = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"out_root={tmp_path}", "study=kill",
+            "target=sin", "data.N=4000", "data.N_test=256", "trainer.max_steps=4000", "model.width=30,31,32,33"]
+    proc = subprocess.Popen([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path,
+                            env=dict(os.environ, MPLBACKEND="Agg"), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline, workers = time.time() + 120, []
+    while time.time() < deadline and not list(tmp_path.rglob(".hydra")):
+        time.sleep(0.2)
+    time.sleep(1.0)
+    workers = [w for w in _children(proc.pid) if _alive(w)]
+    assert workers, "no worker processes seen"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.time() + 20
+    while time.time() < deadline and any(_alive(w) for w in workers):
+        time.sleep(0.5)
+    assert not any(_alive(w) for w in workers), "workers outlived the sweep"

@@ -8,9 +8,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from nnapprox import MLP
+from helpers import small_sin_cfg
+from nnapprox import MLP, fit
 from nnapprox.engine.gradcheck import check_gradient, numerical_gradient, relative_error
 from nnapprox.engine.params import pack, param_count, unpack
+from nnapprox.experiment.validation import ConfigError, canonical
 
 ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "heaviside", "relu2", "relu3"]
 
@@ -256,3 +258,47 @@ def test_place_kinks_at_data_makes_every_relu_unit_active_somewhere():
         assert np.all(np.min(np.abs(z), axis=0) < 1e-12)  # kink exactly at a data point
     for a, b in zip(W0, net.weights):
         np.testing.assert_array_equal(a, b)
+
+
+# sizes are integers or a clear error
+@pytest.mark.parametrize("bad", [2.7, np.float64(3.9), True, "8"])
+def test_sizes_must_be_integers(bad):
+    with pytest.raises(ValueError, match=r"sizes\[1\]=.* must be an integer"):
+        MLP([1, bad, 1])
+    assert MLP([1, np.int64(3), 1]).sizes == [1, 3, 1]
+
+
+# API errors that help
+def test_api_errors_name_the_argument():
+    X = np.zeros((4, 1))
+    with pytest.raises(ValueError, match="rng=0 must be a np.random.Generator"):
+        MLP([1, 4, 1], rng=0)
+    with pytest.raises(ValueError, match="net='net' must be an nnapprox MLP"):
+        fit("net", X, X[:, 0])
+    with pytest.raises(ValueError, match="nets must be a non-empty sequence"):
+        MLP.stack([])
+    h = fit(MLP([1, 2, 1]), X, X[:, 0], trainer="gd", max_steps=None)  # None: the declared default
+    assert h.steps == 2000  # the declared default (gd, momentum, adam, lbfgs: 2000, as the CLI always ran)
+
+
+# shared y with per-replica X says what it needs
+def test_per_replica_x_needs_per_replica_y():
+    net = MLP([1, 3, 1], rng=[np.random.default_rng(s) for s in range(2)])
+    with pytest.raises(ValueError, match=r"y must have shape \(2, 64\).*per-replica X needs per-replica y.*\(64,\)"):
+        net.loss_and_grad(np.zeros((2, 64, 1)), np.zeros(64))
+
+
+# NaN/inf parameters and non-finite casts are refused; linear hidden units are outside Barron's hypotheses
+def test_non_finite_parameters_and_casts_are_refused():
+    with pytest.raises(ValueError, match="init_std=nan must be > 0 and finite"):
+        MLP([1, 3, 1], init="normal", init_std=float("nan"))
+    W = [np.array([[np.nan]]), np.array([[1.0]])]
+    with pytest.raises(ValueError, match="NaN or inf"):
+        MLP.from_params(W, [np.zeros(1), np.zeros(1)])
+    with pytest.raises(ValueError, match="beyond the range of float32"):
+        MLP([1, 3, 1], dtype=np.float32).forward(np.full((2, 1), 1e300))
+    with pytest.raises(ValueError, match=r"y must lie in \[0, 1\] for loss='logistic'"):
+        fit(MLP([1, 3, 1], output_activation="sigmoid"), np.zeros((4, 1)), np.array([0, 1, 2, 1.0]),
+            loss="logistic")
+    with pytest.raises(ConfigError, match="activation.name='identity' is not known"):
+        canonical(small_sin_cfg(**{"activation.name": "identity"}))

@@ -196,3 +196,11 @@ def test_per_replica_generators_are_checked_and_give_each_replica_its_solo_run()
         solo = make().replica(r).copy()
         fit(solo, X[r], y[r], trainer="adam", rng=g, batch_size=16, max_steps=40, lr=0.01)
         np.testing.assert_allclose(net.replica(r).theta, solo.theta, rtol=1e-10, atol=1e-12)
+
+
+# tol is honoured with mini-batches (full training loss at the end of each epoch)
+def test_tol_with_mini_batches():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, (64, 1))
+    h = fit(MLP([1, 4, 1], rng=rng), X, np.sin(3 * X[:, 0]), trainer="gd", batch_size=8, tol=10.0, max_steps=500)
+    assert h.stop_reason == "tol" and h.steps == 64 // 8  # the first epoch's end

@@ -2,8 +2,11 @@
 import numpy as np
 import pytest
 
+from helpers import small_sin_cfg
 from nnapprox.experiment.metrics import evaluate
 from nnapprox import MLP, fit
+from nnapprox.experiment.job import run_job
+from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.trainers.lbfgs import NEW_UNIT_SCALE, NetPath, grow, sum_networks
 
 
@@ -125,3 +128,12 @@ def test_lbfgs_with_restarts_reaches_1e_8_on_sin3x_at_width_32():
     h = fit(net, X, y, trainer="lbfgs", restarts=3, max_steps=2500, ftol=0.0, rng=np.random.default_rng(1))
     assert h.status == "ok" and net.dtype == np.float64
     assert np.mean((net.predict(Xt) - yt) ** 2) < 1e-8
+
+
+# a continuation path ends at model.width; widths beyond it are refused
+def test_lbfgs_paths_end_at_model_width(tmp_path):
+    path = {"name": "lbfgs", "record_widths": [2, 4, 8], "max_steps": 20}
+    with pytest.raises(ConfigError, match=r"trainer.record_widths=\[2, 4, 8\] exceeds model.width=4"):
+        canonical(small_sin_cfg(trainer=path, **{"model.width": 4}))
+    recs = run_job(small_sin_cfg(trainer=path, **{"model.width": 8}), tmp_path)
+    assert [r["n"] for r in recs] == [2, 4, 8] and {r["model.width"] for r in recs} == {8}

@@ -12,13 +12,16 @@ A grid of jobs in one call (the CLI's job and record code, no Hydra), for a note
 ``MLP``, ``fit``, ``History``, ``Diverged`` and ``sweep`` are loaded on first use, so that importing a
 sub-package (``nnapprox.report`` for analysis) does not load the trainers and scipy.optimize.
 """
+
 from nnapprox.base.version import __version__
+
 __all__ = ["MLP", "fit", "History", "Diverged", "sweep", "__version__"]
 
 
 def __getattr__(name):
     if name == "MLP":
         from nnapprox.engine.network import MLP
+
         return MLP
     if name in ("fit", "History", "Diverged"):
         from nnapprox import trainers

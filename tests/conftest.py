@@ -1,4 +1,5 @@
 """Shared fixtures; the helpers themselves live in tests/helpers.py (``from helpers import ...``)."""
+
 from __future__ import annotations
 
 import os

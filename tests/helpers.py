@@ -4,6 +4,7 @@ Configs as plain dicts, small studies run as real jobs, the command line in a su
 process, records under a folder, and builders of fabricated records. Never import from a test
 module or from conftest.
 """
+
 from __future__ import annotations
 
 import copy
@@ -18,8 +19,21 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["ROOT", "SMALL", "plain_config", "small_sin_cfg", "run_study", "nnrun", "run_cli", "records_under",
-           "refused", "NS", "PATH", "scaling_runs", "ridge_paths"]
+__all__ = [
+    "ROOT",
+    "SMALL",
+    "plain_config",
+    "small_sin_cfg",
+    "run_study",
+    "nnrun",
+    "run_cli",
+    "records_under",
+    "refused",
+    "NS",
+    "PATH",
+    "scaling_runs",
+    "ridge_paths",
+]
 
 #: The repository root.
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +53,7 @@ def plain_config(**dotted):
     from omegaconf import OmegaConf
 
     from nnapprox.experiment.schema import Config
+
     if _SCHEMA is None:
         _SCHEMA = OmegaConf.to_container(OmegaConf.structured(Config))
     cfg = copy.deepcopy(_SCHEMA)
@@ -53,8 +68,9 @@ def plain_config(**dotted):
 
 def small_sin_cfg(**over):
     """A small sin(3x) config (d = 1, N = 200, N_test = 256, width 6) with :func:`plain_config`'s overrides."""
-    return plain_config(target={"name": "sin", "d": 1, "freq": 3.0}, **{"data.N": 200, "data.N_test": 256,
-                        "model.width": 6, **over})
+    return plain_config(
+        target={"name": "sin", "d": 1, "freq": 3.0}, **{"data.N": 200, "data.N_test": 256, "model.width": 6, **over}
+    )
 
 
 def run_study(root: Path, study: str, jobs):
@@ -71,8 +87,12 @@ def run_study(root: Path, study: str, jobs):
     from nnapprox.report.study import StudyContext
 
     folder = Path(root) / study
-    runs = sweep([{k: tuple(v) if isinstance(v, list) else v for k, v in job.items()} for job in jobs], folder,
-                 study=study, base=plain_config())
+    runs = sweep(
+        [{k: tuple(v) if isinstance(v, list) else v for k, v in job.items()} for job in jobs],
+        folder,
+        study=study,
+        base=plain_config(),
+    )
     return runs, StudyContext(name=study, sweep_dir=folder, n_boot=200)
 
 
@@ -83,8 +103,14 @@ def nnrun(*args, cwd, timeout=600, check=False) -> subprocess.CompletedProcess:
     a refusal is checked in this process with :func:`run_cli`.
     """
     env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnapprox.cli.run", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if check and proc.returncode != 0:
         raise AssertionError(f"nnapprox-run failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
     return proc
@@ -138,13 +164,14 @@ NS = (1000, 2154, 4642, 10000, 21544, 46416, 100000)
 PATH = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 
 
-def scaling_runs(approx=lambda n: 0.05 * n ** -2.0, est=None, *, sigma=0.1, noisy_reps=8, clean_reps=5, seed=0,
-                 jitter=0.03):
+def scaling_runs(
+    approx=lambda n: 0.05 * n**-2.0, est=None, *, sigma=0.1, noisy_reps=8, clean_reps=5, seed=0, jitter=0.03
+):
     """Noisy and clean OGA paths: clean = approx(n) and noisy = approx(n) + est(n, N), times replica noise.
 
     The default estimation term is the least-squares variance σ² (n + 1)/(N − n − 2).
     """
-    est = est or (lambda n, N: sigma ** 2 * (n + 1) / (N - n - 2))
+    est = est or (lambda n, N: sigma**2 * (n + 1) / (N - n - 2))
     rng = np.random.default_rng(seed)
     rows = []
     for N in NS:
@@ -153,14 +180,24 @@ def scaling_runs(approx=lambda n: 0.05 * n ** -2.0, est=None, *, sigma=0.1, nois
             for n in PATH:
                 a = approx(n) * math.exp(shift + 0.01 * rng.normal())
                 e = est(n, N) * math.exp(jitter * rng.normal())
-                base = {"data.N": N, "n": n, "seed": 0, "replica": r, "status": "ok", "target.d": 2, "c_f": 1.0,
-                        "radius": 1.0, "var_f": 0.04, "trainer.name": "oga", "activation.name": "sigmoid",
-                        "model.depth": 1}
+                base = {
+                    "data.N": N,
+                    "n": n,
+                    "seed": 0,
+                    "replica": r,
+                    "status": "ok",
+                    "target.d": 2,
+                    "c_f": 1.0,
+                    "radius": 1.0,
+                    "var_f": 0.04,
+                    "trainer.name": "oga",
+                    "activation.name": "sigmoid",
+                    "model.depth": 1,
+                }
                 rows.append({**base, "data.noise": sigma, "test_mse": a + e, "train_mse": a})
                 if r < clean_reps:
                     rows.append({**base, "data.noise": 0.0, "test_mse": a, "train_mse": a})
     return pd.DataFrame(rows)
-
 
 
 def ridge_paths(K_of_d, *, slope=-1.5, ds=(2, 4, 8, 16), trainers=("oga",), units=("sigmoid",), reps=5, seed=0):
@@ -179,17 +216,36 @@ def ridge_paths(K_of_d, *, slope=-1.5, ds=(2, 4, 8, 16), trainers=("oga",), unit
                     for n in (8, 16, 32, 64, 128, 256, 384, 512, 768, 1024, 1536, 2048):
                         n_first = 2 ** math.ceil(math.log2(n0 * (2 if act == "relu" else 1)))
                         mse = K * B / m_of(n_first) * (n / n_first) ** slope
-                        rows.append({"target.name": "ridge_sum", "target.m": 1, "target.d": d, "c_f": c_f,
-                                     "var_f": 0.4, "radius": 1.0, "trainer.name": trainer, "activation.name": act,
-                                     "n": n, "replica": r, "seed": 0, "train_mse": mse, "test_mse": 1.2 * mse,
-                                     "test_mse_se": 0.0, "rel_mse": mse / 0.4, "data.N": 40000, "status": "ok",
-                                     "model.depth": 1, "bound": B / max(1, m_of(n))})
+                        rows.append(
+                            {
+                                "target.name": "ridge_sum",
+                                "target.m": 1,
+                                "target.d": d,
+                                "c_f": c_f,
+                                "var_f": 0.4,
+                                "radius": 1.0,
+                                "trainer.name": trainer,
+                                "activation.name": act,
+                                "n": n,
+                                "replica": r,
+                                "seed": 0,
+                                "train_mse": mse,
+                                "test_mse": 1.2 * mse,
+                                "test_mse_se": 0.0,
+                                "rel_mse": mse / 0.4,
+                                "data.N": 40000,
+                                "status": "ok",
+                                "model.depth": 1,
+                                "bound": B / max(1, m_of(n)),
+                            }
+                        )
     return pd.DataFrame(rows)
 
 
 def compose(overrides):
     """The config ``nnapprox-run`` composes from ``overrides`` (hydra node included), in-process."""
-    from hydra import compose as hydra_compose, initialize_config_dir
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
 
     from nnapprox.cli.run import CONF_DIR
 

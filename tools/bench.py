@@ -64,10 +64,10 @@ Writes ``results/bench/bench.csv`` (one row per case and library or path variant
 benchmark (the training step, the greedy paths); a part not run (``--cases none`` or
 ``--greedy-cases none``) keeps its rows from the previous run.
 """
+
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -80,8 +80,8 @@ from pathlib import Path
 
 import numpy as np
 
-LIBS = ("nnapprox", "numpy", "torch", "sklearn")
-LIB_TITLES = {"nnapprox": "nnapprox", "numpy": "plain NumPy", "torch": "PyTorch CPU", "sklearn": "sklearn MLP"}
+from tools.bench_output import FIT_STEPS, LIBS, fmt_mem, fmt_time, write_outputs
+
 LR = 1e-3
 
 
@@ -125,6 +125,7 @@ CASES = {
 # ---------------------------------------------------------------------------
 # data and the four steps
 # ---------------------------------------------------------------------------
+
 
 def make_data(case: Case, seed: int = 0):
     rng = np.random.default_rng(seed)
@@ -185,9 +186,20 @@ def make_step(lib: str, case: Case, X, y, threads: int):
     if lib == "sklearn":
         from sklearn.neural_network import MLPRegressor
 
-        reg = MLPRegressor(hidden_layer_sizes=(case.width,) * case.depth, activation="tanh", solver="sgd",
-                           batch_size=case.N, learning_rate_init=LR, momentum=0.0, nesterovs_momentum=False,
-                           alpha=0.0, shuffle=False, max_iter=1, tol=0.0, random_state=0)
+        reg = MLPRegressor(
+            hidden_layer_sizes=(case.width,) * case.depth,
+            activation="tanh",
+            solver="sgd",
+            batch_size=case.N,
+            learning_rate_init=LR,
+            momentum=0.0,
+            nesterovs_momentum=False,
+            alpha=0.0,
+            shuffle=False,
+            max_iter=1,
+            tol=0.0,
+            random_state=0,
+        )
 
         def step():
             with warnings.catch_warnings():
@@ -212,6 +224,7 @@ def available(lib: str) -> bool:
 # measurements
 # ---------------------------------------------------------------------------
 
+
 def gemm_peak(n: int = 2048, reps: int = 5) -> float:
     """float64 GEMM rate (GF/s) of an n×n matmul on all BLAS threads: the machine's peak."""
     rng = np.random.default_rng(0)
@@ -223,7 +236,7 @@ def gemm_peak(n: int = 2048, reps: int = 5) -> float:
         t0 = time.perf_counter()
         np.matmul(a, b, out=c)
         ts.append(time.perf_counter() - t0)
-    return 2.0 * n ** 3 / float(np.median(ts)) / 1e9
+    return 2.0 * n**3 / float(np.median(ts)) / 1e9
 
 
 def elementwise_floor(case: Case, threads: int, reps: int = 20) -> float:
@@ -249,8 +262,7 @@ def elementwise_floor(case: Case, threads: int, reps: int = 20) -> float:
     return per_element * units / (threads if plan.parallel else 1)
 
 
-def time_case(case: Case, libs, threads: int, reps_scale: float = 1.0, log=print,
-              pause: float | None = None) -> dict:
+def time_case(case: Case, libs, threads: int, reps_scale: float = 1.0, log=print, pause: float | None = None) -> dict:
     """Median step times (and quartiles) per library, interleaved in one process.
 
     In each repetition every library runs ``case.burst`` consecutive steps, timed
@@ -285,9 +297,13 @@ def time_case(case: Case, libs, threads: int, reps_scale: float = 1.0, log=print
     out = {}
     for lib in libs:
         t = np.array(times[lib])
-        out[lib] = {"median_s": float(np.median(t)), "q1_s": float(np.percentile(t, 25)),
-                    "q3_s": float(np.percentile(t, 75)), "reps": len(t)}
-    log(f"  {case.name}: " + ", ".join(f"{lib} {_fmt_time(v['median_s'])}" for lib, v in out.items()))
+        out[lib] = {
+            "median_s": float(np.median(t)),
+            "q1_s": float(np.percentile(t, 25)),
+            "q3_s": float(np.percentile(t, 75)),
+            "reps": len(t),
+        }
+    log(f"  {case.name}: " + ", ".join(f"{lib} {fmt_time(v['median_s'])}" for lib, v in out.items()))
     return out
 
 
@@ -326,11 +342,8 @@ def time_replicas(case: Case, R: int, threads: int, reps_scale: float = 1.0, log
                 f()
             times[k].append((time.perf_counter() - t0) / burst)
     out = {k: float(np.median(v)) for k, v in times.items()}
-    log(f"  {case.name} x{R}: one pass {_fmt_time(out['one pass'])}, sequential {_fmt_time(out['sequential'])}")
+    log(f"  {case.name} x{R}: one pass {fmt_time(out['one pass'])}, sequential {fmt_time(out['sequential'])}")
     return {**out, "reps": reps}
-
-
-FIT_STEPS = 200
 
 
 def time_fit(case: Case, threads: int, libs, steps: int = FIT_STEPS, reps: int = 15, log=print) -> dict:
@@ -352,6 +365,7 @@ def time_fit(case: Case, threads: int, libs, steps: int = FIT_STEPS, reps: int =
 
     fns = {"nnapprox fit": nn_fit, "nnapprox bare steps": nn_steps}
     if "torch" in libs:
+
         def torch_loop():
             step = make_step("torch", case, X, y, threads)
             for _ in range(steps):
@@ -359,6 +373,7 @@ def time_fit(case: Case, threads: int, libs, steps: int = FIT_STEPS, reps: int =
 
         fns["torch loop"] = torch_loop
         if threads != 1:
+
             def torch_loop_1():
                 step = make_step("torch", case, X, y, 1)  # sets torch's threads to 1 for this run
                 for _ in range(steps):
@@ -380,13 +395,14 @@ def time_fit(case: Case, threads: int, libs, steps: int = FIT_STEPS, reps: int =
 
         torch.set_num_threads(threads)
     out = {k: float(np.median(v)) for k, v in times.items()}
-    log(f"  {case.name} {steps} steps: " + ", ".join(f"{k} {_fmt_time(v)}" for k, v in out.items()))
+    log(f"  {case.name} {steps} steps: " + ", ".join(f"{k} {fmt_time(v)}" for k, v in out.items()))
     return {**out, "reps": max(3, reps), "steps": steps}
 
 
 # ---------------------------------------------------------------------------
 # peak memory, in a subprocess per case and library
 # ---------------------------------------------------------------------------
+
 
 def _status_kb(field: str) -> int:
     with open("/proc/self/status") as fh:
@@ -434,162 +450,9 @@ def peak_memory(case: Case, lib: str, threads: int) -> float | None:
 
 
 # ---------------------------------------------------------------------------
-# report
-# ---------------------------------------------------------------------------
-
-def _fmt_time(s: float | None) -> str:
-    if s is None or not np.isfinite(s):
-        return "–"
-    if s < 1e-3:
-        return f"{s * 1e6:.0f} µs"
-    if s < 1.0:
-        return f"{s * 1e3:.1f} ms" if s < 0.1 else f"{s * 1e3:.0f} ms"
-    return f"{s:.2f} s"
-
-
-def _fmt_mem(b: float | None) -> str:
-    if b is None:
-        return "–"
-    if b < 1e9:
-        return f"{b / 1e6:.0f} MB"
-    return f"{b / 1e9:.2f} GB"
-
-
-SECTION_BEGIN = "<!-- bench section: {} -->"
-SECTION_END = "<!-- end of bench section: {} -->"
-
-
-def _sections(text: str) -> dict:
-    """The named sections of an existing bench.md (a file without markers is all 'step')."""
-    out, pos = {}, 0
-    if "<!-- bench section: " not in text:
-        return {"step": text.strip()} if text.strip() else {}
-    while True:
-        a = text.find("<!-- bench section: ", pos)
-        if a < 0:
-            return out
-        name = text[a + len("<!-- bench section: "): text.index(" -->", a)]
-        b = text.index(SECTION_END.format(name), a)
-        out[name] = text[text.index("-->", a) + 3: b].strip()
-        pos = b + len(SECTION_END.format(name))
-
-
-def write_outputs(out_dir: Path, meta: dict, rows: list[dict], rep_rows: list[dict],
-                  greedy_rows: list[dict] | None = None) -> str:
-    """Write bench.csv and bench.md; sections not measured in this run keep their rows from the last one.
-
-    Returns the markdown written.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    greedy_rows = greedy_rows or []
-    fields = ["section", "case", "d", "width", "depth", "N", "library", "threads", "median_s", "q1_s", "q3_s",
-              "reps", "gflop_per_step", "gflops", "frac_of_peak", "peak_mem_bytes", "nnapprox_speedup",
-              "elementwise_floor_s", "n_max", "trainer", "variant", "min_s", "max_s", "speedup", "search_s",
-              "refine_s", "gram_schmidt_s", "reorthogonalised", "basis_bytes_per_step", "gs_bandwidth_Bps",
-              "stream_bandwidth_Bps", "gs_bound_s", "max_rel_diff_train_mse", "max_rel_diff_test_mse",
-              "max_rel_diff_recorded_mse"]
-    ran = {"step"} if rows else set()
-    if greedy_rows:
-        ran.add("greedy")
-    kept = []
-    csv_path, md_path = out_dir / "bench.csv", out_dir / "bench.md"
-    if csv_path.exists():
-        with open(csv_path, newline="") as fh:
-            for r in csv.DictReader(fh):
-                sec = "greedy" if r.get("section") == "greedy" else "step"
-                if sec not in ran:
-                    kept.append(r)
-    with open(csv_path, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        w.writeheader()
-        for r in kept + rows + rep_rows + greedy_rows:
-            w.writerow(r)
-    old = _sections(md_path.read_text()) if md_path.exists() else {}
-    new = dict(old)
-    if rows:
-        new["step"] = markdown(meta, rows, rep_rows).strip()
-    if greedy_rows:
-        from tools.bench_greedy import markdown_section
-
-        new["greedy"] = markdown_section(greedy_rows, meta).strip()
-    text = "\n\n".join(f"{SECTION_BEGIN.format(k)}\n{new[k]}\n{SECTION_END.format(k)}"
-                        for k in ("step", "greedy") if k in new) + "\n"
-    md_path.write_text(text)
-    return text
-
-
-def markdown(meta: dict, rows: list[dict], rep_rows: list[dict]) -> str:
-    fit_rows = [r for r in rep_rows if r["section"].startswith("fit")]
-    rep_rows = [r for r in rep_rows if not r["section"].startswith("fit")]
-    by = {(r["case"], r["library"]): r for r in rows}
-    cases = list(dict.fromkeys(r["case"] for r in rows))
-    libs = [lib for lib in LIBS if any(r["library"] == lib for r in rows)]
-    lines = [
-        f"Measured {meta['date']} on {meta['machine']} ({meta['cores']} cores); float64; nnapprox and PyTorch "
-        f"on {meta['threads']} threads; GEMM peak {meta['gemm_peak_gflops']:.1f} GF/s "
-        f"({meta['gemm_n']}² matmul, same process). "
-        f"{meta['versions']}. Load average (other processes on the machine) "
-        f"{meta.get('load_start', float('nan')):.1f} at the start, "
-        f"{meta.get('load_end', float('nan')):.1f} at the end.",
-        "",
-        "Per-step time (median of interleaved repetitions), speed-up of nnapprox, achieved GF/s and peak memory "
-        "of one step:",
-        "",
-        "| case (d, width, hidden layers, N) | " + " | ".join(LIB_TITLES[lib] for lib in libs)
-        + " | nnapprox vs " + " | vs ".join(LIB_TITLES[lib] for lib in libs if lib != "nnapprox")
-        + " | GF/s nnapprox (% of peak) | elementwise floor | peak memory "
-        + " / ".join(LIB_TITLES[lib] for lib in libs)
-        + " |",
-        "|" + "---|" * (1 + len(libs) + (len(libs) - 1) + 2 + 1),
-    ]
-    for c in cases:
-        nn = by[(c, "nnapprox")]
-        cells = [f"{c} {nn['shape']}"]
-        cells += [_fmt_time(by[(c, lib)]["median_s"]) if (c, lib) in by else "–" for lib in libs]
-        cells += [f"{by[(c, lib)]['nnapprox_speedup']:.2f}x" if (c, lib) in by else "–"
-                  for lib in libs if lib != "nnapprox"]
-        cells.append(f"{nn['gflops']:.2f} ({100 * nn['frac_of_peak']:.1f}%)")
-        cells.append(_fmt_time(nn.get("elementwise_floor_s")))
-        cells.append(" / ".join(_fmt_mem(by[(c, lib)].get("peak_mem_bytes")) if (c, lib) in by else "–"
-                                for lib in libs))
-        lines.append("| " + " | ".join(cells) + " |")
-    if rep_rows:
-        lines += ["", f"R = {meta['replicas']} replicas (seeds, per-replica data), nnapprox: one vectorized pass "
-                  f"against {meta['replicas']} sequential steps (time per {meta['replicas']} replica-steps):", "",
-                  "| case | one pass | sequential | one pass faster by |", "|---|---|---|---|"]
-        for c in dict.fromkeys(r["case"] for r in rep_rows):
-            one = next(r for r in rep_rows if r["case"] == c and r["library"] == "nnapprox one pass")
-            seq = next(r for r in rep_rows if r["case"] == c and r["library"] == "nnapprox sequential")
-            lines.append(f"| {c} {one['shape']} | {_fmt_time(one['median_s'])} | {_fmt_time(seq['median_s'])} | "
-                         f"{seq['median_s'] / one['median_s']:.2f}x |")
-    if fit_rows:
-        by_lib = {r["library"]: r for r in fit_rows}
-        one = fit_rows[0]
-        refs = [(k, by_lib[k]["median_s"]) for k in ("torch loop", "torch loop, 1 thread") if k in by_lib]
-        head = {"torch loop": f"PyTorch ({meta['threads']} threads) / this",
-                "torch loop, 1 thread": "PyTorch (1 thread) / this"}
-        lines += ["", f"Fit level, {one['case']} case {one['shape']}: {meta.get('fit_steps', FIT_STEPS)} steps of "
-                  "`fit(trainer='gd')` (construction, validation, loss recording included) beside the same number of "
-                  f"bare steps, and the PyTorch loop (model construction included) on {meta['threads']} threads (the "
-                  "bench's convention: as many as nnapprox, which runs a step this small in the calling thread) and on "
-                  "1 thread:", "",
-                  "| run | time | " + " | ".join(head[k] for k, _ in refs) + " |", "|---|---|" + "---|" * len(refs)]
-        for lib in ("nnapprox fit", "nnapprox bare steps", "torch loop", "torch loop, 1 thread"):
-            if lib in by_lib:
-                t = by_lib[lib]["median_s"]
-                lines.append(f"| {lib} | {_fmt_time(t)} | " + " | ".join(f"{ref / t:.2f}x" for _, ref in refs) + " |")
-    lines += ["", "Step: full batch, forward + backward + plain gradient-descent update, ½·MSE loss, tanh hidden "
-              "layers, the same data for every library (sklearn: one `partial_fit` with `solver='sgd'`, "
-              "`batch_size=N`). GF/s counts matrix-product flops only. Elementwise floor: nnapprox's tanh and "
-              "tanh' kernels alone over all hidden units, divided by the threads. Peak memory: extra resident "
-              "memory of a step (VmHWM after two steps minus VmRSS before, fresh subprocess; data and weights "
-              "excluded).", ""]
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------
 # main
 # ---------------------------------------------------------------------------
+
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.split("\n")[0])
@@ -601,9 +464,11 @@ def main(argv=None) -> int:
     ap.add_argument("--no-memory", action="store_true", help="skip the peak-memory subprocesses")
     ap.add_argument("--replicas", type=int, default=8, help="R for the replica comparison (0: skip)")
     ap.add_argument("--fit-steps", type=int, default=FIT_STEPS, help="steps of the fit-level row (0: skip)")
-    ap.add_argument("--greedy-cases", default=None,
-                    help="greedy-path cases (comma-separated subset of S,M,L; 'none' to skip; default M,L, "
-                         "with --quick none)")
+    ap.add_argument(
+        "--greedy-cases",
+        default=None,
+        help="greedy-path cases (comma-separated subset of S,M,L; 'none' to skip; default M,L, with --quick none)",
+    )
     ap.add_argument("--greedy-reps", type=int, default=None, help="repetitions of every greedy case (default: its own)")
     ap.add_argument("--out", default="results/bench", help="output folder")
     ap.add_argument("--probe-memory", nargs=2, metavar=("CASE", "LIB"), help=argparse.SUPPRESS)
@@ -652,9 +517,16 @@ def main(argv=None) -> int:
     log(f"[bench] threads={threads}; measuring the GEMM peak")
     gemm_n = 1024 if args.quick else 2048
     peak = gemm_peak(gemm_n)
-    meta = {"date": time.strftime("%Y-%m-%d"), "machine": platform.processor() or platform.machine(),
-            "cores": os.cpu_count(), "threads": threads, "gemm_peak_gflops": peak, "gemm_n": gemm_n,
-            "versions": ", ".join(versions), "replicas": args.replicas}
+    meta = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "threads": threads,
+        "gemm_peak_gflops": peak,
+        "gemm_n": gemm_n,
+        "versions": ", ".join(versions),
+        "replicas": args.replicas,
+    }
     try:
         with open("/proc/cpuinfo") as fh:
             model = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), None)
@@ -673,18 +545,30 @@ def main(argv=None) -> int:
         for lib in libs:
             r = res[lib]
             gf = case.gflop()
-            rows.append({"section": "step", "case": case.name, "shape": case.shape, "d": case.d,
-                         "width": case.width, "depth": case.depth, "N": case.N, "library": lib,
-                         "threads": threads if lib in ("nnapprox", "torch") else "",
-                         **r, "gflop_per_step": gf, "gflops": gf / r["median_s"],
-                         "frac_of_peak": gf / r["median_s"] / peak,
-                         "nnapprox_speedup": r["median_s"] / res["nnapprox"]["median_s"],
-                         "elementwise_floor_s": floor if lib == "nnapprox" else ""})
+            rows.append(
+                {
+                    "section": "step",
+                    "case": case.name,
+                    "shape": case.shape,
+                    "d": case.d,
+                    "width": case.width,
+                    "depth": case.depth,
+                    "N": case.N,
+                    "library": lib,
+                    "threads": threads if lib in ("nnapprox", "torch") else "",
+                    **r,
+                    "gflop_per_step": gf,
+                    "gflops": gf / r["median_s"],
+                    "frac_of_peak": gf / r["median_s"] / peak,
+                    "nnapprox_speedup": r["median_s"] / res["nnapprox"]["median_s"],
+                    "elementwise_floor_s": floor if lib == "nnapprox" else "",
+                }
+            )
     if not args.no_memory:
         log("[bench] peak memory (one subprocess per case and library)")
         for row in rows:
             row["peak_mem_bytes"] = peak_memory(CASES[row["case"]], row["library"], threads)
-            log(f"  {row['case']} {row['library']}: {_fmt_mem(row['peak_mem_bytes'])}")
+            log(f"  {row['case']} {row['library']}: {fmt_mem(row['peak_mem_bytes'])}")
     rep_rows = []
     if args.replicas > 0:
         log(f"[bench] R={args.replicas} replicas: one pass vs sequential")
@@ -692,23 +576,47 @@ def main(argv=None) -> int:
             case = CASES[name]
             res = time_replicas(case, args.replicas, threads, args.reps_scale, log)
             for k in ("one pass", "sequential"):
-                rep_rows.append({"section": f"replicas R={args.replicas}", "case": name, "shape": case.shape,
-                                 "d": case.d, "width": case.width, "depth": case.depth, "N": case.N,
-                                 "library": f"nnapprox {k}", "threads": threads, "median_s": res[k],
-                                 "reps": res["reps"],
-                                 "nnapprox_speedup": res[k] / res["one pass"]})
+                rep_rows.append(
+                    {
+                        "section": f"replicas R={args.replicas}",
+                        "case": name,
+                        "shape": case.shape,
+                        "d": case.d,
+                        "width": case.width,
+                        "depth": case.depth,
+                        "N": case.N,
+                        "library": f"nnapprox {k}",
+                        "threads": threads,
+                        "median_s": res[k],
+                        "reps": res["reps"],
+                        "nnapprox_speedup": res[k] / res["one pass"],
+                    }
+                )
     if any(c.name == "tiny" for c in cases) and args.fit_steps > 0:
         log(f"[bench] fit level: {args.fit_steps} steps of fit() vs bare steps vs PyTorch (tiny case)")
         case = CASES["tiny"]
-        res = time_fit(case, threads, libs, steps=args.fit_steps,
-                       reps=max(3, int(round(15 * args.reps_scale))), log=log)
+        res = time_fit(
+            case, threads, libs, steps=args.fit_steps, reps=max(3, int(round(15 * args.reps_scale))), log=log
+        )
         meta["fit_steps"] = args.fit_steps
         for k in ("nnapprox fit", "nnapprox bare steps", "torch loop", "torch loop, 1 thread"):
             if k in res:
-                rep_rows.append({"section": f"fit {args.fit_steps} steps", "case": "tiny", "shape": case.shape,
-                                 "d": case.d, "width": case.width, "depth": case.depth, "N": case.N,
-                                 "library": k, "threads": threads, "median_s": res[k], "reps": res["reps"],
-                                 "nnapprox_speedup": res[k] / res["nnapprox fit"]})
+                rep_rows.append(
+                    {
+                        "section": f"fit {args.fit_steps} steps",
+                        "case": "tiny",
+                        "shape": case.shape,
+                        "d": case.d,
+                        "width": case.width,
+                        "depth": case.depth,
+                        "N": case.N,
+                        "library": k,
+                        "threads": threads,
+                        "median_s": res[k],
+                        "reps": res["reps"],
+                        "nnapprox_speedup": res[k] / res["nnapprox fit"],
+                    }
+                )
     greedy_rows = []
     if args.greedy_cases is None:
         args.greedy_cases = "none" if args.quick else "M,L"

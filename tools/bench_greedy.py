@@ -26,6 +26,7 @@ achieved (bytes / its seconds) and the machine's bandwidth for the same kind of 
 the phase to the memory-bound limit is visible. Peak memory: ``VmHWM`` after the path minus
 ``VmRSS`` before it (the peak counter reset before each run; data excluded).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -138,21 +139,41 @@ def _run(trainer: str, variant: str, case: GreedyCase, ds):
             fn = ref.reference_oga if trainer == "oga" else ref.reference_greedy
             out = fn(ds.X, ds.y, "sigmoid", n_max=case.n_max, rng=np.random.default_rng(1))
             seconds = time.perf_counter() - t0
-            path = UnitPath(out["A"], out["b"], "sigmoid", out["widths"], out["coefs"], out["intercepts"],
-                            [0.0] * len(out["widths"]), out["train_mse"])
+            path = UnitPath(
+                out["A"],
+                out["b"],
+                "sigmoid",
+                out["widths"],
+                out["coefs"],
+                out["intercepts"],
+                [0.0] * len(out["widths"]),
+                out["train_mse"],
+            )
             extras = {"reorthogonalised": case.n_max if trainer == "oga" else None}
         else:
             opts = {"reorthogonalise": 1.0} if variant == "new, 4 passes" else {}
-            h = fit(MLP([case.d, case.n_max, 1], "sigmoid"), ds.X, ds.y, trainer=trainer,
-                    rng=np.random.default_rng(1), progress_every=0, **opts)
+            h = fit(
+                MLP([case.d, case.n_max, 1], "sigmoid"),
+                ds.X,
+                ds.y,
+                trainer=trainer,
+                rng=np.random.default_rng(1),
+                progress_every=0,
+                **opts,
+            )
             seconds = time.perf_counter() - t0
             path, extras = h.path, h.extras
     peak = (_status_kb("VmHWM") - before) * 1024 if has_peak else None
     with np.errstate(over="ignore", invalid="ignore"):
         train = np.mean((path.predict(ds.X) - ds.y) ** 2, axis=1)
         test = np.mean((path.predict(ds.X_test) - ds.y_test) ** 2, axis=1)
-    return seconds, {"widths": list(path.widths), "train": train, "test": test,
-                     "recorded": np.array(path.train_mse)}, phases, peak, extras
+    return (
+        seconds,
+        {"widths": list(path.widths), "train": train, "test": test, "recorded": np.array(path.train_mse)},
+        phases,
+        peak,
+        extras,
+    )
 
 
 def stream_bandwidth(N: int, rows: int, reps: int = 5) -> float:
@@ -207,8 +228,11 @@ def run_case(case: GreedyCase, variants=VARIANTS, reps: int | None = None, log=p
     for v in variants:
         trainer, variant = v
         errs, _, peak, extras = first[v]
-        phases = {p: float(np.median([ph.get(p, 0.0) for ph in phase_runs[v]]))
-                  for p in ("search", "refine", "gram_schmidt") if any(p in ph for ph in phase_runs[v])}
+        phases = {
+            p: float(np.median([ph.get(p, 0.0) for ph in phase_runs[v]]))
+            for p in ("search", "refine", "gram_schmidt")
+            if any(p in ph for ph in phase_runs[v])
+        }
         old_errs = first.get((trainer, "old"), (None,))[0]
         t = np.array(times[v])
         med = float(np.median(t))
@@ -220,21 +244,42 @@ def run_case(case: GreedyCase, variants=VARIANTS, reps: int | None = None, log=p
             a, b = np.asarray(errs[key]), np.asarray(old_errs[key])
             return float(np.max(np.abs(a - b) / np.abs(b)))
 
-        row = {"section": "greedy", "case": case.name, "shape": case.shape, "d": case.d, "N": case.N,
-               "n_max": case.n_max, "trainer": trainer, "variant": variant, "reps": len(t), "median_s": med,
-               "min_s": float(t.min()), "max_s": float(t.max()), "speedup": old_med / med,
-               "search_s": phases.get("search"), "refine_s": phases.get("refine"),
-               "gram_schmidt_s": phases.get("gram_schmidt"), "peak_mem_bytes": peak,
-               "max_rel_diff_train_mse": rel("train"), "max_rel_diff_test_mse": rel("test"),
-               "max_rel_diff_recorded_mse": rel("recorded"), "stream_bandwidth_Bps": bw}
+        row = {
+            "section": "greedy",
+            "case": case.name,
+            "shape": case.shape,
+            "d": case.d,
+            "N": case.N,
+            "n_max": case.n_max,
+            "trainer": trainer,
+            "variant": variant,
+            "reps": len(t),
+            "median_s": med,
+            "min_s": float(t.min()),
+            "max_s": float(t.max()),
+            "speedup": old_med / med,
+            "search_s": phases.get("search"),
+            "refine_s": phases.get("refine"),
+            "gram_schmidt_s": phases.get("gram_schmidt"),
+            "peak_mem_bytes": peak,
+            "max_rel_diff_train_mse": rel("train"),
+            "max_rel_diff_test_mse": rel("test"),
+            "max_rel_diff_recorded_mse": rel("recorded"),
+            "stream_bandwidth_Bps": bw,
+        }
         if trainer == "oga":
             re = int(extras.get("reorthogonalised") or 0)
             passes = 4 if variant == "old" else 2
             re = 0 if variant == "old" else re
             total = basis_bytes(case.N, case.n_max, re, passes)
-            row.update({"reorthogonalised": re, "basis_bytes_per_step": total / case.n_max,
-                        "gs_bandwidth_Bps": total / phases["gram_schmidt"] if phases.get("gram_schmidt") else None,
-                        "gs_bound_s": total / bw})
+            row.update(
+                {
+                    "reorthogonalised": re,
+                    "basis_bytes_per_step": total / case.n_max,
+                    "gs_bandwidth_Bps": total / phases["gram_schmidt"] if phases.get("gram_schmidt") else None,
+                    "gs_bound_s": total / bw,
+                }
+            )
         rows.append(row)
     return rows
 
@@ -257,32 +302,42 @@ def _fmt_rel(x):
 
 def markdown_section(rows: list[dict], meta: dict) -> str:
     """The greedy section of bench.md."""
-    lines = [f"Greedy paths (issue 21), measured {meta.get('date', '')} on {meta.get('machine', '')} "
-             f"({meta.get('cores', '')} cores, {meta.get('threads', '')} threads for the screening); sigmoid units, "
-             "the gaussian target, `fit`'s defaults; whole paths from width 1 to n, old and new taking turns "
-             "in one process (median of the repetitions; load average "
-             f"{meta.get('load_start', float('nan')):.1f} at the start, "
-             f"{meta.get('load_end', float('nan')):.1f} at the end):",
-             "",
-             "| case | trainer | variant | reps | path time | old / this | screening + rescoring | refinement | "
-             "Gram–Schmidt | basis bytes per unit | GS bandwidth (machine's) | GS at the machine's bandwidth | "
-             "peak memory | max rel. diff train / test MSE vs old |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Greedy paths (issue 21), measured {meta.get('date', '')} on {meta.get('machine', '')} "
+        f"({meta.get('cores', '')} cores, {meta.get('threads', '')} threads for the screening); sigmoid units, "
+        "the gaussian target, `fit`'s defaults; whole paths from width 1 to n, old and new taking turns "
+        "in one process (median of the repetitions; load average "
+        f"{meta.get('load_start', float('nan')):.1f} at the start, "
+        f"{meta.get('load_end', float('nan')):.1f} at the end):",
+        "",
+        "| case | trainer | variant | reps | path time | old / this | screening + rescoring | refinement | "
+        "Gram–Schmidt | basis bytes per unit | GS bandwidth (machine's) | GS at the machine's bandwidth | "
+        "peak memory | max rel. diff train / test MSE vs old |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        gs_bw = (f"{r['gs_bandwidth_Bps'] / 1e9:.1f} GB/s ({r['stream_bandwidth_Bps'] / 1e9:.1f})"
-                 if r.get("gs_bandwidth_Bps") else "–")
+        gs_bw = (
+            f"{r['gs_bandwidth_Bps'] / 1e9:.1f} GB/s ({r['stream_bandwidth_Bps'] / 1e9:.1f})"
+            if r.get("gs_bandwidth_Bps")
+            else "–"
+        )
         lines.append(
             f"| {r['case']} {r['shape']} | {r['trainer']} | {r['variant']} | {r['reps']} | {_fmt_s(r['median_s'])} | "
             f"{r['speedup']:.2f}x | {_fmt_s(r['search_s'])} | {_fmt_s(r['refine_s'])} | "
             f"{_fmt_s(r['gram_schmidt_s'])} | "
             f"{_fmt_b(r.get('basis_bytes_per_step'))} | {gs_bw} | {_fmt_s(r.get('gs_bound_s'))} | "
             f"{_fmt_b(r['peak_mem_bytes'])} | {_fmt_rel(r['max_rel_diff_train_mse'])} / "
-            f"{_fmt_rel(r['max_rel_diff_test_mse'])} |")
-    lines += ["", "Basis bytes per unit: the passes over the first k rows of the orthonormal basis, 8 k N bytes "
-              "each, averaged over the path (old: four per unit; new: two, four for units that take the second "
-              "round). GS bandwidth: those bytes over the Gram–Schmidt seconds; in brackets the machine's bandwidth "
-              "for one such pass (`Q @ g`, one thread, same process); 'GS at the machine's bandwidth' is the "
-              "memory-bound time of the phase. Peak memory: VmHWM after the path minus VmRSS before (data "
-              "excluded). Differences: largest relative difference to the old path's training and test MSE over the "
-              "recorded widths (`path.predict`, as a job records them).", ""]
+            f"{_fmt_rel(r['max_rel_diff_test_mse'])} |"
+        )
+    lines += [
+        "",
+        "Basis bytes per unit: the passes over the first k rows of the orthonormal basis, 8 k N bytes "
+        "each, averaged over the path (old: four per unit; new: two, four for units that take the second "
+        "round). GS bandwidth: those bytes over the Gram–Schmidt seconds; in brackets the machine's bandwidth "
+        "for one such pass (`Q @ g`, one thread, same process); 'GS at the machine's bandwidth' is the "
+        "memory-bound time of the phase. Peak memory: VmHWM after the path minus VmRSS before (data "
+        "excluded). Differences: largest relative difference to the old path's training and test MSE over the "
+        "recorded widths (`path.predict`, as a job records them).",
+        "",
+    ]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ Each job is composed as the sweeper composes it (the experiment, then the grid's
 validated; the output maps ``<experiment> <sorted overrides>`` to its config hash, so two
 versions of the code can be compared job by job (``--compare`` prints the differences).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,6 +35,7 @@ def _validator():
     except ImportError:
         from nnapprox.config import canonical
         from nnapprox.run import to_plain
+
         return lambda cfg: canonical(to_plain(cfg)).hash
 
 

@@ -14,6 +14,7 @@ recorded training MSE ``|r|^2 / N``. The dictionary (scales, offsets, kernel, ca
 directions) comes from :class:`~nnapprox.trainers.greedy.UnitSearch`, so both draw the same
 random numbers.
 """
+
 from __future__ import annotations
 
 import math
@@ -63,8 +64,9 @@ class ReferenceSearch(UnitSearch):
             P = Us[j0:j1] @ Xs.T
             P += shift[: j1 - j0]
             bins = P.astype(np.intp).ravel()
-            Rb[j0:j1] = np.bincount(bins, weights=weights[: bins.size],
-                                    minlength=(j1 - j0) * N_BINS).reshape(j1 - j0, N_BINS)
+            Rb[j0:j1] = np.bincount(bins, weights=weights[: bins.size], minlength=(j1 - j0) * N_BINS).reshape(
+                j1 - j0, N_BINS
+            )
         S = np.abs(Rb @ self.kernel.T)
         best = np.argmax(S, axis=1)
         val = S[np.arange(D), best]
@@ -91,7 +93,7 @@ class ReferenceSearch(UnitSearch):
             p = self.X @ u / self.R
             order = np.argsort(p)
             ps, rs = p[order], r[order]
-            pw = np.vstack([rs * ps ** m for m in range(k + 1)])
+            pw = np.vstack([rs * ps**m for m in range(k + 1)])
             suffix = np.cumsum(pw[:, ::-1], axis=1)[:, ::-1]
             prefix = np.cumsum(pw, axis=1)
             up = sum(comb(k, m) * (-ps) ** (k - m) * suffix[m] for m in range(k + 1))
@@ -148,8 +150,7 @@ def _cgs2(Q, k, g):
     return v, col, rho, rho > 1e-10 * max(float(np.linalg.norm(g)), 1e-300)
 
 
-def reference_oga(X, y, activation="sigmoid", *, n_max, rng, record_widths=None, refine_steps=10,
-                  **search_options):
+def reference_oga(X, y, activation="sigmoid", *, n_max, rng, record_widths=None, refine_steps=10, **search_options):
     """The OGA path of before issue 21.
 
     Parameters
@@ -203,7 +204,7 @@ def reference_oga(X, y, activation="sigmoid", *, n_max, rng, record_widths=None,
             else:
                 Q[k], Rm[k, k], qy[k] = 0.0, 1.0, 0.0
             if k in rec:
-                c = solve_triangular(Rm[:k + 1, :k + 1], qy[:k + 1])
+                c = solve_triangular(Rm[: k + 1, : k + 1], qy[: k + 1])
                 icpt[rec[k]], coefs[rec[k], :k] = c[0], c[1:]
                 mses.append(float(r @ r) / N)
     return {"widths": widths, "train_mse": mses, "A": A, "b": bvec, "coefs": coefs, "intercepts": icpt}
@@ -253,8 +254,7 @@ def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h):
     return a, b, gam, beta, c, g, sse
 
 
-def reference_greedy(X, y, activation="sigmoid", *, n_max, rng, record_widths=None, refine_steps=10,
-                     **search_options):
+def reference_greedy(X, y, activation="sigmoid", *, n_max, rng, record_widths=None, refine_steps=10, **search_options):
     """The relaxed greedy path of before issue 21 (arguments and result as :func:`reference_oga`)."""
     with threadpool_limits(limits=1, user_api="blas"):
         X = np.ascontiguousarray(X, dtype=np.float64)

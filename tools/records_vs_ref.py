@@ -6,6 +6,7 @@ The other commit is exported with ``git archive`` into a temporary folder and ru
 ``PYTHONPATH``; every record field must be equal but timings and provenance (wall and training time, git
 commit, version, traceback, out_root). Prints the differing records and exits 1 if there are any.
 """
+
 import argparse
 import json
 import os
@@ -18,8 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 COMMON = ["data.N=300", "data.N_test=512", "model.width=8"]
 JOBS = [
-    ["target=gaussian"],                                   # the CLI default trainer (lbfgs), default steps
-    ["target=sin", "trainer=gd"],                           # max_steps from the preset before, the declaration now
+    ["target=gaussian"],  # the CLI default trainer (lbfgs), default steps
+    ["target=sin", "trainer=gd"],  # max_steps from the preset before, the declaration now
     ["target=sin", "trainer=momentum", "activation=relu"],  # relu: He + N(0, 0.5^2) biases
     ["target=cosine_ridge", "trainer=adam", "replicas=2"],  # one-pass replicas
     ["target=sin", "trainer=oga", "activation=sigmoid"],
@@ -33,6 +34,7 @@ JOBS = [
 ]
 IGNORE = ("wall_time", "train_time", "git_commit", "versions.nnapprox", "traceback", "out_root")
 
+
 def run(entry, root, env, cwd):
     for i, job in enumerate(JOBS):
         args = [PY, "-m", entry, f"out_root={root}", f"study=j{i}", *COMMON, *job]
@@ -40,13 +42,13 @@ def run(entry, root, env, cwd):
         if p.returncode:
             print(entry, i, p.stderr[-2000:])
 
+
 def load(root):
     out = {}
     for p in sorted(Path(root).rglob("record.json")):
         for r in json.loads(p.read_text()):
             out[(p.parent.parent.parent.name, r.get("replica"), r.get("n"))] = r
     return out
-
 
 
 def main(argv=None) -> int:
@@ -73,8 +75,13 @@ def main(argv=None) -> int:
     for k in a:
         ra, rb = a[k], b[k]
         keys = (ra.keys() | rb.keys()) - set(IGNORE)
-        bad = [x for x in sorted(keys) if not (x.startswith("extra.") and "time" in x)  # measured seconds
-               and ra.get(x) != rb.get(x) and not (ra.get(x) != ra.get(x) and rb.get(x) != rb.get(x))]
+        bad = [
+            x
+            for x in sorted(keys)
+            if not (x.startswith("extra.") and "time" in x)  # measured seconds
+            and ra.get(x) != rb.get(x)
+            and not (ra.get(x) != ra.get(x) and rb.get(x) != rb.get(x))
+        ]
         if bad:
             diff += 1
             print(k, [(x, ra.get(x), rb.get(x)) for x in bad][:6])

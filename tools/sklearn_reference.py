@@ -28,6 +28,7 @@ time each, so the median of 9 seeds flips between them; 21 seeds (the default) s
 ``--set key=value`` (repeatable) adds a config override to nnapprox's side only, to compare
 other settings (``--set model.bias_init=zero``).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,6 +52,7 @@ def grid(study: str = STUDY) -> dict:
     import yaml
 
     from nnapprox.cli.run import CONF_DIR
+
     cfg = yaml.safe_load((Path(CONF_DIR) / "experiment" / f"{study}.yaml").read_text())
     params = cfg["hydra"]["sweeper"]["params"]
     return {k: [v.strip() for v in str(val).split(",")] for k, val in params.items()}
@@ -63,6 +65,7 @@ def compose(overrides) -> dict:
 
     from nnapprox.cli.compose import to_plain
     from nnapprox.cli.run import CONF_DIR
+
     with initialize_config_dir(config_dir=CONF_DIR, version_base="1.3"):
         cfg = hydra_compose(config_name="config", overrides=list(overrides))
     return to_plain(cfg)
@@ -72,8 +75,16 @@ def _sklearn_fit(ds, width, activation, max_iter, seed):
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPRegressor
 
-    reg = MLPRegressor(hidden_layer_sizes=(width,), activation=SKLEARN_ACTIVATION[activation], solver="lbfgs",
-                       alpha=0.0, tol=0.0, max_iter=max_iter, max_fun=20 * max_iter, random_state=seed)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(width,),
+        activation=SKLEARN_ACTIVATION[activation],
+        solver="lbfgs",
+        alpha=0.0,
+        tol=0.0,
+        max_iter=max_iter,
+        max_fun=20 * max_iter,
+        random_state=seed,
+    )
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # reaching max_iter is the point
@@ -97,8 +108,17 @@ def run_cell(target: str, activation: str, width: int, seeds: int, extra=()) -> 
     from nnapprox.experiment.evaluation import evaluate
     from nnapprox.experiment.training import setup, train
     from nnapprox.experiment.validation import canonical
-    cfg = compose([f"experiment={STUDY}", f"target={target}", f"activation={activation}", f"model.width={width}",
-                   f"replicas={seeds}", *extra])
+
+    cfg = compose(
+        [
+            f"experiment={STUDY}",
+            f"target={target}",
+            f"activation={activation}",
+            f"model.width={width}",
+            f"replicas={seeds}",
+            *extra,
+        ]
+    )
     canon = canonical(cfg)
     c = canon.config
     max_iter = int(canon.options["max_steps"])
@@ -111,12 +131,26 @@ def run_cell(target: str, activation: str, width: int, seeds: int, extra=()) -> 
         records = evaluate(canon, setups, results)
         for s, rec in zip(setups, records, strict=True):
             sk_mse, sk_time, sk_iter = _sklearn_fit(s.data, width, activation, max_iter, s.replica)
-            rows.append({"target": target, "activation": activation, "width": width, "seed": s.replica,
-                         "nnapprox_mse": float(rec["test_mse"]), "sklearn_mse": sk_mse,
-                         "nnapprox_time": ours_time, "sklearn_time": sk_time, "sklearn_iter": sk_iter,
-                         "nnapprox_steps": int(rec.get("steps", -1)), "max_iter": max_iter,
-                         "init": c["model"]["init"], "bias_init": c["model"]["bias_init"],
-                         "N": c["data"]["N"], "N_test": c["data"]["N_test"], "d": c["target"]["d"]})
+            rows.append(
+                {
+                    "target": target,
+                    "activation": activation,
+                    "width": width,
+                    "seed": s.replica,
+                    "nnapprox_mse": float(rec["test_mse"]),
+                    "sklearn_mse": sk_mse,
+                    "nnapprox_time": ours_time,
+                    "sklearn_time": sk_time,
+                    "sklearn_iter": sk_iter,
+                    "nnapprox_steps": int(rec.get("steps", -1)),
+                    "max_iter": max_iter,
+                    "init": c["model"]["init"],
+                    "bias_init": c["model"]["bias_init"],
+                    "N": c["data"]["N"],
+                    "N_test": c["data"]["N_test"],
+                    "d": c["target"]["d"],
+                }
+            )
     return rows
 
 
@@ -125,14 +159,25 @@ def summarise(rows):
     import pandas as pd
 
     df = pd.DataFrame(rows)
-    q = lambda p: (lambda v: float(np.quantile(v, p)))  # noqa: E731
-    out = df.groupby(["target", "activation", "width"], sort=False).agg(
-        seeds=("seed", "nunique"), nnapprox_median=("nnapprox_mse", "median"),
-        nnapprox_q1=("nnapprox_mse", q(0.25)), nnapprox_q3=("nnapprox_mse", q(0.75)),
-        sklearn_median=("sklearn_mse", "median"), sklearn_q1=("sklearn_mse", q(0.25)),
-        sklearn_q3=("sklearn_mse", q(0.75)), nnapprox_time=("nnapprox_time", "median"),
-        sklearn_time=("sklearn_time", "median"), init=("init", "first"), bias_init=("bias_init", "first"),
-        max_iter=("max_iter", "first")).reset_index()
+    q = lambda p: lambda v: float(np.quantile(v, p))  # noqa: E731
+    out = (
+        df.groupby(["target", "activation", "width"], sort=False)
+        .agg(
+            seeds=("seed", "nunique"),
+            nnapprox_median=("nnapprox_mse", "median"),
+            nnapprox_q1=("nnapprox_mse", q(0.25)),
+            nnapprox_q3=("nnapprox_mse", q(0.75)),
+            sklearn_median=("sklearn_mse", "median"),
+            sklearn_q1=("sklearn_mse", q(0.25)),
+            sklearn_q3=("sklearn_mse", q(0.75)),
+            nnapprox_time=("nnapprox_time", "median"),
+            sklearn_time=("sklearn_time", "median"),
+            init=("init", "first"),
+            bias_init=("bias_init", "first"),
+            max_iter=("max_iter", "first"),
+        )
+        .reset_index()
+    )
     out.insert(out.columns.get_loc("sklearn_q3") + 1, "ratio", out["nnapprox_median"] / out["sklearn_median"])
     return out
 
@@ -142,41 +187,59 @@ def markdown(table, meta: dict) -> str:
     worst = table.loc[table["ratio"].idxmax()]
     ok = bool((table["ratio"] <= 1).all())
     lines = [
-        "# nnapprox defaults against scikit-learn's MLPRegressor", "",
+        "# nnapprox defaults against scikit-learn's MLPRegressor",
+        "",
         f"Grid of the `{STUDY}` study ({meta['grid']}); N = {meta['N']}, clean test set of {meta['N_test']}, "
         f"d = {meta['d']}; both libraries: L-BFGS capped at {meta['max_iter']} iterations, no weight penalty, the "
         f"same training set per seed ({meta['seeds']} seeds: replicas 0..{meta['seeds'] - 1} of the study's job). "
         "scikit-learn: `solver='lbfgs', alpha=0, tol=0` (runs to the cap), its own initialisation; its `relu` is the "
         "reference for leaky ReLU (it has none). nnapprox: the study's config unchanged"
-        + (f" plus `{' '.join(meta['extra'])}`" if meta["extra"] else "") + ". Command: `make reference` "
+        + (f" plus `{' '.join(meta['extra'])}`" if meta["extra"] else "")
+        + ". Command: `make reference` "
         f"(`python -m tools.sklearn_reference`), {meta['elapsed']:.0f} s, {meta['when']}, scikit-learn "
-        f"{meta['sklearn']}.", "",
+        f"{meta['sklearn']}.",
+        "",
         f"**{'Every' if ok else 'Not every'} ratio ≤ 1**: {int((table['ratio'] <= 1).sum())} of {len(table)} cells; "
         f"largest ratio {worst['ratio']:.3g} ({worst['target']}, {worst['activation']}, n = {worst['width']}); "
-        f"median ratio {table['ratio'].median():.3g}.", "",
+        f"median ratio {table['ratio'].median():.3g}.",
+        "",
         "| target | activation | n | init / bias | nnapprox median MSE [IQR] | scikit-learn median MSE [IQR] | "
         "ratio | time nnapprox / sklearn (s) |",
-        "|---|---|---|---|---|---|---|---|"]
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in table.itertuples(index=False):
-        lines.append(f"| {r.target} | {r.activation} | {r.width} | {r.init} / {r.bias_init} | "
-                     f"{r.nnapprox_median:.3g} [{r.nnapprox_q1:.2g}, {r.nnapprox_q3:.2g}] | "
-                     f"{r.sklearn_median:.3g} [{r.sklearn_q1:.2g}, {r.sklearn_q3:.2g}] | "
-                     f"{'**' if r.ratio > 1 else ''}{r.ratio:.3g}{'**' if r.ratio > 1 else ''} | "
-                     f"{r.nnapprox_time:.2f} / {r.sklearn_time:.2f} |")
+        lines.append(
+            f"| {r.target} | {r.activation} | {r.width} | {r.init} / {r.bias_init} | "
+            f"{r.nnapprox_median:.3g} [{r.nnapprox_q1:.2g}, {r.nnapprox_q3:.2g}] | "
+            f"{r.sklearn_median:.3g} [{r.sklearn_q1:.2g}, {r.sklearn_q3:.2g}] | "
+            f"{'**' if r.ratio > 1 else ''}{r.ratio:.3g}{'**' if r.ratio > 1 else ''} | "
+            f"{r.nnapprox_time:.2f} / {r.sklearn_time:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tools.sklearn_reference", description=__doc__.split("\n")[0])
-    ap.add_argument("--seeds", type=int, default=21, help="replicas (seeds) per cell, >= 3 (default 21: at the "
-                    "smallest widths both libraries land in two basins about half the time each, and the median "
-                    "of a few seeds is a coin toss between them)")
+    ap.add_argument(
+        "--seeds",
+        type=int,
+        default=21,
+        help="replicas (seeds) per cell, >= 3 (default 21: at the "
+        "smallest widths both libraries land in two basins about half the time each, and the median "
+        "of a few seeds is a coin toss between them)",
+    )
     ap.add_argument("--jobs", type=int, default=2, help="cells in parallel (default 2)")
     ap.add_argument("--targets", default=None, help="comma-separated subset of the study's targets")
     ap.add_argument("--activations", default=None, help="comma-separated subset of the study's activations")
     ap.add_argument("--widths", default=None, help="comma-separated subset of the study's widths")
-    ap.add_argument("--set", dest="extra", action="append", default=[], metavar="KEY=VALUE",
-                    help="extra config override for nnapprox's side (repeatable)")
+    ap.add_argument(
+        "--set",
+        dest="extra",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra config override for nnapprox's side (repeatable)",
+    )
     ap.add_argument("--out", default="results/bench", help="output folder (default results/bench)")
     ap.add_argument("--name", default="sklearn_reference", help="file stem of the outputs")
     args = ap.parse_args(argv)
@@ -201,19 +264,30 @@ def main(argv=None) -> int:
 
     # one process per cell (each fit at one BLAS thread); results come back in grid order
     run = Parallel(n_jobs=args.jobs, return_as="generator")(
-        delayed(run_cell)(t, a, w, args.seeds, args.extra) for t, a, w in cells)
+        delayed(run_cell)(t, a, w, args.seeds, args.extra) for t, a, w in cells
+    )
     for i, ((t, a, w), cell) in enumerate(zip(cells, run, strict=True), 1):
         rows += cell
         ratio = np.median([r["nnapprox_mse"] for r in cell]) / np.median([r["sklearn_mse"] for r in cell])
         el = time.perf_counter() - t0
-        print(f"[{i}/{len(cells)}] {t} {a} n={w}: ratio {ratio:.3g} ({el:.0f} s, ETA "
-              f"{el / i * (len(cells) - i):.0f} s)", flush=True)
+        print(
+            f"[{i}/{len(cells)}] {t} {a} n={w}: ratio {ratio:.3g} ({el:.0f} s, ETA {el / i * (len(cells) - i):.0f} s)",
+            flush=True,
+        )
     table = summarise(rows)
     first = rows[0]
-    meta = {"grid": ", ".join(f"{k} ∈ {{{', '.join(v)}}}" for k, v in g.items()), "N": first["N"],
-            "N_test": first["N_test"], "d": first["d"], "max_iter": first["max_iter"], "seeds": args.seeds,
-            "extra": args.extra, "elapsed": time.perf_counter() - t0, "sklearn": sklearn.__version__,
-            "when": time.strftime("%Y-%m-%d")}
+    meta = {
+        "grid": ", ".join(f"{k} ∈ {{{', '.join(v)}}}" for k, v in g.items()),
+        "N": first["N"],
+        "N_test": first["N_test"],
+        "d": first["d"],
+        "max_iter": first["max_iter"],
+        "seeds": args.seeds,
+        "extra": args.extra,
+        "elapsed": time.perf_counter() - t0,
+        "sklearn": sklearn.__version__,
+        "when": time.strftime("%Y-%m-%d"),
+    }
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     import pandas as pd
@@ -222,8 +296,10 @@ def main(argv=None) -> int:
     table.to_csv(out / f"{args.name}.csv", index=False)
     (out / f"{args.name}.md").write_text(markdown(table, meta))
     worst = float(table["ratio"].max())
-    print(f"wrote {out / (args.name + '.md')}: largest ratio {worst:.3g}, "
-          f"{int((table['ratio'] <= 1).sum())}/{len(table)} cells <= 1")
+    print(
+        f"wrote {out / (args.name + '.md')}: largest ratio {worst:.3g}, "
+        f"{int((table['ratio'] <= 1).sum())}/{len(table)} cells <= 1"
+    )
     return 0 if math.isfinite(worst) else 1
 
 

@@ -35,8 +35,7 @@ class ValidatingSweeperConf:
     grids: Optional[List[Dict[str, Any]]] = None
 
 
-ConfigStore.instance().store(group="hydra/sweeper", name="nnapprox", node=ValidatingSweeperConf,
-                             provider="nnapprox")
+ConfigStore.instance().store(group="hydra/sweeper", name="nnapprox", node=ValidatingSweeperConf, provider="nnapprox")
 
 
 def _as_overrides(mapping) -> List[str]:
@@ -105,16 +104,25 @@ class ValidatingSweeper(BasicSweeper):
                 repeats.append(" ".join(overrides))
                 continue
             hashes.add(canon.hash)
-            if canon.config["resume"] and finished(Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / subdir,
-                                                   canon.hash):
+            if canon.config["resume"] and finished(
+                Path(str(OmegaConf.select(cfg, "hydra.sweep.dir"))) / subdir, canon.hash
+            ):
                 done += 1
                 self.already_done.add(subdir)
             manifest.append(entry)
-        log.info("sweep: %d jobs validated in %.1f s; %d already done, %d to run", len(manifest),
-                 time.perf_counter() - tic, done, len(manifest) - done)
+        log.info(
+            "sweep: %d jobs validated in %.1f s; %d already done, %d to run",
+            len(manifest),
+            time.perf_counter() - tic,
+            done,
+            len(manifest) - done,
+        )
         if repeats:
-            log.info("sweep: %d job(s) repeat the config (hash) of an earlier job and are left out: %s",
-                     len(repeats), "; ".join(repeats[:5]) + (" ..." if len(repeats) > 5 else ""))
+            log.info(
+                "sweep: %d job(s) repeat the config (hash) of an earlier job and are left out: %s",
+                len(repeats),
+                "; ".join(repeats[:5]) + (" ..." if len(repeats) > 5 else ""),
+            )
         return manifest
 
     def check_outputs(self, sweep_dir: Path, n_jobs: int) -> None:
@@ -148,15 +156,14 @@ class ValidatingSweeper(BasicSweeper):
 
         log.error("sweep: a job's files could not be written (%s); the other jobs go on", str(error).splitlines()[0])
         results = []
-        for i, (job, entry) in enumerate(zip(batch, entries)):
+        for i, (job, entry) in enumerate(zip(batch, entries, strict=True)):
             old = load_records(sweep_dir / entry["dir"])
             if old and all(r.get("config_hash") == entry["config_hash"] for r in old):
                 continue
             try:
                 results += self.launcher.launch([job], initial_job_idx=start + i)
             except OSError as e:
-                log.error("job %s failed: its files could not be written: %s", entry["dir"],
-                          str(e).splitlines()[0])
+                log.error("job %s failed: its files could not be written: %s", entry["dir"], str(e).splitlines()[0])
         return results
 
     def sweep(self, arguments: List[str]) -> Any:
@@ -170,8 +177,11 @@ class ValidatingSweeper(BasicSweeper):
         manifest = self.validate_all(self.job_overrides(arguments))
         jobs = [e["overrides"] for e in manifest]  # one job per config hash
         try:  # the study's judgement windows, fixed before any job runs
-            judge = check_judge(str(self.config.get("study", "")), self.config.get("plugin"),
-                                OmegaConf.to_container(self.config.judge) if self.config.get("judge") else None)
+            judge = check_judge(
+                str(self.config.get("study", "")),
+                self.config.get("plugin"),
+                OmegaConf.to_container(self.config.judge) if self.config.get("judge") else None,
+            )
         except ValueError as e:
             raise CliConfigError(f"Invalid config: {e}") from None
         sweep_dir = Path(self.config.hydra.sweep.dir)
@@ -180,14 +190,17 @@ class ValidatingSweeper(BasicSweeper):
             write_manifest(sweep_dir, manifest, judge)
             OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         except OSError as e:  # e.g. disk full before the first job
-            raise CliConfigError(f"out_root: the sweep folder {str(sweep_dir)!r} could not be written: "
-                                 f"{str(e).splitlines()[0]}") from None
+            raise CliConfigError(
+                f"out_root: the sweep folder {str(sweep_dir)!r} could not be written: {str(e).splitlines()[0]}"
+            ) from None
         size = self.max_batch_size if self.max_batch_size and self.max_batch_size > 0 else max(len(jobs), 1)
         # each job carries the config hash validated here: a worker that validates it again writes into the
         # manifest's folder, and fails there if a user file changed since (nnapprox.cli.run.app)
-        jobs = [list(job) + [f"++hydra.job.env_set.{VALIDATED_KEY}={entry['config_hash']}"]
-                for job, entry in zip(jobs, manifest)]
-        self.overrides = [jobs[i:i + size] for i in range(0, len(jobs), size)]
+        jobs = [
+            list(job) + [f"++hydra.job.env_set.{VALIDATED_KEY}={entry['config_hash']}"]
+            for job, entry in zip(jobs, manifest, strict=True)
+        ]
+        self.overrides = [jobs[i : i + size] for i in range(0, len(jobs), size)]
         returns, start = [], 0
         # k/K done, elapsed and ETA as jobs finish, whatever the launcher (it watches the job folders)
         with SweepProgress(sweep_dir, [j["dir"] for j in manifest], self.already_done):
@@ -195,9 +208,9 @@ class ValidatingSweeper(BasicSweeper):
                 try:
                     results = self.launcher.launch(batch, initial_job_idx=start)
                 except OSError as e:  # Hydra's own files of a job (disk full): that job failed, the rest run
-                    results = self.one_by_one(batch, manifest[start:start + len(batch)], start, sweep_dir, e)
+                    results = self.one_by_one(batch, manifest[start : start + len(batch)], start, sweep_dir, e)
                 for r in results:
-                    r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
+                    _ = r.return_value  # re-raises a job's exception (nnapprox jobs record theirs instead)
                 start += len(batch)
                 returns.append(results)
         self.batch_index = len(self.overrides)

@@ -10,6 +10,7 @@ removes only those whose writer is gone (same host, process no longer alive): a 
 file is never touched. Every failure to write is raised as :class:`WriteError`, whose message is
 one line naming the path and the reason.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,14 @@ import socket
 import tempfile
 from pathlib import Path
 
-__all__ = ["write_text_atomic", "write_json_atomic", "write_bytes_atomic", "remove_stale_temps", "WriteError",
-           "file_mode"]
+__all__ = [
+    "write_text_atomic",
+    "write_json_atomic",
+    "write_bytes_atomic",
+    "remove_stale_temps",
+    "WriteError",
+    "file_mode",
+]
 
 _HOST = socket.gethostname().replace(".", "_") or "host"
 

@@ -12,16 +12,30 @@ A constraint checks a value and says what is allowed; it never coerces a value i
 type (``2.7`` is not an integer width, ``True`` is not a number, ``"8"`` is not an int).
 Nothing here imports Hydra.
 """
+
 from __future__ import annotations
 
 import math
 import numbers
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Constraint", "Int", "Float", "Choice", "Bool", "IntList", "FloatOrList", "Text", "Option",
-           "resolve", "check_value", "describe", "options_table"]
+__all__ = [
+    "Constraint",
+    "Int",
+    "Float",
+    "Choice",
+    "Bool",
+    "IntList",
+    "FloatOrList",
+    "Text",
+    "Option",
+    "resolve",
+    "check_value",
+    "describe",
+    "options_table",
+]
 
 
 class Constraint:
@@ -61,8 +75,7 @@ class Int(Constraint):
     schema_type = int
 
     def ok(self, value: Any) -> bool:
-        return _is_int(value) and (self.low is None or value >= self.low) and \
-            (self.high is None or value <= self.high)
+        return _is_int(value) and (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
 
     def describe(self) -> str:
         if self.low is not None and self.high is not None:
@@ -94,8 +107,12 @@ class Float(Constraint):
         v = float(value)
         if math.isnan(v) or (self.finite and not math.isfinite(v)):
             return False
-        return ((self.gt is None or v > self.gt) and (self.ge is None or v >= self.ge)
-                and (self.lt is None or v < self.lt) and (self.le is None or v <= self.le))
+        return (
+            (self.gt is None or v > self.gt)
+            and (self.ge is None or v >= self.ge)
+            and (self.lt is None or v < self.lt)
+            and (self.le is None or v <= self.le)
+        )
 
     def describe(self) -> str:
         lo = f"({self.gt:g}" if self.gt is not None else f"[{self.ge:g}" if self.ge is not None else None
@@ -140,8 +157,7 @@ class Text(Constraint):
     schema_type = str
 
     def ok(self, value: Any) -> bool:
-        return (isinstance(value, str) and (self.empty or value != "")
-                and not any(c in value for c in self.forbid))
+        return isinstance(value, str) and (self.empty or value != "") and not any(c in value for c in self.forbid)
 
     def describe(self) -> str:
         what = "a text" if self.empty else "a non-empty text"
@@ -169,8 +185,7 @@ class IntList(Constraint):
     schema_type = list[int]
 
     def ok(self, value: Any) -> bool:
-        return (isinstance(value, (list, tuple)) and len(value) > 0
-                and all(_is_int(v) and v >= self.low for v in value))
+        return isinstance(value, (list, tuple)) and len(value) > 0 and all(_is_int(v) and v >= self.low for v in value)
 
     def describe(self) -> str:
         return f"a non-empty list of integers >= {self.low}"

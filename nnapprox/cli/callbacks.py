@@ -5,6 +5,7 @@ only when no job raised; nnapprox jobs record their failures instead of raising,
 ``nnapprox-report DIR`` runs the same report runner by hand for sweeps run elsewhere (SLURM)
 or interrupted.
 """
+
 import logging
 from pathlib import Path
 
@@ -40,8 +41,9 @@ class AggregateCallback(Callback):
         sweep_dir = Path(config.hydra.sweep.dir)
         out_dir = Path(config.report_dir) if config.get("report_dir") else sweep_dir
         try:
-            path = run_report(sweep_dir, out_dir=out_dir, study=str(config.get("study", "")) or None,
-                              plugin=config.get("plugin"))
+            path = run_report(
+                sweep_dir, out_dir=out_dir, study=str(config.get("study", "")) or None, plugin=config.get("plugin")
+            )
             log.info("sweep done: report %s", path)
         except Exception as e:  # the records are safe on disk; the report can be rerun by hand
             first = str(e).splitlines()[0] if str(e) else type(e).__name__

@@ -7,12 +7,13 @@ result for the rest of the process, so the sweeper, the job-folder resolver, the
 app and the job share one validation of each job (a joblib or SLURM worker is another process and
 validates its own job once). Every refusal is :class:`CliConfigError`: one line, no traceback.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from hydra.errors import CompactHydraException
 from omegaconf import DictConfig, OmegaConf
@@ -21,8 +22,16 @@ from omegaconf.errors import OmegaConfBaseException
 from nnapprox.experiment.schema import GROUPS, TARGET_SCHEMAS, TRAINER_SCHEMAS, RunSchema, check_closed
 from nnapprox.experiment.validation import Canonical, ConfigError, canonical
 
-__all__ = ["CliConfigError", "to_plain", "validated", "validated_hash", "compact", "schema_of", "explain",
-           "validations"]
+__all__ = [
+    "CliConfigError",
+    "to_plain",
+    "validated",
+    "validated_hash",
+    "compact",
+    "schema_of",
+    "explain",
+    "validations",
+]
 
 log = logging.getLogger("nnapprox.cli")
 
@@ -48,7 +57,9 @@ def schema_of(raw: dict) -> DictConfig:
     for group, schemas in (("trainer", TRAINER_SCHEMAS), ("target", TARGET_SCHEMAS)):
         name = (raw.get(group) or {}).get("name")
         if name not in schemas:
-            raise CliConfigError(f"Invalid config: {group}.name={name!r} is not known; valid: {', '.join(sorted(schemas))}")
+            raise CliConfigError(
+                f"Invalid config: {group}.name={name!r} is not known; valid: {', '.join(sorted(schemas))}"
+            )
         parts[group] = OmegaConf.structured(schemas[name])
     return OmegaConf.merge(OmegaConf.structured(RunSchema), parts)
 
@@ -61,8 +72,10 @@ def _same_option(cfg, raw: dict) -> None:
         name = raw[group].get("name")
         if typ in schemas.values() and typ is not schemas.get(name, typ):
             chosen = next(n for n, c in schemas.items() if c is typ)
-            raise CliConfigError(f"Invalid config: {group}.name={name!r} does not change the {group} of the preset "
-                                 f"({group} {chosen!r}); choose it with {group}={name}")
+            raise CliConfigError(
+                f"Invalid config: {group}.name={name!r} does not change the {group} of the preset "
+                f"({group} {chosen!r}); choose it with {group}={name}"
+            )
 
 
 def to_plain(cfg: DictConfig) -> dict:
@@ -80,8 +93,9 @@ def to_plain(cfg: DictConfig) -> dict:
         task = {k: v for k, v in cfg.items() if k != "hydra"}  # resolves top-level values: inside the try
         for group in GROUPS:
             if group in task and task[group] is None:
-                raise CliConfigError(f"Invalid config: {group}=null: the group {group!r} needs an option "
-                                     f"(e.g. {group}=<name>)")
+                raise CliConfigError(
+                    f"Invalid config: {group}=null: the group {group!r} needs an option (e.g. {group}=<name>)"
+                )
         raw = OmegaConf.to_container(OmegaConf.create(task), resolve=False)
         check_closed({k: v for k, v in raw.items() if k not in ("trainer", "target")})
         _same_option(cfg, raw)

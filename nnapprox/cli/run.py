@@ -10,6 +10,7 @@ Only this module, :mod:`nnapprox.cli.callbacks` and the sweeper import Hydra; th
 ``nnapprox_job`` resolver that ``conf/config.yaml`` uses in ``hydra.run.dir`` and
 ``hydra.sweep.subdir``.
 """
+
 import contextlib
 import logging
 import os
@@ -22,18 +23,17 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from nnapprox.cli.compose import explain, to_plain, validated, validated_hash
+from nnapprox.cli.status import failed_jobs
 from nnapprox.cli.store import register_configs
 from nnapprox.experiment.errors import ConfigError
-from nnapprox.experiment.schema import GROUPS
 from nnapprox.experiment.job import run_job
-from nnapprox.experiment.records import job_dirname
 from nnapprox.experiment.presets import CONF_DIR
-from nnapprox.cli.status import failed_jobs
+from nnapprox.experiment.records import job_dirname
+from nnapprox.experiment.schema import GROUPS
 from nnapprox.runner.folders import check_writable
 
 register_configs()
 log = logging.getLogger("nnapprox.cli.run")
-
 
 
 #: The key under ``hydra.job.env_set`` by which the sweeper passes each job the config hash it validated.
@@ -105,8 +105,9 @@ def app(cfg: DictConfig) -> dict:
         log.error("job %s failed: its files could not be written: %s", name, str(e).splitlines()[0] if str(e) else e)
         return {"status": ["failed"], "n_records": 0, "job": name}
     statuses = sorted({r.get("status") for r in records})
-    log.info("job end: %s: status %s, %d records, %.1f s", name, "/".join(statuses), len(records),
-             time.perf_counter() - t0)
+    log.info(
+        "job end: %s: status %s, %d records, %.1f s", name, "/".join(statuses), len(records), time.perf_counter() - t0
+    )
     return {"status": statuses, "n_records": len(records), "job": name}
 
 
@@ -124,8 +125,11 @@ def _compose(args, overrides):
 
 def _one_line(e: Exception) -> str:
     text = str(e) + ("\n" + str(e.__cause__) if e.__cause__ is not None else "")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.strip().startswith(
-        ("full_key", "object_type", "reference_type"))]
+    lines = [
+        ln.strip()
+        for ln in text.splitlines()
+        if ln.strip() and not ln.strip().startswith(("full_key", "object_type", "reference_type"))
+    ]
     return ": ".join(lines[:2]) or type(e).__name__
 
 
@@ -161,9 +165,17 @@ def per_job(argv) -> list[str]:
         parsed = OverridesParser.create().parse_overrides(list(args.overrides))
     except Exception:  # noqa: BLE001 - Hydra reports a malformed override itself
         return list(argv)
-    wrap = {o.input_line for o in parsed if not o.is_sweep_override() and not o.is_add() and not o.is_delete()
-            and not o.is_force_add() and o.key_or_group.partition(".")[0] in ("trainer", "target")
-            and "." in o.key_or_group and o.package is None}
+    wrap = {
+        o.input_line
+        for o in parsed
+        if not o.is_sweep_override()
+        and not o.is_add()
+        and not o.is_delete()
+        and not o.is_force_add()
+        and o.key_or_group.partition(".")[0] in ("trainer", "target")
+        and "." in o.key_or_group
+        and o.package is None
+    }
     out = []
     for a in argv:
         key, _, value = a.partition("=")
@@ -181,8 +193,7 @@ def given_twice(overrides) -> str | None:
             continue
         key = key.lstrip("+").strip()
         if key in seen:
-            return (f"Invalid config: {key} is given twice ({seen[key]} and {o}); give it once (a sweep: "
-                    f"{key}=a,b)")
+            return f"Invalid config: {key} is given twice ({seen[key]} and {o}); give it once (a sweep: {key}=a,b)"
         seen[key] = o
     return None
 
@@ -213,10 +224,8 @@ def precheck(argv) -> tuple[str | None, str | None]:
     for o in args.overrides:  # a group set to null: Hydra's own error would be a traceback, in sweeps too
         key, _, value = o.lstrip("+~").partition("=")
         if key in GROUPS and any(v.strip().lower() in ("null", "none", "") for v in value.split(",")):
-            return (f"Invalid config: {key}={value}: the group {key!r} needs an option (see nnapprox-run --list)",
-                    None)
-    if (args.help or args.hydra_help or args.cfg or args.info or args.shell_completion
-            or args.experimental_rerun):
+            return (f"Invalid config: {key}={value}: the group {key!r} needs an option (see nnapprox-run --list)", None)
+    if args.help or args.hydra_help or args.cfg or args.info or args.shell_completion or args.experimental_rerun:
         return None, None
     overrides = _first_job(args) if args.multirun else list(args.overrides)
     try:
@@ -301,8 +310,12 @@ def main() -> None:
         return
     failed = failed_jobs(folder, sweep=run_dir is None)
     if failed:
-        print(f"Error: {len(failed)} job(s) failed (their record.json says why; the report lists them): "
-              + ", ".join(failed[:5]) + (" ..." if len(failed) > 5 else ""), file=sys.stderr)
+        print(
+            f"Error: {len(failed)} job(s) failed (their record.json says why; the report lists them): "
+            + ", ".join(failed[:5])
+            + (" ..." if len(failed) > 5 else ""),
+            file=sys.stderr,
+        )
     if REPORT_FAILURES:
         print(f"Error: {REPORT_FAILURES[-1]}", file=sys.stderr)
     if failed or REPORT_FAILURES:

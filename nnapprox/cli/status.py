@@ -3,6 +3,7 @@
 A sweep's jobs are the folders of its manifest (``sweep.json``); a single run is its own folder.
 A job failed when its ``record.json`` is missing or says ``failed``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -5,6 +5,7 @@ own schema, ``trainer/schema_<name>`` and ``target/schema_<name>``, which the YA
 ``conf/trainer`` and ``conf/target`` extend (``defaults: [schema_<name>]``). ``trainer=schema_gd`` also
 works on the command line: the declaration itself, without a preset.
 """
+
 from __future__ import annotations
 
 from hydra.core.config_store import ConfigStore

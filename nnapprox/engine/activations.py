@@ -36,16 +36,27 @@ Conventions
 All functions take their array module from the array they are given
 (:func:`array_module`), so CuPy arrays work unchanged.
 """
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-__all__ = ["FAMILIES", "Activation", "sigmoid", "ACTIVATIONS", "get_activation", "array_module", "DEFAULT_LEAKY_SLOPE", "RELU_POWER",
-           "boundary_offsets", "BOUNDARY_GAP"]
+__all__ = [
+    "FAMILIES",
+    "Activation",
+    "sigmoid",
+    "ACTIVATIONS",
+    "get_activation",
+    "array_module",
+    "DEFAULT_LEAKY_SLOPE",
+    "RELU_POWER",
+    "boundary_offsets",
+    "BOUNDARY_GAP",
+]
 
 DEFAULT_LEAKY_SLOPE = 0.01
 
@@ -96,6 +107,7 @@ class Activation:
 
 
 # --- sigmoid ---------------------------------------------------------------
+
 
 def _quiet_overflow(xp):
     """NumPy's errstate silencing overflow (exp(−z) = inf is wanted there); no-op elsewhere."""
@@ -162,6 +174,7 @@ def _tanh_deriv(z, a, out=None):
 
 # --- relu / leaky relu -----------------------------------------------------
 
+
 def _relu(z, out=None):
     xp = array_module(z)
     return xp.maximum(z, 0.0, out=out) if out is not None else xp.maximum(z, 0.0)
@@ -202,6 +215,7 @@ def _make_leaky(slope: float) -> Activation:
 
 
 # --- the greedy dictionaries: Heaviside and ReLU^k ---------------------------
+
 
 def _heaviside(z, out=None):
     """H(z) = 1 for z >= 0, else 0 (the k = 0 member of the ReLU^k family)."""
@@ -291,6 +305,7 @@ def boundary_offsets(name: str, ps):
 
 # --- identity --------------------------------------------------------------
 
+
 def _identity(z, out=None):
     if out is None:
         return z.copy()
@@ -342,9 +357,7 @@ def get_activation(name: str | Activation, slope: float | None = None) -> Activa
     if isinstance(name, Activation):
         return name
     if name not in ACTIVATIONS:
-        raise ValueError(
-            f"activation={name!r} is not known; valid activations: {', '.join(sorted(ACTIVATIONS))}"
-        )
+        raise ValueError(f"activation={name!r} is not known; valid activations: {', '.join(sorted(ACTIVATIONS))}")
     if name == "leaky_relu" and slope is not None and slope != DEFAULT_LEAKY_SLOPE:
         if not (0.0 <= float(slope) < 1.0):
             raise ValueError(f"slope={slope!r} for leaky_relu must be in [0, 1)")

@@ -1,4 +1,5 @@
 """What a network does on its data, measured: born dead (constant output), saturated and dead units."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,9 +36,12 @@ def born_dead(net, X, tol: float = 1e-10) -> dict:
     dead = [bool(np.all(z <= 0.0)) for z in zs[1:-1]]
     units = [np.all(z <= 0.0, axis=0) for z in zs[1:-1]]
     n_units = sum(u.size for u in units)
-    return {"born_dead": float(constant), "dead_layers": int(sum(dead)),
-            "first_dead_layer": (dead.index(True) + 1) if any(dead) else 0,
-            "dead_unit_frac": float(sum(int(u.sum()) for u in units) / n_units) if n_units else 0.0}
+    return {
+        "born_dead": float(constant),
+        "dead_layers": int(sum(dead)),
+        "first_dead_layer": (dead.index(True) + 1) if any(dead) else 0,
+        "dead_unit_frac": float(sum(int(u.sum()) for u in units) / n_units) if n_units else 0.0,
+    }
 
 
 def unit_stats(net, X) -> dict:
@@ -49,6 +53,7 @@ def unit_stats(net, X) -> dict:
     they do not apply.
     """
     from nnapprox.engine.passes import forward
+
     out: dict[str, float | None] = {"saturated_frac": None, "dead_frac": None}
     saturates, kinked = net.act.peak_deriv is not None, net.act.kink  # sigmoid, tanh; relu, leaky_relu
     if not (saturates or kinked) or net.depth == 0:
@@ -57,7 +62,7 @@ def unit_stats(net, X) -> dict:
     hidden_z = zs[1:-1]
     if saturates:
         peak = net.act.peak_deriv
-        sat = [np.mean(net.act.deriv(z, a) < 0.01 * peak) for z, a in zip(hidden_z, as_[1:-1])]
+        sat = [np.mean(net.act.deriv(z, a) < 0.01 * peak) for z, a in zip(hidden_z, as_[1:-1], strict=True)]
         out["saturated_frac"] = float(np.mean(sat))
     else:
         dead = np.concatenate([np.all(z < 0, axis=0) for z in hidden_z])

@@ -41,6 +41,7 @@ Threads: ``NNAPPROX_THREADS`` (environment) or :func:`set_threads`; by default
 ``min(2, cores)``, and 1 inside a process whose launcher limited its threads
 (joblib/loky workers set ``OMP_NUM_THREADS`` etc.).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,8 +56,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnapprox.engine.losses import LOSSES
-from nnapprox.engine.threads import (default_threads, get_pool, get_threads, run_in_background, run_tasks,
-                                     serial_blas, set_threads, step_lock)
+from nnapprox.engine.threads import (
+    default_threads,
+    get_pool,
+    get_threads,
+    run_in_background,
+    run_tasks,
+    serial_blas,
+    set_threads,
+    step_lock,
+)
 
 __all__ = [
     "set_threads",
@@ -106,6 +115,7 @@ ENABLED = os.environ.get("NNAPPROX_FASTPATH", "1").strip() != "0"
 # the partition of the samples
 # ---------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Plan:
     """How the ``N`` sample rows are cut: ``chunks`` (row ranges, one accumulator
@@ -149,15 +159,29 @@ def estimate_seconds(N: int, sizes, activation: str, replicas: int = 1) -> float
     return N * replicas * per_sample
 
 
-def make_plan(N: int, sizes, activation: str, itemsize: int = 8, replicas: int = 1,
-              block: int | None = None, forward_only: bool = False) -> Plan:
+def make_plan(
+    N: int,
+    sizes,
+    activation: str,
+    itemsize: int = 8,
+    replicas: int = 1,
+    block: int | None = None,
+    forward_only: bool = False,
+) -> Plan:
     """The partition of ``N`` rows for this architecture (independent of the thread count).
 
     ``block`` overrides the block rows (tests use it to force many blocks);
     ``forward_only`` counts a forward pass as a third of a step.
     """
-    return _make_plan(int(N), tuple(int(s) for s in sizes), str(activation), int(itemsize), int(replicas),
-                      None if block is None else int(block), bool(forward_only))
+    return _make_plan(
+        int(N),
+        tuple(int(s) for s in sizes),
+        str(activation),
+        int(itemsize),
+        int(replicas),
+        None if block is None else int(block),
+        bool(forward_only),
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -213,16 +237,15 @@ def _run(plan: Plan, work) -> None:
             f.result()  # re-raise a worker's exception
 
 
-
 def _views(flat, sizes):
     """Weight and bias views ``(..., n_l, n_{l-1})``, ``(..., n_l)`` into a flat array."""
     batch = flat.shape[:-1]
     Ws, bs, off = [], [], 0
     for l in range(1, len(sizes)):
         n, m = sizes[l], sizes[l - 1]
-        Ws.append(flat[..., off:off + n * m].reshape(batch + (n, m)))
+        Ws.append(flat[..., off : off + n * m].reshape(batch + (n, m)))
         off += n * m
-        bs.append(flat[..., off:off + n])
+        bs.append(flat[..., off : off + n])
         off += n
     return Ws, bs
 
@@ -258,8 +281,7 @@ class _Workspace:
         self._rows = {}
         if not with_grad:
             return
-        self.da = [np.empty(wbatch + (block, sizes[l]), dtype) if sizes[l + 1] > 1 else None
-                   for l in range(1, L)]
+        self.da = [np.empty(wbatch + (block, sizes[l]), dtype) if sizes[l + 1] > 1 else None for l in range(1, L)]
         if aug:
             self.Xs = np.empty(wbatch + (block, sizes[0] + 1), dtype)
             self.G1 = np.empty(wbatch + (sizes[1], sizes[0] + 1), dtype)
@@ -271,9 +293,17 @@ class _Workspace:
         """``(Z, A, da, Xa, Xs)``: the buffers' views of the first ``rows`` rows."""
         v = self._rows.get(rows)
         if v is None:
-            cut = (lambda a: None if a is None else a[..., :rows, :])
-            v = ([cut(a) for a in self.Z], [cut(a) for a in self.A],
-                 None if self.da is None else [cut(a) for a in self.da], cut(self.Xa), cut(self.Xs))
+
+            def cut(a):
+                return None if a is None else a[..., :rows, :]
+
+            v = (
+                [cut(a) for a in self.Z],
+                [cut(a) for a in self.A],
+                None if self.da is None else [cut(a) for a in self.da],
+                cut(self.Xa),
+                cut(self.Xs),
+            )
             self._rows[rows] = v
         return v
 
@@ -307,6 +337,7 @@ def clear_workspaces() -> None:
 # one block: forward and backward on preallocated buffers
 # ---------------------------------------------------------------------------
 
+
 class _Net:
     """What the block functions need of a network: weight views ``W``, their
     transposes ``Wt``, the biases as rows ``b`` (``(..., 1, n)``) and, with an
@@ -317,8 +348,21 @@ class _Net:
     and sets the activations of the calling network.
     """
 
-    __slots__ = ("theta_ref", "sizes", "W", "Wt", "bias", "b", "W1a", "W1at", "aug", "act", "out_act",
-                 "out_identity", "mm")
+    __slots__ = (
+        "theta_ref",
+        "sizes",
+        "W",
+        "Wt",
+        "bias",
+        "b",
+        "W1a",
+        "W1at",
+        "aug",
+        "act",
+        "out_act",
+        "out_identity",
+        "mm",
+    )
 
     def __init__(self, theta, sizes):
         # one network: np.dot (2-D, C-contiguous outputs) has less call overhead than matmul
@@ -455,6 +499,7 @@ def _block_backward(ws, p: _Net, X, rows, dz):
 # entry points
 # ---------------------------------------------------------------------------
 
+
 def _canonical(net, X, y=None):
     """Flatten replica axes to one: ``(theta2, X, y, batch)`` or None if shapes don't fit.
 
@@ -513,8 +558,9 @@ def loss_and_grad(net, X, y, loss, block: int | None = None):
     y = y.astype(dtype, copy=False)
     wbatch = theta.shape[:-1]
     N = X.shape[-2]
-    plan = _make_plan(N, tuple(net.sizes), net.activation_name, dtype.itemsize,
-                      theta.shape[0] if wbatch else 1, block, False)
+    plan = _make_plan(
+        N, tuple(net.sizes), net.activation_name, dtype.itemsize, theta.shape[0] if wbatch else 1, block, False
+    )
     n_chunks = len(plan.chunks)
     key = (net.sizes, wbatch, X.shape[:-2], plan.block, dtype, True, plan.aug)
     if n_chunks == 1 and len(plan.blocks(0)) == 1:  # one block: no accumulators, no threads
@@ -570,8 +616,7 @@ class _SmallLane:
         self.ws = _Workspace(net.sizes, (), (), plan.block, theta.dtype, True, plan.aug)
         self.loss, self.N = loss, plan.N
         # ½·MSE with an identity output: dz = r / N; the 1/N is applied to the gradient instead
-        self.mse = (loss.value is _MSE.value and loss.grad is _MSE.grad and not loss.on_logits
-                    and p.out_identity)
+        self.mse = loss.value is _MSE.value and loss.grad is _MSE.grad and not loss.on_logits and p.out_identity
         self.r = np.empty((plan.N, net.sizes[-1]), theta.dtype)
 
     def valid(self, net, theta) -> bool:
@@ -635,8 +680,9 @@ def forward(net, X, block: int | None = None):
     dtype = theta.dtype
     wbatch = theta.shape[:-1]
     N = X.shape[-2]
-    plan = _make_plan(N, tuple(net.sizes), net.activation_name, dtype.itemsize,
-                      theta.shape[0] if wbatch else 1, block, True)
+    plan = _make_plan(
+        N, tuple(net.sizes), net.activation_name, dtype.itemsize, theta.shape[0] if wbatch else 1, block, True
+    )
     out = np.empty(wbatch + (N, net.sizes[-1]), dtype)
 
     def work(t, next_chunk):

@@ -6,6 +6,7 @@ the two in float64. The reported number is the relative error
 
     ‖g_analytic − g_numeric‖ / max(‖g_analytic‖ + ‖g_numeric‖, tiny).
 """
+
 from __future__ import annotations
 
 import numpy as np

@@ -14,6 +14,7 @@ The weights come from the Generator passed in; the biases of ``normal``, ``unifo
 (``rng.spawn(1)[0]``, which leaves ``rng``'s own stream untouched). A run's first network is
 drawn from ``default_rng(ss_init)``, so its child is ``default_rng(ss_init.spawn(1)[0])``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -25,9 +26,23 @@ from nnapprox.engine.activations import get_activation
 from nnapprox.engine.params import param_count, unpack
 from nnapprox.engine.passes import affine
 
-__all__ = ["Init", "recipe_of", "INIT_SCHEMES", "WEIGHT_SCHEMES", "BIAS_SCHEMES", "INIT_OPTIONS", "draw", "draw_uniform_biases",
-           "default_init", "default_bias_init", "init_params", "draw_rai", "RAI_SIGMA", "place_kinks_at_data",
-           "draw_normal_biases"]
+__all__ = [
+    "Init",
+    "recipe_of",
+    "INIT_SCHEMES",
+    "WEIGHT_SCHEMES",
+    "BIAS_SCHEMES",
+    "INIT_OPTIONS",
+    "draw",
+    "draw_uniform_biases",
+    "default_init",
+    "default_bias_init",
+    "init_params",
+    "draw_rai",
+    "RAI_SIGMA",
+    "place_kinks_at_data",
+    "draw_normal_biases",
+]
 
 INIT_SCHEMES = ("xavier", "glorot", "he", "normal", "uniform")
 
@@ -40,14 +55,22 @@ BIAS_SCHEMES = ("zero", "normal", "data", "uniform")
 #: job all resolve them here (``None``: the activation family's default, :func:`default_init` and
 #: :func:`default_bias_init`).
 INIT_OPTIONS = (
-    Option("init", None, Choice(WEIGHT_SCHEMES, "schemes"),
-           "weight initialisation (none: He for the ReLU family, Xavier otherwise; uniform: U(±1/sqrt(fan_in)), "
-           "PyTorch's default; rai: randomized asymmetric, "
-           "Lu et al. 2020, weights and biases)"),
+    Option(
+        "init",
+        None,
+        Choice(WEIGHT_SCHEMES, "schemes"),
+        "weight initialisation (none: He for the ReLU family, Xavier otherwise; uniform: U(±1/sqrt(fan_in)), "
+        "PyTorch's default; rai: randomized asymmetric, "
+        "Lu et al. 2020, weights and biases)",
+    ),
     Option("init_std", 1.0, Float(gt=0), "standard deviation of init=normal"),
-    Option("bias_init", None, Choice(BIAS_SCHEMES, "bias initialisations"),
-           "hidden biases: zero, data (each unit's kink at a random training point), normal, or uniform "
-           "(U(±1/sqrt(fan_in)), PyTorch's default) (none: normal for the ReLU family, zero otherwise)"),
+    Option(
+        "bias_init",
+        None,
+        Choice(BIAS_SCHEMES, "bias initialisations"),
+        "hidden biases: zero, data (each unit's kink at a random training point), normal, or uniform "
+        "(U(±1/sqrt(fan_in)), PyTorch's default) (none: normal for the ReLU family, zero otherwise)",
+    ),
     Option("bias_std", 0.5, Float(gt=0), "standard deviation of bias_init=normal"),
 )
 _DEFAULT = {o.name: o.default for o in INIT_OPTIONS}
@@ -90,13 +113,19 @@ class Init:
                 raise ValueError(f"{key}={v!r} must be > 0 and finite")
 
     @classmethod
-    def default(cls, activation: str) -> "Init":
+    def default(cls, activation: str) -> Init:
         """He for the ReLU family and N(0, 0.5²) hidden biases there; Xavier and zero biases otherwise."""
         return cls.resolve(activation)
 
     @classmethod
-    def resolve(cls, activation: str, init: str | None = None, init_std: float | None = None,
-                bias_init: str | None = None, bias_std: float | None = None) -> "Init":
+    def resolve(
+        cls,
+        activation: str,
+        init: str | None = None,
+        init_std: float | None = None,
+        bias_init: str | None = None,
+        bias_std: float | None = None,
+    ) -> Init:
         """The recipe of the :data:`INIT_OPTIONS` values given (``None``: declared default or the activation's).
 
         Parameters
@@ -111,8 +140,12 @@ class Init:
             biases = None
         else:
             biases = default_bias_init(activation) if bias_init is None else bias_init
-        return cls(weights=weights, std=_DEFAULT["init_std"] if init_std is None else init_std, biases=biases,
-                   bias_std=_DEFAULT["bias_std"] if bias_std is None else bias_std)
+        return cls(
+            weights=weights,
+            std=_DEFAULT["init_std"] if init_std is None else init_std,
+            biases=biases,
+            bias_std=_DEFAULT["bias_std"] if bias_std is None else bias_std,
+        )
 
 
 def recipe_of(net) -> Init:
@@ -122,7 +155,7 @@ def recipe_of(net) -> Init:
 
 def draw_uniform_biases(net, rng: np.random.Generator):
     """Hidden biases U(±1/sqrt(fan_in)) (PyTorch's ``nn.Linear`` default; in place; the output bias stays 0)."""
-    for W, b in zip(net.weights[:-1], net.biases[:-1]):
+    for W, b in zip(net.weights[:-1], net.biases[:-1], strict=True):
         a = 1.0 / np.sqrt(W.shape[-1])
         b[...] = rng.uniform(-a, a, size=b.shape)
     return net
@@ -185,8 +218,7 @@ def default_bias_init(activation: str) -> str:
     return "normal" if get_activation(activation).family == "relu" else "zero"
 
 
-def init_params(sizes, rng: np.random.Generator, scheme: str = "xavier", std: float = 1.0,
-                dtype=np.float64):
+def init_params(sizes, rng: np.random.Generator, scheme: str = "xavier", std: float = 1.0, dtype=np.float64):
     """Draw one network's parameters as a flat vector of shape ``(P,)``.
 
     Schemes (biases start at zero):
@@ -219,7 +251,7 @@ def init_params(sizes, rng: np.random.Generator, scheme: str = "xavier", std: fl
 RAI_SIGMA = 0.6007
 
 
-def draw_rai(net, rng: np.random.Generator) :
+def draw_rai(net, rng: np.random.Generator):
     """Randomized asymmetric initialization of the hidden layers (Lu, Shin, Su & Karniadakis 2020).
 
     For every hidden unit, its weights and bias (fan_in + 1 numbers) are drawn
@@ -230,7 +262,7 @@ def draw_rai(net, rng: np.random.Generator) :
     """
     if net.batch_shape != ():
         raise ValueError("draw_rai takes a single network (no replica axes)")
-    for W, b in zip(net.weights[:-1], net.biases[:-1]):
+    for W, b in zip(net.weights[:-1], net.biases[:-1], strict=True):
         n_out, fan_in = W.shape
         V = rng.normal(0.0, RAI_SIGMA / np.sqrt(fan_in), size=(n_out, fan_in + 1))
         k = rng.integers(0, fan_in + 1, size=n_out)
@@ -242,7 +274,7 @@ def draw_rai(net, rng: np.random.Generator) :
     return net
 
 
-def place_kinks_at_data(net, X, rng: np.random.Generator) :
+def place_kinks_at_data(net, X, rng: np.random.Generator):
     """Data-dependent biases: put each hidden unit's kink (z = 0) at a random training point.
 
     Layer by layer, unit j of layer l gets ``b_j = −W_j · a^{l−1}(x_r)`` for a random sample
@@ -267,7 +299,7 @@ def place_kinks_at_data(net, X, rng: np.random.Generator) :
     return net
 
 
-def draw_normal_biases(net, rng: np.random.Generator, std: float) :
+def draw_normal_biases(net, rng: np.random.Generator, std: float):
     """Hidden biases drawn i.i.d. N(0, std²) (in place; the output bias stays 0).
 
     Keeps every hidden pre-activation off the ReLU kink z = 0 with probability one (with zero

@@ -3,6 +3,7 @@
 Every refusal is a ValueError naming the argument, its value or shape and what is allowed;
 nothing is coerced silently (2.7 is not a width, NaN is not a sample).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,7 @@ def check_inputs(X, y=None, *, d: int, n_out: int, batch: tuple = ()):
             f"X must have shape (N, {d}) (samples in rows, d={d} input features) "
             f"or batch + (N, {d}); got shape {X.shape}"
         )
-    if X.ndim > 2 and X.shape[:-2] != batch[-(X.ndim - 2):]:
+    if X.ndim > 2 and X.shape[:-2] != batch[-(X.ndim - 2) :]:
         raise ValueError(f"X has batch axes {X.shape[:-2]}; the network's replica axes are {batch}")
     if X.shape[-2] < 1:
         raise ValueError("X must contain at least one sample (N >= 1)")
@@ -38,12 +39,16 @@ def check_inputs(X, y=None, *, d: int, n_out: int, batch: tuple = ()):
         raise ValueError(f"y must be a numeric array; got dtype {y.dtype}")
     if y.shape == X.shape[:-1] and n_out == 1:
         y = y[..., None]
-    if y.shape[-1:] != (n_out,) or y.shape[-2:-1] != X.shape[-2:-1] or (
-            X.ndim > 2 and y.ndim > 2 and y.shape[:-2] != X.shape[:-2]):
+    if (
+        y.shape[-1:] != (n_out,)
+        or y.shape[-2:-1] != X.shape[-2:-1]
+        or (X.ndim > 2 and y.ndim > 2 and y.shape[:-2] != X.shape[:-2])
+    ):
         lead = X.shape[:-1]
         raise ValueError(
             f"y must have shape {lead} or {lead + (n_out,)} to match X of shape {X.shape}"
-            + (" (per-replica X needs per-replica y)" if X.ndim > 2 else "") + f"; got shape {y.shape}"
+            + (" (per-replica X needs per-replica y)" if X.ndim > 2 else "")
+            + f"; got shape {y.shape}"
         )
     if not np.all(np.isfinite(y)):
         raise ValueError("y contains NaN or inf; all targets must be finite")
@@ -60,8 +65,7 @@ def check_sizes(sizes) -> list[int]:
         raise ValueError(f"sizes must be a list of integers [d, n1, ..., out]; got {sizes!r}") from None
     for i, s in enumerate(sizes):
         if isinstance(s, bool) or not isinstance(s, numbers.Integral):
-            raise ValueError(f"sizes[{i}]={s!r} must be an integer; sizes must be a list of integers "
-                             f"[d, n1, ..., out]")
+            raise ValueError(f"sizes[{i}]={s!r} must be an integer; sizes must be a list of integers [d, n1, ..., out]")
     sizes = [int(s) for s in sizes]
     if len(sizes) < 2:
         raise ValueError(f"sizes must list at least input and output sizes [d, ..., out]; got {sizes}")
@@ -91,9 +95,11 @@ def check_param_bytes(sizes, n_params: int, dtype, replicas: int = 1) -> None:
     need = int(n_params) * int(replicas) * np.dtype(dtype).itemsize
     have = physical_memory()
     if int(n_params) > np.iinfo(np.intp).max or (have is not None and need > have):
-        raise ValueError(f"sizes={list(sizes)} need {n_params} parameters per network ({need / 2**30:.3g} GiB in "
-                         f"{np.dtype(dtype)}{f' for {replicas} replicas' if replicas > 1 else ''}); this machine "
-                         f"has {'?' if have is None else f'{have / 2**30:.3g}'} GiB: choose smaller sizes")
+        raise ValueError(
+            f"sizes={list(sizes)} need {n_params} parameters per network ({need / 2**30:.3g} GiB in "
+            f"{np.dtype(dtype)}{f' for {replicas} replicas' if replicas > 1 else ''}); this machine "
+            f"has {'?' if have is None else f'{have / 2**30:.3g}'} GiB: choose smaller sizes"
+        )
 
 
 def cast(A, dtype, name: str = "X"):

@@ -16,12 +16,13 @@ Conventions (used everywhere in nnapprox)
 Every function accepts leading replica axes: ``out`` has shape ``(..., N, k)`` and
 the loss has shape ``(...)``; the sample mean runs over axis −2.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
-from nnapprox.engine.activations import sigmoid, array_module
+from nnapprox.engine.activations import array_module, sigmoid
 
 __all__ = ["Loss", "LOSSES", "get_loss"]
 

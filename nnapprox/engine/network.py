@@ -28,10 +28,11 @@ W1, b1, W2, b2, ..., each weight matrix row-major); ``weights`` and ``biases`` a
 views into it, so optimizers update ``theta`` in place and L-BFGS and the
 gradient check work on the same vector.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -70,13 +71,17 @@ __all__ = ["MLP", "Grads", "build", "fresh"]
 # the MLP object
 # ---------------------------------------------------------------------------
 
+
 def fixed_message(name: str) -> str:
-    return (f"net.{name} is fixed when the network is built (the parameters' layout depends on it); build a new "
-            f"network: MLP(...) or MLP.from_params(...)")
+    return (
+        f"net.{name} is fixed when the network is built (the parameters' layout depends on it); build a new "
+        f"network: MLP(...) or MLP.from_params(...)"
+    )
 
 
 def fixed(name: str, doc: str) -> property:
     """A read-only attribute of the architecture (stored as ``_<name>``); setting it raises AttributeError."""
+
     def get(self):
         return getattr(self, "_" + name)
 
@@ -143,9 +148,23 @@ class MLP:
     A network pickles (and deep-copies) as its architecture, ``theta``, mask and recipe.
     """
 
-    def __init__(self, sizes, activation="tanh", output_activation="identity", *, rng=None,
-                 init=None, init_std=None, bias_init=None, bias_std=None, X=None, slope=DEFAULT_LEAKY_SLOPE,
-                 dtype=np.float64, mask=None, _theta=None):
+    def __init__(
+        self,
+        sizes,
+        activation="tanh",
+        output_activation="identity",
+        *,
+        rng=None,
+        init=None,
+        init_std=None,
+        bias_init=None,
+        bias_std=None,
+        X=None,
+        slope=DEFAULT_LEAKY_SLOPE,
+        dtype=np.float64,
+        mask=None,
+        _theta=None,
+    ):
         self._sizes = tuple(check_sizes(sizes))
         self._activation_name = str(activation)
         self._output_activation_name = str(output_activation)
@@ -162,24 +181,38 @@ class MLP:
         self.init_spec = None
         if _theta is not None:
             if getattr(_theta, "ndim", 0) < 1 or _theta.shape[-1] != P:
-                raise ValueError(f"theta has shape {getattr(_theta, 'shape', None)}; sizes={self.sizes} need "
-                                 f"batch + ({P},)")
+                raise ValueError(
+                    f"theta has shape {getattr(_theta, 'shape', None)}; sizes={self.sizes} need batch + ({P},)"
+                )
             self._theta = _theta  # no copy: with_theta and replica share memory
         else:
-            recipe = init if isinstance(init, Init) else Init.resolve(self._activation_name, init, init_std,
-                                                                      bias_init, bias_std)
+            recipe = (
+                init
+                if isinstance(init, Init)
+                else Init.resolve(self._activation_name, init, init_std, bias_init, bias_std)
+            )
             if rng is None:
                 rng = np.random.default_rng(0)
-            rngs = [rng] if isinstance(rng, np.random.Generator) else list(rng) if isinstance(rng, (list, tuple)) else None
+            rngs = (
+                [rng] if isinstance(rng, np.random.Generator) else list(rng) if isinstance(rng, (list, tuple)) else None
+            )
             if not rngs or not all(isinstance(r, np.random.Generator) for r in rngs):
-                raise ValueError(f"rng={rng!r} must be a np.random.Generator (np.random.default_rng(seed)) "
-                                 f"or a non-empty list of them (one per replica)")
+                raise ValueError(
+                    f"rng={rng!r} must be a np.random.Generator (np.random.default_rng(seed)) "
+                    f"or a non-empty list of them (one per replica)"
+                )
             check_param_bytes(self._sizes, P, dtype, len(rngs))
             masked = None if mask is None else check_mask(mask, P)
             thetas = []
             for r in rngs:  # replica r is drawn exactly as the network built alone from rng[r]
-                single = MLP(self._sizes, activation, output_activation, slope=slope, mask=masked,
-                             _theta=np.zeros(P, dtype=dtype))
+                single = MLP(
+                    self._sizes,
+                    activation,
+                    output_activation,
+                    slope=slope,
+                    mask=masked,
+                    _theta=np.zeros(P, dtype=dtype),
+                )
                 thetas.append(draw(single, r, X, recipe).theta)
             self._theta = thetas[0] if isinstance(rng, np.random.Generator) else np.stack(thetas)
             self.init_spec = recipe
@@ -205,14 +238,18 @@ class MLP:
         if value is self._theta:  # an in-place operator (net.theta *= s) has already written the buffer
             if self._mask is not None and np.any(self._theta[..., self._mask == 0] != 0):
                 self._theta[...] *= self._mask
-                raise ValueError("theta: the operation set connections the network's mask leaves out "
-                                 "(model.structure); they were reset to 0")
+                raise ValueError(
+                    "theta: the operation set connections the network's mask leaves out "
+                    "(model.structure); they were reset to 0"
+                )
             return
         value = np.asarray(value)
         shape = self._theta.shape
         if value.shape != shape and not (value.ndim == 1 and value.size == self._theta.size):
-            raise ValueError(f"theta must have shape {shape} ({self.n_params} parameters"
-                             f"{' per replica' if self.batch_shape else ''}); got shape {value.shape}")
+            raise ValueError(
+                f"theta must have shape {shape} ({self.n_params} parameters"
+                f"{' per replica' if self.batch_shape else ''}); got shape {value.shape}"
+            )
         write_params(self._theta, value.reshape(shape), "theta", self._mask)
 
     @property
@@ -248,8 +285,7 @@ class MLP:
             return
         mask = check_mask(mask, self.n_params).astype(self._theta.dtype)
         if np.any(self._theta[..., mask == 0] != 0):
-            raise ValueError("mask leaves out connections whose parameters are not 0; a masked network keeps them "
-                             "at 0")
+            raise ValueError("mask leaves out connections whose parameters are not 0; a masked network keeps them at 0")
         self._mask = mask
         self._weights.masks, self._biases.masks = unpack(mask, self._sizes)
 
@@ -258,31 +294,45 @@ class MLP:
         """Layer sizes ``[d, n1, ..., out]`` (a copy: the architecture is fixed when the network is built)."""
         return list(self._sizes)
 
+    @sizes.setter
+    def sizes(self, value):
+        raise AttributeError(fixed_message("sizes"))
+
     activation_name = fixed("activation_name", "The hidden activation's name.")
     output_activation_name = fixed("output_activation_name", "The output activation's name.")
     slope = fixed("slope", "Negative slope of leaky_relu.")
     act = fixed("act", "The hidden :class:`~nnapprox.engine.activations.Activation`.")
     out_act = fixed("out_act", "The output :class:`~nnapprox.engine.activations.Activation`.")
 
-    @sizes.setter
-    def sizes(self, value):
-        raise AttributeError(fixed_message("sizes"))
-
     def __getstate__(self):
         """Pickles as its architecture, ``theta``, mask and recipe (the views are rebuilt on loading)."""
-        return {"sizes": list(self._sizes), "activation": self._activation_name,
-                "output_activation": self._output_activation_name, "slope": self._slope, "theta": self._theta,
-                "mask": self._mask, "init_spec": self.init_spec}
+        return {
+            "sizes": list(self._sizes),
+            "activation": self._activation_name,
+            "output_activation": self._output_activation_name,
+            "slope": self._slope,
+            "theta": self._theta,
+            "mask": self._mask,
+            "init_spec": self.init_spec,
+        }
 
     def __setstate__(self, state):
-        self.__init__(state["sizes"], state["activation"], state["output_activation"], slope=state["slope"],
-                      mask=state["mask"], _theta=state["theta"])
+        MLP.__init__(
+            self,
+            state["sizes"],
+            state["activation"],
+            state["output_activation"],
+            slope=state["slope"],
+            mask=state["mask"],
+            _theta=state["theta"],
+        )
         self.init_spec = state["init_spec"]
 
     # -- construction ------------------------------------------------------
     @classmethod
-    def from_params(cls, weights, biases, activation="tanh", output_activation="identity", *,
-                    slope=DEFAULT_LEAKY_SLOPE, dtype=None):
+    def from_params(
+        cls, weights, biases, activation="tanh", output_activation="identity", *, slope=DEFAULT_LEAKY_SLOPE, dtype=None
+    ):
         """Build an MLP from given weights and biases (copied) in lecture shapes.
 
         Parameters
@@ -298,15 +348,13 @@ class MLP:
         biases = [np.asarray(b) for b in biases]
         batch = weights[0].shape[:-2]
         sizes = [weights[0].shape[-1]]
-        for l, (W, b) in enumerate(zip(weights, biases)):
+        for l, (W, b) in enumerate(zip(weights, biases, strict=True)):
             if W.ndim < 2 or W.shape[-1] != sizes[-1] or W.shape[:-2] != batch:
-                raise ValueError(
-                    f"weights[{l}] has shape {W.shape}; expected batch {batch} + (n_{l + 1}, {sizes[-1]})"
-                )
+                raise ValueError(f"weights[{l}] has shape {W.shape}; expected batch {batch} + (n_{l + 1}, {sizes[-1]})")
             if b.shape != batch + (W.shape[-2],):
                 raise ValueError(f"biases[{l}] has shape {b.shape}; expected {batch + (W.shape[-2],)}")
             sizes.append(W.shape[-2])
-        for l, (W, b) in enumerate(zip(weights, biases)):
+        for l, (W, b) in enumerate(zip(weights, biases, strict=True)):
             if W.dtype.kind not in "fiu" or b.dtype.kind not in "fiu":
                 raise ValueError(f"weights[{l}] and biases[{l}] must be numeric arrays; got {W.dtype} and {b.dtype}")
             if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
@@ -319,7 +367,7 @@ class MLP:
         return cls(sizes, activation, output_activation, slope=slope, dtype=dtype, _theta=theta)
 
     @classmethod
-    def stack(cls, nets: Sequence["MLP"]) -> "MLP":
+    def stack(cls, nets: Sequence[MLP]) -> MLP:
         """Stack single networks of one architecture into a replica batch."""
         nets = list(nets)
         if not nets:
@@ -329,24 +377,38 @@ class MLP:
             if net.sizes != first.sizes or net.batch_shape != ():
                 raise ValueError(f"nets[{k}] has sizes {net.sizes}; all must be single nets of sizes {first.sizes}")
         theta = np.stack([n.theta for n in nets])
-        out = cls(first.sizes, first.activation_name, first.output_activation_name, slope=first.slope,
-                  dtype=theta.dtype, mask=first.mask, _theta=theta)
+        out = cls(
+            first.sizes,
+            first.activation_name,
+            first.output_activation_name,
+            slope=first.slope,
+            dtype=theta.dtype,
+            mask=first.mask,
+            _theta=theta,
+        )
         out.init_spec = first.init_spec
         return out
 
-    def copy(self) -> "MLP":
+    def copy(self) -> MLP:
         """A deep copy."""
         return self.with_theta(self.theta.copy())
 
-    def with_theta(self, theta) -> "MLP":
+    def with_theta(self, theta) -> MLP:
         """A network of the same architecture (mask and initialisation recipe too) on the given flat
         parameters (no copy)."""
-        out = MLP(self.sizes, self.activation_name, self.output_activation_name, slope=self.slope,
-                  dtype=theta.dtype, mask=self.mask, _theta=theta)
+        out = MLP(
+            self.sizes,
+            self.activation_name,
+            self.output_activation_name,
+            slope=self.slope,
+            dtype=theta.dtype,
+            mask=self.mask,
+            _theta=theta,
+        )
         out.init_spec = self.init_spec
         return out
 
-    def replica(self, r: int) -> "MLP":
+    def replica(self, r: int) -> MLP:
         """Replica ``r`` as a single network sharing memory with this one."""
         if self.batch_shape == ():
             raise ValueError("this network has no replica axis")
@@ -383,8 +445,10 @@ class MLP:
 
     def __repr__(self) -> str:
         rep = f", replicas={self.batch_shape}" if self.batch_shape else ""
-        return (f"MLP(sizes={self.sizes}, activation={self.activation_name!r}, "
-                f"output_activation={self.output_activation_name!r}{rep})")
+        return (
+            f"MLP(sizes={self.sizes}, activation={self.activation_name!r}, "
+            f"output_activation={self.output_activation_name!r}{rep})"
+        )
 
     # -- computation -------------------------------------------------------
     def check_data(self, X, y=None):
@@ -511,15 +575,31 @@ class MLP:
         return float(np.sum(value)), flat.reshape(theta.shape)
 
 
-def build(sizes, activation="tanh", output_activation="identity", *, init: Init | None = None,
-          rng: np.random.Generator | None = None, X=None, mask=None, slope: float = 0.01,
-          dtype=np.float64) -> MLP:
+def build(
+    sizes,
+    activation="tanh",
+    output_activation="identity",
+    *,
+    init: Init | None = None,
+    rng: np.random.Generator | None = None,
+    X=None,
+    mask=None,
+    slope: float = 0.01,
+    dtype=np.float64,
+) -> MLP:
     """A new single network drawn by ``init`` (default: the activation's) from ``rng``.
 
     The job builds every run's first network here; :func:`fresh` draws its restarts and stages.
     """
-    net = MLP(sizes, activation, output_activation, slope=slope, dtype=dtype, mask=mask,
-              _theta=np.zeros(param_count(sizes), dtype=np.dtype(dtype)))
+    net = MLP(
+        sizes,
+        activation,
+        output_activation,
+        slope=slope,
+        dtype=dtype,
+        mask=mask,
+        _theta=np.zeros(param_count(sizes), dtype=np.dtype(dtype)),
+    )
     init = Init.default(net.activation_name) if init is None else init
     return draw(net, np.random.default_rng(0) if rng is None else rng, X, init)
 
@@ -544,14 +624,26 @@ def fresh(net, rng: np.random.Generator, X=None, *, weights: str | None = None, 
         raise ValueError(f"fresh takes a single network (no replica axes); net has replica axes {net.batch_shape}")
     init = recipe_of(net)
     if weights is not None and weights != init.weights:
-        init = Init(weights=weights, std=init.std, biases=None if weights == "rai" else (init.biases or "zero"),
-                    bias_std=init.bias_std)
+        init = Init(
+            weights=weights,
+            std=init.std,
+            biases=None if weights == "rai" else (init.biases or "zero"),
+            bias_std=init.bias_std,
+        )
     if sizes is not None and list(sizes) != net.sizes:
         if net.mask is not None:
-            raise ValueError(f"sizes={list(sizes)} differ from the masked network's sizes {net.sizes}: its mask "
-                             "(e.g. a tree) does not carry over to other sizes")
-        out = MLP(sizes, net.activation_name, net.output_activation_name, slope=net.slope, dtype=net.dtype,
-                  _theta=np.zeros(param_count(sizes), dtype=net.dtype))
+            raise ValueError(
+                f"sizes={list(sizes)} differ from the masked network's sizes {net.sizes}: its mask "
+                "(e.g. a tree) does not carry over to other sizes"
+            )
+        out = MLP(
+            sizes,
+            net.activation_name,
+            net.output_activation_name,
+            slope=net.slope,
+            dtype=net.dtype,
+            _theta=np.zeros(param_count(sizes), dtype=net.dtype),
+        )
     else:
         out = net.with_theta(np.zeros_like(net.theta))
     return draw(out, rng, X, init)

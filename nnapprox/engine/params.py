@@ -5,9 +5,10 @@ A network's ``weights`` and ``biases`` are :class:`ParamViews` of that buffer: a
 array in (:func:`write_params` checks it first), so the buffer, the views, the saved parameters and the
 forward pass can never disagree.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -44,9 +45,9 @@ def unpack(theta, sizes: Sequence[int]):
     weights, biases, off = [], [], 0
     for l in range(1, len(sizes)):
         n, m = sizes[l], sizes[l - 1]
-        weights.append(theta[..., off:off + n * m].reshape(batch + (n, m)))
+        weights.append(theta[..., off : off + n * m].reshape(batch + (n, m)))
         off += n * m
-        biases.append(theta[..., off:off + n])
+        biases.append(theta[..., off : off + n])
         off += n
     return weights, biases
 
@@ -56,7 +57,7 @@ def pack(weights, biases, out=None):
     xp = array_module(weights[0])
     batch = weights[0].shape[:-2]
     parts = []
-    for W, b in zip(weights, biases):
+    for W, b in zip(weights, biases, strict=True):
         parts.append(W.reshape(batch + (-1,)))
         parts.append(b.reshape(batch + (-1,)))
     flat = xp.concatenate(parts, axis=-1)
@@ -82,14 +83,17 @@ def write_params(view, value, name: str, mask=None) -> None:
     if value.dtype.kind not in "fiub":
         raise ValueError(f"{name} must be a numeric array; got dtype {value.dtype}")
     if value.shape != view.shape:
-        raise ValueError(f"{name} has shape {view.shape}; got an array of shape {value.shape} (the network's sizes "
-                         "are fixed: build a new MLP for other sizes)")
+        raise ValueError(
+            f"{name} has shape {view.shape}; got an array of shape {value.shape} (the network's sizes "
+            "are fixed: build a new MLP for other sizes)"
+        )
     if not np.all(np.isfinite(value)):
         raise ValueError(f"{name} contains NaN or inf; parameters must be finite")
     value = cast(value, view.dtype, name)
     if mask is not None and np.any((value != 0) & (mask == 0)):
-        raise ValueError(f"{name} is non-zero on connections the network's mask (model.structure) leaves out; "
-                         "they must stay 0")
+        raise ValueError(
+            f"{name} is non-zero on connections the network's mask (model.structure) leaves out; they must stay 0"
+        )
     view[...] = value
 
 
@@ -116,7 +120,7 @@ class ParamViews(list):
             values = list(value)
             if len(values) != len(idx):
                 self._fixed()
-            for i, v in zip(idx, values):
+            for i, v in zip(idx, values, strict=True):
                 self[i] = v
             return
         view = list.__getitem__(self, index)  # IndexError for a layer that does not exist
@@ -132,15 +136,17 @@ class ParamViews(list):
             self[l] = v
 
     def _fixed(self, *args, **kwargs):
-        raise ValueError(f"net.{self.name} has one array per layer ({len(self)}): layers cannot be added, removed or "
-                         f"reordered; assign net.{self.name}[l] = array (copied in) or build a new MLP")
+        raise ValueError(
+            f"net.{self.name} has one array per layer ({len(self)}): layers cannot be added, removed or "
+            f"reordered; assign net.{self.name}[l] = array (copied in) or build a new MLP"
+        )
 
     append = extend = insert = pop = remove = clear = sort = reverse = __delitem__ = _fixed
 
-    def __iadd__(self, other):
+    def __iadd__(self, other):  # type: ignore[misc]  # refused: a list of layers is not extended
         self._fixed()
 
-    def __imul__(self, other):
+    def __imul__(self, other):  # type: ignore[misc]  # refused: a list of layers is not repeated
         self._fixed()
 
     def __reduce__(self):

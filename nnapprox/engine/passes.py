@@ -5,6 +5,7 @@ sample's z at once; the backward pass gives ``dW = dZ.T @ A_prev`` (the sum over
 outer products), ``db = dZ.sum(axis=0)`` and ``dA_prev = dZ @ W``. Leading batch axes (replicas)
 broadcast. :mod:`nnapprox.engine.fastpath` computes the same numbers in blocks and threads.
 """
+
 from __future__ import annotations
 
 from nnapprox.engine.activations import Activation, array_module
@@ -54,8 +55,7 @@ def forward(weights, biases, X, act: Activation, out_act: Activation):
     return zs, as_
 
 
-def backward(weights, zs, as_, dout, act: Activation, out_act: Activation,
-             dout_is_dz: bool = False):
+def backward(weights, zs, as_, dout, act: Activation, out_act: Activation, dout_is_dz: bool = False):
     """Backward pass: gradients of the loss w.r.t. every W and b.
 
     Parameters

@@ -1,4 +1,5 @@
 """Network structures beyond the dense stack: the binary tree (sizes and connection mask)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -42,7 +43,7 @@ def tree_mask(d: int, width: int) -> np.ndarray:
     for l in range(len(sizes) - 2):
         child = 1 if l == 0 else w  # inputs per child: one coordinate, or a child node's units
         for node in range(sizes[l + 1] // w):
-            weights[l][node * w:(node + 1) * w, 2 * node * child:(2 * node + 2) * child] = 1.0
+            weights[l][node * w : (node + 1) * w, 2 * node * child : (2 * node + 2) * child] = 1.0
         biases[l][...] = 1.0
     weights[-1][...] = 1.0
     biases[-1][...] = 1.0

@@ -6,6 +6,7 @@
 (the network step in :mod:`nnapprox.engine.fastpath`, the greedy paths' screening);
 :func:`serial_blas` holds BLAS at one thread. A forked child starts with a fresh pool and lock.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,8 +15,16 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 
-__all__ = ["set_threads", "get_threads", "default_threads", "serial_blas", "run_tasks", "run_in_background",
-           "get_pool", "step_lock"]
+__all__ = [
+    "set_threads",
+    "get_threads",
+    "default_threads",
+    "serial_blas",
+    "run_tasks",
+    "run_in_background",
+    "get_pool",
+    "step_lock",
+]
 
 # thread count
 # ---------------------------------------------------------------------------
@@ -70,7 +79,6 @@ def get_threads() -> int:
     return _threads_set if _threads_set is not None else default_threads()
 
 
-
 _lock = threading.RLock()  # one fast-path call at a time: the workspaces are shared
 _pool: ThreadPoolExecutor | None = None
 _pool_key: tuple[int, int] | None = None
@@ -120,9 +128,6 @@ def serial_blas():
     if controller is None:  # pragma: no cover
         return contextlib.nullcontext()
     return controller.limit(limits=1, user_api="blas")
-
-
-
 
 
 def step_lock() -> threading.RLock:

@@ -1,4 +1,5 @@
 """The one exception of a refused configuration."""
+
 from __future__ import annotations
 
 __all__ = ["ConfigError", "config_error"]

@@ -3,6 +3,7 @@
 Test and train MSE, relative and sup error, Barron's bound and its ratio, saturated and dead
 units, and for 1-D targets the errors on a fine grid (and a piecewise-linear network's pieces).
 """
+
 from __future__ import annotations
 
 import math
@@ -22,7 +23,7 @@ BLOWUP_REL_MSE = 100.0
 
 
 #: Points of the evaluation grid of a 1-D target (2^14 + 1: contains every dyadic point j/2^14).
-GRID_POINTS = 2 ** 14 + 1
+GRID_POINTS = 2**14 + 1
 
 
 def _grid(target):
@@ -93,12 +94,16 @@ def evaluate(canon, setups: list, results: list) -> list[dict]:
     ``diverged``: it blew up even if its numbers stayed finite.
     """
     out = []
-    for s, res in zip(setups, results):
+    for s, res in zip(setups, results, strict=True):
         common = {"replica": res.replica, "steps": res.steps, "stop_reason": res.stop_reason}
         lists = canon.trainer.record_lists  # the list-valued extras the trainer declares for its records
-        common.update({f"{rc.EXTRA_PREFIX}{k}": _extra_value(v) for k, v in res.extras.items()
-                       if isinstance(v, (int, float, str, bool)) or v is None
-                       or (isinstance(v, (list, tuple)) and k in lists)})
+        common.update(
+            {
+                f"{rc.EXTRA_PREFIX}{k}": _extra_value(v)
+                for k, v in res.extras.items()
+                if isinstance(v, (int, float, str, bool)) or v is None or (isinstance(v, (list, tuple)) and k in lists)
+            }
+        )
         var_y = float(np.var(s.data.y))
         per_width = getattr(res.path, "record_extras", None)  # e.g. a boosting stage's scale, loss and time
         for m in _metrics(canon, s, res):
@@ -108,10 +113,19 @@ def evaluate(canon, setups: list, results: list) -> list[dict]:
             tm = m.get("train_mse")
             if status == "ok" and res.steps > 0 and tm is not None and var_y > 0 and tm > BLOWUP_REL_MSE * var_y:
                 status = "diverged"
-                message = (f"training MSE {tm:.3g} is {tm / var_y:.3g} x Var(y) (above {BLOWUP_REL_MSE:g} x, the "
-                           f"constant predictor's error): the run blew up")
-            out.append({**common, **m, "status": status, "error": message or None,
-                        "params_key": rc.params_key(res.replica, m["n"])})
+                message = (
+                    f"training MSE {tm:.3g} is {tm / var_y:.3g} x Var(y) (above {BLOWUP_REL_MSE:g} x, the "
+                    f"constant predictor's error): the run blew up"
+                )
+            out.append(
+                {
+                    **common,
+                    **m,
+                    "status": status,
+                    "error": message or None,
+                    "params_key": rc.params_key(res.replica, m["n"]),
+                }
+            )
     return out
 
 

@@ -13,6 +13,7 @@
 ``diverged`` with the message, so a sweep always completes and can be aggregated. A job whose
 ``record.json`` holds ``ok`` records with the same config hash is skipped (resume).
 """
+
 from __future__ import annotations
 
 import logging
@@ -43,11 +44,13 @@ log = logging.getLogger("nnapprox.experiment.job")
 # provenance
 # ---------------------------------------------------------------------------
 
+
 @lru_cache(maxsize=1)
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent,
-                             capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).resolve().parent, capture_output=True, text=True, timeout=5
+        )
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
@@ -59,8 +62,12 @@ def _versions() -> dict:
 
     from nnapprox.base.version import __version__
 
-    return {"versions.nnapprox": __version__, "versions.numpy": np.__version__,
-            "versions.scipy": scipy.__version__, "versions.python": platform.python_version()}
+    return {
+        "versions.nnapprox": __version__,
+        "versions.numpy": np.__version__,
+        "versions.scipy": scipy.__version__,
+        "versions.python": platform.python_version(),
+    }
 
 
 def _validated(run, validated_hash):
@@ -71,8 +78,10 @@ def _validated(run, validated_hash):
     except ValueError as e:
         if validated_hash is None:
             raise
-        raise InputChanged(f"the job no longer validates although the sweep validated it (config hash "
-                           f"{validated_hash}): a user file changed since: {e}") from None
+        raise InputChanged(
+            f"the job no longer validates although the sweep validated it (config hash "
+            f"{validated_hash}): a user file changed since: {e}"
+        ) from None
 
 
 def c_f_provenance(target) -> dict:
@@ -98,14 +107,21 @@ def c_f_provenance(target) -> dict:
 # the job
 # ---------------------------------------------------------------------------
 
+
 def _inputs_changed(canon, validated_hash: str) -> str:
     """The one line of a job whose validation now gives another hash than the sweep's (an input file changed)."""
     p = canon.target.params
-    what = (f"target.fn={p.get('fn')!r} (file sha256 now {str(p.get('fn_sha256'))[:12]}…)" if canon.target.kind == "user"
-            else f"target.path={p.get('path')!r} (sha256 now {str(p.get('sha256'))[:12]}…)"
-            if canon.target.kind == "table" else "its inputs")
-    return (f"{what} changed since the sweep validated this job (config hash now {canon.hash}, validated "
-            f"{validated_hash}): the job would use what the sweep did not validate; rerun the sweep")
+    what = (
+        f"target.fn={p.get('fn')!r} (file sha256 now {str(p.get('fn_sha256'))[:12]}…)"
+        if canon.target.kind == "user"
+        else f"target.path={p.get('path')!r} (sha256 now {str(p.get('sha256'))[:12]}…)"
+        if canon.target.kind == "table"
+        else "its inputs"
+    )
+    return (
+        f"{what} changed since the sweep validated this job (config hash now {canon.hash}, validated "
+        f"{validated_hash}): the job would use what the sweep did not validate; rerun the sweep"
+    )
 
 
 def run_job(run: Canonical | dict, out_dir, resume: bool = True, validated_hash: str | None = None) -> list[dict]:
@@ -158,9 +174,15 @@ def run_job(run: Canonical | dict, out_dir, resume: bool = True, validated_hash:
                 return old
         check_unchanged(canon.target)  # the file behind the target is still the one validated
         t = canon.target
-        base.update({"c_f": rc.encode(t.c_f) if t.c_f is not None else None,
-                     "c_f_infinite": bool(t.c_f is not None and math.isinf(t.c_f)),
-                     **c_f_provenance(t), "radius": float(t.radius), "target.kind": t.kind})
+        base.update(
+            {
+                "c_f": rc.encode(t.c_f) if t.c_f is not None else None,
+                "c_f_infinite": bool(t.c_f is not None and math.isinf(t.c_f)),
+                **c_f_provenance(t),
+                "radius": float(t.radius),
+                "target.kind": t.kind,
+            }
+        )
         setups = [setup(canon, r) for r in range(canon.config["replicas"])]
         results = train(canon, setups)
         for rec in evaluate(canon, setups, results):
@@ -173,8 +195,14 @@ def run_job(run: Canonical | dict, out_dir, resume: bool = True, validated_hash:
         datasets = [s.data for s in setups] if canon.config["save_data"] else []
     except Exception as e:  # a job never crashes the sweep: it records why it failed
         log.error("job %s failed: %s", out_dir, e)
-        records = [{**base, "status": "failed", "error": f"{type(e).__name__}: {e}",
-                    "traceback": traceback.format_exc(limit=8)}]
+        records = [
+            {
+                **base,
+                "status": "failed",
+                "error": f"{type(e).__name__}: {e}",
+                "traceback": traceback.format_exc(limit=8),
+            }
+        ]
     finally:
         blas.restore_original_limits()
     wall = time.perf_counter() - t0

@@ -1,4 +1,5 @@
 """Will a job fit in memory? A rough upper estimate of its peak, checked before the sweep starts."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -31,7 +32,7 @@ def estimate_bytes(canon: Canonical) -> int:
     sizes = canon.sizes
     item = 8
     data = (N + Nt) * (d + 2) * item
-    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:])) * item
+    params = sum((a + 1) * b for a, b in zip(sizes[:-1], sizes[1:], strict=True)) * item
     evaluation = 3 * max(N, Nt) * width * item
     training = 0
     if canon.trainer.training_bytes is not None:  # the greedy paths' own arrays
@@ -39,7 +40,7 @@ def estimate_bytes(canon: Canonical) -> int:
     elif canon.trainer.path:
         training = (width + 1) * N * item
     c_f = int(canon.target.info.get("c_f_bytes") or 0)
-    return int(data + 4 * params + max(training, evaluation, c_f) + 64 * 2 ** 20)
+    return int(data + 4 * params + max(training, evaluation, c_f) + 64 * 2**20)
 
 
 def available_bytes() -> int | None:
@@ -58,6 +59,8 @@ def check_memory(canon: Canonical) -> None:
     need, have = estimate_bytes(canon), available_bytes()
     if have is not None and need > have:
         m = canon.config["model"]
-        raise config_error(f"this job needs about {need / 2**30:.3g} GiB (model.width={m['width']}, "
-                   f"data.N={canon.config['data']['N']}, data.N_test={canon.config['data']['N_test']}) but "
-                   f"{have / 2**30:.1f} GiB are available; lower the sizes")
+        raise config_error(
+            f"this job needs about {need / 2**30:.3g} GiB (model.width={m['width']}, "
+            f"data.N={canon.config['data']['N']}, data.N_test={canon.config['data']['N_test']}) but "
+            f"{have / 2**30:.1f} GiB are available; lower the sizes"
+        )

@@ -8,12 +8,12 @@ error is ``std(e, ddof=1) / sqrt(N_test)``. ``rel_mse = test_mse / var_f``, with
 Every value in the returned dict is a Python float or ``None`` (never NaN or inf),
 so records serialise to strict JSON.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
-
 
 from nnapprox.theory.bounds import approx_bound
 
@@ -110,5 +110,3 @@ def evaluate(pred_test, y_test, pred_train=None, y_train=None, *, c_f=None, radi
         "bound": _safe(bound),
         "bound_ratio": _safe(ratio),
     }
-
-

@@ -5,10 +5,11 @@ files for the one-call sweep (:func:`nnapprox.runner.sweep.sweep`), so ``trainer
 ``target="sin"`` mean there what they mean on the command line. A trainer's or target's preset names
 its schema (``defaults: [schema_<name>]``) and holds only what differs from the declaration.
 """
+
 from __future__ import annotations
 
 import copy
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -31,18 +32,18 @@ def choices(group: str) -> list[str]:
     return sorted(p.stem for p in (Path(CONF_DIR) / group).glob("*.yaml"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load(group: str, name: str) -> dict:
     path = Path(CONF_DIR) / group / f"{name}.yaml"
     if group in _OWN_SCHEMA and name.startswith(SCHEMA_PREFIX) and not path.exists():
-        return {"name": name[len(SCHEMA_PREFIX):]}
+        return {"name": name[len(SCHEMA_PREFIX) :]}
     if not path.exists():
         raise ValueError(f"{group}={name!r} is not known; valid: {', '.join(choices(group))}")
     data = yaml.safe_load(path.read_text()) or {}
     values = {k: v for k, v in data.items() if k != "defaults"}
     for entry in data.get("defaults") or []:
         if isinstance(entry, str) and entry.startswith(SCHEMA_PREFIX):
-            values = {"name": entry[len(SCHEMA_PREFIX):], **values}
+            values = {"name": entry[len(SCHEMA_PREFIX) :], **values}
     return values
 
 
@@ -66,7 +67,7 @@ def default_config() -> dict:
     cfg = {}
     for entry in data.get("defaults") or []:
         if isinstance(entry, dict):
-            (group, name), = entry.items()
+            ((group, name),) = entry.items()
             if "/" not in group and not group.startswith("override") and name is not None and group != "experiment":
                 cfg[group] = preset(group, name)
     cfg.update({k: v for k, v in data.items() if k not in ("defaults", "hydra")})

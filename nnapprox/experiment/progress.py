@@ -7,6 +7,7 @@ Because it reads only the files the jobs write, it works the same for every laun
 one (jobs in this process), joblib (worker processes) and SLURM (jobs on other machines; the
 launching process waits for them).
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,10 @@ def progress_line(done: int, total: int, ran: int, to_run: int, elapsed: float) 
     eta = "ETA unknown" if ran == 0 else f"ETA {format_duration(elapsed / ran * (to_run - ran))}"
     if ran >= to_run:
         eta = "all done"
-    return (f"sweep progress: {done}/{total} jobs done ({ran} of {to_run} run so far), "
-            f"elapsed {format_duration(elapsed)}, {eta}")
+    return (
+        f"sweep progress: {done}/{total} jobs done ({ran} of {to_run} run so far), "
+        f"elapsed {format_duration(elapsed)}, {eta}"
+    )
 
 
 class SweepProgress:
@@ -100,8 +103,15 @@ class SweepProgress:
         new = self._newly_finished()
         for d in new:
             self.finished.add(d)
-            self.emit(progress_line(len(self.already) + len(self.finished), len(self.job_dirs), len(self.finished),
-                                    len(self.pending), self.clock() - self.start))
+            self.emit(
+                progress_line(
+                    len(self.already) + len(self.finished),
+                    len(self.job_dirs),
+                    len(self.finished),
+                    len(self.pending),
+                    self.clock() - self.start,
+                )
+            )
         return len(new)
 
     def _run(self):

@@ -24,6 +24,7 @@ resolved, without :data:`NOT_SWEPT`), and its folder name ends in that hash
 (:func:`job_dirname`), so two different configs never share a folder or overwrite each other's
 records.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -31,19 +32,43 @@ import io
 import json
 import math
 import warnings
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nnapprox.base.io import write_bytes_atomic, write_json_atomic
 
 __all__ = [
-    "RECORD_FILE", "HISTORY_FILE", "PARAMS_FILE", "DATA_FILE", "NOT_SWEPT", "OVERRIDE_EXCLUDE",
-    "PROVENANCE_KEYS", "TARGET_KEYS", "INDEX_KEYS", "EXTRA_PREFIX", "REPLICATION_KEYS", "column_kind",
-    "encode", "json_default", "config_hash", "flatten", "job_dirname", "load_records", "write_records",
-    "params_key", "save_params", "load_params", "save_data", "load_data", "finished", "MANIFEST_FILE",
-    "write_manifest", "read_manifest", "read_manifest_judge",
+    "RECORD_FILE",
+    "HISTORY_FILE",
+    "PARAMS_FILE",
+    "DATA_FILE",
+    "NOT_SWEPT",
+    "OVERRIDE_EXCLUDE",
+    "PROVENANCE_KEYS",
+    "TARGET_KEYS",
+    "INDEX_KEYS",
+    "EXTRA_PREFIX",
+    "REPLICATION_KEYS",
+    "column_kind",
+    "encode",
+    "json_default",
+    "config_hash",
+    "flatten",
+    "job_dirname",
+    "load_records",
+    "write_records",
+    "params_key",
+    "save_params",
+    "load_params",
+    "save_data",
+    "load_data",
+    "finished",
+    "MANIFEST_FILE",
+    "write_manifest",
+    "read_manifest",
+    "read_manifest_judge",
 ]
 
 RECORD_FILE = "record.json"
@@ -61,8 +86,21 @@ NOT_SWEPT = ("resume", "out_root", "report_dir", "progress_every", "replica_mode
 OVERRIDE_EXCLUDE = ("experiment", "study") + NOT_SWEPT
 
 #: Keys that describe where and how a record was made, never a swept variable.
-PROVENANCE_KEYS = ("study", "tag", "config_hash", "git_commit", "run_dir", "params_key", "steps",
-                   "wall_time", "train_time", "error", "traceback", "stop_reason", "target.kind") + NOT_SWEPT
+PROVENANCE_KEYS = (
+    "study",
+    "tag",
+    "config_hash",
+    "git_commit",
+    "run_dir",
+    "params_key",
+    "steps",
+    "wall_time",
+    "train_time",
+    "error",
+    "traceback",
+    "stop_reason",
+    "target.kind",
+) + NOT_SWEPT
 PROVENANCE_PREFIXES = ("versions.",)
 #: Properties of the target measured or derived by the job (metrics, not configuration).
 TARGET_KEYS = ("c_f", "c_f_infinite", "c_f_method", "c_f_error", "radius", "var_f")
@@ -94,6 +132,7 @@ def column_kind(name: str) -> str:
 # ---------------------------------------------------------------------------
 # values
 # ---------------------------------------------------------------------------
+
 
 def encode(value: Any) -> Any:
     """A JSON-safe value: numpy scalars to Python, non-finite floats to None."""
@@ -156,10 +195,12 @@ def job_dirname(override_dirname: str, config_hash_: str) -> str:
 # record files
 # ---------------------------------------------------------------------------
 
+
 def write_records(job_dir: str | Path, records: list[dict]) -> Path:
     """Write ``record.json`` atomically (strict JSON, fsynced)."""
-    return write_json_atomic(Path(job_dir) / RECORD_FILE, [{k: encode(v) for k, v in r.items()} for r in records],
-                             default=json_default)
+    return write_json_atomic(
+        Path(job_dir) / RECORD_FILE, [{k: encode(v) for k, v in r.items()} for r in records], default=json_default
+    )
 
 
 def load_records(job_dir: str | Path) -> list[dict] | None:
@@ -183,8 +224,11 @@ def finished(job_dir: str | Path, config_hash_: str) -> list[dict] | None:
     """The records of a finished job (all ``ok``, this config hash, parameters saved), else None."""
     job_dir = Path(job_dir)
     old = load_records(job_dir)
-    if old and all(r.get("status") == "ok" and r.get("config_hash") == config_hash_ for r in old) \
-            and (job_dir / PARAMS_FILE).exists():
+    if (
+        old
+        and all(r.get("status") == "ok" and r.get("config_hash") == config_hash_ for r in old)
+        and (job_dir / PARAMS_FILE).exists()
+    ):
         return old
     return None
 
@@ -225,6 +269,7 @@ def read_manifest(sweep_dir: str | Path) -> list[str] | None:
 # parameters and data
 # ---------------------------------------------------------------------------
 
+
 def params_key(replica: int, n: int) -> str:
     """Key of one network in ``params.npz``: replica and width."""
     return f"r{int(replica)}_n{int(n)}"
@@ -242,12 +287,16 @@ def save_params(job_dir: str | Path, nets: dict) -> Path | None:
     arrays: dict[str, Any] = {}
     meta: dict[str, Any] = {}
     for key, net in nets.items():
-        for l, (W, b) in enumerate(zip(net.weights, net.biases)):
+        for l, (W, b) in enumerate(zip(net.weights, net.biases, strict=True)):
             arrays[f"{key}/W{l}"] = np.asarray(W)
             arrays[f"{key}/b{l}"] = np.asarray(b)
-        meta[key] = {"sizes": list(net.sizes), "activation": net.activation_name,
-                     "output_activation": net.output_activation_name, "slope": net.slope,
-                     "dtype": str(net.dtype)}
+        meta[key] = {
+            "sizes": list(net.sizes),
+            "activation": net.activation_name,
+            "output_activation": net.output_activation_name,
+            "slope": net.slope,
+            "dtype": str(net.dtype),
+        }
     arrays["meta"] = np.array(json.dumps(meta))
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
@@ -263,6 +312,7 @@ def load_params(job_dir: str | Path, key: str | None = None) -> Any:
         If the file is missing or has no network ``key``.
     """
     from nnapprox.engine.network import MLP
+
     path = Path(job_dir) / PARAMS_FILE
     if not path.exists():
         raise ValueError(f"{path} does not exist: the job saved no parameters (rerun it)")
@@ -275,9 +325,14 @@ def load_params(job_dir: str | Path, key: str | None = None) -> Any:
         for k in keys:
             m = meta[k]
             L = len(m["sizes"]) - 1
-            out[k] = MLP.from_params([z[f"{k}/W{l}"] for l in range(L)], [z[f"{k}/b{l}"] for l in range(L)],
-                                     activation=m["activation"], output_activation=m["output_activation"],
-                                     slope=m["slope"], dtype=np.dtype(m["dtype"]))
+            out[k] = MLP.from_params(
+                [z[f"{k}/W{l}"] for l in range(L)],
+                [z[f"{k}/b{l}"] for l in range(L)],
+                activation=m["activation"],
+                output_activation=m["output_activation"],
+                slope=m["slope"],
+                dtype=np.dtype(m["dtype"]),
+            )
     return out[key] if key is not None else out
 
 

@@ -12,9 +12,10 @@ What a trainer accepts of a model is not decided here: those rules call the chec
 which :func:`nnapprox.trainers.fit` runs too, so the Python API refuses what a config refuses, in the
 same line.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from nnapprox.engine.init import default_bias_init, default_init
 from nnapprox.experiment.errors import config_error
@@ -27,7 +28,7 @@ _MODEL = {o.name: o.default for o in MODEL_OPTIONS}
 _ACT = {o.name: o.default for o in ACTIVATION_OPTIONS}
 
 
-def model_facts(d) -> "checks.ModelFacts":
+def model_facts(d) -> checks.ModelFacts:
     """The draft's model as the trainers' checks read it (an MLP gives the same facts)."""
     from nnapprox.experiment.validation import model_sizes
 
@@ -100,8 +101,10 @@ def tree_structure(d) -> None:
         raise config_error(f"model.structure='tree' needs target.d a power of 2 >= 2; target.d={dim}")
     levels = dim.bit_length() - 1
     if model["depth"] != levels:
-        raise config_error(f"model.depth={model['depth']} does not fit model.structure='tree' on d={dim} inputs: "
-                           f"the binary tree has {levels} levels; set model.depth={levels}")
+        raise config_error(
+            f"model.depth={model['depth']} does not fit model.structure='tree' on d={dim} inputs: "
+            f"the binary tree has {levels} levels; set model.depth={levels}"
+        )
     model_check(checks.trains_structure, d)
 
 
@@ -122,16 +125,18 @@ def table_target(d) -> None:
         return
     path, rows, data = d.target.params["path"], d.target.info["rows"], d.data
     if data["noise"]:
-        raise config_error(f"data.noise={data['noise']!r} is not used with target=table (its labels are the data); "
-                           f"allowed: 0")
+        raise config_error(
+            f"data.noise={data['noise']!r} is not used with target=table (its labels are the data); allowed: 0"
+        )
     if data["labels"] != "value":
         raise config_error(f"data.labels={data['labels']!r} is not supported with target=table; allowed: value")
     if data["N"] + data["N_test"] > rows:
-        raise config_error(f"data.N + data.N_test = {data['N'] + data['N_test']} exceeds the {rows} rows of "
-                           f"target.path={path!r}; allowed: at most {rows} (set data.N and data.N_test)")
+        raise config_error(
+            f"data.N + data.N_test = {data['N'] + data['N_test']} exceeds the {rows} rows of "
+            f"target.path={path!r}; allowed: at most {rows} (set data.N and data.N_test)"
+        )
     if d.spec.needs_target:
-        raise config_error(f"trainer {d.spec.name!r} needs a target function; target=table has values only at its "
-                           f"rows")
+        raise config_error(f"trainer {d.spec.name!r} needs a target function; target=table has values only at its rows")
 
 
 def bernoulli_needs_probabilities(d) -> None:
@@ -144,8 +149,10 @@ def bernoulli_needs_probabilities(d) -> None:
     t = d.target
     probe = t(sample_domain(t.domain, 512, t.dim, np.random.default_rng(0)))
     if np.any(probe < 0) or np.any(probe > 1):
-        raise config_error(f"data.labels='bernoulli' needs a target with values in [0, 1]; target {t.name!r} takes "
-                           f"values in [{probe.min():.3g}, {probe.max():.3g}]")
+        raise config_error(
+            f"data.labels='bernoulli' needs a target with values in [0, 1]; target {t.name!r} takes "
+            f"values in [{probe.min():.3g}, {probe.max():.3g}]"
+        )
 
 
 def untrainable_units(d) -> None:
@@ -178,9 +185,21 @@ def trainer_checks(d) -> None:
 
 
 #: The rules, in the order they are applied (the first refusal is the one reported).
-RULES: list[Callable] = [slope_only_for_leaky_relu, no_hidden_layer, own_network, initialisation_defaults,
-                         tree_structure, scale_only_for_its_scheme, table_target, bernoulli_needs_probabilities,
-                         untrainable_units, built_depth, own_units, recorded_widths, trainer_checks]
+RULES: list[Callable] = [
+    slope_only_for_leaky_relu,
+    no_hidden_layer,
+    own_network,
+    initialisation_defaults,
+    tree_structure,
+    scale_only_for_its_scheme,
+    table_target,
+    bernoulli_needs_probabilities,
+    untrainable_units,
+    built_depth,
+    own_units,
+    recorded_widths,
+    trainer_checks,
+]
 
 
 def add_rule(rule: Callable, *, before: Callable | None = None) -> Callable:

@@ -20,6 +20,7 @@ Hydra's structured-config pattern, one dataclass per group option:
 trainer, all ``None`` (= the declared default); :func:`check_closed` refuses a set value the chosen
 trainer or target does not take.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -34,9 +35,22 @@ from nnapprox.experiment.errors import ConfigError
 from nnapprox.experiment.groups import ACTIVATION_OPTIONS, DATA_OPTIONS, MODEL_OPTIONS, RUN_OPTIONS
 from nnapprox.experiment.presets import default_config
 
-__all__ = ["Config", "RunSchema", "TargetBase", "TrainerBase", "TRAINER_SCHEMAS", "TARGET_SCHEMAS", "GROUPS",
-           "check_closed", "schema_type", "annotation_type", "trainer_keys", "target_keys", "DEFAULT_TARGET",
-           "DEFAULT_TRAINER"]
+__all__ = [
+    "Config",
+    "RunSchema",
+    "TargetBase",
+    "TrainerBase",
+    "TRAINER_SCHEMAS",
+    "TARGET_SCHEMAS",
+    "GROUPS",
+    "check_closed",
+    "schema_type",
+    "annotation_type",
+    "trainer_keys",
+    "target_keys",
+    "DEFAULT_TARGET",
+    "DEFAULT_TRAINER",
+]
 
 #: The config groups (a group set to null is refused: it would leave the run without one).
 GROUPS = ("target", "model", "activation", "data", "trainer")
@@ -112,9 +126,12 @@ class TargetBase:
 def _trainer_schemas() -> dict:
     from nnapprox.trainers import TRAINERS
 
-    return {name: _dataclass(f"Trainer_{name}", [("name", str, field(default=name))] + _option_fields(spec.options),
-                             bases=(TrainerBase,))
-            for name, spec in TRAINERS.items()}
+    return {
+        name: _dataclass(
+            f"Trainer_{name}", [("name", str, field(default=name))] + _option_fields(spec.options), bases=(TrainerBase,)
+        )
+        for name, spec in TRAINERS.items()
+    }
 
 
 def _factory_fields(fn) -> list:
@@ -131,9 +148,12 @@ def _factory_fields(fn) -> list:
 def _target_schemas() -> dict:
     from nnapprox.targets.builtin import TARGETS
 
-    return {name: _dataclass(f"Target_{name}", [("name", str, field(default=name))] + _factory_fields(fn),
-                             bases=(TargetBase,))
-            for name, fn in TARGETS.items()}
+    return {
+        name: _dataclass(
+            f"Target_{name}", [("name", str, field(default=name))] + _factory_fields(fn), bases=(TargetBase,)
+        )
+        for name, fn in TARGETS.items()
+    }
 
 
 #: Trainer name -> its schema (one dataclass per trainer, from its declaration).
@@ -157,26 +177,37 @@ ModelConfig = _dataclass("ModelConfig", _option_fields(MODEL_OPTIONS))
 ActivationConfig = _dataclass("ActivationConfig", _option_fields(ACTIVATION_OPTIONS))
 DataConfig = _dataclass("DataConfig", _option_fields(DATA_OPTIONS))
 
-_RUN_FIELDS = ([(o.name, schema_type(o), field(default=o.default)) for o in RUN_OPTIONS]
-               + [("judge", Optional[Dict[str, Any]], field(default=None))])
+_RUN_FIELDS = [(o.name, schema_type(o), field(default=o.default)) for o in RUN_OPTIONS] + [
+    ("judge", Optional[Dict[str, Any]], field(default=None))
+]
 
 
 def _run(name: str, target_type, target_default, trainer_type, trainer_default, doc: str):
-    cls = _dataclass(name, [
-        ("target", target_type, field(default_factory=target_default)),
-        ("model", ModelConfig, field(default_factory=ModelConfig)),
-        ("activation", ActivationConfig, field(default_factory=ActivationConfig)),
-        ("data", DataConfig, field(default_factory=DataConfig)),
-        ("trainer", trainer_type, field(default_factory=trainer_default)),
-    ] + _RUN_FIELDS)
+    cls = _dataclass(
+        name,
+        [
+            ("target", target_type, field(default_factory=target_default)),
+            ("model", ModelConfig, field(default_factory=ModelConfig)),
+            ("activation", ActivationConfig, field(default_factory=ActivationConfig)),
+            ("data", DataConfig, field(default_factory=DataConfig)),
+            ("trainer", trainer_type, field(default_factory=trainer_default)),
+        ]
+        + _RUN_FIELDS,
+    )
     cls.__doc__ = doc
     return cls
 
 
 #: Hydra's ``base_config``: the group options (``conf/<group>/*.yaml`` and their schemas) fill in
 #: ``target`` and ``trainer`` with their own dataclasses.
-RunSchema = _run("RunSchema", TargetBase, TargetBase, TrainerBase, TrainerBase,
-                 "One run, as Hydra composes it: each group option brings its own schema.")
+RunSchema = _run(
+    "RunSchema",
+    TargetBase,
+    TargetBase,
+    TrainerBase,
+    TrainerBase,
+    "One run, as Hydra composes it: each group option brings its own schema.",
+)
 
 
 def _union(schemas: dict, keep: dict):
@@ -191,30 +222,54 @@ def _union(schemas: dict, keep: dict):
     return [(k, v, field(default=None)) for k, v in seen.items()]
 
 
-TargetConfig = _dataclass("TargetConfig", [("name", str, field(default=DEFAULT_TARGET["name"]))]
-                          + [(k, t, field(default=DEFAULT_TARGET.get(k))) for k, t, _ in _union(TARGET_SCHEMAS, {})])
+TargetConfig = _dataclass(
+    "TargetConfig",
+    [("name", str, field(default=DEFAULT_TARGET["name"]))]
+    + [(k, t, field(default=DEFAULT_TARGET.get(k))) for k, t, _ in _union(TARGET_SCHEMAS, {})],
+)
 TargetConfig.__doc__ = "Any target: every factory's parameters, None = the factory's default (generated)."
 
-TrainerConfig = _dataclass("TrainerConfig", [("name", str, field(default=DEFAULT_TRAINER["name"])),
-                                             ("loss", str, field(default="mse"))]
-                           + _union(TRAINER_SCHEMAS, {"loss"}))
+TrainerConfig = _dataclass(
+    "TrainerConfig",
+    [("name", str, field(default=DEFAULT_TRAINER["name"])), ("loss", str, field(default="mse"))]
+    + _union(TRAINER_SCHEMAS, {"loss"}),
+)
 TrainerConfig.__doc__ = "Any trainer: every trainer's options, None = the declared default (generated)."
 
 #: The generic plain config of the Python side: every target parameter and trainer option ``None``.
-Config = _run("Config", TargetConfig, TargetConfig, TrainerConfig, TrainerConfig,
-              "One run (a job of a sweep) as a plain config: what to learn, with what, how, and bookkeeping.")
+Config = _run(
+    "Config",
+    TargetConfig,
+    TargetConfig,
+    TrainerConfig,
+    TrainerConfig,
+    "One run (a job of a sweep) as a plain config: what to learn, with what, how, and bookkeeping.",
+)
 
 
-_KEYS = {f.name: ([g.name for g in fields(f.type)] if f.name in ("model", "activation", "data") else
-                  "option" if f.name in ("target", "trainer") else None) for f in fields(RunSchema)}
+_KEYS = {
+    f.name: (
+        [g.name for g in fields(f.type)]
+        if f.name in ("model", "activation", "data")
+        else "option"
+        if f.name in ("target", "trainer")
+        else None
+    )
+    for f in fields(RunSchema)
+}
 
 
 def _unknown(key: str, value, known, where: str) -> ConfigError:
     prefix, _, last = key.rpartition(".")
     hint = difflib.get_close_matches(last, known, n=1)
-    return ConfigError(f"Invalid config: {key}={value!r} is not a key of {where}"
-                       + (f"; did you mean {prefix + '.' if prefix else ''}{hint[0]}?" if hint else
-                          f"; {'its ' if prefix else ''}keys: {', '.join(known)}"))
+    return ConfigError(
+        f"Invalid config: {key}={value!r} is not a key of {where}"
+        + (
+            f"; did you mean {prefix + '.' if prefix else ''}{hint[0]}?"
+            if hint
+            else f"; {'its ' if prefix else ''}keys: {', '.join(known)}"
+        )
+    )
 
 
 def _check_option(group: str, value: dict) -> None:
@@ -226,10 +281,13 @@ def _check_option(group: str, value: dict) -> None:
     known = trainer_keys(name) if group == "trainer" else target_keys(name)
     for k, v in value.items():
         if k not in known and v is not None:
-            what, where = (("an option", f"trainer {name!r}") if group == "trainer"
-                           else ("a parameter", f"target {name!r}"))
-            raise ConfigError(f"Invalid config: {group}.{k}={v!r} is not {what} of {where}; its {what.split()[-1]}s: "
-                              f"{', '.join(x for x in known if x not in ('name', 'loss')) or '(none)'}")
+            what, where = (
+                ("an option", f"trainer {name!r}") if group == "trainer" else ("a parameter", f"target {name!r}")
+            )
+            raise ConfigError(
+                f"Invalid config: {group}.{k}={v!r} is not {what} of {where}; its {what.split()[-1]}s: "
+                f"{', '.join(x for x in known if x not in ('name', 'loss')) or '(none)'}"
+            )
 
 
 def check_closed(cfg: dict) -> None:
@@ -246,8 +304,9 @@ def check_closed(cfg: dict) -> None:
         if sub is None:
             continue
         if value is None:
-            raise ConfigError(f"Invalid config: {key}=null: the group {key!r} needs a value (e.g. {key}=<option> on "
-                              f"the command line)")
+            raise ConfigError(
+                f"Invalid config: {key}=null: the group {key!r} needs a value (e.g. {key}=<option> on the command line)"
+            )
         if not hasattr(value, "items"):
             raise ConfigError(f"Invalid config: {key}={value!r} must be a group of keys")
         if sub == "option":

@@ -3,6 +3,7 @@
 Everything random of replica r comes from ``SeedSequence([seed, r])`` (data, initialisation,
 training), so a replica is the same whether it trains alone or in a one-pass batch.
 """
+
 from __future__ import annotations
 
 import time
@@ -45,15 +46,24 @@ def setup(canon, r: int) -> ReplicaSetup:
     """
     from nnapprox.engine.network import MLP
     from nnapprox.engine.structure import tree_mask
+
     c = canon.config
     m, act = c["model"], c["activation"]
     ss_data, ss_init, ss_train = np.random.SeedSequence([int(c["seed"]), int(r)]).spawn(3)
     ds = _dataset(canon, ss_data)
     mask = tree_mask(canon.target.dim, m["width"]) if m.get("structure") == "tree" else None
     # the recipe travels with the network: restarts and boosting stages are drawn by it (and its mask)
-    net = MLP(canon.sizes, act["name"] or "identity", m["output_activation"], init=init_recipe(m, act["name"] or "identity"),
-                rng=np.random.default_rng(ss_init), X=ds.X, mask=mask,
-                slope=act["slope"] if act["slope"] is not None else 0.01, dtype=np.dtype(m["dtype"]))
+    net = MLP(
+        canon.sizes,
+        act["name"] or "identity",
+        m["output_activation"],
+        init=init_recipe(m, act["name"] or "identity"),
+        rng=np.random.default_rng(ss_init),
+        X=ds.X,
+        mask=mask,
+        slope=act["slope"] if act["slope"] is not None else 0.01,
+        dtype=np.dtype(m["dtype"]),
+    )
     return ReplicaSetup(r, ds, net, np.random.default_rng(ss_train))
 
 
@@ -118,13 +128,25 @@ def _result_from(hist, r, train_time, net=None):
         hdf.insert(0, "replica", r)
     if hist.path is not None:
         times = getattr(hist.path, "times", None)
-        models = [(int(n), hist.path.prefix(n), None if times is None else float(times[i]))
-                  for i, n in enumerate(hist.path.widths)]
+        models = [
+            (int(n), hist.path.prefix(n), None if times is None else float(times[i]))
+            for i, n in enumerate(hist.path.widths)
+        ]
     else:
         trained = hist.net if hist.net is not None else net
         models = [(int(trained.sizes[1]) if len(trained.sizes) > 2 else 0, trained, None)]
-    return ReplicaResult(r, models, hist.status, hist.message if hist.status != "ok" else "", hist.stop_reason,
-                         int(hist.steps), train_time, dict(hist.extras or {}), hdf, hist.path)
+    return ReplicaResult(
+        r,
+        models,
+        hist.status,
+        hist.message if hist.status != "ok" else "",
+        hist.stop_reason,
+        int(hist.steps),
+        train_time,
+        dict(hist.extras or {}),
+        hdf,
+        hist.path,
+    )
 
 
 def one_pass(canon_or_cfg) -> bool:
@@ -136,10 +158,15 @@ def one_pass(canon_or_cfg) -> bool:
     (``tol``, divergence), so its numbers are the loop's up to floating-point reassociation.
     """
     from nnapprox.experiment.validation import canonical
+
     canon = canon_or_cfg if hasattr(canon_or_cfg, "trainer") else canonical(canon_or_cfg)
     c = canon.config
-    return (c["replica_mode"] == "auto" and c["replicas"] > 1 and canon.trainer.one_pass
-            and canon.options.get("time_budget") is None)
+    return (
+        c["replica_mode"] == "auto"
+        and c["replicas"] > 1
+        and canon.trainer.one_pass
+        and canon.options.get("time_budget") is None
+    )
 
 
 def train(canon, setups: list) -> list:
@@ -173,14 +200,23 @@ def _train_one_pass(canon, setups, kwargs):
     train_time = (time.perf_counter() - t0) / R
     hdf = hist.to_frame()
     out = []
-    for r, s in enumerate(setups):
+    for r in range(len(setups)):
         last = hist.replica_steps[r]
         # the solo run's history: its decimated steps up to its own stop (frozen after it)
         keep = np.array([(st <= last and should_record(st)) or st == last for st in hdf["step"]], dtype=bool)
         mine = hdf[(hdf["replica"] == r) & keep][["replica", "step", "elapsed", "loss"]].reset_index(drop=True)
         single = net.replica(r)
-        out.append(ReplicaResult(
-            r, [(int(single.sizes[1]) if len(single.sizes) > 2 else 0, single, None)], hist.replica_status[r],
-            hist.replica_message[r] if hist.replica_status[r] != "ok" else "", hist.replica_stop[r], last,
-            train_time, {"one_pass_replicas": R}, mine))
+        out.append(
+            ReplicaResult(
+                r,
+                [(int(single.sizes[1]) if len(single.sizes) > 2 else 0, single, None)],
+                hist.replica_status[r],
+                hist.replica_message[r] if hist.replica_status[r] != "ok" else "",
+                hist.replica_stop[r],
+                last,
+                train_time,
+                {"one_pass_replicas": R},
+                mine,
+            )
+        )
     return out

@@ -15,6 +15,7 @@ The result (:class:`Canonical`) holds exactly what the run uses, so its hash say
 computed. Every refusal is one line (:class:`~nnapprox.experiment.errors.ConfigError`) naming the
 key, the value and what is allowed. No Hydra here.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -177,10 +178,19 @@ def canonical(cfg: dict, *, check_memory: bool = False) -> Canonical:
     for rule in RULES:
         rule(draft)
     spec, options = draft.spec, draft.options
-    trainer_cfg = {"name": spec.name, "loss": draft.loss,
-                   **{k: v for k, v in options.items() if spec.option(k).identity and spec.option(k).config}}
-    conf = {"target": {"name": draft.target.name, **draft.target.params}, "model": draft.model,
-            "activation": draft.act, "data": draft.data, "trainer": trainer_cfg, **draft.run}
+    trainer_cfg = {
+        "name": spec.name,
+        "loss": draft.loss,
+        **{k: v for k, v in options.items() if spec.option(k).identity and spec.option(k).config},
+    }
+    conf = {
+        "target": {"name": draft.target.name, **draft.target.params},
+        "model": draft.model,
+        "activation": draft.act,
+        "data": draft.data,
+        "trainer": trainer_cfg,
+        **draft.run,
+    }
     canon = Canonical(config=conf, hash=config_hash(conf), target=draft.target, trainer=spec, options=options)
     if check_memory:
         from nnapprox.experiment.memory import check_memory as check

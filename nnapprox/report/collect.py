@@ -8,6 +8,7 @@ so that ``runs.csv`` is identical for identical inputs.
 :func:`swept_variables` then reads the design back from the data: which config values vary, which
 of them are numeric scaling axes (fits, log-log plots) and which are categories (one line each).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,14 +22,32 @@ import numpy as np
 import pandas as pd
 
 from nnapprox.base.io import write_text_atomic
-from nnapprox.experiment.records import (CONFIG_TOP_LEVEL, PROVENANCE_KEYS, RECORD_FILE, REPLICATION_KEYS, column_kind,
-                       load_records)
+from nnapprox.experiment.records import (
+    CONFIG_TOP_LEVEL,
+    PROVENANCE_KEYS,
+    RECORD_FILE,
+    REPLICATION_KEYS,
+    column_kind,
+)
 
 #: Keys naming the study a record belongs to.
 STUDY_KEYS = ("study",)
 #: Preferred order of the metric columns; other metrics follow alphabetically.
-METRIC_ORDER = ("status", "n", "n_params", "test_mse", "test_mse_se", "rel_mse", "var_f",
-                "sup_err", "train_mse", "c_f", "radius", "bound", "bound_ratio")
+METRIC_ORDER = (
+    "status",
+    "n",
+    "n_params",
+    "test_mse",
+    "test_mse_se",
+    "rel_mse",
+    "var_f",
+    "sup_err",
+    "train_mse",
+    "c_f",
+    "radius",
+    "bound",
+    "bound_ratio",
+)
 #: Metrics that describe the evaluated model and may be swept (greedy paths sweep ``n``).
 MODEL_METRICS = ("n", "n_params")
 #: Scaling axes in order of preference; ``n`` wins over its alias ``model.width``.
@@ -38,8 +57,17 @@ ARCHITECTURE = ("n", "model.width", "model.depth")
 #: Minimum number of distinct positive values for a numeric variable to be a scaling axis.
 MIN_AXIS_VALUES = 3
 
-__all__ = ["collect_records", "find_record_files", "find_missing_jobs", "column_kind", "write_runs_csv",
-           "swept_variables", "status_counts", "iter_groups", "varying_columns"]
+__all__ = [
+    "collect_records",
+    "find_record_files",
+    "find_missing_jobs",
+    "column_kind",
+    "write_runs_csv",
+    "swept_variables",
+    "status_counts",
+    "iter_groups",
+    "varying_columns",
+]
 
 
 def order_columns(columns):
@@ -337,8 +365,7 @@ def varying_columns(df):
 
 def _is_axis_candidate(series):
     vals = _distinct(series)
-    return (len(vals) >= MIN_AXIS_VALUES and all(_is_number(v) for v in vals)
-            and all(v > 0 for v in vals))
+    return len(vals) >= MIN_AXIS_VALUES and all(_is_number(v) for v in vals) and all(v > 0 for v in vals)
 
 
 def _are_aliases(df, a, b):
@@ -346,8 +373,7 @@ def _are_aliases(df, a, b):
     both = df[[a, b]].dropna()
     if both.empty:
         return False
-    return bool((both.groupby(a)[b].nunique() <= 1).all()
-                and (both.groupby(b)[a].nunique() <= 1).all())
+    return bool((both.groupby(a)[b].nunique() <= 1).all() and (both.groupby(b)[a].nunique() <= 1).all())
 
 
 def _determines(df, a, b):
@@ -403,8 +429,7 @@ class SweptVariables:
             If ``axis`` is not one of :attr:`axes`.
         """
         if axis not in self.axes:
-            raise ValueError(f"axis={axis!r} is not a scaling axis of this sweep; "
-                             f"axes: {self.axes}")
+            raise ValueError(f"axis={axis!r} is not a scaling axis of this sweep; axes: {self.axes}")
         drop = {axis, "n_params", *self.aliases.get(axis, [])}
         if axis == "n_params":
             widths = [a for a in ARCHITECTURE if a != "model.depth"]
@@ -453,8 +478,10 @@ def swept_variables(df):
     # trainer.name, both set by the trainer preset) is folded into it: a column that is a function
     # of a kept one adds no group, only a longer label; ``*.name`` columns are kept first.
     categorical = []
-    for col in sorted((c for c in varying if c not in axes and c not in aliased),
-                      key=lambda c: (not c.endswith(".name"), varying.index(c))):
+    for col in sorted(
+        (c for c in varying if c not in axes and c not in aliased),
+        key=lambda c: (not c.endswith(".name"), varying.index(c)),
+    ):
         axis = next((a for a in axes if df[a].nunique() > df[col].nunique() and _determines(df, a, col)), None)
         if axis is not None:
             aliases[axis].append(col)
@@ -481,6 +508,7 @@ def short_name(col, others=()):
     -------
     str
     """
+
     def short(c):
         parts = c.split(".")
         if len(parts) == 1:
@@ -531,7 +559,7 @@ def group_label(keys, hue):
     """
     if not hue:
         return "all"
-    return ", ".join(f"{short_name(h, hue)}={format_value(k)}" for h, k in zip(hue, keys))
+    return ", ".join(f"{short_name(h, hue)}={format_value(k)}" for h, k in zip(hue, keys, strict=True))
 
 
 def iter_groups(df, hue):
@@ -557,8 +585,7 @@ def iter_groups(df, hue):
     hue = list(hue or [])
     missing = [h for h in hue if h not in df.columns]
     if missing:
-        raise ValueError(f"hue={hue!r}: columns {missing} are not in the data; "
-                         f"columns: {list(df.columns)}")
+        raise ValueError(f"hue={hue!r}: columns {missing} are not in the data; columns: {list(df.columns)}")
     if not hue:
         yield "all", (), df
         return
@@ -593,19 +620,24 @@ def status_counts(df, by=(), metric="test_mse"):
     """
     rows = []
     for label, _, g in iter_groups(df, list(by)):
-        status = (g["status"].astype(str) if "status" in g.columns
-                  else pd.Series("ok", index=g.index))
+        status = g["status"].astype(str) if "status" in g.columns else pd.Series("ok", index=g.index)
         ok = status == "ok"
         if metric in g.columns:
             vals = pd.to_numeric(g[metric], errors="coerce").to_numpy(dtype=float)
             bad = ok.to_numpy() & ~np.isfinite(vals)
         else:
             bad = ok.to_numpy()
-        rows.append({"group": label, "total": len(g), "ok": int(ok.sum() - bad.sum()),
-                     "diverged": int((status == "diverged").sum()),
-                     "failed": int((status == "failed").sum()),
-                     "other": int((~status.isin(["ok", "diverged", "failed"])).sum()),
-                     "missing_metric": int(bad.sum())})
+        rows.append(
+            {
+                "group": label,
+                "total": len(g),
+                "ok": int(ok.sum() - bad.sum()),
+                "diverged": int((status == "diverged").sum()),
+                "failed": int((status == "failed").sum()),
+                "other": int((~status.isin(["ok", "diverged", "failed"])).sum()),
+                "missing_metric": int(bad.sum()),
+            }
+        )
     out = pd.DataFrame(rows, columns=list(STATUS_COLUMNS))
     if len(out) > 1:
         total = out.drop(columns="group").sum()

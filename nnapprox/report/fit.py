@@ -19,6 +19,7 @@ A rate is the slope ``s`` of the least-squares line through ``(log x, log y)``, 
 The generator is seeded, so the same data give the same interval. Judging the fits against the
 theorems is the business of :mod:`nnapprox.report.judge` and the study plug-ins.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,12 +29,25 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit
 
-from nnapprox.theory.bounds import informative_width
 from nnapprox.report.collect import iter_groups
 
 #: Columns of :func:`fit_rates`.
-FIT_COLUMNS = ("group", "x", "y", "slope", "ci_low", "ci_high", "ci_method", "intercept", "r2",
-               "x_min", "x_max", "n_points", "n_seeds", "n_runs")
+FIT_COLUMNS = (
+    "group",
+    "x",
+    "y",
+    "slope",
+    "ci_low",
+    "ci_high",
+    "ci_method",
+    "intercept",
+    "r2",
+    "x_min",
+    "x_max",
+    "n_points",
+    "n_seeds",
+    "n_runs",
+)
 #: Widths: the axes on which Barron's approximation bound (2 r C_f)^2 / n applies.
 WIDTH_AXES = ("n", "model.width")
 #: Training-set size: the axis of the estimation term (n d / N) log N.
@@ -67,8 +81,7 @@ def usable_mask(df, x, y, logx=True, logy=True):
     """
     for name, col in (("x", x), ("y", y)):
         if col not in df.columns:
-            raise ValueError(f"{name}={col!r} is not a column of the data; "
-                             f"columns: {list(df.columns)}")
+            raise ValueError(f"{name}={col!r} is not a column of the data; columns: {list(df.columns)}")
     xv = pd.to_numeric(df[x], errors="coerce").to_numpy(dtype=float)
     yv = pd.to_numeric(df[y], errors="coerce").to_numpy(dtype=float)
     mask = np.isfinite(xv) & np.isfinite(yv)
@@ -113,14 +126,22 @@ def point_summary(x, y, *, n_boot=1000, ci=0.95, seed=0):
     rng = np.random.default_rng(seed)
     q = ((1 - ci) / 2, (1 + ci) / 2)
     rows = []
-    for xv, vals in zip(*_by_point(x, y)):
+    for xv, vals in zip(*_by_point(x, y), strict=True):
         k = len(vals)
         lo = hi = math.nan
         if k > 1:
             means = vals[rng.integers(0, k, size=(n_boot, k))].mean(axis=1)
             lo, hi = np.quantile(means, q)
-        rows.append({"x": xv, "mean": vals.mean(), "ci_low": lo, "ci_high": hi,
-                     "std": vals.std(ddof=1) if k > 1 else math.nan, "count": k})
+        rows.append(
+            {
+                "x": xv,
+                "mean": vals.mean(),
+                "ci_low": lo,
+                "ci_high": hi,
+                "std": vals.std(ddof=1) if k > 1 else math.nan,
+                "count": k,
+            }
+        )
     return pd.DataFrame(rows, columns=["x", "mean", "ci_low", "ci_high", "std", "count"])
 
 
@@ -212,15 +233,16 @@ def fit_power_law(x, y, *, paths=None, x_min=None, x_max=None, n_boot=2000, ci=0
     lo_x = float(xs[0]) if p else math.nan
     hi_x = float(xs[-1]) if p else math.nan
     if p < min_points:
-        return RateFit(math.nan, math.nan, math.nan, "too-few-points", math.nan, math.nan,
-                       lo_x, hi_x, p, n_seeds, int(keep.sum()))
+        return RateFit(
+            math.nan, math.nan, math.nan, "too-few-points", math.nan, math.nan, lo_x, hi_x, p, n_seeds, int(keep.sum())
+        )
     lx = np.log(xs)
     ly = np.log([g.mean() for g in groups])
     slope = float(_slopes(lx, ly[None, :])[0])
     intercept = float(ly.mean() - slope * lx.mean())
     resid = ly - (intercept + slope * lx)
     ss_tot = float(((ly - ly.mean()) ** 2).sum())
-    r2 = 1.0 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else math.nan
+    r2 = 1.0 - float((resid**2).sum()) / ss_tot if ss_tot > 0 else math.nan
     rng = np.random.default_rng(seed)
     if max(len(g) for g in groups) > 1:
         method = "bootstrap-replicates"
@@ -238,8 +260,7 @@ def fit_power_law(x, y, *, paths=None, x_min=None, x_max=None, n_boot=2000, ci=0
         # resampling k values underestimates the variance of their mean by (k - 1) / k
         widen = math.sqrt(n_seeds / (n_seeds - 1))
         lo, hi = slope + widen * (lo - slope), slope + widen * (hi - slope)
-    return RateFit(slope, float(lo), float(hi), method, intercept, r2, lo_x, hi_x, p, n_seeds,
-                   int(keep.sum()))
+    return RateFit(slope, float(lo), float(hi), method, intercept, r2, lo_x, hi_x, p, n_seeds, int(keep.sum()))
 
 
 def path_ids(rows) -> np.ndarray:
@@ -306,8 +327,9 @@ def _fit_paths(x, y, paths, ci, min_points):
     lo_x = float(xs[0]) if xs.size else math.nan
     hi_x = float(xs[-1]) if xs.size else math.nan
     if xs.size < min_points:
-        return RateFit(math.nan, math.nan, math.nan, "too-few-points", math.nan, math.nan, lo_x, hi_x, int(xs.size),
-                       k, n_runs)
+        return RateFit(
+            math.nan, math.nan, math.nan, "too-few-points", math.nan, math.nan, lo_x, hi_x, int(xs.size), k, n_runs
+        )
     slope, lo, hi = t_interval(slopes, ci)
     intercept = float(icpts.mean())
     lx = np.log(xs)
@@ -315,12 +337,11 @@ def _fit_paths(x, y, paths, ci, min_points):
     ly = np.log([y[(x == v) & kept].mean() for v in xs])
     resid = ly - (intercept + slope * lx)
     ss_tot = float(((ly - ly.mean()) ** 2).sum())
-    r2 = 1.0 - float((resid ** 2).sum()) / ss_tot if ss_tot > 0 else math.nan
+    r2 = 1.0 - float((resid**2).sum()) / ss_tot if ss_tot > 0 else math.nan
     return RateFit(slope, lo, hi, "t-paths", intercept, r2, lo_x, hi_x, int(xs.size), k, n_runs)
 
 
-def fit_rates(df, x, y="test_mse", hue=(), *, x_min=None, x_max=None, n_boot=2000, ci=0.95,
-              seed=0, min_points=3):
+def fit_rates(df, x, y="test_mse", hue=(), *, x_min=None, x_max=None, n_boot=2000, ci=0.95, seed=0, min_points=3):
     """One log-log rate fit per group of ``hue`` values, on the usable rows only.
 
     Rows with a status other than ``ok`` or a missing/non-positive ``x`` or ``y`` are left out
@@ -348,9 +369,17 @@ def fit_rates(df, x, y="test_mse", hue=(), *, x_min=None, x_max=None, n_boot=200
     rows = []
     for label, _, g in iter_groups(df, hue):
         m = mask[df.index.get_indexer(g.index)]
-        res = fit_power_law(g[x].to_numpy(dtype=float)[m], g[y].to_numpy(dtype=float)[m], paths=path_ids(g)[m],
-                            x_min=x_min, x_max=x_max, n_boot=n_boot, ci=ci, seed=seed,
-                            min_points=min_points)
+        res = fit_power_law(
+            g[x].to_numpy(dtype=float)[m],
+            g[y].to_numpy(dtype=float)[m],
+            paths=path_ids(g)[m],
+            x_min=x_min,
+            x_max=x_max,
+            n_boot=n_boot,
+            ci=ci,
+            seed=seed,
+            min_points=min_points,
+        )
         rows.append({"group": label, "x": x, "y": y, **res.as_dict()})
     return pd.DataFrame(rows, columns=list(FIT_COLUMNS))
 
@@ -421,6 +450,7 @@ def bound_ratios(df):
     -------
     numpy.ndarray
     """
+
     def col(name):
         if name in df.columns:
             return pd.to_numeric(df[name], errors="coerce").to_numpy(dtype=float)

@@ -7,6 +7,7 @@ trainer, and judges the bound where a trainer meets it constructively (:mod:`nna
 Each piece is also a function of its own (:func:`design_section`, :func:`status_section`,
 :func:`axis_analysis`, :func:`bound_section`) so a plug-in can use it on a subset of its runs.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,15 +16,31 @@ import numpy as np
 import pandas as pd
 
 from nnapprox.report import judge
-from nnapprox.report.collect import (column_kind, format_value, iter_groups, status_counts, swept_variables,  # noqa: F401
-                      varying_columns)
+from nnapprox.report.collect import (  # noqa: F401
+    column_kind,
+    format_value,
+    iter_groups,
+    status_counts,
+    swept_variables,
+    varying_columns,
+)
 from nnapprox.report.fit import FIT_COLUMNS, fit_rates, fmt_slope, point_summary, usable_mask, width_column
 from nnapprox.report.plots import facet_column, label_of, plot_axis_report, plot_faceted_report
 from nnapprox.report.study import Section, StudyResult
 from nnapprox.report.tables import fmt_num, md_table
 
-__all__ = ["analyse", "design_section", "status_section", "axis_analysis", "bound_section", "means_section",
-           "RATES_COLUMNS", "FIT_RULES", "usable", "slug"]
+__all__ = [
+    "analyse",
+    "design_section",
+    "status_section",
+    "axis_analysis",
+    "bound_section",
+    "means_section",
+    "RATES_COLUMNS",
+    "FIT_RULES",
+    "usable",
+    "slug",
+]
 
 #: Columns of a study's ``rates`` table.
 RATES_COLUMNS = ("study",) + FIT_COLUMNS + ("outcome",)
@@ -109,12 +126,17 @@ def _c_f_lines(df) -> list:
 def status_section(df, by=()) -> Section:
     """Run statuses per group (ok, diverged, failed, ok without a test MSE)."""
     tab = status_counts(df, list(by))
-    rows = [[r.group, r.total, r.ok, r.diverged, r.failed, r.other, r.missing_metric]
-            for r in tab.itertuples(index=False)]
+    rows = [
+        [r.group, r.total, r.ok, r.diverged, r.failed, r.other, r.missing_metric] for r in tab.itertuples(index=False)
+    ]
     excluded = int(tab["total"].iloc[-1] - tab["ok"].iloc[-1]) if len(tab) else 0
-    body = "\n".join([md_table(rows, ["group", "total", "ok", "diverged", "failed", "other status",
-                                      "ok but no test MSE"]), "",
-                      f"{excluded} run(s) excluded from fits and plots (not ok or without a test MSE)."])
+    body = "\n".join(
+        [
+            md_table(rows, ["group", "total", "ok", "diverged", "failed", "other status", "ok but no test MSE"]),
+            "",
+            f"{excluded} run(s) excluded from fits and plots (not ok or without a test MSE).",
+        ]
+    )
     return Section("Runs", body)
 
 
@@ -133,7 +155,7 @@ def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=No
     fits = fit_rates(df, axis, "test_mse", hue, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed)
     verdicts, outcomes = [], []
     mask = usable_mask(df, axis, "test_mse")
-    for (_, fit), (label, _, g) in zip(fits.iterrows(), iter_groups(df, hue)):
+    for (_, _fit), (label, _, g) in zip(fits.iterrows(), iter_groups(df, hue), strict=True):
         rows = g[mask[df.index.get_indexer(g.index)]]
         outcome = ""
         if judge_axis and not rows.empty and axis == width_column(df):  # the recorded width, not a path's n_max
@@ -147,25 +169,40 @@ def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=No
     title = title or f"{name}: test error vs {label_of(axis).split(' (')[0]}"
     facet = facet_column(df, list(hue))
     if facet:
-        fig = plot_faceted_report(df, axis, list(hue), facet, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed,
-                                  title=title)
+        fig = plot_faceted_report(
+            df, axis, list(hue), facet, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed, title=title
+        )
     else:
         fig = plot_axis_report(df, axis, hue, x_min=lo, x_max=hi, n_boot=ctx.n_boot, seed=ctx.seed, title=title)
     rows = []
     for f in fits.itertuples(index=False):
         rng = f"[{fmt_num(f.x_min)}, {fmt_num(f.x_max)}]" if np.isfinite(f.x_min) else "-"
         rows.append([f.group, fmt_slope(f.slope, f.ci_low, f.ci_high), f.ci_method, rng, f.n_points, f.n_seeds])
-    where = (f"One line per value of {', '.join(f'`{h}`' for h in hue)}" if hue else
-             "One line (width and depth enter through the parameter count; markers not joined)"
-             if axis == "n_params" else "One line (no other variable varies)")
-    body = "\n".join([f"![{name}: test MSE vs {axis}](figures/{fig_name}.png)", "",
-                      where + "; points are means over seeds/replicas with 95% bootstrap CIs. The fitted slopes "
-                      "describe the curves over the whole swept range (an upper bound predicts no slope); the bound "
-                      "verdicts test Barron's bound only where it speaks (n ≥ n_0) and only for trainers that meet "
-                      "it constructively.", "",
-                      md_table(rows, ["group", "slope [95% CI]", "CI method", "fit range", "points", "seeds (min)"])])
-    return StudyResult(sections=[Section(f"Test MSE vs `{axis}`", body)], figures={fig_name: fig},
-                       tables={"rates": fits}, verdicts=verdicts)
+    where = (
+        f"One line per value of {', '.join(f'`{h}`' for h in hue)}"
+        if hue
+        else "One line (width and depth enter through the parameter count; markers not joined)"
+        if axis == "n_params"
+        else "One line (no other variable varies)"
+    )
+    body = "\n".join(
+        [
+            f"![{name}: test MSE vs {axis}](figures/{fig_name}.png)",
+            "",
+            where + "; points are means over seeds/replicas with 95% bootstrap CIs. The fitted slopes "
+            "describe the curves over the whole swept range (an upper bound predicts no slope); the bound "
+            "verdicts test Barron's bound only where it speaks (n ≥ n_0) and only for trainers that meet "
+            "it constructively.",
+            "",
+            md_table(rows, ["group", "slope [95% CI]", "CI method", "fit range", "points", "seeds (min)"]),
+        ]
+    )
+    return StudyResult(
+        sections=[Section(f"Test MSE vs `{axis}`", body)],
+        figures={fig_name: fig},
+        tables={"rates": fits},
+        verdicts=verdicts,
+    )
 
 
 def bound_section(df, by=None) -> Section | None:
@@ -173,16 +210,48 @@ def bound_section(df, by=None) -> Section | None:
     tab = judge.bound_table(df, by)
     if tab.empty or not np.isfinite(tab["c_f"]).any():
         return None
-    rows = [[r.group, r.c_f, r.radius, r.var_f, r.n_0, r.widths_above_n_0, r.replicas, r.K_train, r.K_test, r.n_at_K,
-             r.judged] for r in tab.itertuples(index=False)]
-    body = "\n".join([
-        "One row per target (every column that changes C_f, Var f or r), units and trainer. n_0 = (2 r C_f)²/Var f "
-        "sigmoidal units (twice that for ReLU networks) is the width where the bound drops below Var f; below it a "
-        "constant predictor meets the bound. K = max over n ≥ n_0 of m(n)·MSE/(2 r C_f)² (largest over replicas; "
-        "m = n, or ⌊n/2⌋ ReLU pairs): the bound holds where K ≤ 1. K_train of relaxed greedy and OGA is a verdict "
-        "(they construct the bound's network on the training sample); every other K is a description.", "",
-        md_table(rows, ["group", "C_f", "r", "Var f", "n_0", "widths ≥ n_0", "replicas", "K_train", "K_test",
-                        "n at K_train", "K_train is"])])
+    rows = [
+        [
+            r.group,
+            r.c_f,
+            r.radius,
+            r.var_f,
+            r.n_0,
+            r.widths_above_n_0,
+            r.replicas,
+            r.K_train,
+            r.K_test,
+            r.n_at_K,
+            r.judged,
+        ]
+        for r in tab.itertuples(index=False)
+    ]
+    body = "\n".join(
+        [
+            "One row per target (every column that changes C_f, Var f or r), units and trainer. n_0 = (2 r C_f)²/Var f "
+            "sigmoidal units (twice that for ReLU networks) is the width where the bound drops below Var f; below it a "
+            "constant predictor meets the bound. K = max over n ≥ n_0 of m(n)·MSE/(2 r C_f)² (largest over replicas; "
+            "m = n, or ⌊n/2⌋ ReLU pairs): the bound holds where K ≤ 1. K_train of relaxed greedy and OGA is a verdict "
+            "(they construct the bound's network on the training sample); every other K is a description.",
+            "",
+            md_table(
+                rows,
+                [
+                    "group",
+                    "C_f",
+                    "r",
+                    "Var f",
+                    "n_0",
+                    "widths ≥ n_0",
+                    "replicas",
+                    "K_train",
+                    "K_test",
+                    "n at K_train",
+                    "K_train is",
+                ],
+            ),
+        ]
+    )
     return Section("Barron bound", body)
 
 
@@ -201,8 +270,9 @@ def means_section(df, by) -> Section | None:
         rows.append([label, v.size, fmt_num(p["mean"]) + ci, fmt_num(rel.mean()) if rel.size else "-"])
     if not rows:
         return None
-    return Section("Test MSE by group", md_table(rows, ["group", "ok runs", "mean test MSE [95% CI]",
-                                                        "mean MSE / Var f"]))
+    return Section(
+        "Test MSE by group", md_table(rows, ["group", "ok runs", "mean test MSE [95% CI]", "mean MSE / Var f"])
+    )
 
 
 def base_result(runs, intro: str = "", rules=()) -> StudyResult:

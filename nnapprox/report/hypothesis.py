@@ -5,6 +5,7 @@ Each function is a plain computation on arrays; the rules that turn their number
 in the study plug-ins. scipy.stats is imported inside the functions (importing it pulls in
 scipy.optimize, which the report package does not load at import).
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,8 @@ def _u_null_counts(m: int, n: int) -> np.ndarray:
         for j in range(1, n + 1):
             a = np.zeros(i * j + 1)
             # the largest element is an x (it beats all j y's) or a y
-            a[j:j + prev[j].size] += prev[j]
-            a[:cur[j - 1].size] += cur[j - 1]
+            a[j : j + prev[j].size] += prev[j]
+            a[: cur[j - 1].size] += cur[j - 1]
             cur[j] = a
         prev = cur
     return prev[n]
@@ -85,14 +86,20 @@ def rank_compare(a, b, ci: float = 0.95) -> dict:
     a = np.asarray(a, dtype=float)
     b = np.asarray(b, dtype=float)
     a, b = a[np.isfinite(a) & (a > 0)], b[np.isfinite(b) & (b > 0)]
-    out = {"p": math.nan, "ratio": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-           "median_a": float(np.median(a)) if a.size else math.nan,
-           "median_b": float(np.median(b)) if b.size else math.nan, "n_a": int(a.size), "n_b": int(b.size)}
+    out = {
+        "p": math.nan,
+        "ratio": math.nan,
+        "ci_low": math.nan,
+        "ci_high": math.nan,
+        "median_a": float(np.median(a)) if a.size else math.nan,
+        "median_b": float(np.median(b)) if b.size else math.nan,
+        "n_a": int(a.size),
+        "n_b": int(b.size),
+    }
     if a.size < 2 or b.size < 2:
         return out
     ties = np.unique(np.concatenate([a, b])).size < a.size + b.size
-    out["p"] = float(mannwhitneyu(a, b, alternative="two-sided",
-                                  method="asymptotic" if ties else "exact").pvalue)
+    out["p"] = float(mannwhitneyu(a, b, alternative="two-sided", method="asymptotic" if ties else "exact").pvalue)
     diffs = np.sort((np.log(a)[:, None] - np.log(b)[None, :]).ravel())
     out["ratio"] = float(np.exp(np.median(diffs)))
     counts = _u_null_counts(a.size, b.size)

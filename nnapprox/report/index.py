@@ -8,6 +8,7 @@ when does depth beat width), each answered in a few generated sentences, one per
 sentence counting its verdicts and linking the studies and figures it rests on; then the table of
 studies with the falsifiable verdicts and the checks counted apart; then each study's verdicts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -72,10 +73,16 @@ def _sentence(kind: str, text: str, data: dict, results_dir: Path) -> str | None
     elif kind == "matched_depth":
         labels = [v.measured.rsplit("(", 1)[-1].rstrip(")") for v in allv]
         extra = "; " + ", ".join(f"{lab}: {labels.count(lab)}" for lab in dict.fromkeys(labels))
-    links = "; ".join(f"[{s}]({s}/REPORT.md) ({_fig_links(results_dir, s, 1)})" if _fig_links(results_dir, s, 1)
-                      else f"[{s}]({s}/REPORT.md)" for s in where)
-    return (f"- **{text}** (`{kind}`): {c[CONSISTENT]} consistent, {c[CONTRADICTS]} contradict, {c[NOT_TESTED]} not "
-            f"tested{extra}. In: {links}.")
+    links = "; ".join(
+        f"[{s}]({s}/REPORT.md) ({_fig_links(results_dir, s, 1)})"
+        if _fig_links(results_dir, s, 1)
+        else f"[{s}]({s}/REPORT.md)"
+        for s in where
+    )
+    return (
+        f"- **{text}** (`{kind}`): {c[CONSISTENT]} consistent, {c[CONTRADICTS]} contradict, {c[NOT_TESTED]} not "
+        f"tested{extra}. In: {links}."
+    )
 
 
 def answers(data: dict, results_dir: Path) -> list[str]:
@@ -92,9 +99,11 @@ def answers(data: dict, results_dir: Path) -> list[str]:
             if checks:
                 cc = check_counts([c for _, c in checks])
                 studies = ", ".join(f"[{s}]({s}/REPORT.md)" for s in dict.fromkeys(s for s, _ in checks))
-                lines.append(f"- **In existence** (checks, not evidence: hand-built deep nets against certified bounds "
-                             f"on every shallow net of their size): {cc['passed']} passed, {cc['failed']} failed. "
-                             f"In: {studies}.")
+                lines.append(
+                    f"- **In existence** (checks, not evidence: hand-built deep nets against certified bounds "
+                    f"on every shallow net of their size): {cc['passed']} passed, {cc['failed']} failed. "
+                    f"In: {studies}."
+                )
         lines.append("")
     return lines
 
@@ -106,11 +115,15 @@ def write_index(results_dir, studies, title: str = "nnapprox results", preamble:
     lines = [f"# {title}", ""]
     if preamble:
         lines += [preamble, ""]
-    lines += ["## The two questions", "",
-              "Each line counts the verdicts of one rule over every study that uses it. A verdict is a test that could "
-              "have failed (its rule states the null and the alternative); *not tested* means outside the theorem's "
-              "regime or undecided, with the reason in the study's report. Checks (deterministic identities) are "
-              "counted apart.", ""]
+    lines += [
+        "## The two questions",
+        "",
+        "Each line counts the verdicts of one rule over every study that uses it. A verdict is a test that could "
+        "have failed (its rule states the null and the alternative); *not tested* means outside the theorem's "
+        "regime or undecided, with the reason in the study's report. Checks (deterministic identities) are "
+        "counted apart.",
+        "",
+    ]
     lines += answers(data, results_dir)
     rows, sections = [], []
     for study in studies:
@@ -121,22 +134,46 @@ def write_index(results_dir, studies, title: str = "nnapprox results", preamble:
         verdicts, checks = data[study]["verdicts"], data[study]["checks"]
         c, cc = counts(verdicts), check_counts(checks)
         csvs = ", ".join(f"[{p.name}]({study}/{p.name})" for p in sorted(folder.glob("*.csv")))
-        rows.append([f"`{study}`", f"[{study}/REPORT.md]({study}/REPORT.md)", csvs, c[CONSISTENT], c[CONTRADICTS],
-                     c[NOT_TESTED], f"{cc['passed']} / {cc['failed']}"])
+        rows.append(
+            [
+                f"`{study}`",
+                f"[{study}/REPORT.md]({study}/REPORT.md)",
+                csvs,
+                c[CONSISTENT],
+                c[CONTRADICTS],
+                c[NOT_TESTED],
+                f"{cc['passed']} / {cc['failed']}",
+            ]
+        )
         figs = sorted((folder / "figures").glob("*.png"))
-        sec = [f"## {study}", "", f"Full report: [{study}/REPORT.md]({study}/REPORT.md). Figures: "
-               + ", ".join(f"[{f.stem}]({study}/figures/{f.name})" for f in figs), ""]
+        sec = [
+            f"## {study}",
+            "",
+            f"Full report: [{study}/REPORT.md]({study}/REPORT.md). Figures: "
+            + ", ".join(f"[{f.stem}]({study}/figures/{f.name})" for f in figs),
+            "",
+        ]
         for v in verdicts:
             tail = v.reason if v.outcome == NOT_TESTED else v.regime
-            sec.append(f"- {BADGE[v.outcome]} {v.claim} ({v.group}): {v.measured or '-'}"
-                       + (f"; {tail}" if tail else "") + (f" Explained: {v.explanation}" if v.explanation else ""))
+            sec.append(
+                f"- {BADGE[v.outcome]} {v.claim} ({v.group}): {v.measured or '-'}"
+                + (f"; {tail}" if tail else "")
+                + (f" Explained: {v.explanation}" if v.explanation else "")
+            )
         if checks:
-            sec.append(f"- checks: {cc['passed']} passed, {cc['failed']} failed"
-                       + (": failed " + "; ".join(c.name for c in checks if not c.passed) if cc["failed"] else ""))
+            sec.append(
+                f"- checks: {cc['passed']} passed, {cc['failed']} failed"
+                + (": failed " + "; ".join(c.name for c in checks if not c.passed) if cc["failed"] else "")
+            )
         sections.append("\n".join(sec))
-    lines += ["## Studies", "",
-              md_table(rows, ["study", "report", "data", "consistent", "contradicts", "not tested",
-                              "checks passed / failed"]), ""]
+    lines += [
+        "## Studies",
+        "",
+        md_table(
+            rows, ["study", "report", "data", "consistent", "contradicts", "not tested", "checks passed / failed"]
+        ),
+        "",
+    ]
     return write_text_atomic(results_dir / "REPORT.md", "\n".join(lines) + "\n" + "\n\n".join(sections) + "\n")
 
 

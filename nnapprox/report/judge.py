@@ -24,6 +24,7 @@ Null: K_train ≤ 1 on every replica. Alternative: some replica has K_train > 1 
 Units or targets outside the hypotheses (a fixed random basis, identity units, several hidden
 layers, infinite or unknown C_f) are *not tested*, with the reason.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,38 +32,61 @@ import math
 import numpy as np
 import pandas as pd
 
-from nnapprox.theory.bounds import RELU_FAMILY, SIGMOIDAL, informative_width, sigmoidal_units
 from nnapprox.report.collect import iter_groups, varying_columns
 from nnapprox.report.fit import path_ids, width_column
 from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
+from nnapprox.theory.bounds import RELU_FAMILY, SIGMOIDAL, informative_width, sigmoidal_units
 
-__all__ = ["judge_bound", "bound_k", "bound_table", "bound_groups", "BOUND_COLUMNS", "BOUND_RULE", "BOUND_THEOREM", "HYPOTHESES", "bound_rule", "guarantee",
-           "hypotheses_fail", "has_sharp_rate", "col", "one"]
+__all__ = [
+    "judge_bound",
+    "bound_k",
+    "bound_table",
+    "bound_groups",
+    "BOUND_COLUMNS",
+    "BOUND_RULE",
+    "BOUND_THEOREM",
+    "HYPOTHESES",
+    "bound_rule",
+    "guarantee",
+    "hypotheses_fail",
+    "has_sharp_rate",
+    "col",
+    "one",
+]
 
-BOUND_THEOREM = ("Barron (1993), Theorem 1: for every probability measure μ on the ball of radius r, some network of n "
-                 "sigmoidal units has ‖f − f_n‖²_μ ≤ (2 r C_f)²/n (ReLU units: two per sigmoidal ramp); relaxed greedy "
-                 "(Jones 1992, Barron 1993) and OGA (DeVore & Temlyakov 1996) construct one on the measure they fit")
-HYPOTHESES = ("f with finite Barron constant C_f on a domain inside the ball of radius r; one hidden layer of sigmoidal "
-              "(or ReLU, two per ramp) units; each greedy unit the best of the dictionary {σ(a·x + b)}")
+BOUND_THEOREM = (
+    "Barron (1993), Theorem 1: for every probability measure μ on the ball of radius r, some network of n "
+    "sigmoidal units has ‖f − f_n‖²_μ ≤ (2 r C_f)²/n (ReLU units: two per sigmoidal ramp); relaxed greedy "
+    "(Jones 1992, Barron 1993) and OGA (DeVore & Temlyakov 1996) construct one on the measure they fit"
+)
+HYPOTHESES = (
+    "f with finite Barron constant C_f on a domain inside the ball of radius r; one hidden layer of sigmoidal "
+    "(or ReLU, two per ramp) units; each greedy unit the best of the dictionary {σ(a·x + b)}"
+)
 
-BOUND_RULE = register_rule(Rule(
-    kind="barron_bound",
-    claim="the constructive network meets Barron's bound on its training sample at every n ≥ n_0",
-    theorem=BOUND_THEOREM,
-    null="K_train = max over n ≥ n_0 of m(n) · training MSE / (2 r C_f)² ≤ 1 on every replica",
-    alternative="some replica has K_train > 1: a width n ≥ n_0 where the greedy network's training MSE exceeds "
-                "(2 r C_f)²/m(n)"))
+BOUND_RULE = register_rule(
+    Rule(
+        kind="barron_bound",
+        claim="the constructive network meets Barron's bound on its training sample at every n ≥ n_0",
+        theorem=BOUND_THEOREM,
+        null="K_train = max over n ≥ n_0 of m(n) · training MSE / (2 r C_f)² ≤ 1 on every replica",
+        alternative="some replica has K_train > 1: a width n ≥ n_0 where the greedy network's training MSE exceeds "
+        "(2 r C_f)²/m(n)",
+    )
+)
 
 
 def bound_rule() -> str:
     """The bullet of "How to read this report" behind :func:`judge_bound`."""
-    return ("**Barron's bound.** For relaxed greedy and OGA (the trainers that construct Barron's network on the "
-            "sample they fit) K_train = max over n ≥ n_0 of m(n) · training MSE / (2 r C_f)² (m = n sigmoidal units, "
-            "⌊n/2⌋ ReLU pairs) per replica; consistent when K_train ≤ 1 on every replica, contradicts when it "
-            "exceeds 1 on one. Only widths n ≥ n_0 = (2 r C_f)²/Var f (twice that for ReLU) count: below n_0 a "
-            "constant predictor meets the bound. Trained networks (L-BFGS, Adam) and fixed bases get no verdict: the "
-            "theorem bounds the best network, so their K (train and test) is a description, as is the greedy "
-            "networks' K_test.")
+    return (
+        "**Barron's bound.** For relaxed greedy and OGA (the trainers that construct Barron's network on the "
+        "sample they fit) K_train = max over n ≥ n_0 of m(n) · training MSE / (2 r C_f)² (m = n sigmoidal units, "
+        "⌊n/2⌋ ReLU pairs) per replica; consistent when K_train ≤ 1 on every replica, contradicts when it "
+        "exceeds 1 on one. Only widths n ≥ n_0 = (2 r C_f)²/Var f (twice that for ReLU) count: below n_0 a "
+        "constant predictor meets the bound. Trained networks (L-BFGS, Adam) and fixed bases get no verdict: the "
+        "theorem bounds the best network, so their K (train and test) is a description, as is the greedy "
+        "networks' K_test."
+    )
 
 
 def col(rows, name):
@@ -110,13 +134,18 @@ def hypotheses_fail(rows) -> str | None:
         return "outside the hypotheses: C_f is infinite (the target is not in Barron's class)"
     if not np.isfinite(c).any():
         why = one(rows, "c_f_method")
-        detail = (why[len("unknown: "):] if isinstance(why, str) and why.startswith("unknown: ")
-                  else "no closed form for this target")
+        detail = (
+            why[len("unknown: ") :]
+            if isinstance(why, str) and why.startswith("unknown: ")
+            else "no closed form for this target"
+        )
         return f"outside the hypotheses: C_f unknown ({detail})"
     noise = col(rows, "data.noise")
     if np.nanmax(np.append(noise, 0.0)) > 0:
-        return ("outside the hypotheses: noisy training labels (the constructive guarantee approximates the labels, "
-                "and label noise is not a function of Barron's class)")
+        return (
+            "outside the hypotheses: noisy training labels (the constructive guarantee approximates the labels, "
+            "and label noise is not a function of Barron's class)"
+        )
     depth = one(rows, "model.depth", 1)
     if depth is not None and depth != 1:
         return f"outside the hypotheses: {int(depth)} hidden layers (the theorem is about one)"
@@ -125,8 +154,10 @@ def hypotheses_fail(rows) -> str | None:
         return f"outside the hypotheses: units {act!r} are neither sigmoidal nor ReLU"
     trainer = one(rows, "trainer.name", "")
     if not _adaptive(trainer):
-        return ("outside the hypotheses: a fixed random basis (the upper bound needs adaptive units; Barron's "
-                "fixed-basis lower bound applies instead)")
+        return (
+            "outside the hypotheses: a fixed random basis (the upper bound needs adaptive units; Barron's "
+            "fixed-basis lower bound applies instead)"
+        )
     return None
 
 
@@ -174,8 +205,9 @@ def bound_k(rows, width: str = "n") -> pd.DataFrame:
                 if name == "test":
                     row["K_test_low"] = math.nan
         out.append(row)
-    return pd.DataFrame(out, columns=["path", "n_0", "widths", "K_train", "n_at_K_train", "K_test", "K_test_low",
-                                      "n_at_K_test"])
+    return pd.DataFrame(
+        out, columns=["path", "n_0", "widths", "K_train", "n_at_K_train", "K_test", "K_test_low", "n_at_K_test"]
+    )
 
 
 def judge_bound(rows, group: str = "all", width: str = "n") -> Verdict | None:
@@ -200,8 +232,15 @@ def judge_bound(rows, group: str = "all", width: str = "n") -> Verdict | None:
     trainer = one(rows, "trainer.name", "")
     if guarantee(trainer) != "barron":
         return None
-    base = dict(claim=BOUND_RULE.claim, theorem=BOUND_THEOREM, hypotheses=HYPOTHESES, group=group,
-                predicted="K_train ≤ 1 on every replica", rule=bound_rule(), kind=BOUND_RULE.kind)
+    base = dict(
+        claim=BOUND_RULE.claim,
+        theorem=BOUND_THEOREM,
+        hypotheses=HYPOTHESES,
+        group=group,
+        predicted="K_train ≤ 1 on every replica",
+        rule=bound_rule(),
+        kind=BOUND_RULE.kind,
+    )
     why = hypotheses_fail(rows)
     if why:
         return Verdict(**base, outcome=NOT_TESTED, reason=why)
@@ -211,31 +250,57 @@ def judge_bound(rows, group: str = "all", width: str = "n") -> Verdict | None:
     widths = np.unique(n[np.isfinite(n)])
     inside = k[k["widths"] > 0]
     if inside.empty:
-        return Verdict(**base, outcome=NOT_TESTED, regime=f"n_0 = {n0:.3g}; swept n ≤ {widths.max():g}",
-                       reason=f"pre-asymptotic: every swept width (n ≤ {widths.max():g}) is below n_0 = {n0:.3g}, "
-                              f"where a constant predictor meets the bound")
+        return Verdict(
+            **base,
+            outcome=NOT_TESTED,
+            regime=f"n_0 = {n0:.3g}; swept n ≤ {widths.max():g}",
+            reason=f"pre-asymptotic: every swept width (n ≤ {widths.max():g}) is below n_0 = {n0:.3g}, "
+            f"where a constant predictor meets the bound",
+        )
     if inside["K_train"].isna().all():
         return Verdict(**base, outcome=NOT_TESTED, reason="no data: no training MSE recorded at the widths n ≥ n_0")
     worst = inside.loc[inside["K_train"].idxmax()]
     kt = inside["K_test"].max()
     above = np.unique(n[n >= n0])
-    regime = (f"n ≥ n_0 = {n0:.3g}: {above.size} widths ({', '.join(f'{w:g}' for w in above[:6])}"
-              f"{', …' if above.size > 6 else ''}), {len(inside)} replicas")
-    measured = (f"K_train = {worst['K_train']:.3g} (largest over replicas, at n = {worst['n_at_K_train']:g}); "
-                f"K_test = {kt:.3g} (description)")
+    regime = (
+        f"n ≥ n_0 = {n0:.3g}: {above.size} widths ({', '.join(f'{w:g}' for w in above[:6])}"
+        f"{', …' if above.size > 6 else ''}), {len(inside)} replicas"
+    )
+    measured = (
+        f"K_train = {worst['K_train']:.3g} (largest over replicas, at n = {worst['n_at_K_train']:g}); "
+        f"K_test = {kt:.3g} (description)"
+    )
     common = dict(regime=regime, measured=measured, value=float(worst["K_train"]))
     if worst["K_train"] <= 1:
         return Verdict(**base, outcome=CONSISTENT, **common)
     bad = int((inside["K_train"] > 1).sum())
-    return Verdict(**base, outcome=CONTRADICTS, **common, explanation=(
-        f"{bad} of {len(inside)} replicas have a training MSE above the bound at a width n ≥ n_0: the constructive "
-        "guarantee assumes each new unit is the best of the whole dictionary {σ(a·x + b)}; this search caps |a| at "
-        "max_scale/R and screens random directions (a weak greedy step), so that hypothesis fails here"))
+    return Verdict(
+        **base,
+        outcome=CONTRADICTS,
+        **common,
+        explanation=(
+            f"{bad} of {len(inside)} replicas have a training MSE above the bound at a width n ≥ n_0: the constructive "
+            "guarantee assumes each new unit is the best of the whole dictionary {σ(a·x + b)}; this search caps |a| at "
+            "max_scale/R and screens random directions (a weak greedy step), so that hypothesis fails here"
+        ),
+    )
 
 
 #: Columns of :func:`bound_table`.
-BOUND_COLUMNS = ("group", "trainer", "c_f", "radius", "var_f", "n_0", "widths_above_n_0", "replicas", "K_train",
-                 "K_test", "n_at_K", "judged")
+BOUND_COLUMNS = (
+    "group",
+    "trainer",
+    "c_f",
+    "radius",
+    "var_f",
+    "n_0",
+    "widths_above_n_0",
+    "replicas",
+    "K_train",
+    "K_test",
+    "n_at_K",
+    "judged",
+)
 
 
 def bound_groups(df) -> list:
@@ -273,20 +338,31 @@ def bound_table(df, by=None) -> pd.DataFrame:
         c_f = float(np.nanmedian(c)) if np.isfinite(c).any() else math.nan
         if not np.isfinite(c_f) and "c_f_infinite" in g.columns and g["c_f_infinite"].eq(True).all():
             c_f = math.inf  # records store an infinite C_f as null plus this flag
-        r, var_f = (float(np.nanmedian(col(g, k))) if np.isfinite(col(g, k)).any() else math.nan
-                    for k in ("radius", "var_f"))
+        r, var_f = (
+            float(np.nanmedian(col(g, k))) if np.isfinite(col(g, k)).any() else math.nan for k in ("radius", "var_f")
+        )
         act = one(g, "activation.name", "sigmoid") or "sigmoid"
         n0 = float(informative_width(c_f, var_f, r, act))
         ok = g[(g["status"].astype(str) == "ok") if "status" in g.columns else np.ones(len(g), bool)]
         k = bound_k(ok, wcol) if (wcol and np.isfinite(c_f) and len(ok)) else pd.DataFrame()
         inside = k[k["widths"] > 0] if len(k) else k
         trainer = one(g, "trainer.name", "")
-        rows.append({"group": label, "trainer": trainer, "c_f": c_f, "radius": r, "var_f": var_f, "n_0": n0,
-                     "widths_above_n_0": int(inside["widths"].max()) if len(inside) else 0,
-                     "replicas": int(len(inside)),
-                     "K_train": float(inside["K_train"].max()) if len(inside) else math.nan,
-                     "K_test": float(inside["K_test"].max()) if len(inside) else math.nan,
-                     "n_at_K": float(inside.loc[inside["K_train"].idxmax(), "n_at_K_train"])
-                     if len(inside) and inside["K_train"].notna().any() else math.nan,
-                     "judged": "verdict" if guarantee(trainer) == "barron" else "description"})
+        rows.append(
+            {
+                "group": label,
+                "trainer": trainer,
+                "c_f": c_f,
+                "radius": r,
+                "var_f": var_f,
+                "n_0": n0,
+                "widths_above_n_0": int(inside["widths"].max()) if len(inside) else 0,
+                "replicas": int(len(inside)),
+                "K_train": float(inside["K_train"].max()) if len(inside) else math.nan,
+                "K_test": float(inside["K_test"].max()) if len(inside) else math.nan,
+                "n_at_K": float(inside.loc[inside["K_train"].idxmax(), "n_at_K_train"])
+                if len(inside) and inside["K_train"].notna().any()
+                else math.nan,
+                "judged": "verdict" if guarantee(trainer) == "barron" else "description",
+            }
+        )
     return pd.DataFrame(rows, columns=list(BOUND_COLUMNS))

@@ -5,6 +5,7 @@ the figure; :func:`plot_axis_report` puts test MSE, relative MSE and measured/bo
 the report. Figures are built with :class:`matplotlib.figure.Figure` directly, never through
 pyplot, so no display or GUI backend is involved and nothing is left open in a global registry.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,14 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib import rc_context
-from matplotlib.figure import Figure
 from matplotlib.container import ErrorbarContainer
+from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from nnapprox.theory.bounds import barron_curve
 from nnapprox.report.collect import iter_groups
-from nnapprox.report.fit import (SAMPLE_AXES, WIDTH_AXES, fit_power_law, fmt_slope, point_summary,
-                  usable_mask)
+from nnapprox.report.fit import WIDTH_AXES, fit_power_law, fmt_slope, point_summary, usable_mask
+from nnapprox.theory.bounds import barron_curve
 
 #: Axis labels with units for known columns; other columns are labelled by name.
 LABELS = {
@@ -37,11 +37,21 @@ LABELS = {
     "bound_ratio": "test MSE / Barron bound",
     "sup_err": "sup error (units of f)",
 }
-RC = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "legend.fontsize": 8.5,
-      "xtick.labelsize": 9, "ytick.labelsize": 9, "lines.linewidth": 1.4, "savefig.dpi": 180}
+RC = {
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "legend.fontsize": 8.5,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "lines.linewidth": 1.4,
+    "savefig.dpi": 180,
+}
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
-OVERLAY_LABELS = {"barron": "Barron's bound (2 r C_f)²/m, m = n (ReLU: ⌊n/2⌋), dashed",
-                  "estimation": "∝ (log N)/N through the first point, dashed"}
+OVERLAY_LABELS = {
+    "barron": "Barron's bound (2 r C_f)²/m, m = n (ReLU: ⌊n/2⌋), dashed",
+    "estimation": "∝ (log N)/N through the first point, dashed",
+}
 #: Hue columns a many-line figure is faceted by (one panel column per value), in order of preference.
 FACET_COLUMNS = ("target.d", "target.name")
 #: Most lines one panel holds before the figure is faceted.
@@ -55,6 +65,7 @@ def label_of(col):
 
 def _colors(k):
     from matplotlib import colormaps
+
     if k <= 10:
         return [colormaps["tab10"](i) for i in range(k)]
     return [colormaps["viridis"](v) for v in np.linspace(0, 0.92, k)]
@@ -153,8 +164,10 @@ def _resolve_overlay(overlay, x, y):
             return None, None, None
     table = {"barron": barron_overlay, "estimation": estimation_overlay}
     if overlay not in table:
-        raise ValueError(f"overlay={overlay!r} is not allowed; use None, 'auto', 'barron', "
-                         f"'estimation' or a callable(rows, xs, points)")
+        raise ValueError(
+            f"overlay={overlay!r} is not allowed; use None, 'auto', 'barron', "
+            f"'estimation' or a callable(rows, xs, points)"
+        )
     fn = table[overlay]
     note = (lambda rows, xs, ys: _barron_note(rows, xs, ys, y)) if overlay == "barron" else None
     return (lambda rows, xs, points: fn(rows, xs, points, y=y)), OVERLAY_LABELS[overlay], note
@@ -224,9 +237,17 @@ def _place_notes(ax, notes):
             bottom = y + 2.0 if floor is None else min(y + 2.0, floor - NOTE_GAP_PT)
             floor = bottom
             ax.plot(*where, marker="|", ms=7, mew=1.2, color=color)
-            ax.annotate(text, where, xytext=(-2 if ha == "right" else 2, bottom - y),
-                        textcoords="offset points", fontsize=7.5, color=color, ha=ha, va="bottom",
-                        bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.85))
+            ax.annotate(
+                text,
+                where,
+                xytext=(-2 if ha == "right" else 2, bottom - y),
+                textcoords="offset points",
+                fontsize=7.5,
+                color=color,
+                ha=ha,
+                va="bottom",
+                bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.85),
+            )
 
 
 def _compact(v, _pos=None):
@@ -240,6 +261,7 @@ def _compact(v, _pos=None):
 def _tick_at_values(axis, values):
     """Ticks at the swept values (at most 12), labelled compactly, no minor ticks."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
     values = np.unique(values)
     if 1 < len(values) <= 12:
         axis.set_major_locator(FixedLocator(values))
@@ -247,9 +269,29 @@ def _tick_at_values(axis, values):
         axis.set_minor_locator(NullLocator())
 
 
-def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=None, save_to=None,
-                 ax=None, *, fit=True, x_min=None, x_max=None, hline=None, hline_label=None,
-                 connect=True, legend=True, title=None, n_boot=1000, seed=0, colors=None):
+def plot_scaling(
+    df,
+    x,
+    y="test_mse",
+    hue=None,
+    logx=True,
+    logy=True,
+    overlay=None,
+    save_to=None,
+    ax=None,
+    *,
+    fit=True,
+    x_min=None,
+    x_max=None,
+    hline=None,
+    hline_label=None,
+    connect=True,
+    legend=True,
+    title=None,
+    n_boot=1000,
+    seed=0,
+    colors=None,
+):
     """Plot ``y`` against ``x``: mean and 95% CI over seeds, one line per ``hue`` group.
 
     Only usable rows are drawn (status ``ok``, finite values, positive on log axes). With
@@ -322,15 +364,23 @@ def plot_scaling(df, x, y="test_mse", hue=None, logx=True, logy=True, overlay=No
             pts = point_summary(xv, yv, n_boot=n_boot, seed=seed)
             text = label if hue else "mean over seeds, 95% CI"
             if fit and logx and logy:
-                res = fit_power_law(xv, yv, x_min=x_min, x_max=x_max, n_boot=max(n_boot, 100),
-                                    seed=seed)
+                res = fit_power_law(xv, yv, x_min=x_min, x_max=x_max, n_boot=max(n_boot, 100), seed=seed)
                 if np.isfinite(res.slope):
                     slope = fmt_slope(res.slope, res.ci_low, res.ci_high).replace("-", "\u2212")
                     text += f"\nslope {slope}"
             err = np.vstack([pts["mean"] - pts["ci_low"], pts["ci_high"] - pts["mean"]])
-            ax.errorbar(pts["x"], pts["mean"], yerr=np.nan_to_num(err), color=colors[k],
-                        marker=MARKERS[k % len(MARKERS)], ms=4.5, capsize=2.5, elinewidth=1.0,
-                        ls="-" if connect else "none", label=text)
+            ax.errorbar(
+                pts["x"],
+                pts["mean"],
+                yerr=np.nan_to_num(err),
+                color=colors[k],
+                marker=MARKERS[k % len(MARKERS)],
+                ms=4.5,
+                capsize=2.5,
+                elinewidth=1.0,
+                ls="-" if connect else "none",
+                label=text,
+            )
             if draw_overlay is not None:
                 lo, hi = x_all.min(), x_all.max()
                 xs = np.geomspace(lo, hi, 60) if logx and lo > 0 else np.linspace(lo, hi, 60)
@@ -379,21 +429,23 @@ def _thin_hue(df, hue):
     values until the figure has at most :data:`MAX_LINES` lines; returns the rows and a note (or "")."""
     notes = []
     while hue and sum(1 for _ in iter_groups(df, hue)) > MAX_LINES:
-        numeric = [h for h in hue if h in df.columns and pd.api.types.is_numeric_dtype(df[h])
-                   and df[h].nunique() > THIN_TO]
+        numeric = [
+            h for h in hue if h in df.columns and pd.api.types.is_numeric_dtype(df[h]) and df[h].nunique() > THIN_TO
+        ]
         if not numeric:
             break
         col = max(numeric, key=lambda h: df[h].nunique())
         vals = np.sort(df[col].dropna().unique())
         keep = vals[np.unique(np.round(np.linspace(0, len(vals) - 1, THIN_TO)).astype(int))]
         df = df[df[col].isin(keep) | df[col].isna()]
-        notes.append(f"lines for {col} ∈ {{{', '.join(f'{v:g}' for v in keep)}}} of {len(vals)} values; every fit "
-                     "is in rates.csv")
+        notes.append(
+            f"lines for {col} ∈ {{{', '.join(f'{v:g}' for v in keep)}}} of {len(vals)} values; every fit "
+            "is in rates.csv"
+        )
     return df, "; ".join(notes)
 
 
-def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0,
-                     save_to=None):
+def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0, save_to=None):
     """Report figure for one scaling axis: test MSE, relative MSE, measured / bound.
 
     Panels appear when their column has usable values. The legend (groups with the fitted slopes
@@ -427,11 +479,14 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
         title = f"{title}\n({thinned})" if title else thinned
     panels = [("test_mse", {"overlay": "auto", "fit": True})]
     if "rel_mse" in df.columns and usable_mask(df, x, "rel_mse").any():
-        panels.append(("rel_mse", {"overlay": "auto", "fit": False, "hline": 1.0,
-                                   "hline_label": "Var f: error of the best constant"}))
+        panels.append(
+            (
+                "rel_mse",
+                {"overlay": "auto", "fit": False, "hline": 1.0, "hline_label": "Var f: error of the best constant"},
+            )
+        )
     if x in WIDTH_AXES and "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
-        panels.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0,
-                                       "hline_label": "measured = bound"}))
+        panels.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0, "hline_label": "measured = bound"}))
     n_groups = sum(1 for _ in iter_groups(df, hue))
     # many groups: the legend goes below the panels, in rows, and the figure grows to hold it (a
     # legend of 20+ entries in one cell of the grid squeezes the panels to nothing)
@@ -447,27 +502,50 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
         fig = Figure(figsize=(width, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         handles = {}
-        for i, (ax, (y, opts)) in enumerate(zip(axes, panels)):
-            plot_scaling(df, x, y, hue, ax=ax, legend=False, x_min=x_min, x_max=x_max,
-                         connect=x != "n_params", n_boot=n_boot, seed=seed, **opts)
-            for h, lab in zip(*ax.get_legend_handles_labels()):
+        for i, (ax, (y, opts)) in enumerate(zip(axes, panels, strict=True)):
+            plot_scaling(
+                df,
+                x,
+                y,
+                hue,
+                ax=ax,
+                legend=False,
+                x_min=x_min,
+                x_max=x_max,
+                connect=x != "n_params",
+                n_boot=n_boot,
+                seed=seed,
+                **opts,
+            )
+            for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
                 if i == 0 or not isinstance(h, ErrorbarContainer):
                     handles.setdefault(lab, h)
-        for ax in axes[len(panels):]:
+        for ax in axes[len(panels) :]:
             ax.axis("off")
         if handles and below:
-            fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncols=legend_cols,
-                       frameon=False, fontsize=7)
+            fig.legend(
+                list(handles.values()),
+                list(handles.keys()),
+                loc="outside lower center",
+                ncols=legend_cols,
+                frameon=False,
+                fontsize=7,
+            )
         elif handles:
             many = len(handles) > 12
             where = axes[len(panels)] if own_cell else axes[0]
-            where.legend(list(handles.values()), list(handles.keys()),
-                         loc="center" if own_cell else "best", frameon=not own_cell,
-                         framealpha=0.85, ncols=2 if many else 1,
-                         fontsize=7 if many else RC["legend.fontsize"])
+            where.legend(
+                list(handles.values()),
+                list(handles.keys()),
+                loc="center" if own_cell else "best",
+                frameon=not own_cell,
+                framealpha=0.85,
+                ncols=2 if many else 1,
+                fontsize=7 if many else RC["legend.fontsize"],
+            )
         if title:
             fig.suptitle(title)
-        for target in ([save_to] if isinstance(save_to, (str, Path)) else save_to or []):
+        for target in [save_to] if isinstance(save_to, (str, Path)) else save_to or []:
             _save(fig, target)
     return fig
 
@@ -499,22 +577,34 @@ def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None
     values = sorted(df[facet].dropna().unique())
     rows = [("test_mse", {"overlay": "auto", "fit": True})]
     if x in WIDTH_AXES and "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
-        rows.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0,
-                                     "hline_label": "measured = bound"}))
+        rows.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0, "hline_label": "measured = bound"}))
     subs = [df[df[facet] == v] for v in values]
     rests = [[h for h in hue if h != facet and sub[h].nunique(dropna=True) > 1] for sub in subs]
-    n_legend = max(sum(1 for _ in iter_groups(sub, rest)) if rest else 1 for sub, rest in zip(subs, rests))
+    n_legend = max(sum(1 for _ in iter_groups(sub, rest)) if rest else 1 for sub, rest in zip(subs, rests, strict=True))
     with rc_context(RC):
-        fig = Figure(figsize=(max(6.0, 4.4 * len(values)), 3.3 * len(rows) + 0.9 + 0.34 * (n_legend + 2)),
-                     layout="constrained")
+        fig = Figure(
+            figsize=(max(6.0, 4.4 * len(values)), 3.3 * len(rows) + 0.9 + 0.34 * (n_legend + 2)), layout="constrained"
+        )
         grid = fig.add_gridspec(len(rows) + 1, len(values), height_ratios=[3.3] * len(rows) + [0.34 * (n_legend + 2)])
-        for j, (v, sub, rest) in enumerate(zip(values, subs, rests)):
+        for j, (v, sub, rest) in enumerate(zip(values, subs, rests, strict=True)):
             handles = {}
             for i, (y, opts) in enumerate(rows):
                 ax = fig.add_subplot(grid[i, j])
-                plot_scaling(sub, x, y, rest, ax=ax, legend=False, x_min=x_min, x_max=x_max,
-                             connect=x != "n_params", n_boot=n_boot, seed=seed, **opts)
-                for h, lab in zip(*ax.get_legend_handles_labels()):
+                plot_scaling(
+                    sub,
+                    x,
+                    y,
+                    rest,
+                    ax=ax,
+                    legend=False,
+                    x_min=x_min,
+                    x_max=x_max,
+                    connect=x != "n_params",
+                    n_boot=n_boot,
+                    seed=seed,
+                    **opts,
+                )
+                for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
                     if i == 0 or not isinstance(h, ErrorbarContainer):
                         handles.setdefault(lab, h)
                 name = {"target.name": "target", "target.d": "d"}.get(facet, facet.split(".")[-1])

@@ -7,6 +7,7 @@ and returns a :class:`StudyResult`: named tables (DataFrames, written as CSV), n
 Markdown sections. The runner (:mod:`nnapprox.runner.report`) renders and writes them; a plug-in
 never writes a file and never trains.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ def target_of(row):
             value = int(value)
         elif hasattr(value, "item"):
             value = value.item()
-        params[key[len("target."):]] = value
+        params[key[len("target.") :]] = value
     return get_target(str(row["target.name"]), **params)
 
 
@@ -79,7 +80,7 @@ class StudyResult:
     checks: list = field(default_factory=list)
     rules: list = field(default_factory=list)
 
-    def add(self, other: "StudyResult") -> "StudyResult":
+    def add(self, other: StudyResult) -> StudyResult:
         """Append another result's parts (sections, tables, figures, verdicts, checks, rules) to this one."""
         self.sections += other.sections
         self.tables.update(other.tables)
@@ -180,8 +181,10 @@ def resolve_windows(declared: dict, given: dict | None, study: str = "") -> dict
     out = {k: w.default for k, w in declared.items()}
     for k, v in (given or {}).items():
         if k not in declared:
-            raise ValueError(f"judge.{k}={v!r} is not a judgement window of study {study!r}; its windows: "
-                             f"{', '.join(sorted(declared)) or '(none)'}")
+            raise ValueError(
+                f"judge.{k}={v!r} is not a judgement window of study {study!r}; its windows: "
+                f"{', '.join(sorted(declared)) or '(none)'}"
+            )
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise ValueError(f"judge.{k}={v!r} must be a finite number")
         out[k] = v

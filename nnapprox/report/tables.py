@@ -1,4 +1,5 @@
 """Markdown tables and number formatting for reports (one implementation for every report)."""
+
 from __future__ import annotations
 
 import math
@@ -71,6 +72,8 @@ def markdown_table(df, *, digits: int = 3, formats=None, index: bool = False) ->
     if index:
         df = df.reset_index()
     cols = list(df.columns)
-    rows = [[formats[c](v) if c in formats else fmt_num(v, digits) for c, v in zip(cols, row)]
-            for row in df.itertuples(index=False, name=None)]
+    rows = [
+        [formats[c](v) if c in formats else fmt_num(v, digits) for c, v in zip(cols, row, strict=True)]
+        for row in df.itertuples(index=False, name=None)
+    ]
     return md_table(rows, cols)

@@ -23,21 +23,49 @@ Every study writes both to ``verdicts.json`` (:func:`to_json`), with the judgeme
 and how the verdicts move when each window shifts by one grid step; ``results/REPORT.md`` is built
 from those files.
 """
+
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
-__all__ = ["Verdict", "Check", "Rule", "RULES", "register_rule", "rule_of", "OUTCOMES", "REASONS", "CONSISTENT",
-           "CONTRADICTS", "NOT_TESTED", "to_json", "from_json", "load_json", "counts", "check_counts",
-           "verdict_rows", "check_rows", "collapse", "BADGE"]
+__all__ = [
+    "Verdict",
+    "Check",
+    "Rule",
+    "RULES",
+    "register_rule",
+    "rule_of",
+    "OUTCOMES",
+    "REASONS",
+    "CONSISTENT",
+    "CONTRADICTS",
+    "NOT_TESTED",
+    "to_json",
+    "from_json",
+    "load_json",
+    "counts",
+    "check_counts",
+    "verdict_rows",
+    "check_rows",
+    "collapse",
+    "BADGE",
+]
 
 CONSISTENT, CONTRADICTS, NOT_TESTED = "consistent", "contradicts", "not tested"
 OUTCOMES = (CONSISTENT, CONTRADICTS, NOT_TESTED)
 #: Why a claim is not tested.
-REASONS = ("pre-asymptotic", "precision floor", "optimizer floor", "estimation-dominated",
-           "outside the hypotheses", "too few points", "no data", "undecided")
+REASONS = (
+    "pre-asymptotic",
+    "precision floor",
+    "optimizer floor",
+    "estimation-dominated",
+    "outside the hypotheses",
+    "too few points",
+    "no data",
+    "undecided",
+)
 BADGE = {CONSISTENT: "**consistent**", CONTRADICTS: "**CONTRADICTS**", NOT_TESTED: "not tested"}
 
 
@@ -159,8 +187,10 @@ class Verdict:
         if self.outcome not in OUTCOMES:
             raise ValueError(f"outcome={self.outcome!r} is not one of {', '.join(OUTCOMES)}")
         if self.outcome == NOT_TESTED and not any(self.reason.startswith(r) for r in REASONS):
-            raise ValueError(f"a 'not tested' verdict needs a reason starting with one of {REASONS}; got "
-                             f"{self.reason!r} ({self.claim})")
+            raise ValueError(
+                f"a 'not tested' verdict needs a reason starting with one of {REASONS}; got "
+                f"{self.reason!r} ({self.claim})"
+            )
         if self.outcome == CONTRADICTS and not self.explanation:
             raise ValueError(f"a 'contradicts' verdict needs an explanation ({self.claim}, {self.group})")
 
@@ -217,10 +247,20 @@ def check_counts(checks) -> dict:
 
 def to_json(verdicts, study: str, checks=(), judge=None, sensitivity=()) -> str:
     """``verdicts.json`` text: the study, the counts, the windows, every verdict, every check, the sensitivity rows."""
-    return json.dumps({"study": study, "counts": counts(verdicts), "checks_counts": check_counts(checks),
-                       "judge": dict(judge or {}), "verdicts": [v.as_dict() for v in verdicts],
-                       "checks": [c.as_dict() for c in checks], "sensitivity": list(sensitivity)},
-                      indent=1, allow_nan=False, default=_plain)
+    return json.dumps(
+        {
+            "study": study,
+            "counts": counts(verdicts),
+            "checks_counts": check_counts(checks),
+            "judge": dict(judge or {}),
+            "verdicts": [v.as_dict() for v in verdicts],
+            "checks": [c.as_dict() for c in checks],
+            "sensitivity": list(sensitivity),
+        },
+        indent=1,
+        allow_nan=False,
+        default=_plain,
+    )
 
 
 def _plain(o):
@@ -241,11 +281,13 @@ def load_json(text: str) -> dict:
     """
     data = json.loads(text)
     parts = data.get("studies", [data])
-    return {"study": data["study"],
-            "verdicts": [_verdict(d) for p in parts for d in p.get("verdicts", [])],
-            "checks": [Check(**d) for p in parts for d in p.get("checks", [])],
-            "judge": {k: v for p in parts for k, v in p.get("judge", {}).items()},
-            "sensitivity": [s for p in parts for s in p.get("sensitivity", [])]}
+    return {
+        "study": data["study"],
+        "verdicts": [_verdict(d) for p in parts for d in p.get("verdicts", [])],
+        "checks": [Check(**d) for p in parts for d in p.get("checks", [])],
+        "judge": {k: v for p in parts for k, v in p.get("judge", {}).items()},
+        "sensitivity": [s for p in parts for s in p.get("sensitivity", [])],
+    }
 
 
 def from_json(text: str) -> tuple[str, list]:

@@ -12,6 +12,7 @@ the same config reached by two grids, or spelled two ways, runs once and is coun
 will write (the sweep folder, ``report_dir``) is created and probed with :func:`check_writable`
 first; launcher options are checked by :func:`check_n_jobs`.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -59,8 +60,10 @@ def hold(folder) -> None:
         fh.seek(0)
         owner = fh.read().strip() or "?"
         fh.close()
-        raise ValueError(f"sweep folder {str(folder)!r} is in use by another sweep (pid {owner}); wait until it "
-                         "ends or choose another out_root or study") from None
+        raise ValueError(
+            f"sweep folder {str(folder)!r} is in use by another sweep (pid {owner}); wait until it "
+            "ends or choose another out_root or study"
+        ) from None
     fh.seek(0)
     fh.truncate()
     fh.write(f"{os.getpid()}\n")

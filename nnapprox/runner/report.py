@@ -21,14 +21,14 @@ before the sweep, and the sweep's manifest keeps them, so a report redrawn later
 values. A plug-in that also defines ``judge(runs, ctx) -> list of Verdict`` gets a sensitivity
 table: each window moved one step either way, and every verdict whose outcome then changes.
 """
+
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-
-from dataclasses import replace
 
 from nnapprox.base.io import write_text_atomic
 from nnapprox.experiment.records import MANIFEST_FILE, read_manifest, read_manifest_judge
@@ -36,8 +36,16 @@ from nnapprox.report.collect import STUDY_KEYS, collect_records, write_runs_csv
 from nnapprox.report.plots import save_figure
 from nnapprox.report.study import StudyContext, resolve_windows, shift_window
 from nnapprox.report.tables import md_table
-from nnapprox.report.verdicts import (CONTRADICTS, check_counts, check_rows, collapse, counts, rule_of, to_json,
-                       verdict_rows)
+from nnapprox.report.verdicts import (
+    CONTRADICTS,
+    check_counts,
+    check_rows,
+    collapse,
+    counts,
+    rule_of,
+    to_json,
+    verdict_rows,
+)
 
 __all__ = ["run_report", "split_studies", "render", "check_judge", "sensitivity", "windows_of"]
 
@@ -79,12 +87,21 @@ def sensitivity(plugin, runs, ctx) -> list[dict]:
     for name, window in declared.items():
         for direction in (-1, +1):
             new = shift_window(window, ctx.judge[name], runs, direction)
-            row = {"window": name, "value": ctx.judge[name], "direction": "down" if direction < 0 else "up",
-                   "shifted": new, "changed": 0, "changes": ""}
+            row = {
+                "window": name,
+                "value": ctx.judge[name],
+                "direction": "down" if direction < 0 else "up",
+                "shifted": new,
+                "changed": 0,
+                "changes": "",
+            }
             if new is not None:
                 moved = judge_fn(runs, replace(ctx, judge={**ctx.judge, name: new}))
-                diffs = [f"{v.kind} ({v.group}): {base[(v.kind, v.claim, v.group)]} → {v.outcome}" for v in moved
-                         if (v.kind, v.claim, v.group) in base and base[(v.kind, v.claim, v.group)] != v.outcome]
+                diffs = [
+                    f"{v.kind} ({v.group}): {base[(v.kind, v.claim, v.group)]} → {v.outcome}"
+                    for v in moved
+                    if (v.kind, v.claim, v.group) in base and base[(v.kind, v.claim, v.group)] != v.outcome
+                ]
                 row.update(changed=len(diffs), changes="; ".join(diffs))
             rows.append(row)
     return rows
@@ -133,10 +150,15 @@ def _problems(df, missing) -> list[str]:
                 lines.append(f"- `{d.get('run_dir')}`: **{d.get('status')}**: {err}")
             lines.append("")
     if missing:
-        lines += [f"{len(missing)} job folder(s) hold no record (killed or still running; rerun the sweep to finish "
-                  "them):", ""]
-        lines += [f"- `{m}`" for m in missing[:50]] + ([f"- ... ({len(missing) - 50} more)"] if len(missing) > 50
-                                                       else []) + [""]
+        lines += [
+            f"{len(missing)} job folder(s) hold no record (killed or still running; rerun the sweep to finish them):",
+            "",
+        ]
+        lines += (
+            [f"- `{m}`" for m in missing[:50]]
+            + ([f"- ... ({len(missing) - 50} more)"] if len(missing) > 50 else [])
+            + [""]
+        )
     return lines
 
 
@@ -145,12 +167,13 @@ def _provenance(df) -> list[str]:
     if "git_commit" in df.columns:
         commits = sorted({str(v) for v in df["git_commit"].dropna()})
         if commits:
-            lines.append(f"- git commit(s): {', '.join(f'`{c}`' for c in commits[:5])}"
-                         f"{' ...' if len(commits) > 5 else ''}")
+            lines.append(
+                f"- git commit(s): {', '.join(f'`{c}`' for c in commits[:5])}{' ...' if len(commits) > 5 else ''}"
+            )
     for col in [c for c in df.columns if c.startswith("versions.")]:
         vals = sorted({str(v) for v in df[col].dropna()})
         if vals:
-            lines.append(f"- {col[len('versions.'):]}: {', '.join(vals)}")
+            lines.append(f"- {col[len('versions.') :]}: {', '.join(vals)}")
     return (["## Provenance", ""] + lines + [""]) if lines else []
 
 
@@ -158,12 +181,15 @@ def _verdict_lines(verdicts) -> list[str]:
     if not verdicts:
         return ["No falsifiable claim of a theorem is tested by these runs (checks, if any, are listed below).", ""]
     c = counts(verdicts)
-    lines = [f"{c['consistent']} consistent, {c['contradicts']} contradicted, {c['not tested']} not tested. "
-             "Each verdict is a test that could have failed: its rule states the null and the alternative (below, "
-             "\"How to read this report\"), and it is judged only inside the regime where its theorem says "
-             "something; outside it the verdict is *not tested*, with the reason.", "",
-             md_table(verdict_rows(verdicts), ["outcome", "claim", "group", "predicted", "measured",
-                                               "regime / reason"]), ""]
+    lines = [
+        f"{c['consistent']} consistent, {c['contradicts']} contradicted, {c['not tested']} not tested. "
+        "Each verdict is a test that could have failed: its rule states the null and the alternative (below, "
+        '"How to read this report"), and it is judged only inside the regime where its theorem says '
+        "something; outside it the verdict is *not tested*, with the reason.",
+        "",
+        md_table(verdict_rows(verdicts), ["outcome", "claim", "group", "predicted", "measured", "regime / reason"]),
+        "",
+    ]
     contra = [v for v in verdicts if v.outcome == CONTRADICTS]
     if contra:
         lines += ["Contradictions, explained:", ""]
@@ -173,10 +199,14 @@ def _verdict_lines(verdicts) -> list[str]:
 
 def _check_lines(checks) -> list[str]:
     c = check_counts(checks)
-    return [f"{c['passed']} passed, {c['failed']} failed. Checks are deterministic identities (a construction is "
-            "exact, a count, a closed form, gradients against finite differences, a published number reproduced): "
-            "they find bugs and are not evidence for a theorem, so they are not counted among the verdicts.", "",
-            md_table(check_rows(checks), ["result", "check", "group", "expected", "measured"]), ""]
+    return [
+        f"{c['passed']} passed, {c['failed']} failed. Checks are deterministic identities (a construction is "
+        "exact, a count, a closed form, gradients against finite differences, a published number reproduced): "
+        "they find bugs and are not evidence for a theorem, so they are not counted among the verdicts.",
+        "",
+        md_table(check_rows(checks), ["result", "check", "group", "expected", "measured"]),
+        "",
+    ]
 
 
 def _rule_lines(verdicts) -> list[str]:
@@ -184,8 +214,10 @@ def _rule_lines(verdicts) -> list[str]:
     lines = []
     for kind in dict.fromkeys(v.kind for v in verdicts):
         r = rule_of(kind)
-        lines.append(f"- `{kind}`: {r.claim}. Null (consistent): {r.null}. Alternative (contradicts): "
-                     f"{r.alternative}." + (f" Windows: {', '.join(f'`{w}`' for w in r.windows)}." if r.windows else ""))
+        lines.append(
+            f"- `{kind}`: {r.claim}. Null (consistent): {r.null}. Alternative (contradicts): "
+            f"{r.alternative}." + (f" Windows: {', '.join(f'`{w}`' for w in r.windows)}." if r.windows else "")
+        )
     return (["## Rules: what each verdict tests and how it can fail", ""] + lines + [""]) if lines else []
 
 
@@ -193,22 +225,40 @@ def _window_lines(judge, declared, sens) -> list[str]:
     if not declared:
         return []
     rows = [[f"`{k}`", judge[k], declared[k].doc] for k in declared]
-    lines = ["## Judgement windows and their sensitivity", "",
-             "Declared in the study's YAML (`judge:`) before the sweep; the verdicts used these values:", "",
-             md_table(rows, ["window", "value", "what it decides"]), ""]
+    lines = [
+        "## Judgement windows and their sensitivity",
+        "",
+        "Declared in the study's YAML (`judge:`) before the sweep; the verdicts used these values:",
+        "",
+        md_table(rows, ["window", "value", "what it decides"]),
+        "",
+    ]
     if sens:
-        srows = [[f"`{r['window']}`", r["direction"], r["value"], "-" if r["shifted"] is None else r["shifted"],
-                  r["changed"], r["changes"] or "-"] for r in sens]
-        lines += ["Each window moved one step (the neighbouring swept value, or a factor) either way, every verdict "
-                  "judged again:", "",
-                  md_table(srows, ["window", "shift", "value", "shifted to", "verdicts changed", "which"]), ""]
+        srows = [
+            [
+                f"`{r['window']}`",
+                r["direction"],
+                r["value"],
+                "-" if r["shifted"] is None else r["shifted"],
+                r["changed"],
+                r["changes"] or "-",
+            ]
+            for r in sens
+        ]
+        lines += [
+            "Each window moved one step (the neighbouring swept value, or a factor) either way, every verdict "
+            "judged again:",
+            "",
+            md_table(srows, ["window", "shift", "value", "shifted to", "verdicts changed", "which"]),
+            "",
+        ]
     return lines
 
 
 def render(title, blocks, df, *, intro_files, missing) -> str:
     """REPORT.md text. ``blocks``: list of (study name, StudyResult, nested: bool)."""
     lines = [f"# {title}", ""]
-    for name, res, nested in blocks:
+    for _name, res, nested in blocks:
         if res.intro and not nested:
             lines += [res.intro, ""]
     lines += [intro_files, ""]
@@ -228,7 +278,7 @@ def render(title, blocks, df, *, intro_files, missing) -> str:
         rules += [r for r in res.rules if r not in rules]
     if rules:
         lines += ["## How to read this report", ""] + [f"- {r}" for r in rules] + [""]
-    for name, res, nested in blocks:
+    for _name, res, _nested in blocks:
         lines += _rule_lines(res.verdicts)
         lines += _window_lines(getattr(res, "judge", {}), getattr(res, "declared", {}), getattr(res, "sensitivity", []))
     lines += _provenance(df)
@@ -248,7 +298,7 @@ def _forget_stale_outputs(out: Path, written: list) -> None:
     except (OSError, ValueError):
         before = set()
     for rel in sorted(before - set(written)):
-        path = (out / rel)
+        path = out / rel
         if path.is_file() and out.resolve() in path.resolve().parents:
             path.unlink()
     write_text_atomic(listing, json.dumps(sorted(set(written)), indent=0) + "\n")
@@ -270,8 +320,10 @@ def _out_folder(source: Path, out_dir) -> Path:
     job = source.parent if source.is_file() else source if (source / RECORD_FILE).exists() else None
     out = Path(out_dir) if out_dir is not None else (job if job is not None else source)
     if (out / MANIFEST_FILE).exists() and out.resolve() != source.resolve():
-        raise ValueError(f"out_dir={str(out)!r} is the folder of another sweep ({MANIFEST_FILE}); its report would be "
-                         f"replaced by a report of {str(source)!r}; choose another output folder")
+        raise ValueError(
+            f"out_dir={str(out)!r} is the folder of another sweep ({MANIFEST_FILE}); its report would be "
+            f"replaced by a report of {str(source)!r}; choose another output folder"
+        )
     problem = check_writable(out, "out_dir")
     if problem:
         raise ValueError(problem)
@@ -305,14 +357,18 @@ def _analyse(name, sdf, chosen, judge, context):
     first = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
     if chosen or module is GenericPlugin:
         raise ValueError(f"study {name!r}: plug-in {label} failed on its records: {first}") from None
-    warning = (f"study {name!r}: these records are not those the plug-in {label} (chosen by the study's name) "
-               f"reads ({first}); reported with the generic analysis")
+    warning = (
+        f"study {name!r}: these records are not those the plug-in {label} (chosen by the study's name) "
+        f"reads ({first}); reported with the generic analysis"
+    )
     logging.getLogger("nnapprox.report").warning(warning)
     try:
         res = _analyse_with(GenericPlugin, sdf, {}, context)
     except Exception as e:  # noqa: BLE001
-        raise ValueError(f"study {name!r}: the generic analysis failed on its records: {type(e).__name__}: "
-                         f"{str(e).splitlines()[0] if str(e) else ''}") from None
+        raise ValueError(
+            f"study {name!r}: the generic analysis failed on its records: {type(e).__name__}: "
+            f"{str(e).splitlines()[0] if str(e) else ''}"
+        ) from None
     res.intro = f"**Warning:** {warning}.\n\n" + (res.intro or "")
     return res
 
@@ -328,8 +384,20 @@ def _analyse_with(module, sdf, windows, context):
     return res
 
 
-def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, n_boot=2000, seed=0,
-               fit_range=None, judge=None, svg=False, all_jobs=False) -> Path:
+def run_report(
+    sweep_dir,
+    out_dir=None,
+    *,
+    study=None,
+    plugin=None,
+    title=None,
+    n_boot=2000,
+    seed=0,
+    fit_range=None,
+    judge=None,
+    svg=False,
+    all_jobs=False,
+) -> Path:
     """Collect a sweep, analyse each study with its plug-in and write the report files.
 
     Parameters
@@ -369,7 +437,6 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
         found, ``fit_range`` names an axis the records do not have, a judgement window is unknown or
         not a finite number, or a verdict names no registered rule.
     """
-    from nnapprox.studies import get_plugin
 
     sweep_dir = Path(sweep_dir)
     if not sweep_dir.exists():
@@ -380,15 +447,20 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
     df = collect_records(sweep_dir, only=only)
     missing = df.attrs.get("missing_jobs", [])
     if df.empty:
-        raise ValueError(f"no records under {str(sweep_dir)!r}" + (f" ({len(missing)} job folders without a record: "
-                         "killed or still running)" if missing else "") + ": nothing to report")
+        raise ValueError(
+            f"no records under {str(sweep_dir)!r}"
+            + (f" ({len(missing)} job folders without a record: killed or still running)" if missing else "")
+            + ": nothing to report"
+        )
     fit_range = dict(fit_range or {})
     for axis, rng in fit_range.items():
         if not (isinstance(rng, (tuple, list)) and len(rng) == 2):
             raise ValueError(f"fit_range[{axis!r}]={rng!r} must be a pair (x_min, x_max)")
         if axis not in df.columns:
-            raise ValueError(f"fit_range axis {axis!r} is not a column of the records; numeric columns: "
-                             f"{', '.join(c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]))}")
+            raise ValueError(
+                f"fit_range axis {axis!r} is not a column of the records; numeric columns: "
+                f"{', '.join(c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]))}"
+            )
     studies = split_studies(df, root.resolve().name or "sweep")
     if study is not None:
         names = [s for s, _ in studies]
@@ -400,8 +472,13 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
     blocks, verdicts_all = [], []
     declared_judge = read_manifest_judge(root) if sweep_dir.is_dir() else None
     for name, sdf in studies:
-        res = _analyse(name, sdf, plugin or _recorded_plugin(sdf), {**(declared_judge or {}), **(judge or {})},
-                       dict(name=name, sweep_dir=root, n_boot=n_boot, seed=seed, fit_range=fit_range))
+        res = _analyse(
+            name,
+            sdf,
+            plugin or _recorded_plugin(sdf),
+            {**(declared_judge or {}), **(judge or {})},
+            dict(name=name, sweep_dir=root, n_boot=n_boot, seed=seed, fit_range=fit_range),
+        )
         blocks.append((name, res, nested))
         verdicts_all.append((name, res))
     write_runs_csv(df, out / "runs.csv")
@@ -418,28 +495,38 @@ def run_report(sweep_dir, out_dir=None, *, study=None, plugin=None, title=None, 
                 save_figure(fig, out / "figures" / f"{fname}.svg")
                 written.append(f"figures/{fname}.svg")
     _forget_stale_outputs(out, written + files)
+
     def as_json(n, r):
         return to_json(r.verdicts, n, r.checks, r.judge, r.sensitivity)
 
     if nested:
-        data = {"study": ",".join(n for n, _ in verdicts_all),
-                "counts": counts([v for _, r in verdicts_all for v in r.verdicts]),
-                "checks_counts": check_counts([c for _, r in verdicts_all for c in r.checks]),
-                "studies": [json.loads(as_json(n, r)) for n, r in verdicts_all]}
+        data = {
+            "study": ",".join(n for n, _ in verdicts_all),
+            "counts": counts([v for _, r in verdicts_all for v in r.verdicts]),
+            "checks_counts": check_counts([c for _, r in verdicts_all for c in r.checks]),
+            "studies": [json.loads(as_json(n, r)) for n, r in verdicts_all],
+        }
         write_text_atomic(out / "verdicts.json", json.dumps(data, indent=1) + "\n")
     else:
         write_text_atomic(out / "verdicts.json", as_json(*verdicts_all[0]) + "\n")
-    intro = ((f"Study `{studies[0][0]}`: " if not nested else f"Studies {', '.join(f'`{n}`' for n, _ in studies)}: ")
-             + f"{len(df)} records from {df.attrs.get('n_files', 0)} job folders. Data: [runs.csv](runs.csv) (one row "
-             f"per record)" + "".join(f", [{f}]({f})" for f in sorted(set(files))) +
-             "; verdicts as data: [verdicts.json](verdicts.json); figures in `figures/`.")
+    intro = (
+        (f"Study `{studies[0][0]}`: " if not nested else f"Studies {', '.join(f'`{n}`' for n, _ in studies)}: ")
+        + f"{len(df)} records from {df.attrs.get('n_files', 0)} job folders. Data: [runs.csv](runs.csv) (one row "
+        f"per record)"
+        + "".join(f", [{f}]({f})" for f in sorted(set(files)))
+        + "; verdicts as data: [verdicts.json](verdicts.json); figures in `figures/`."
+    )
     if df.attrs.get("ignored_jobs"):
-        intro += (f" {df.attrs['ignored_jobs']} job folder(s) of earlier, different sweeps in this folder are not part of "
-                  f"this sweep ({MANIFEST_FILE}) and left out (`nnapprox-report --all` reports every record).")
+        intro += (
+            f" {df.attrs['ignored_jobs']} job folder(s) of earlier, different sweeps in this folder are not part of "
+            f"this sweep ({MANIFEST_FILE}) and left out (`nnapprox-report --all` reports every record)."
+        )
     if df.attrs.get("skipped_files"):
-        intro += f" {len(df.attrs['skipped_files'])} unreadable record file(s) skipped: " + ", ".join(
-            f"`{p}`" for p in df.attrs["skipped_files"]) + "."
+        intro += (
+            f" {len(df.attrs['skipped_files'])} unreadable record file(s) skipped: "
+            + ", ".join(f"`{p}`" for p in df.attrs["skipped_files"])
+            + "."
+        )
     title = title or (f"Study `{studies[0][0]}`" if not nested else f"Sweep report: {root.resolve().name}")
     text = render(title, blocks, df, intro_files=intro, missing=missing)
     return write_text_atomic(out / "REPORT.md", text)
-

@@ -13,6 +13,7 @@ into the same job folders (readable overrides plus the config hash). The frame i
 :func:`nnapprox.report.collect.collect_records` of the sweep folder; the report, if asked, is
 :func:`nnapprox.runner.report.run_report`'s, as at the end of a CLI sweep.
 """
+
 from __future__ import annotations
 
 import copy
@@ -55,11 +56,12 @@ def expand(grid) -> list[dict]:
         keys = list(g)
         axes = [g[k] if isinstance(g[k], list) else [g[k]] for k in keys]
         if any(len(a) == 0 for a in axes):
-            raise ValueError(f"grid: {[k for k, a in zip(keys, axes) if not a]} sweep over no value")
+            raise ValueError(f"grid: {[k for k, a in zip(keys, axes, strict=True) if not a]} sweep over no value")
         for values in itertools.product(*axes):
-            job = {k: list(v) if isinstance(v, tuple) else v for k, v in zip(keys, values)}
-            key = repr(sorted((k, _text(v) if not isinstance(v, dict) else repr(sorted(v.items())))
-                              for k, v in job.items()))
+            job = {k: list(v) if isinstance(v, tuple) else v for k, v in zip(keys, values, strict=True)}
+            key = repr(
+                sorted((k, _text(v) if not isinstance(v, dict) else repr(sorted(v.items()))) for k, v in job.items())
+            )
             if key not in seen:
                 seen.add(key)
                 jobs.append(job)
@@ -74,8 +76,7 @@ def job_config(job: dict, base: dict | None = None) -> dict:
     updates the group), then dotted keys (``"model.width": 8``) and the run's own keys.
     """
     cfg = copy.deepcopy(default_config() if base is None else base)
-    order = sorted(job.items(), key=lambda kv: (kv[0] not in GROUPS or not isinstance(kv[1], str),
-                                                kv[0] not in GROUPS))
+    order = sorted(job.items(), key=lambda kv: (kv[0] not in GROUPS or not isinstance(kv[1], str), kv[0] not in GROUPS))
     for key, value in order:
         group, _, sub = key.rpartition(".")
         if key in GROUPS and isinstance(value, str):
@@ -89,7 +90,9 @@ def job_config(job: dict, base: dict | None = None) -> dict:
         elif group in GROUPS:
             cfg.setdefault(group, {})[sub] = value
         elif group:
-            raise ConfigError(f"Invalid config: {key}={value!r} is not a key of the config; groups: {', '.join(GROUPS)}")
+            raise ConfigError(
+                f"Invalid config: {key}={value!r} is not a key of the config; groups: {', '.join(GROUPS)}"
+            )
         else:
             cfg[key] = value
     return cfg
@@ -110,9 +113,19 @@ def _readable(job: dict) -> str:
     return ",".join(sorted(items))
 
 
-def sweep(grid, out_dir, *, study: str | None = None, base: dict | None = None, report: bool = False,
-          report_dir=None, plugin: str | None = None, judge: dict | None = None, resume: bool = True,
-          n_boot: int = 2000):
+def sweep(
+    grid,
+    out_dir,
+    *,
+    study: str | None = None,
+    base: dict | None = None,
+    report: bool = False,
+    report_dir=None,
+    plugin: str | None = None,
+    judge: dict | None = None,
+    resume: bool = True,
+    n_boot: int = 2000,
+):
     """Run a grid of jobs with the CLI's job and record code, without Hydra; return the tidy records frame.
 
     Parameters
@@ -184,9 +197,12 @@ def sweep(grid, out_dir, *, study: str | None = None, base: dict | None = None, 
     except ValueError as e:
         raise ConfigError(f"Invalid config: {e}") from None
     try:
-        write_manifest(out_dir, [{"dir": d, "config_hash": c.hash, "overrides": _readable(j).split(",")}
-                                 for d, j, c in runs], windows)
-        for i, (folder, job, canon) in enumerate(runs, 1):
+        write_manifest(
+            out_dir,
+            [{"dir": d, "config_hash": c.hash, "overrides": _readable(j).split(",")} for d, j, c in runs],
+            windows,
+        )
+        for i, (folder, _job, canon) in enumerate(runs, 1):
             log.info("job %d/%d: %s", i, len(runs), folder)
             try:
                 run_job(canon, out_dir / folder, resume=resume)
@@ -194,8 +210,16 @@ def sweep(grid, out_dir, *, study: str | None = None, base: dict | None = None, 
                 log.error("job %s failed: its files could not be written: %s", folder, e)
         frame = collect_records(out_dir, only=[folder for folder, _, _ in runs])
         if report:
-            frame.attrs["report"] = str(run_report(out_dir, out_dir=Path(report_dir) if report_dir else out_dir,
-                                                   study=study, plugin=plugin, judge=judge, n_boot=n_boot))
+            frame.attrs["report"] = str(
+                run_report(
+                    out_dir,
+                    out_dir=Path(report_dir) if report_dir else out_dir,
+                    study=study,
+                    plugin=plugin,
+                    judge=judge,
+                    n_boot=n_boot,
+                )
+            )
     finally:
         for _, folder in outputs:
             release(folder)

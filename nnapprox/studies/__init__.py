@@ -7,6 +7,7 @@ name (or by the config's ``plugin``, which may also name a module outside this p
 without one, the generic analysis (:mod:`nnapprox.report.generic`) reports the study. Plug-ins
 read records and the networks the jobs saved; they never train.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -49,6 +50,7 @@ def get_plugin(study: str, plugin: str | None = None):
             if hasattr(module, "analyse"):
                 return module
     if plugin:
-        raise ValueError(f"plugin={plugin!r}: no module nnapprox.studies.{plugin} or {plugin} with an analyse(runs, ctx) "
-                         "function")
+        raise ValueError(
+            f"plugin={plugin!r}: no module nnapprox.studies.{plugin} or {plugin} with an analyse(runs, ctx) function"
+        )
     return GenericPlugin

@@ -10,6 +10,7 @@ family) describes how the error scales with C_f: a constant K means the error gr
 bound's factor; a falling K means the factor is loose for that family. That reading is stated only
 when its CI can tell (a declared tolerance).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,7 +18,8 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
 
-from nnapprox.report import generic, judge as barron
+from nnapprox.report import generic
+from nnapprox.report import judge as barron
 from nnapprox.report.fit import fit_power_law, fmt_slope
 from nnapprox.report.plots import RC
 from nnapprox.report.study import Section, Window
@@ -27,22 +29,35 @@ from nnapprox.theory.bounds import approx_bound, informative_width
 __all__ = ["analyse", "judge", "k_table", "trend_table", "FAMILIES", "AT_WIDTH", "JUDGE"]
 
 #: target name -> (family label, the parameter swept)
-FAMILIES = {"cosine_ridge": ("ridge cos(ω·x)", "target.omega"), "gaussian": ("Gaussian of width s", "target.s"),
-            "cosine_sum": ("sum of m ridges", "target.m")}
+FAMILIES = {
+    "cosine_ridge": ("ridge cos(ω·x)", "target.omega"),
+    "gaussian": ("Gaussian of width s", "target.s"),
+    "cosine_sum": ("sum of m ridges", "target.m"),
+}
 #: The width of the local exponent of error in C_f (a description).
 AT_WIDTH = 64
 #: Judgement windows (values fixed in conf/experiment/cf_scaling.yaml before the sweep).
-JUDGE = {"k_slope_tol": Window(0.25, "the trend of log K in log C_f reads 'constant' when its whole CI lies within "
-                                     "± this, 'falls'/'grows' when the CI excludes 0", 2.0)}
-INTRO = ("Does the error grow like C_f², the factor of Barron's bound (2 r C_f)²/n? Three families of targets in "
-         "d = 2 whose C_f is known in closed form and swept over more than a decade, fitted by orthogonal greedy "
-         "paths of sigmoid units; per target Barron's bound on the training sample at the widths n ≥ n_0 where it "
-         "says something, and per family how the bound's effective constant K moves with C_f.")
-RULE = ("Per target: K_train = max over n ≥ n_0 of n · training MSE / (2 r C_f)² per replica (the bound's rule, "
-        "`barron_bound`); K_test the same on the test MSE (a description). Per family (a description): the slope of "
-        "log K_train on log C_f over the tested targets, fitted per replica with a t-interval over replicas; it reads "
-        "'K constant: the error grows like C_f²' only when the whole CI lies within ± `k_slope_tol`, 'K falls' or "
-        "'K grows' when the CI excludes 0, and 'undetermined' otherwise.")
+JUDGE = {
+    "k_slope_tol": Window(
+        0.25,
+        "the trend of log K in log C_f reads 'constant' when its whole CI lies within "
+        "± this, 'falls'/'grows' when the CI excludes 0",
+        2.0,
+    )
+}
+INTRO = (
+    "Does the error grow like C_f², the factor of Barron's bound (2 r C_f)²/n? Three families of targets in "
+    "d = 2 whose C_f is known in closed form and swept over more than a decade, fitted by orthogonal greedy "
+    "paths of sigmoid units; per target Barron's bound on the training sample at the widths n ≥ n_0 where it "
+    "says something, and per family how the bound's effective constant K moves with C_f."
+)
+RULE = (
+    "Per target: K_train = max over n ≥ n_0 of n · training MSE / (2 r C_f)² per replica (the bound's rule, "
+    "`barron_bound`); K_test the same on the test MSE (a description). Per family (a description): the slope of "
+    "log K_train on log C_f over the tested targets, fitted per replica with a t-interval over replicas; it reads "
+    "'K constant: the error grows like C_f²' only when the whole CI lies within ± `k_slope_tol`, 'K falls' or "
+    "'K grows' when the CI excludes 0, and 'undetermined' otherwise."
+)
 
 
 def _ok(runs):
@@ -64,13 +79,24 @@ def k_table(runs):
         c_f, r, var_f = (float(g[c].median()) for c in ("c_f", "radius", "var_f"))
         k = barron.bound_k(g, "n")
         inside = k[k["widths"] > 0]
-        rows.append({"family": fam, "target": name, "parameter": col.split(".")[1], "value": value,
-                     "c_f": c_f, "var_f": var_f, "n_0": float(informative_width(c_f, var_f, r, "sigmoid")),
-                     "n_max": int(g["n"].max()), "widths_above_n_0": int(inside["widths"].max()) if len(inside) else 0,
-                     "K_train": float(inside["K_train"].max()) if len(inside) else np.nan,
-                     "K_test": float(inside["K_test"].max()) if len(inside) else np.nan,
-                     f"mse_at_{AT_WIDTH}": float(g.loc[g["n"] == AT_WIDTH, "test_mse"].mean())
-                     if (g["n"] == AT_WIDTH).any() else np.nan})
+        rows.append(
+            {
+                "family": fam,
+                "target": name,
+                "parameter": col.split(".")[1],
+                "value": value,
+                "c_f": c_f,
+                "var_f": var_f,
+                "n_0": float(informative_width(c_f, var_f, r, "sigmoid")),
+                "n_max": int(g["n"].max()),
+                "widths_above_n_0": int(inside["widths"].max()) if len(inside) else 0,
+                "K_train": float(inside["K_train"].max()) if len(inside) else np.nan,
+                "K_test": float(inside["K_test"].max()) if len(inside) else np.nan,
+                f"mse_at_{AT_WIDTH}": float(g.loc[g["n"] == AT_WIDTH, "test_mse"].mean())
+                if (g["n"] == AT_WIDTH).any()
+                else np.nan,
+            }
+        )
     return pd.DataFrame(rows).sort_values(["family", "c_f"]).reset_index(drop=True)
 
 
@@ -82,9 +108,12 @@ def trend_table(runs, tol):
     for name, g in ok.groupby("target.name", sort=True):
         fam = FAMILIES[name][0]
         per = []
-        for value, h in g.groupby(_param(g), sort=True):
+        for _value, h in g.groupby(_param(g), sort=True):
             k = barron.bound_k(h, "n")
-            per += [{"c_f": float(h["c_f"].median()), "path": p, "K": kt} for p, kt in zip(k["path"], k["K_train"])]
+            per += [
+                {"c_f": float(h["c_f"].median()), "path": p, "K": kt}
+                for p, kt in zip(k["path"], k["K_train"], strict=True)
+            ]
         per = pd.DataFrame(per).dropna() if per else pd.DataFrame(columns=["c_f", "path", "K"])
         fit = fit_power_law(per["c_f"], per["K"], paths=per["path"])
         if not np.isfinite(fit.slope) or not np.isfinite(fit.ci_low):
@@ -97,10 +126,18 @@ def trend_table(runs, tol):
             reading = "K grows: the family approaches the bound as C_f grows"
         else:
             reading = f"undetermined: the CI is wider than ± {tol:g} and contains 0"
-        rows.append({"family": fam, "targets_tested": int(per["c_f"].nunique()),
-                     "c_f_range": f"{per['c_f'].min():.3g}–{per['c_f'].max():.3g}" if len(per) else "-",
-                     "K_slope": fit.slope, "K_slope_low": fit.ci_low, "K_slope_high": fit.ci_high,
-                     "ci_method": fit.ci_method, "reading": reading})
+        rows.append(
+            {
+                "family": fam,
+                "targets_tested": int(per["c_f"].nunique()),
+                "c_f_range": f"{per['c_f'].min():.3g}–{per['c_f'].max():.3g}" if len(per) else "-",
+                "K_slope": fit.slope,
+                "K_slope_low": fit.ci_low,
+                "K_slope_high": fit.ci_high,
+                "ci_method": fit.ci_method,
+                "reading": reading,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -126,16 +163,33 @@ def _plot(table, runs):
         ax1, ax2 = fig.subplots(1, 2)
         for k, (fam, g) in enumerate(table.groupby("family", sort=True)):
             ax1.plot(g["c_f"], g["K_train"], marker="osD"[k % 3], ls="-", label=f"{fam}: K_train")
-            ax1.plot(g["c_f"], g["K_test"], marker="osD"[k % 3], ls=":", mfc="none", color=ax1.lines[-1].get_color(),
-                     label=f"{fam}: K_test")
+            ax1.plot(
+                g["c_f"],
+                g["K_test"],
+                marker="osD"[k % 3],
+                ls=":",
+                mfc="none",
+                color=ax1.lines[-1].get_color(),
+                label=f"{fam}: K_test",
+            )
             ax2.plot(g["c_f"], g[f"mse_at_{AT_WIDTH}"], marker="osD"[k % 3], label=fam)
         ax1.axhline(1.0, color="k", ls="--", lw=1.0, label="K = 1: the bound")
-        ax1.set(xscale="log", yscale="log", xlabel="Barron constant C_f", ylabel="K = max_{n ≥ n_0} n·MSE / (2 r C_f)²",
-                title="(a) K over the widths n ≥ n_0 (largest over replicas)")
+        ax1.set(
+            xscale="log",
+            yscale="log",
+            xlabel="Barron constant C_f",
+            ylabel="K = max_{n ≥ n_0} n·MSE / (2 r C_f)²",
+            title="(a) K over the widths n ≥ n_0 (largest over replicas)",
+        )
         cs = np.geomspace(table["c_f"].min(), table["c_f"].max(), 20)
         ax2.plot(cs, approx_bound(cs, AT_WIDTH), "k--", lw=1.0, label=f"the bound (2 r C_f)²/{AT_WIDTH}, r = 1")
-        ax2.set(xscale="log", yscale="log", xlabel="Barron constant C_f", ylabel=f"test MSE at n = {AT_WIDTH}",
-                title=f"(b) error at n = {AT_WIDTH} against C_f")
+        ax2.set(
+            xscale="log",
+            yscale="log",
+            xlabel="Barron constant C_f",
+            ylabel=f"test MSE at n = {AT_WIDTH}",
+            title=f"(b) error at n = {AT_WIDTH} against C_f",
+        )
         for ax in (ax1, ax2):
             ax.grid(True, which="major", alpha=0.3)
         ax1.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, frameon=False)
@@ -158,18 +212,55 @@ def analyse(runs, ctx):
     res.figures["cf_scaling"] = _plot(table, runs)
     tested = table[table["widths_above_n_0"] > 0]
     top = tested.loc[tested["K_train"].idxmax()] if len(tested) else None
-    tshow = trend.assign(**{"slope of log K on log C_f": [fmt_slope(s, lo, hi) for s, lo, hi in
-                                                          zip(trend["K_slope"], trend["K_slope_low"],
-                                                              trend["K_slope_high"])]})
-    res.sections.insert(0, Section("The effective constant K along each family", "\n".join([
-        "![K and the error against C_f](figures/cf_scaling.png)", "", f"**Rule.** {RULE}", "", markdown_table(table),
-        "", markdown_table(tshow[["family", "targets_tested", "c_f_range", "slope of log K on log C_f", "ci_method",
-                                  "reading"]]), "",
-        (f"Closest to the bound among the tested targets: {top['family']} with {top['parameter']} = {top['value']:g} "
-         f"(C_f = {top['c_f']:.3g}): K_train = {top['K_train']:.3g}, i.e. at its worst width n ≥ n_0 the greedy "
-         f"network's training error is {top['K_train']:.2g} of the bound." if top is not None else
-         "No target reaches a width n ≥ n_0: the bound is not tested in this sweep."),
-        f"{len(table) - len(tested)} of {len(table)} targets have n_0 above the largest swept width (pre-asymptotic). "
-        f"The error exponent in C_f at n = {AT_WIDTH} (panel b) is a description: the bound allows any growth up to "
-        "C_f² times 1/n."])))
+    tshow = trend.assign(
+        **{
+            "slope of log K on log C_f": [
+                fmt_slope(s, lo, hi)
+                for s, lo, hi in zip(trend["K_slope"], trend["K_slope_low"], trend["K_slope_high"], strict=True)
+            ]
+        }
+    )
+    res.sections.insert(
+        0,
+        Section(
+            "The effective constant K along each family",
+            "\n".join(
+                [
+                    "![K and the error against C_f](figures/cf_scaling.png)",
+                    "",
+                    f"**Rule.** {RULE}",
+                    "",
+                    markdown_table(table),
+                    "",
+                    markdown_table(
+                        tshow[
+                            [
+                                "family",
+                                "targets_tested",
+                                "c_f_range",
+                                "slope of log K on log C_f",
+                                "ci_method",
+                                "reading",
+                            ]
+                        ]
+                    ),
+                    "",
+                    (
+                        f"Closest to the bound among the tested targets: {top['family']} with {top['parameter']} = "
+                        f"{top['value']:g} "
+                        f"(C_f = {top['c_f']:.3g}): K_train = {top['K_train']:.3g}, i.e. at its worst width n ≥ n_0 "
+                        f"the greedy "
+                        f"network's training error is {top['K_train']:.2g} of the bound."
+                        if top is not None
+                        else "No target reaches a width n ≥ n_0: the bound is not tested in this sweep."
+                    ),
+                    f"{len(table) - len(tested)} of {len(table)} targets have n_0 above the largest swept width "
+                    f"(pre-asymptotic). "
+                    f"The error exponent in C_f at n = {AT_WIDTH} (panel b) is a description: the bound allows any "
+                    f"growth up to "
+                    "C_f² times 1/n.",
+                ]
+            ),
+        ),
+    )
     return res

@@ -22,95 +22,134 @@ Verdicts (each a two-sided test with a declared tolerance; Bonferroni-corrected 
 Barron's (n d / N) log N is an upper bound with no stated constant: it is drawn as such (constant 1),
 never judged. Barron's approximation bound is judged by the generic rule on the clean paths.
 """
+
 from __future__ import annotations
 
 import math
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, rc_context
-from matplotlib.figure import Figure
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from nnapprox.report import generic
 from nnapprox.report.fit import fmt_slope, t_interval, width_column
-from nnapprox.report.plots import RC, label_of
 from nnapprox.report.study import Section, Window
 from nnapprox.report.tables import markdown_table
 from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
-from nnapprox.theory.bounds import estimation_term, least_squares_variance, least_squares_variance_slopes, risk_local_slope
+from nnapprox.studies.data_scaling_figures import SAMPLE, plot_decomposition, plot_estimation, plot_nbest
+from nnapprox.theory.bounds import (
+    least_squares_variance,
+    least_squares_variance_slopes,
+    risk_local_slope,
+)
 
-__all__ = ["analyse", "judge", "JUDGE", "split", "approximation_exponent", "nbest_table", "nbest_exponent",
-           "rise_table", "estimation_table", "estimation_slopes", "MIN_WIDTHS", "MIN_UNCAPPED"]
+__all__ = [
+    "analyse",
+    "judge",
+    "JUDGE",
+    "split",
+    "approximation_exponent",
+    "nbest_table",
+    "nbest_exponent",
+    "rise_table",
+    "estimation_table",
+    "estimation_slopes",
+    "MIN_WIDTHS",
+    "MIN_UNCAPPED",
+]
 
-SAMPLE = "data.N"
 #: Fewest widths (or sample sizes) in a fit window.
 MIN_WIDTHS = 3
 #: Fewest sample sizes with n_best inside the width grid for the exponent of n_best.
 MIN_UNCAPPED = 3
 #: Judgement windows (their values are fixed in conf/experiment/data_scaling.yaml before the sweep).
 JUDGE = {
-    "heldout_from": Window(5, "replicas with this index or above locate n_best; the others measure the slopes",
-                           "replica"),
+    "heldout_from": Window(
+        5, "replicas with this index or above locate n_best; the others measure the slopes", "replica"
+    ),
     "rise_from": Window(2, "the rising side of the U-curve: widths n ≥ rise_from × n_best", 2.0),
     "slope_tol": Window(0.25, "two-sided tolerance around every predicted exponent", 2.0),
-    "est_min_ratio": Window(2.0, "the estimation term is measured where the noisy test MSE is at least this many "
-                                 "times the clean one", 2.0),
+    "est_min_ratio": Window(
+        2.0, "the estimation term is measured where the noisy test MSE is at least this many times the clean one", 2.0
+    ),
     "approx_n_min": Window(8, "smallest width of the approximation-exponent fit (clean runs, largest N)", "n"),
     "approx_n_max": Window(64, "largest width of the approximation-exponent fit", "n"),
 }
-THEOREM = ("Barron (1994): risk ≤ O(C_f²/n) + O((n d/N) log N), an approximation term falling and an estimation term "
-           "rising in n; the same bound holds for greedy estimators (Barron, Cohen, Dahmen & DeVore 2008)")
-LS_THEOREM = ("least squares on p = n + 1 features from N samples with noise σ² has excess risk σ² p / (N − p − 1) "
-              "(random design; Györfi, Kohler, Krzyżak & Walk 2002, ch. 11): linear in n and in 1/N, the shape of "
-              "Barron's estimation term without its log N")
-HYPOTHESES = ("noisy labels (σ = data.noise), clean test labels; the noisy and clean paths of a replica share their "
-              "inputs; OGA's output layer is a least-squares fit on the n selected units")
+THEOREM = (
+    "Barron (1994): risk ≤ O(C_f²/n) + O((n d/N) log N), an approximation term falling and an estimation term "
+    "rising in n; the same bound holds for greedy estimators (Barron, Cohen, Dahmen & DeVore 2008)"
+)
+LS_THEOREM = (
+    "least squares on p = n + 1 features from N samples with noise σ² has excess risk σ² p / (N − p − 1) "
+    "(random design; Györfi, Kohler, Krzyżak & Walk 2002, ch. 11): linear in n and in 1/N, the shape of "
+    "Barron's estimation term without its log N"
+)
+HYPOTHESES = (
+    "noisy labels (σ = data.noise), clean test labels; the noisy and clean paths of a replica share their "
+    "inputs; OGA's output layer is a least-squares fit on the n selected units"
+)
 
-EST_N = register_rule(Rule(
-    kind="estimation_n",
-    claim="the measured estimation term grows with the width like the variance of least squares",
-    theorem=LS_THEOREM,
-    null="the slope of log E on log n (E = noisy − clean test MSE, per replica, t-interval, Bonferroni over N) meets "
-         "the band predicted ± slope_tol (≈ +1)",
-    alternative="the whole CI lies outside the band: E grows markedly faster or slower than linearly in n",
-    windows=("est_min_ratio", "slope_tol")))
-EST_NN = register_rule(Rule(
-    kind="estimation_N",
-    claim="the measured estimation term falls with N like the variance of least squares",
-    theorem=LS_THEOREM,
-    null="the slope of log E on log N (per replica, t-interval, Bonferroni over the widths) meets the band predicted "
-         "± slope_tol (≈ −1)",
-    alternative="the whole CI lies outside the band",
-    windows=("est_min_ratio", "slope_tol")))
-RISE = register_rule(Rule(
-    kind="u_rise",
-    claim="above its minimum the test error rises as the risk decomposition predicts",
-    theorem=THEOREM + "; with a measured approximation exponent a the risk A n^(−a) + B n has local slope "
-                      "(1 − a ρ)/(1 + ρ), ρ = (n_best/n)^(a+1)/a, above its minimum n_best",
-    null="the slope of log test MSE on log n over n ≥ rise_from × n_best (n_best from held-out replicas; slopes on the "
-         "others, t-interval, Bonferroni over N) meets the predicted slope ± slope_tol",
-    alternative="the whole CI lies outside that band (a flat or falling error above n_best, or a steeper rise)",
-    windows=("heldout_from", "rise_from", "slope_tol")))
-BALANCE = register_rule(Rule(
-    kind="nbest_balance",
-    claim="the best width grows like (N / log N)^(1/(1+a)), a the measured approximation exponent",
-    theorem="the risk decomposition of Barron (1994) with the measured approximation term: A n^(−a) + B (n d / N) "
-            "log N is minimised at n ∝ (N / log N)^(1/(1+a))",
-    null="the t-interval of the per-replica exponents of n_best meets the interval 1/(1 + a) takes over a's CI, "
-         "widened by ± slope_tol / 4",
-    alternative="the two intervals are apart",
-    windows=("approx_n_min", "approx_n_max", "slope_tol")))
+EST_N = register_rule(
+    Rule(
+        kind="estimation_n",
+        claim="the measured estimation term grows with the width like the variance of least squares",
+        theorem=LS_THEOREM,
+        null="the slope of log E on log n (E = noisy − clean test MSE, per replica, t-interval, Bonferroni over N) "
+        "meets "
+        "the band predicted ± slope_tol (≈ +1)",
+        alternative="the whole CI lies outside the band: E grows markedly faster or slower than linearly in n",
+        windows=("est_min_ratio", "slope_tol"),
+    )
+)
+EST_NN = register_rule(
+    Rule(
+        kind="estimation_N",
+        claim="the measured estimation term falls with N like the variance of least squares",
+        theorem=LS_THEOREM,
+        null="the slope of log E on log N (per replica, t-interval, Bonferroni over the widths) meets the band "
+        "predicted "
+        "± slope_tol (≈ −1)",
+        alternative="the whole CI lies outside the band",
+        windows=("est_min_ratio", "slope_tol"),
+    )
+)
+RISE = register_rule(
+    Rule(
+        kind="u_rise",
+        claim="above its minimum the test error rises as the risk decomposition predicts",
+        theorem=THEOREM + "; with a measured approximation exponent a the risk A n^(−a) + B n has local slope "
+        "(1 − a ρ)/(1 + ρ), ρ = (n_best/n)^(a+1)/a, above its minimum n_best",
+        null="the slope of log test MSE on log n over n ≥ rise_from × n_best (n_best from held-out replicas; slopes on "
+        "the "
+        "others, t-interval, Bonferroni over N) meets the predicted slope ± slope_tol",
+        alternative="the whole CI lies outside that band (a flat or falling error above n_best, or a steeper rise)",
+        windows=("heldout_from", "rise_from", "slope_tol"),
+    )
+)
+BALANCE = register_rule(
+    Rule(
+        kind="nbest_balance",
+        claim="the best width grows like (N / log N)^(1/(1+a)), a the measured approximation exponent",
+        theorem="the risk decomposition of Barron (1994) with the measured approximation term: A n^(−a) + B (n d / N) "
+        "log N is minimised at n ∝ (N / log N)^(1/(1+a))",
+        null="the t-interval of the per-replica exponents of n_best meets the interval 1/(1 + a) takes over a's CI, "
+        "widened by ± slope_tol / 4",
+        alternative="the two intervals are apart",
+        windows=("approx_n_min", "approx_n_max", "slope_tol"),
+    )
+)
 
-INTRO = ("Does the test error trade approximation against estimation as Barron's (1994) risk bound "
-         "O(C_f²/n) + O((n d / N) log N) says? OGA paths of sigmoid units on N noisy samples of a Gaussian in d = 2, "
-         "and beside each the same inputs without noise: the clean path is the approximation term, the difference "
-         "noisy − clean (per replica) the estimation term. Each term's shape is tested (two-sided), the U-curve's "
-         "rising side against the prediction of the two measured terms, and the best width's growth with N against "
-         "their balance.")
+INTRO = (
+    "Does the test error trade approximation against estimation as Barron's (1994) risk bound "
+    "O(C_f²/n) + O((n d / N) log N) says? OGA paths of sigmoid units on N noisy samples of a Gaussian in d = 2, "
+    "and beside each the same inputs without noise: the clean path is the approximation term, the difference "
+    "noisy − clean (per replica) the estimation term. Each term's shape is tested (two-sided), the U-curve's "
+    "rising side against the prediction of the two measured terms, and the best width's growth with N against "
+    "their balance."
+)
 
 
 # --------------------------------------------------------------------------- data
+
 
 def split(runs):
     """``(noisy, clean)``: the usable runs with and without label noise."""
@@ -138,11 +177,20 @@ def _band_outcome(lo, hi, pred, tol):
 
 # --------------------------------------------------------------------------- the measurements
 
+
 def approximation_exponent(clean, w, ci=0.95) -> dict:
     """a (clean test MSE ∝ n^(−a)) at the largest clean N over [approx_n_min, approx_n_max]: per-replica slopes,
     t-interval. Keys ``a``, ``a_low``, ``a_high``, ``N``, ``n_min``, ``n_max``, ``widths``, ``replicas``."""
-    out = {"a": math.nan, "a_low": math.nan, "a_high": math.nan, "N": math.nan, "n_min": w["approx_n_min"],
-           "n_max": w["approx_n_max"], "widths": 0, "replicas": 0}
+    out = {
+        "a": math.nan,
+        "a_low": math.nan,
+        "a_high": math.nan,
+        "N": math.nan,
+        "n_min": w["approx_n_min"],
+        "n_max": w["approx_n_max"],
+        "widths": 0,
+        "replicas": 0,
+    }
     if clean.empty:
         return out
     N = float(clean[SAMPLE].max())
@@ -166,11 +214,17 @@ def nbest_table(noisy, heldout_from=None) -> pd.DataFrame:
         j = int(np.argmin(M.mean(axis=0)))
         held = reps >= heldout_from if heldout_from is not None else np.zeros(reps.size, bool)
         jh = int(np.argmin(M[held].mean(axis=0))) if held.any() else -1
-        rows.append({"N": int(N), "n_best": float(ns[j]), "mse_best": float(M.mean(axis=0)[j]),
-                     "capped": "min" if j == 0 else "max" if j == ns.size - 1 else "",
-                     "n_best_heldout": float(ns[jh]) if jh >= 0 else math.nan,
-                     "heldout_capped": ("min" if jh == 0 else "max" if jh == ns.size - 1 else "") if jh >= 0 else "",
-                     "replica_argmins": " ".join(f"{ns[k]:g}" for k in np.argmin(M, axis=1))})
+        rows.append(
+            {
+                "N": int(N),
+                "n_best": float(ns[j]),
+                "mse_best": float(M.mean(axis=0)[j]),
+                "capped": "min" if j == 0 else "max" if j == ns.size - 1 else "",
+                "n_best_heldout": float(ns[jh]) if jh >= 0 else math.nan,
+                "heldout_capped": ("min" if jh == 0 else "max" if jh == ns.size - 1 else "") if jh >= 0 else "",
+                "replica_argmins": " ".join(f"{ns[k]:g}" for k in np.argmin(M, axis=1)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -203,11 +257,20 @@ def rise_table(noisy, table, a, w) -> pd.DataFrame:
         g = noisy[(noisy[SAMPLE] == N) & (noisy["replica"] < w["heldout_from"])]
         ns, M, _ = _paths(g)
         keep = (ns >= w["rise_from"] * row["n_best_heldout"]) & np.all(M > 0, axis=0)
-        r = {"N": int(N), "n_best_heldout": row["n_best_heldout"], "widths": int(keep.sum()),
-             "n_range": f"[{ns[keep].min():g}, {ns[keep].max():g}]" if keep.any() else "-",
-             "replicas": int(M.shape[0]), "slope": math.nan, "ci_low": math.nan, "ci_high": math.nan,
-             "predicted": float(np.mean(risk_local_slope(ns[keep], row["n_best_heldout"], a_use))) if keep.any()
-             else math.nan, "level": level}
+        r = {
+            "N": int(N),
+            "n_best_heldout": row["n_best_heldout"],
+            "widths": int(keep.sum()),
+            "n_range": f"[{ns[keep].min():g}, {ns[keep].max():g}]" if keep.any() else "-",
+            "replicas": int(M.shape[0]),
+            "slope": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "predicted": float(np.mean(risk_local_slope(ns[keep], row["n_best_heldout"], a_use)))
+            if keep.any()
+            else math.nan,
+            "level": level,
+        }
         if keep.sum() >= MIN_WIDTHS and M.shape[0] >= 2:
             r["slope"], r["ci_low"], r["ci_high"] = t_interval(_slopes(np.log(ns[keep]), np.log(M[:, keep])), level)
         rows.append(r)
@@ -222,11 +285,13 @@ def estimation_table(noisy, clean) -> pd.DataFrame:
         return pd.DataFrame()
     keys = [SAMPLE, width, "seed", "replica"]
     m = noisy[keys + ["test_mse", "data.noise", "target.d"]].merge(
-        clean[keys + ["test_mse"]], on=keys, suffixes=("_noisy", "_clean"))
+        clean[keys + ["test_mse"]], on=keys, suffixes=("_noisy", "_clean")
+    )
     m = m.rename(columns={width: "n", SAMPLE: "N"})
     m["E"] = m["test_mse_noisy"] - m["test_mse_clean"]
-    m["ls_variance"] = least_squares_variance(m["n"].to_numpy(float), m["N"].to_numpy(float),
-                                              m["data.noise"].to_numpy(float))
+    m["ls_variance"] = least_squares_variance(
+        m["n"].to_numpy(float), m["N"].to_numpy(float), m["data.noise"].to_numpy(float)
+    )
     return m
 
 
@@ -249,12 +314,20 @@ def estimation_slopes(est, along, w) -> pd.DataFrame:
         n_val = xs[keep] if along == "n" else np.full(keep.sum(), key)
         N_val = np.full(keep.sum(), key) if along == "n" else xs[keep]
         pred_n, pred_N = least_squares_variance_slopes(n_val, N_val)
-        r = {other: key, "points": int(keep.sum()), "range": f"[{xs[keep].min():g}, {xs[keep].max():g}]"
-             if keep.any() else "-", "replicas": int(E.shape[0]), "slope": math.nan, "ci_low": math.nan,
-             "ci_high": math.nan, "predicted": float(np.mean(pred_n if along == "n" else pred_N)) if keep.any()
-             else math.nan, "level": level,
-             "E_over_ls": float(np.mean(g[g[along].isin(xs[keep])]["E"] / g[g[along].isin(xs[keep])]["ls_variance"]))
-             if keep.any() else math.nan}
+        r = {
+            other: key,
+            "points": int(keep.sum()),
+            "range": f"[{xs[keep].min():g}, {xs[keep].max():g}]" if keep.any() else "-",
+            "replicas": int(E.shape[0]),
+            "slope": math.nan,
+            "ci_low": math.nan,
+            "ci_high": math.nan,
+            "predicted": float(np.mean(pred_n if along == "n" else pred_N)) if keep.any() else math.nan,
+            "level": level,
+            "E_over_ls": float(np.mean(g[g[along].isin(xs[keep])]["E"] / g[g[along].isin(xs[keep])]["ls_variance"]))
+            if keep.any()
+            else math.nan,
+        }
         if keep.sum() >= MIN_WIDTHS and E.shape[0] >= 2:
             r["slope"], r["ci_low"], r["ci_high"] = t_interval(_slopes(np.log(xs[keep]), np.log(E[:, keep])), level)
         rows.append(r)
@@ -263,24 +336,46 @@ def estimation_slopes(est, along, w) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- verdicts
 
+
 def _two_sided(rule, r, group, tol, what, regime, windows):
-    base = dict(claim=rule.claim, theorem=rule.theorem, hypotheses=HYPOTHESES, group=group, kind=rule.kind,
-                rule=rule.null, predicted=f"{_pred_text(r)} ± {tol:g}",
-                measured=f"slope {fmt_slope(r['slope'], r['ci_low'], r['ci_high'])} ({r['level']:.1%} CI)",
-                regime=regime, value=r["slope"], ci_low=r["ci_low"], ci_high=r["ci_high"], windows=windows)
+    base = dict(
+        claim=rule.claim,
+        theorem=rule.theorem,
+        hypotheses=HYPOTHESES,
+        group=group,
+        kind=rule.kind,
+        rule=rule.null,
+        predicted=f"{_pred_text(r)} ± {tol:g}",
+        measured=f"slope {fmt_slope(r['slope'], r['ci_low'], r['ci_high'])} ({r['level']:.1%} CI)",
+        regime=regime,
+        value=r["slope"],
+        ci_low=r["ci_low"],
+        ci_high=r["ci_high"],
+        windows=windows,
+    )
     if not np.isfinite(r["ci_low"]):
         return Verdict(**base, outcome=NOT_TESTED, reason=f"too few points: {what}")
     outcome = _band_outcome(r["ci_low"], r["ci_high"], r["predicted"], tol)
     if outcome == CONSISTENT:
         return Verdict(**base, outcome=CONSISTENT)
     way = "faster" if r["ci_low"] > r["predicted"] + tol else "more slowly"
-    return Verdict(**base, outcome=CONTRADICTS, explanation=(
-        f"the measured slope is {way} than the prediction in its window; " + (
-            "OGA chooses its units on the noisy labels, so its output layer is not least squares on fixed features: "
-            "the selection adds variance that grows with n" if rule.kind.startswith("estimation") and way == "faster"
-            else "the risk is not the sum of the two measured power laws there (the approximation term flattens or "
-                 "the estimation term is not linear)" if rule.kind == "u_rise" else
-            "the estimation term does not scale like the variance of least squares here")))
+    return Verdict(
+        **base,
+        outcome=CONTRADICTS,
+        explanation=(
+            f"the measured slope is {way} than the prediction in its window; "
+            + (
+                "OGA chooses its units on the noisy labels, so its output layer is not least squares on fixed "
+                "features: "
+                "the selection adds variance that grows with n"
+                if rule.kind.startswith("estimation") and way == "faster"
+                else "the risk is not the sum of the two measured power laws there (the approximation term flattens or "
+                "the estimation term is not linear)"
+                if rule.kind == "u_rise"
+                else "the estimation term does not scale like the variance of least squares here"
+            )
+        ),
+    )
 
 
 def _verdicts(runs, w):
@@ -295,46 +390,112 @@ def _verdicts(runs, w):
     est_n, est_N = estimation_slopes(est, "n", w), estimation_slopes(est, "N", w)
     out = []
     for r in est_n.to_dict("records"):
-        out.append(_two_sided(EST_N, r, f"N={r['N']:g}", tol, f"{r['points']} widths (at least {MIN_WIDTHS}) where "
-                              f"noisy ≥ {w['est_min_ratio']:g} × clean and E > 0",
-                              f"n ∈ {r['range']}, {r['replicas']} paired replicas",
-                              {k: w[k] for k in EST_N.windows}))
+        out.append(
+            _two_sided(
+                EST_N,
+                r,
+                f"N={r['N']:g}",
+                tol,
+                f"{r['points']} widths (at least {MIN_WIDTHS}) where noisy ≥ {w['est_min_ratio']:g} × clean and E > 0",
+                f"n ∈ {r['range']}, {r['replicas']} paired replicas",
+                {k: w[k] for k in EST_N.windows},
+            )
+        )
     for r in est_N.to_dict("records"):
-        out.append(_two_sided(EST_NN, r, f"n={r['n']:g}", tol, f"{r['points']} sample sizes (at least {MIN_WIDTHS}) "
-                              f"where noisy ≥ {w['est_min_ratio']:g} × clean and E > 0",
-                              f"N ∈ {r['range']}, {r['replicas']} paired replicas",
-                              {k: w[k] for k in EST_NN.windows}))
+        out.append(
+            _two_sided(
+                EST_NN,
+                r,
+                f"n={r['n']:g}",
+                tol,
+                f"{r['points']} sample sizes (at least {MIN_WIDTHS}) "
+                f"where noisy ≥ {w['est_min_ratio']:g} × clean and E > 0",
+                f"N ∈ {r['range']}, {r['replicas']} paired replicas",
+                {k: w[k] for k in EST_NN.windows},
+            )
+        )
     for r in rise.to_dict("records"):
-        out.append(_two_sided(RISE, r, f"N={r['N']:g}", tol, f"{r['widths']} widths (at least {MIN_WIDTHS}) at or "
-                              f"above {w['rise_from']:g} × n_best = {w['rise_from'] * r['n_best_heldout']:g}",
-                              f"n ∈ {r['n_range']} (n_best = {r['n_best_heldout']:g} from replicas ≥ "
-                              f"{w['heldout_from']:g}; a = {approx['a']:.2f})", {k: w[k] for k in RISE.windows}))
+        out.append(
+            _two_sided(
+                RISE,
+                r,
+                f"N={r['N']:g}",
+                tol,
+                f"{r['widths']} widths (at least {MIN_WIDTHS}) at or "
+                f"above {w['rise_from']:g} × n_best = {w['rise_from'] * r['n_best_heldout']:g}",
+                f"n ∈ {r['n_range']} (n_best = {r['n_best_heldout']:g} from replicas ≥ "
+                f"{w['heldout_from']:g}; a = {approx['a']:.2f})",
+                {k: w[k] for k in RISE.windows},
+            )
+        )
     expo = nbest_exponent(noisy, table)
-    pred = ((1 / (1 + approx["a_high"]), 1 / (1 + approx["a_low"])) if np.isfinite(approx["a_low"])
-            and approx["a_low"] > -1 else (math.nan, math.nan))
-    base = dict(claim=BALANCE.claim, theorem=BALANCE.theorem, hypotheses=HYPOTHESES, group="all", kind=BALANCE.kind,
-                rule=BALANCE.null, windows={k: w[k] for k in BALANCE.windows},
-                predicted=(f"exponent in [{pred[0]:.2f}, {pred[1]:.2f}] ± {tol / 4:g} (a = "
-                           f"{fmt_slope(approx['a'], approx['a_low'], approx['a_high'])})" if np.isfinite(pred[0])
-                           else "exponent 1/(1 + a)"),
-                measured=f"exponent {fmt_slope(expo['s'], expo['s_low'], expo['s_high'])} over {expo['replicas']} "
-                         f"replicas", value=expo["s"], ci_low=expo["s_low"], ci_high=expo["s_high"],
-                regime=(f"a from the clean paths at N = {approx['N']:g} over n ∈ [{w['approx_n_min']:g}, "
-                        f"{w['approx_n_max']:g}] ({approx['widths']} widths); n_best at the {len(expo['Ns'])} N "
-                        "inside the width grid"))
+    pred = (
+        (1 / (1 + approx["a_high"]), 1 / (1 + approx["a_low"]))
+        if np.isfinite(approx["a_low"]) and approx["a_low"] > -1
+        else (math.nan, math.nan)
+    )
+    base = dict(
+        claim=BALANCE.claim,
+        theorem=BALANCE.theorem,
+        hypotheses=HYPOTHESES,
+        group="all",
+        kind=BALANCE.kind,
+        rule=BALANCE.null,
+        windows={k: w[k] for k in BALANCE.windows},
+        predicted=(
+            f"exponent in [{pred[0]:.2f}, {pred[1]:.2f}] ± {tol / 4:g} (a = "
+            f"{fmt_slope(approx['a'], approx['a_low'], approx['a_high'])})"
+            if np.isfinite(pred[0])
+            else "exponent 1/(1 + a)"
+        ),
+        measured=f"exponent {fmt_slope(expo['s'], expo['s_low'], expo['s_high'])} over {expo['replicas']} replicas",
+        value=expo["s"],
+        ci_low=expo["s_low"],
+        ci_high=expo["s_high"],
+        regime=(
+            f"a from the clean paths at N = {approx['N']:g} over n ∈ [{w['approx_n_min']:g}, "
+            f"{w['approx_n_max']:g}] ({approx['widths']} widths); n_best at the {len(expo['Ns'])} N "
+            "inside the width grid"
+        ),
+    )
     if not np.isfinite(expo["s_low"]) or not np.isfinite(pred[0]):
-        out.append(Verdict(**base, outcome=NOT_TESTED, reason=(
-            f"too few points: {len(expo['Ns'])} sample sizes with n_best inside the grid (at least {MIN_UNCAPPED}), "
-            f"{approx['widths']} widths for a (at least {MIN_WIDTHS})")))
+        out.append(
+            Verdict(
+                **base,
+                outcome=NOT_TESTED,
+                reason=(
+                    f"too few points: {len(expo['Ns'])} sample sizes with n_best inside the grid (at least "
+                    f"{MIN_UNCAPPED}), "
+                    f"{approx['widths']} widths for a (at least {MIN_WIDTHS})"
+                ),
+            )
+        )
     elif expo["s_low"] <= pred[1] + tol / 4 and expo["s_high"] >= pred[0] - tol / 4:
         out.append(Verdict(**base, outcome=CONSISTENT))
     else:
-        out.append(Verdict(**base, outcome=CONTRADICTS, explanation=(
-            "the best width moves " + ("more slowly" if expo["s_high"] < pred[0] else "faster") + " than the balance "
-            "of the measured approximation rate and an estimation term linear in n predicts (see the estimation "
-            "verdicts for how E grows with n)")))
-    parts = {"approx": approx, "nbest": table, "rise": rise, "est": est, "est_n": est_n, "est_N": est_N,
-             "exponent": expo}
+        out.append(
+            Verdict(
+                **base,
+                outcome=CONTRADICTS,
+                explanation=(
+                    "the best width moves "
+                    + ("more slowly" if expo["s_high"] < pred[0] else "faster")
+                    + " than the balance "
+                    "of the measured approximation rate and an estimation term linear in n predicts (see the "
+                    "estimation "
+                    "verdicts for how E grows with n)"
+                ),
+            )
+        )
+    parts = {
+        "approx": approx,
+        "nbest": table,
+        "rise": rise,
+        "est": est,
+        "est_n": est_n,
+        "est_N": est_N,
+        "exponent": expo,
+    }
     return out, parts
 
 
@@ -343,116 +504,6 @@ def judge(runs, ctx):
     return _verdicts(runs, ctx.windows(JUDGE))[0]
 
 
-# --------------------------------------------------------------------------- figures
-
-def _ticks(axis, values):
-    axis.set_major_locator(FixedLocator(np.unique(values)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}" if v < 1e4 else f"{v:.0e}"))
-    axis.set_minor_locator(NullLocator())
-
-
-def plot_nbest(noisy, clean, table, expo, approx):
-    """(a) noisy mean test MSE vs n per N (minima starred) with the clean curve at the largest N; (b) n_best vs N
-    with the per-replica fit and the balance law through its centre."""
-    width = width_column(noisy)
-    means = noisy.pivot_table(index=SAMPLE, columns=width, values="test_mse", aggfunc="mean")
-    cmap = colormaps["viridis"]
-    with rc_context(RC):
-        fig = Figure(figsize=(11.0, 6.0), layout="constrained")
-        ax1, ax2 = fig.subplots(1, 2)
-        for i, N in enumerate(means.index):
-            color = cmap(i / max(1, len(means.index) - 1) * 0.9)
-            row = means.loc[N].dropna()
-            ax1.plot(row.index, row.values, marker="o", ms=2.5, color=color, label=f"N = {N:g}")
-            j = int(np.argmin(row.values))
-            ax1.plot(row.index[j], row.values[j], marker="*", ms=12, color=color, mec="k", mew=0.6, ls="none")
-        if len(clean):
-            Nc = clean[SAMPLE].max()
-            cm = clean[clean[SAMPLE] == Nc].groupby(width)["test_mse"].mean()
-            ax1.plot(cm.index, cm.values, "k--", lw=1.2, label=f"no noise, N = {Nc:g} (approximation term)")
-        ax1.plot([], [], ls="none", marker="*", ms=10, color="0.6", mec="k", label="minimum (all replicas)")
-        ax1.set(xscale="log", yscale="log", xlabel=label_of("n"), ylabel="mean test MSE over replicas",
-                title="(a) test MSE vs width per N")
-        ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7.5, ncols=3, frameon=False)
-        ax1.grid(True, alpha=0.3)
-        Ns = table["N"].to_numpy(dtype=float)
-        free = (table["capped"] == "").to_numpy()
-        ax2.scatter(Ns[free], table["n_best"][free], color="tab:red", zorder=3, label="n_best (inside the grid)")
-        if (~free).any():
-            ax2.scatter(Ns[~free], table["n_best"][~free], facecolors="white", edgecolors="tab:red", zorder=3,
-                        label="n_best at a grid edge (not fitted)")
-        if np.isfinite(expo["s"]):
-            Nf = np.geomspace(Ns[free].min(), Ns[free].max(), 50)
-            lx = np.log(Nf / np.log(Nf))
-            ctr = np.log(Ns[free] / np.log(Ns[free])).mean()
-            y0 = math.exp(np.log(table["n_best"][free].to_numpy(dtype=float)).mean())
-            ax2.plot(Nf, y0 * np.exp(expo["s"] * (lx - ctr)), "r:", lw=1.4,
-                     label=f"fit (per replica, t-interval): s = {fmt_slope(expo['s'], expo['s_low'], expo['s_high'])}")
-            if np.isfinite(approx["a"]):
-                ax2.plot(Nf, y0 * np.exp((lx - ctr) / (1 + approx["a"])), "b-.", lw=1.2,
-                         label=f"balance 1/(1 + a), a = {approx['a']:.2f} (through the same centre)")
-        ax2.set(xscale="log", yscale="log", xlabel=label_of(SAMPLE), ylabel="width with the smallest mean test MSE",
-                title="(b) the best width against N")
-        _ticks(ax2.xaxis, Ns)
-        _ticks(ax2.yaxis, table["n_best"].to_numpy(dtype=float))
-        ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), fontsize=7.5, frameon=False)
-        ax2.grid(True, alpha=0.3)
-    return fig
-
-
-def plot_estimation(est, d, sigma):
-    """The measured estimation term E = noisy − clean vs N per width (mean over paired replicas, bars min–max),
-    with σ² (n + 1)/(N − n − 2) at its true level (solid) and σ² (n d / N) log N (dotted: Barron's term with its
-    unstated constant set to 1, an upper bound's shape)."""
-    widths = sorted(n for n in est["n"].unique() if n >= 4 and float(np.log2(n)).is_integer())
-    cmap = colormaps["plasma"]
-    with rc_context(RC):
-        fig = Figure(figsize=(7.0, 6.0), layout="constrained")
-        ax = fig.add_subplot()
-        for i, n in enumerate(widths):
-            color = cmap(i / max(1, len(widths) - 1) * 0.85)
-            g = est[est["n"] == n].groupby("N")["E"]
-            m, lo, hi = g.mean(), g.min(), g.max()
-            pos = m > 0
-            ax.errorbar(m.index[pos], m[pos], yerr=np.clip(np.vstack([(m - lo)[pos], (hi - m)[pos]]), 0, None),
-                        marker="o", ms=3.5, capsize=2, color=color, ls="none", label=f"n = {n:g}: measured E")
-            Nf = np.geomspace(max(m.index.min(), n + 3), m.index.max(), 60)
-            ax.plot(Nf, least_squares_variance(n, Nf, sigma), color=color, lw=1.1)
-            ax.plot(Nf, sigma ** 2 * estimation_term(n, d, Nf), color=color, lw=0.9, ls=":")
-        ax.plot([], [], color="0.3", lw=1.1, label="σ² (n + 1)/(N − n − 2): least squares, true level")
-        ax.plot([], [], color="0.3", lw=0.9, ls=":", label="σ² (n d / N) log N: Barron's term, constant set to 1 "
-                                                         "(an upper bound)")
-        ax.set(xscale="log", yscale="log", xlabel=label_of(SAMPLE), ylabel="noisy − clean test MSE (same replica)",
-               title="The estimation term, measured")
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), fontsize=7.5, ncols=2, frameon=False)
-        ax.grid(True, alpha=0.3)
-    return fig
-
-
-def plot_decomposition(est, Ns):
-    """For a few N: the noisy test MSE, the clean one (approximation) and their difference (estimation) vs n."""
-    with rc_context(RC):
-        fig = Figure(figsize=(4.0 * len(Ns), 4.6), layout="constrained")
-        axes = np.atleast_1d(fig.subplots(1, len(Ns), sharey=True))
-        for ax, N in zip(axes, Ns):
-            g = est[est["N"] == N].groupby("n")
-            for col, style, lab in (("test_mse_noisy", "o-", "noisy labels: the risk"),
-                                    ("test_mse_clean", "s--", "no noise: approximation"),
-                                    ("E", "^:", "difference: estimation"), ("ls_variance", "k-", None)):
-                v = g[col].mean()
-                v = v[v > 0]
-                ax.plot(v.index, v.values, style, ms=3, lw=1.0 if lab else 0.8,
-                        label=lab or "σ² (n + 1)/(N − n − 2)")
-            ax.set(xscale="log", yscale="log", xlabel=label_of("n"), title=f"N = {N:g}")
-            ax.grid(True, alpha=0.3)
-        axes[0].set_ylabel("test MSE (mean over paired replicas)")
-        handles, labels = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels, loc="outside lower center", ncols=4, fontsize=8, frameon=False)
-    return fig
-
-
-# --------------------------------------------------------------------------- the plug-in
-
 def _pred_text(r):
     return f"slope {r['predicted']:.2f}" if np.isfinite(r["predicted"]) else "slope (no window)"
 
@@ -460,10 +511,29 @@ def _pred_text(r):
 def _slope_markdown(t, key):
     if t.empty:
         return "(none)"
-    show = t.assign(**{"slope [CI]": [fmt_slope(s, lo, hi) for s, lo, hi in zip(t["slope"], t["ci_low"],
-                                                                                  t["ci_high"])]})
-    cols = [key] + [c for c in ("n_best_heldout", "range", "n_range", "points", "widths", "replicas", "predicted",
-                                "slope [CI]", "level", "E_over_ls") if c in show.columns]
+    show = t.assign(
+        **{
+            "slope [CI]": [
+                fmt_slope(s, lo, hi) for s, lo, hi in zip(t["slope"], t["ci_low"], t["ci_high"], strict=True)
+            ]
+        }
+    )
+    cols = [key] + [
+        c
+        for c in (
+            "n_best_heldout",
+            "range",
+            "n_range",
+            "points",
+            "widths",
+            "replicas",
+            "predicted",
+            "slope [CI]",
+            "level",
+            "E_over_ls",
+        )
+        if c in show.columns
+    ]
     return markdown_table(show[cols])
 
 
@@ -475,14 +545,19 @@ def analyse(runs, ctx):
     w = ctx.windows(JUDGE)
     verdicts, parts = _verdicts(runs, w)
     if not parts:
-        res.sections.insert(min(2, len(res.sections)), Section("Approximation against estimation",
-                                                               "No usable noisy runs."))
+        res.sections.insert(
+            min(2, len(res.sections)), Section("Approximation against estimation", "No usable noisy runs.")
+        )
         return res
     res.verdicts = verdicts + res.verdicts
     noisy, clean = split(runs)
     approx, table, expo, est = parts["approx"], parts["nbest"], parts["exponent"], parts["est"]
-    res.tables.update(nbest=table, ucurve=parts["rise"], estimation=parts["est_n"].assign(along="n"),
-                      estimation_N=parts["est_N"].assign(along="N"))
+    res.tables.update(
+        nbest=table,
+        ucurve=parts["rise"],
+        estimation=parts["est_n"].assign(along="n"),
+        estimation_N=parts["est_N"].assign(along="N"),
+    )
     res.figures["data_scaling_nbest"] = plot_nbest(noisy, clean, table, expo, approx)
     if len(est):
         sigma = float(est["data.noise"].median())
@@ -491,30 +566,52 @@ def analyse(runs, ctx):
         show = [Ns[0], Ns[len(Ns) // 2], Ns[-1]] if len(Ns) >= 3 else Ns
         res.figures["data_scaling_decomposition"] = plot_decomposition(est, show)
     body = [
-        "![decomposition](figures/data_scaling_decomposition.png)", "",
+        "![decomposition](figures/data_scaling_decomposition.png)",
+        "",
         "Per replica the noisy path's test MSE is the risk, the clean path's (same inputs, no noise) the approximation "
         "term, and their difference E the estimation term. Solid black: the variance of least squares on n + 1 "
-        "features, σ² (n + 1)/(N − n − 2), at its true level.", "",
+        "features, σ² (n + 1)/(N − n − 2), at its true level.",
+        "",
         f"**Approximation exponent** (clean paths, N = {approx['N']:g}, n ∈ [{w['approx_n_min']:g}, "
         f"{w['approx_n_max']:g}], {approx['widths']} widths, {approx['replicas']} replicas, t-interval): a = "
-        f"{fmt_slope(approx['a'], approx['a_low'], approx['a_high'])}.", "",
-        "![estimation](figures/data_scaling_estimation.png)", "",
+        f"{fmt_slope(approx['a'], approx['a_low'], approx['a_high'])}.",
+        "",
+        "![estimation](figures/data_scaling_estimation.png)",
+        "",
         "**The estimation term along n** (per N; Bonferroni-level t-intervals over the paired replicas; predicted: the "
-        "local slope of the least-squares variance; E_over_ls: measured E / σ² (n + 1)/(N − n − 2)):", "",
-        _slope_markdown(parts["est_n"], "N"), "",
-        "**The estimation term along N** (per width):", "", _slope_markdown(parts["est_N"], "n"), "",
-        "![best width](figures/data_scaling_nbest.png)", "",
-        f"**The rising side of the U-curve** (n_best from replicas ≥ {w['heldout_from']:g}, slopes from the others over "
+        "local slope of the least-squares variance; E_over_ls: measured E / σ² (n + 1)/(N − n − 2)):",
+        "",
+        _slope_markdown(parts["est_n"], "N"),
+        "",
+        "**The estimation term along N** (per width):",
+        "",
+        _slope_markdown(parts["est_N"], "n"),
+        "",
+        "![best width](figures/data_scaling_nbest.png)",
+        "",
+        f"**The rising side of the U-curve** (n_best from replicas ≥ {w['heldout_from']:g}, slopes from the others "
+        f"over "
         f"n ≥ {w['rise_from']:g} × n_best; predicted: the local slope of A n^(−a) + B n with a = {approx['a']:.2f}, "
-        "which is below 1 near n_best and tends to 1 far above it):", "", _slope_markdown(parts["rise"], "N"), "",
+        "which is below 1 near n_best and tends to 1 far above it):",
+        "",
+        _slope_markdown(parts["rise"], "N"),
+        "",
         f"**The best width** per N (mean over all replicas; the held-out minimum beside it; each replica's own argmin "
         f"in the last column): exponent of n_best ∝ (N / log N)^s over the N inside the grid, per replica: s = "
         f"{fmt_slope(expo['s'], expo['s_low'], expo['s_high'])}; the balance of the measured terms predicts 1/(1 + a) "
-        f"= {1 / (1 + approx['a']):.2f}." if np.isfinite(approx["a"]) else "", "", markdown_table(table)]
-    res.sections.insert(min(2, len(res.sections)), Section("Approximation against estimation, measured",
-                                                           "\n".join(body)))
-    res.rules.append("**Data scaling.** Each test is two-sided: the measured slope's CI must meet the predicted slope "
-                     "± `slope_tol`; CIs are t-intervals of per-replica slopes at the Bonferroni level of their family "
-                     "(the N of a curve family, or the widths). Barron's (n d / N) log N is drawn with constant 1 as an "
-                     "upper bound's shape, never judged.")
+        f"= {1 / (1 + approx['a']):.2f}."
+        if np.isfinite(approx["a"])
+        else "",
+        "",
+        markdown_table(table),
+    ]
+    res.sections.insert(
+        min(2, len(res.sections)), Section("Approximation against estimation, measured", "\n".join(body))
+    )
+    res.rules.append(
+        "**Data scaling.** Each test is two-sided: the measured slope's CI must meet the predicted slope "
+        "± `slope_tol`; CIs are t-intervals of per-replica slopes at the Bonferroni level of their family "
+        "(the N of a curve family, or the widths). Barron's (n d / N) log N is drawn with constant 1 as an "
+        "upper bound's shape, never judged."
+    )
     return res

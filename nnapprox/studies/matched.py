@@ -14,6 +14,7 @@ significantly better contradicts (unless the deep architecture contains a hand-b
 beat every shallow network of the budget: then training, not the architecture, lost, and the
 comparison is *not tested* for an optimizer floor), no significant difference is undecided.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,21 @@ from nnapprox.report.plots import RC
 from nnapprox.report.study import Window
 from nnapprox.report.verdicts import CONSISTENT, CONTRADICTS, NOT_TESTED, Rule, Verdict, register_rule
 
-__all__ = ["assign_budgets", "compare", "verdicts", "plot", "dense_arch", "LABELS", "MIN_REPLICAS", "RULE",
-           "MAX_PARAM_RATIO", "AT_CONSTANT", "usable", "label_counts", "JUDGE"]
+__all__ = [
+    "assign_budgets",
+    "compare",
+    "verdicts",
+    "plot",
+    "dense_arch",
+    "LABELS",
+    "MIN_REPLICAS",
+    "RULE",
+    "MAX_PARAM_RATIO",
+    "AT_CONSTANT",
+    "usable",
+    "label_counts",
+    "JUDGE",
+]
 
 #: How a comparison reads from the Holm-adjusted two-sided test.
 LABELS = ("depth better", "shallow better", "no significant difference")
@@ -39,20 +53,30 @@ MAX_PARAM_RATIO = 1.25
 #: A side whose median error is at least this fraction of Var f has not left the constant predictor.
 AT_CONSTANT = 0.95
 #: The judgement window of every matched study (its YAML fixes the value).
-JUDGE = {"max_param_ratio": Window(MAX_PARAM_RATIO, "a deeper net joins a shallow net's budget only if their parameter "
-                                                    "counts differ by at most this factor", 1.2)}
+JUDGE = {
+    "max_param_ratio": Window(
+        MAX_PARAM_RATIO,
+        "a deeper net joins a shallow net's budget only if their parameter counts differ by at most this factor",
+        1.2,
+    )
+}
 
-RULE = register_rule(Rule(
-    kind="matched_depth",
-    claim="trained deeper networks reach a lower test MSE than trained one-hidden-layer networks with as many "
-          "parameters",
-    theorem="a hypothesis about training, suggested by the depth-separation theorems (existence results); tested "
-            "on trained networks",
-    null="the deeper architecture's test MSE is lower: two-sided Mann–Whitney test over the replicas, Holm-adjusted "
-         f"p ≤ {ALPHA:g} over the study's comparisons, deep median below the shallow one",
-    alternative=f"the shallow network's test MSE is significantly lower (Holm-adjusted p ≤ {ALPHA:g}, shallow median "
-                "below), for an architecture that contains no hand-built net beating every shallow net of the "
-                "budget"))
+RULE = register_rule(
+    Rule(
+        kind="matched_depth",
+        claim="trained deeper networks reach a lower test MSE than trained one-hidden-layer networks with as many "
+        "parameters",
+        theorem="a hypothesis about training, suggested by the depth-separation theorems (existence results); tested "
+        "on trained networks",
+        null="the deeper architecture's test MSE is lower: two-sided Mann–Whitney test over the replicas, "
+        "Holm-adjusted "
+        f"p ≤ {ALPHA:g} over the study's comparisons, deep median below the shallow one",
+        alternative=f"the shallow network's test MSE is significantly lower (Holm-adjusted p ≤ {ALPHA:g}, shallow "
+        f"median "
+        "below), for an architecture that contains no hand-built net beating every shallow net of the "
+        "budget",
+    )
+)
 
 
 def dense_arch(row) -> str:
@@ -71,7 +95,7 @@ def assign_budgets(ok, group_cols, arch, max_ratio: float = MAX_PARAM_RATIO) -> 
     ok["arch"] = [arch(r) for _, r in ok.iterrows()]
     ok["budget"] = np.nan
     keys = list(group_cols)
-    for idx in ([g.index for _, g in ok.groupby(keys)] if keys else [ok.index]):
+    for idx in [g.index for _, g in ok.groupby(keys)] if keys else [ok.index]:
         g = ok.loc[idx]
         shallow = sorted(g.loc[g["model.depth"] == 1, "n_params"].unique())
         if not shallow:
@@ -116,23 +140,38 @@ def compare(ok, group_cols, shallow_mask=None) -> pd.DataFrame:
         for arch, h in g[~is_base].groupby("arch", sort=True):
             dv = h["test_mse"].to_numpy(dtype=float)
             r = rank_compare(dv, sv)
-            rows.append({**dict(zip(keys, key)), "shallow": base["arch"].iloc[0],
-                         "shallow_params": int(base["n_params"].median()), "deep": arch,
-                         "deep_depth": int(h["model.depth"].iloc[0]), "deep_width": int(h["model.width"].iloc[0]),
-                         "deep_params": int(h["n_params"].median()), "deep_replicas": int(dv.size),
-                         "shallow_replicas": int(sv.size), "deep_median": r["median_a"],
-                         "shallow_median": r["median_b"], "deep_best": float(dv.min()), "shallow_best": float(sv.min()),
-                         "ratio": r["ratio"], "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p": r["p"],
-                         "deep_rel_median": float(h["rel_mse"].median()) if "rel_mse" in h else float("nan"),
-                         "shallow_rel_median": s_rel})
+            rows.append(
+                {
+                    **dict(zip(keys, key, strict=True)),
+                    "shallow": base["arch"].iloc[0],
+                    "shallow_params": int(base["n_params"].median()),
+                    "deep": arch,
+                    "deep_depth": int(h["model.depth"].iloc[0]),
+                    "deep_width": int(h["model.width"].iloc[0]),
+                    "deep_params": int(h["n_params"].median()),
+                    "deep_replicas": int(dv.size),
+                    "shallow_replicas": int(sv.size),
+                    "deep_median": r["median_a"],
+                    "shallow_median": r["median_b"],
+                    "deep_best": float(dv.min()),
+                    "shallow_best": float(sv.min()),
+                    "ratio": r["ratio"],
+                    "ci_low": r["ci_low"],
+                    "ci_high": r["ci_high"],
+                    "p": r["p"],
+                    "deep_rel_median": float(h["rel_mse"].median()) if "rel_mse" in h else float("nan"),
+                    "shallow_rel_median": s_rel,
+                }
+            )
     table = pd.DataFrame(rows)
     if table.empty:
         return table
     few = (table["deep_replicas"] < MIN_REPLICAS) | (table["shallow_replicas"] < MIN_REPLICAS)
     table["p_holm"] = holm(np.where(few, np.nan, table["p"].to_numpy(dtype=float)))
     sig = table["p_holm"] <= ALPHA
-    table["label"] = np.where(sig & (table["deep_median"] < table["shallow_median"]), LABELS[0],
-                              np.where(sig, LABELS[1], LABELS[2]))
+    table["label"] = np.where(
+        sig & (table["deep_median"] < table["shallow_median"]), LABELS[0], np.where(sig, LABELS[1], LABELS[2])
+    )
     return table
 
 
@@ -159,25 +198,56 @@ def verdicts(table, group_cols, *, theorem, hypotheses, claim, contains=None, me
     """
     out = []
     for r in table.to_dict("records"):
-        grp = ", ".join([f"{'target' if c == 'target.name' else c.split('.')[-1]}={r[c]}" for c in group_cols] +
-                        [f"P≈{int(r['budget'])}", r["trainer.name"], r["deep"]])
-        v = dict(claim=claim.format(**r), theorem=theorem, hypotheses=hypotheses, group=grp,
-                 predicted=f"deep / shallow {metric} < 1, significantly",
-                 measured=(f"{r['ratio']:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}], p = {r['p']:.2g}, Holm "
-                           f"{r['p_holm']:.2g} ({r['label']})"),
-                 regime=(f"{r['deep_params']} vs {r['shallow_params']} parameters, replicas {r['deep_replicas']} / "
-                         f"{r['shallow_replicas']}"),
-                 rule=RULE.null, kind=RULE.kind, value=r["ratio"], ci_low=r["ci_low"], ci_high=r["ci_high"],
-                 windows={"alpha": ALPHA})
+        grp = ", ".join(
+            [f"{'target' if c == 'target.name' else c.split('.')[-1]}={r[c]}" for c in group_cols]
+            + [f"P≈{int(r['budget'])}", r["trainer.name"], r["deep"]]
+        )
+        v = dict(
+            claim=claim.format(**r),
+            theorem=theorem,
+            hypotheses=hypotheses,
+            group=grp,
+            predicted=f"deep / shallow {metric} < 1, significantly",
+            measured=(
+                f"{r['ratio']:.3g} [{r['ci_low']:.3g}, {r['ci_high']:.3g}], p = {r['p']:.2g}, Holm "
+                f"{r['p_holm']:.2g} ({r['label']})"
+            ),
+            regime=(
+                f"{r['deep_params']} vs {r['shallow_params']} parameters, replicas {r['deep_replicas']} / "
+                f"{r['shallow_replicas']}"
+            ),
+            rule=RULE.null,
+            kind=RULE.kind,
+            value=r["ratio"],
+            ci_low=r["ci_low"],
+            ci_high=r["ci_high"],
+            windows={"alpha": ALPHA},
+        )
         if min(r["deep_replicas"], r["shallow_replicas"]) < MIN_REPLICAS:
-            out.append(Verdict(**v, outcome=NOT_TESTED, reason=(
-                f"too few points: {r['deep_replicas']} / {r['shallow_replicas']} replicas (at least {MIN_REPLICAS} "
-                "a side)")))
+            out.append(
+                Verdict(
+                    **v,
+                    outcome=NOT_TESTED,
+                    reason=(
+                        f"too few points: {r['deep_replicas']} / {r['shallow_replicas']} replicas (at least "
+                        f"{MIN_REPLICAS} "
+                        "a side)"
+                    ),
+                )
+            )
         elif min(r.get("deep_rel_median", 0.0), r.get("shallow_rel_median", 0.0)) >= AT_CONSTANT:
-            out.append(Verdict(**v, outcome=NOT_TESTED, reason=(
-                f"optimizer floor: both sides end at the constant predictor (median error / Var f "
-                f"{r['deep_rel_median']:.3g} and {r['shallow_rel_median']:.3g} ≥ {AT_CONSTANT:g}): whichever is "
-                "lower, neither has learnt the target")))
+            out.append(
+                Verdict(
+                    **v,
+                    outcome=NOT_TESTED,
+                    reason=(
+                        f"optimizer floor: both sides end at the constant predictor (median error / Var f "
+                        f"{r['deep_rel_median']:.3g} and {r['shallow_rel_median']:.3g} ≥ {AT_CONSTANT:g}): whichever "
+                        f"is "
+                        "lower, neither has learnt the target"
+                    ),
+                )
+            )
         elif r["label"] == LABELS[0]:
             out.append(Verdict(**v, outcome=CONSISTENT))
         elif r["label"] == LABELS[1]:
@@ -185,14 +255,31 @@ def verdicts(table, group_cols, *, theorem, hypotheses, claim, contains=None, me
             if why:
                 out.append(Verdict(**v, outcome=NOT_TESTED, reason=f"optimizer floor: {why}"))
             else:
-                out.append(Verdict(**v, outcome=CONTRADICTS, explanation=(
-                    f"at P≈{int(r['budget'])} the trained one-hidden-layer net is significantly better; the separation "
-                    "theorems speak of the best network of each size at sizes exponential in d, so this contradicts "
-                    "the hypothesis that their advantage shows in training at this budget, not the theorems")))
+                out.append(
+                    Verdict(
+                        **v,
+                        outcome=CONTRADICTS,
+                        explanation=(
+                            f"at P≈{int(r['budget'])} the trained one-hidden-layer net is significantly better; the "
+                            f"separation "
+                            "theorems speak of the best network of each size at sizes exponential in d, so this "
+                            "contradicts "
+                            "the hypothesis that their advantage shows in training at this budget, not the theorems"
+                        ),
+                    )
+                )
         else:
-            out.append(Verdict(**v, outcome=NOT_TESTED, reason=(
-                f"undecided: no significant difference (Holm-adjusted p = {r['p_holm']:.2g} > {ALPHA:g}; replicas "
-                f"{r['deep_replicas']} / {r['shallow_replicas']})")))
+            out.append(
+                Verdict(
+                    **v,
+                    outcome=NOT_TESTED,
+                    reason=(
+                        f"undecided: no significant difference (Holm-adjusted p = {r['p_holm']:.2g} > {ALPHA:g}; "
+                        f"replicas "
+                        f"{r['deep_replicas']} / {r['shallow_replicas']})"
+                    ),
+                )
+            )
     return out
 
 
@@ -205,20 +292,33 @@ def plot(ok, group_col, title):
         fig = Figure(figsize=(max(6.0, 4.4 * len(groups)), 4.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(groups), sharey=True))
         handles = {}
-        for ax, gv in zip(axes, groups):
+        for ax, gv in zip(axes, groups, strict=True):
             g = ok if gv is None else ok[ok[group_col] == gv]
             fam = g["arch"].str.replace(r" \(.*\)", "", regex=True)
             for (f, tr), h in g.assign(family=fam).groupby(["family", "trainer.name"], sort=True):
                 st = h.groupby("n_params")["rel_mse"].agg(["median", "min", "max"])
-                cont = ax.errorbar(st.index, st["median"], yerr=[st["median"] - st["min"], st["max"] - st["median"]],
-                                   marker="o", ms=4, capsize=2, ls=styles.get(tr, ":"), label=f"{f}, {tr}")
+                cont = ax.errorbar(
+                    st.index,
+                    st["median"],
+                    yerr=[st["median"] - st["min"], st["max"] - st["median"]],
+                    marker="o",
+                    ms=4,
+                    capsize=2,
+                    ls=styles.get(tr, ":"),
+                    label=f"{f}, {tr}",
+                )
                 handles.setdefault(f"{f}, {tr}", cont)
-            ax.set(xscale="log", yscale="log", xlabel="parameters",
-                   title=f"{group_col.split('.')[-1]} = {gv}" if gv is not None else "")
+            ax.set(
+                xscale="log",
+                yscale="log",
+                xlabel="parameters",
+                title=f"{group_col.split('.')[-1]} = {gv}" if gv is not None else "",
+            )
             ax.grid(True, alpha=0.3)
         axes[0].set_ylabel("test MSE / Var f (median, min–max)")
-        fig.legend(list(handles.values()), list(handles.keys()), loc="outside lower center", ncols=3, fontsize=8,
-                   frameon=False)
+        fig.legend(
+            list(handles.values()), list(handles.keys()), loc="outside lower center", ncols=3, fontsize=8, frameon=False
+        )
         fig.suptitle(title)
     return fig
 

@@ -10,6 +10,7 @@ networks measures it only where the optimizer gets close. Three groups of jobs (
 * **gap**: at N = 4000 and n = 8, 32, 128, Adam against greedy, oga and L-BFGS with 3 restarts on
   the same data: ``gap = Adam test MSE / best reference test MSE``.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,16 +25,27 @@ from nnapprox.report.study import Section
 from nnapprox.report.tables import markdown_table
 from nnapprox.theory.bounds import barron_curve
 
-__all__ = ["analyse", "case_of", "slopes_table", "ratios_table", "caps_table", "gap_table", "PATHS", "REFERENCES",
-           "FIT_RANGE"]
+__all__ = [
+    "analyse",
+    "case_of",
+    "slopes_table",
+    "ratios_table",
+    "caps_table",
+    "gap_table",
+    "PATHS",
+    "REFERENCES",
+    "FIT_RANGE",
+]
 
 PATHS = ("oga", "greedy", "random_features")
 REFERENCES = ("greedy", "oga", "lbfgs")
 FIT_RANGE = (8, 256)
 DEFAULT_CAP = 16.0
-INTRO = ("How close do trainers get to the best network of each width? Orthogonal and relaxed greedy paths and "
-         "random features to n = 256 on five targets, the greedy dictionary's cap, and gradient training (Adam) "
-         "against the strongest fitters at equal width on the same data.")
+INTRO = (
+    "How close do trainers get to the best network of each width? Orthogonal and relaxed greedy paths and "
+    "random features to n = 256 on five targets, the greedy dictionary's cap, and gradient training (Adam) "
+    "against the strongest fitters at equal width on the same data."
+)
 
 
 def case_of(runs) -> pd.Series:
@@ -65,8 +77,17 @@ def slopes_table(paths, fit_range=FIT_RANGE):
         if keep.sum() < 2:
             continue
         s, lo, hi = slope_over_paths(ns[keep], piv.to_numpy()[:, keep])
-        rows.append({"case": case, "method": method, "slope": s, "ci_low": lo, "ci_high": hi,
-                     "n_range": f"[{ns[keep].min():g}, {ns[keep].max():g}]", "replicas": piv.shape[0]})
+        rows.append(
+            {
+                "case": case,
+                "method": method,
+                "slope": s,
+                "ci_low": lo,
+                "ci_high": hi,
+                "n_range": f"[{ns[keep].min():g}, {ns[keep].max():g}]",
+                "replicas": piv.shape[0],
+            }
+        )
     return pd.DataFrame(rows, columns=["case", "method", "slope", "ci_low", "ci_high", "n_range", "replicas"])
 
 
@@ -91,7 +112,8 @@ def caps_table(caps):
     """oga at its largest width per case and cap (replica 0)."""
     at = caps[caps["n"] == caps.groupby("case")["n"].transform("max")]
     out = at[["case", "trainer.max_scale", "test_mse", "rel_mse", "train_mse"]].rename(
-        columns={"trainer.max_scale": "max_scale"})
+        columns={"trainer.max_scale": "max_scale"}
+    )
     return out.sort_values(["case", "max_scale"]).reset_index(drop=True)
 
 
@@ -109,11 +131,22 @@ def gap_table(gap):
             continue
         best = refs.loc[refs["test_mse"].idxmin()]
         a = adam.iloc[0]
-        rows.append({"case": case, "n": int(n), "adam_test_mse": a["test_mse"], "adam_train_mse": a["train_mse"],
-                     "best_method": best["trainer.name"], "best_test_mse": best["test_mse"],
-                     "best_train_mse": best["train_mse"], "gap": a["test_mse"] / best["test_mse"],
-                     "best_train_test": best["test_mse"] / best["train_mse"],
-                     "adam_train_test": a["test_mse"] / a["train_mse"], "bound": a["bound"], "var_f": a["var_f"]})
+        rows.append(
+            {
+                "case": case,
+                "n": int(n),
+                "adam_test_mse": a["test_mse"],
+                "adam_train_mse": a["train_mse"],
+                "best_method": best["trainer.name"],
+                "best_test_mse": best["test_mse"],
+                "best_train_mse": best["train_mse"],
+                "gap": a["test_mse"] / best["test_mse"],
+                "best_train_test": best["test_mse"] / best["train_mse"],
+                "adam_train_test": a["test_mse"] / a["train_mse"],
+                "bound": a["bound"],
+                "var_f": a["var_f"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -125,7 +158,7 @@ def _plot_paths(paths):
     with rc_context(RC):
         fig = Figure(figsize=(4.4 * ncol, 3.7 * nrow + 0.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
-        for ax, case in zip(axes, cases):
+        for ax, case in zip(axes, cases, strict=True):
             g = paths[paths["case"] == case]
             for m in PATHS:
                 mm = g[g["trainer.name"] == m].groupby("n")["test_mse"].mean()
@@ -135,10 +168,15 @@ def _plot_paths(paths):
             c_f, r = float(g["c_f"].median()), float(g["radius"].median())
             ax.plot(ns, barron_curve(c_f, ns, r, "sigmoid"), "k--", lw=1, label="Barron bound (2 r C_f)²/n")
             ax.axhline(float(g["var_f"].median()), color="0.5", lw=0.8, ls=":", label="Var f")
-            ax.set(xscale="log", yscale="log", title=case, xlabel="hidden width n (neurons)",
-                   ylabel="test MSE, mean over replicas")
+            ax.set(
+                xscale="log",
+                yscale="log",
+                title=case,
+                xlabel="hidden width n (neurons)",
+                ylabel="test MSE, mean over replicas",
+            )
             ax.grid(True, which="major", alpha=0.3)
-        for ax in axes[len(cases):]:
+        for ax in axes[len(cases) :]:
             ax.axis("off")
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False)
@@ -163,38 +201,66 @@ def analyse(runs, ctx):
     if runs.empty:
         return res
     paths, caps, gap = _split(runs)
-    tables = {"slopes": slopes_table(paths), "ratios": ratios_table(paths),
-              "caps": caps_table(caps), "gap": gap_table(gap)}
+    tables = {
+        "slopes": slopes_table(paths),
+        "ratios": ratios_table(paths),
+        "caps": caps_table(caps),
+        "gap": gap_table(gap),
+    }
     res.tables.update(tables)
     res.verdicts += judge_paths(paths)
     if len(paths):
         res.figures["optimization_gap_paths"] = _plot_paths(paths)
-    slopes = tables["slopes"].assign(**{"slope [95% CI]": lambda t: [
-        f"{s:.2f} [{lo:.2f}, {hi:.2f}]" for s, lo, hi in zip(t["slope"], t["ci_low"], t["ci_high"])]})
+    slopes = tables["slopes"].assign(
+        **{
+            "slope [95% CI]": lambda t: [
+                f"{s:.2f} [{lo:.2f}, {hi:.2f}]" for s, lo, hi in zip(t["slope"], t["ci_low"], t["ci_high"], strict=True)
+            ]
+        }
+    )
     body = [
-        "![paths](figures/optimization_gap_paths.png)", "",
-        "### Slopes of test MSE vs n", "",
+        "![paths](figures/optimization_gap_paths.png)",
+        "",
+        "### Slopes of test MSE vs n",
+        "",
         f"Per replica (a path: its own data, every width in one run), least squares of log test MSE on log n over "
         f"n ∈ [{FIT_RANGE[0]}, {FIT_RANGE[1]}]; the slope is the mean over replicas with its t-interval. Descriptions: "
-        "an upper bound predicts no slope.", "",
-        markdown_table(slopes[["case", "method", "slope [95% CI]", "n_range", "replicas"]]), "",
-        "### At the largest width", "", markdown_table(tables["ratios"]), "",
+        "an upper bound predicts no slope.",
+        "",
+        markdown_table(slopes[["case", "method", "slope [95% CI]", "n_range", "replicas"]]),
+        "",
+        "### At the largest width",
+        "",
+        markdown_table(tables["ratios"]),
+        "",
         "A fixed random basis (random features) wins on the Gaussians and cosine products (nearly polynomial on "
         "the ball, where a smooth fixed basis converges spectrally) and loses on the high-frequency ridge "
         "cos(ω·x), |ω| = 10, where no fixed basis of 256 units aligns with ω: the worst case of Barron's "
-        "fixed-basis lower bound (a worst case over the class, so it is reported, not judged).", "",
-        "### The dictionary's cap", "",
+        "fixed-basis lower bound (a worst case over the class, so it is reported, not judged).",
+        "",
+        "### The dictionary's cap",
+        "",
         "oga's units σ(a·x + b) have |a| ≤ max_scale / R. The unnormalised score prefers units near the cap, so "
         "the cap decides the dictionary: smooth targets converge faster with small caps, the high-frequency ridge "
-        "needs a large one.", "", markdown_table(tables["caps"]), ""]
+        "needs a large one.",
+        "",
+        markdown_table(tables["caps"]),
+        "",
+    ]
     if len(tables["gap"]):
         g = tables["gap"]
-        body += ["### The optimization gap", "",
-                 "gap = Adam test MSE / best reference test MSE at equal width and data (references: greedy and oga "
-                 "paths, L-BFGS with 3 restarts). Test/train ratios near 1 mean no estimation error: the gap is "
-                 "optimization.", "", markdown_table(g.drop(columns=["bound", "var_f"])), "",
-                 f"Adam's gap ranges from {g['gap'].min():.3g} to {g['gap'].max():.3g}; its test/train ratio stays "
-                 f"between {g['adam_train_test'].min():.2f} and {g['adam_train_test'].max():.2f}. A width sweep of "
-                 "Adam-trained networks therefore measures the optimizer, not the approximation rate."]
+        body += [
+            "### The optimization gap",
+            "",
+            "gap = Adam test MSE / best reference test MSE at equal width and data (references: greedy and oga "
+            "paths, L-BFGS with 3 restarts). Test/train ratios near 1 mean no estimation error: the gap is "
+            "optimization.",
+            "",
+            markdown_table(g.drop(columns=["bound", "var_f"])),
+            "",
+            f"Adam's gap ranges from {g['gap'].min():.3g} to {g['gap'].max():.3g}; its test/train ratio stays "
+            f"between {g['adam_train_test'].min():.2f} and {g['adam_train_test'].max():.2f}. A width sweep of "
+            "Adam-trained networks therefore measures the optimizer, not the approximation rate.",
+        ]
     res.sections.append(Section("Paths, caps and the gap", "\n".join(body)))
     return res

@@ -17,6 +17,7 @@ restarts: the fraction of restarts below the certified bound with its exact (Clo
 a two-sided rank test against shallow nets with as many parameters (width 2k), Holm-corrected over k
 (rule ``matched_depth``). The other deep architectures are reported beside it, as descriptions.
 """
+
 from __future__ import annotations
 
 import math
@@ -27,17 +28,29 @@ from matplotlib import rc_context
 from matplotlib.figure import Figure
 
 from nnapprox.report import generic
+from nnapprox.report.hypothesis import ALPHA, clopper_pearson, holm, rank_compare
 from nnapprox.report.plots import RC
 from nnapprox.report.study import Section
 from nnapprox.report.tables import markdown_table
-from nnapprox.report.hypothesis import ALPHA, clopper_pearson, holm, rank_compare
 from nnapprox.report.verdicts import Check
+from nnapprox.studies import matched
 from nnapprox.targets.builtin import iterated_tent
 from nnapprox.theory.bounds import shallow_relu_lower_bound, telgarsky_params
-from nnapprox.studies import matched
 
-__all__ = ["analyse", "judge", "eval_grid", "grid_errors", "bound_table", "net_table", "telgarsky_arch",
-           "restarts_needed", "telgarsky_comparison", "checks", "POINTS_PER_PIECE", "CONFIDENCE"]
+__all__ = [
+    "analyse",
+    "judge",
+    "eval_grid",
+    "grid_errors",
+    "bound_table",
+    "net_table",
+    "telgarsky_arch",
+    "restarts_needed",
+    "telgarsky_comparison",
+    "checks",
+    "POINTS_PER_PIECE",
+    "CONFIDENCE",
+]
 
 #: Evaluation grid: this many intervals per linear piece of Δ^k (every breakpoint is a grid point).
 POINTS_PER_PIECE = 8
@@ -48,12 +61,17 @@ SHALLOW_TRAINED = ("shallow", "greedy")
 #: A trained net at or above this fraction of Var Δ^k has not left the constant predictor.
 AT_CONSTANT = 0.95
 _KIND_TITLE = {"shallow": "L-BFGS", "greedy": "OGA", "deep": "Adam"}
-THEOREM = ("Telgarsky (2016): Δ^k is computed exactly by a width-2, depth-k ReLU network (6k + 1 parameters); a "
-           "one-hidden-layer ReLU network with n units has at most n + 1 linear pieces")
-INTRO = ("Where does depth beat width, in existence and in practice? Telgarsky's sawtooth Δ^k for k = 1..8: shallow "
-         "ReLU nets (trained by L-BFGS, and grown unit by unit by orthogonal greedy), deep ReLU nets of width 2–4 and depth 2..k (trained by Adam, 16 restarts "
-         "each, in one vectorized pass), the hand-built networks, and a certified lower bound on the error of every "
-         "shallow net with n units, all on one grid of 8 points per linear piece.")
+THEOREM = (
+    "Telgarsky (2016): Δ^k is computed exactly by a width-2, depth-k ReLU network (6k + 1 parameters); a "
+    "one-hidden-layer ReLU network with n units has at most n + 1 linear pieces"
+)
+INTRO = (
+    "Where does depth beat width, in existence and in practice? Telgarsky's sawtooth Δ^k for k = 1..8: shallow "
+    "ReLU nets (trained by L-BFGS, and grown unit by unit by orthogonal greedy), deep ReLU nets of width 2–4 and depth "
+    "2..k (trained by Adam, 16 restarts "
+    "each, in one vectorized pass), the hand-built networks, and a certified lower bound on the error of every "
+    "shallow net with n units, all on one grid of 8 points per linear piece."
+)
 
 
 def eval_grid(k: int) -> np.ndarray:
@@ -98,11 +116,13 @@ def bound_table(ks) -> pd.DataFrame:
     for k in sorted({int(k) for k in ks}):
         x = eval_grid(k)
         y = iterated_tent(x, k)
-        widths = np.arange(1, 2 ** k + 1)
+        widths = np.arange(1, 2**k + 1)
         lb = shallow_relu_lower_bound(x, y, widths)
         var = float(np.var(y))
-        rows += [{"k": k, "n": int(n), "n_params": int(3 * n + 1), "bound": float(b), "rel_bound": float(b) / var}
-                 for n, b in zip(widths, lb)]
+        rows += [
+            {"k": k, "n": int(n), "n_params": int(3 * n + 1), "bound": float(b), "rel_bound": float(b) / var}
+            for n, b in zip(widths, lb, strict=True)
+        ]
     return pd.DataFrame(rows)
 
 
@@ -122,10 +142,23 @@ def net_table(g, bounds) -> pd.DataFrame:
         n_eq, lb = _bound_at(bounds, int(k), P)
         var = float(h["var_grid"].iloc[0])
         best, med = float(h["gmse"].min()), float(h["gmse"].median())
-        rows.append({"k": int(k), "kind": kind, "depth": int(depth), "width": int(width), "n_params": P,
-                     "replicas": len(h), "best_mse": best, "median_mse": med, "best_rel": best / var,
-                     "median_rel": med / var, "shallow_width_eq": n_eq, "bound_eq": lb,
-                     "best_over_bound": best / lb if lb > 0 else math.nan})
+        rows.append(
+            {
+                "k": int(k),
+                "kind": kind,
+                "depth": int(depth),
+                "width": int(width),
+                "n_params": P,
+                "replicas": len(h),
+                "best_mse": best,
+                "median_mse": med,
+                "best_rel": best / var,
+                "median_rel": med / var,
+                "shallow_width_eq": n_eq,
+                "bound_eq": lb,
+                "best_over_bound": best / lb if lb > 0 else math.nan,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -149,11 +182,24 @@ def telgarsky_arch(g, bounds) -> pd.DataFrame:
         var = float(h["var_grid"].iloc[0])
         below = int(np.sum(vals < lb)) if lb > 0 else 0
         lo, hi = clopper_pearson(below, vals.size)
-        rows.append({"k": int(k), "depth": int(k), "width": 2, "n_params": P, "restarts": int(vals.size),
-                     "best_rel": float(vals.min()) / var, "median_rel": float(np.median(vals)) / var,
-                     "frac_at_constant": float(np.mean(vals / var >= AT_CONSTANT)), "shallow_width_eq": n_eq,
-                     "rel_bound_eq": lb / var, "best_over_bound": float(vals.min()) / lb if lb > 0 else math.nan,
-                     "below_bound": below, "p_low": lo, "p_high": hi})
+        rows.append(
+            {
+                "k": int(k),
+                "depth": int(k),
+                "width": 2,
+                "n_params": P,
+                "restarts": int(vals.size),
+                "best_rel": float(vals.min()) / var,
+                "median_rel": float(np.median(vals)) / var,
+                "frac_at_constant": float(np.mean(vals / var >= AT_CONSTANT)),
+                "shallow_width_eq": n_eq,
+                "rel_bound_eq": lb / var,
+                "best_over_bound": float(vals.min()) / lb if lb > 0 else math.nan,
+                "below_bound": below,
+                "p_low": lo,
+                "p_high": hi,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -184,9 +230,19 @@ def restarts_table(g) -> pd.DataFrame:
         # both sit near Var Δ^k and "below" would be noise
         vals = h["gmse"].to_numpy()
         p = float(np.mean((vals < ref) & (vals < AT_CONSTANT * float(h["var_grid"].iloc[0]))))
-        rows.append({"k": int(k), "depth": int(depth), "width": int(width), "n_params": P, "restarts": len(h),
-                     "best_shallow": sw, "best_shallow_mse": ref, "frac_beating": p,
-                     "restarts_needed": restarts_needed(p)})
+        rows.append(
+            {
+                "k": int(k),
+                "depth": int(depth),
+                "width": int(width),
+                "n_params": P,
+                "restarts": len(h),
+                "best_shallow": sw,
+                "best_shallow_mse": ref,
+                "frac_beating": p,
+                "restarts_needed": restarts_needed(p),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -208,23 +264,42 @@ def telgarsky_comparison(g) -> pd.DataFrame:
             continue
         dv, sv = deep["gmse"].to_numpy(dtype=float), shallow["gmse"].to_numpy(dtype=float)
         r = rank_compare(dv, sv)
-        rows.append({"target.k": k, "budget": telgarsky_params(k), "trainer.name": "Adam (deep) vs L-BFGS (shallow)",
-                     "shallow": f"1 hidden layer (width {2 * k})", "shallow_params": int(shallow["n_params"].median()),
-                     "deep": f"{k} hidden layers (width 2)", "deep_depth": k, "deep_width": 2,
-                     "deep_params": int(deep["n_params"].median()), "deep_replicas": int(dv.size),
-                     "shallow_replicas": int(sv.size), "deep_median": r["median_a"], "shallow_median": r["median_b"],
-                     "deep_best": float(dv.min()), "shallow_best": float(sv.min()), "ratio": r["ratio"],
-                     "ci_low": r["ci_low"], "ci_high": r["ci_high"], "p": r["p"],
-                     "deep_rel_median": float(np.median(dv / deep["var_grid"])),
-                     "shallow_rel_median": float(np.median(sv / shallow["var_grid"]))})
+        rows.append(
+            {
+                "target.k": k,
+                "budget": telgarsky_params(k),
+                "trainer.name": "Adam (deep) vs L-BFGS (shallow)",
+                "shallow": f"1 hidden layer (width {2 * k})",
+                "shallow_params": int(shallow["n_params"].median()),
+                "deep": f"{k} hidden layers (width 2)",
+                "deep_depth": k,
+                "deep_width": 2,
+                "deep_params": int(deep["n_params"].median()),
+                "deep_replicas": int(dv.size),
+                "shallow_replicas": int(sv.size),
+                "deep_median": r["median_a"],
+                "shallow_median": r["median_b"],
+                "deep_best": float(dv.min()),
+                "shallow_best": float(sv.min()),
+                "ratio": r["ratio"],
+                "ci_low": r["ci_low"],
+                "ci_high": r["ci_high"],
+                "p": r["p"],
+                "deep_rel_median": float(np.median(dv / deep["var_grid"])),
+                "shallow_rel_median": float(np.median(sv / shallow["var_grid"])),
+            }
+        )
     table = pd.DataFrame(rows)
     if table.empty:
         return table
     few = (table["deep_replicas"] < matched.MIN_REPLICAS) | (table["shallow_replicas"] < matched.MIN_REPLICAS)
     table["p_holm"] = holm(np.where(few, np.nan, table["p"].to_numpy(dtype=float)))
     sig = table["p_holm"] <= ALPHA
-    table["label"] = np.where(sig & (table["deep_median"] < table["shallow_median"]), matched.LABELS[0],
-                              np.where(sig, matched.LABELS[1], matched.LABELS[2]))
+    table["label"] = np.where(
+        sig & (table["deep_median"] < table["shallow_median"]),
+        matched.LABELS[0],
+        np.where(sig, matched.LABELS[1], matched.LABELS[2]),
+    )
     return table
 
 
@@ -233,11 +308,14 @@ def _contains_exact_net(r):
     k = int(r["target.k"])
     if k < 3:
         return None
-    return (f"this architecture (depth {k}, width 2) contains Telgarsky's exact net for Δ^{k}, better than every "
-            f"shallow net with {r['deep_params']} parameters (certified bound > 0); training did not find it")
+    return (
+        f"this architecture (depth {k}, width 2) contains Telgarsky's exact net for Δ^{k}, better than every "
+        f"shallow net with {r['deep_params']} parameters (certified bound > 0); training did not find it"
+    )
 
 
 # --------------------------------------------------------------------------- verdicts
+
 
 def checks(g, bounds):
     """The deterministic checks: hand-built nets exact, every shallow net above the bound, the bound at
@@ -247,42 +325,71 @@ def checks(g, bounds):
         k = int(r["target.k"])
         sup = float(r["grid_sup_err"]) if pd.notna(r.get("grid_sup_err")) else math.nan
         pieces = r.get("pieces")
-        out.append(Check(name=f"a width-2, depth-{k} ReLU network computes Δ^{k} exactly (Telgarsky 2016)",
-                         passed=sup <= 1e-12 and (pd.isna(pieces) or int(pieces) == 2 ** k), group=f"k = {k}",
-                         expected=f"sup error ≤ 1e-12, {2 ** k} pieces", kind="telgarsky_exact",
-                         measured=f"sup error {sup:.1g}, {int(pieces) if pd.notna(pieces) else '?'} pieces, "
-                                  f"{int(r['n_params'])} parameters", detail="the job's dyadic grid of [0, 1]"))
+        out.append(
+            Check(
+                name=f"a width-2, depth-{k} ReLU network computes Δ^{k} exactly (Telgarsky 2016)",
+                passed=sup <= 1e-12 and (pd.isna(pieces) or int(pieces) == 2**k),
+                group=f"k = {k}",
+                expected=f"sup error ≤ 1e-12, {2**k} pieces",
+                kind="telgarsky_exact",
+                measured=f"sup error {sup:.1g}, {int(pieces) if pd.notna(pieces) else '?'} pieces, "
+                f"{int(r['n_params'])} parameters",
+                detail="the job's dyadic grid of [0, 1]",
+            )
+        )
     sh = g[g["kind"].isin(SHALLOW_TRAINED + ("shallow_sawtooth",))].copy()
     if len(sh):
-        sh["lb"] = [_bound_at(bounds, int(k), 3 * int(w) + 1)[1] for k, w in zip(sh["target.k"], sh["width"])]
+        sh["lb"] = [
+            _bound_at(bounds, int(k), 3 * int(w) + 1)[1] for k, w in zip(sh["target.k"], sh["width"], strict=True)
+        ]
         worst = float(((sh["gmse"] - sh["lb"]) / sh["var_grid"]).min())
-        out.append(Check(name="every one-hidden-layer ReLU net with n units has grid MSE at least the best fit by n + 1 "
-                              "linear pieces", passed=worst >= -1e-12, group=f"{len(sh)} trained and hand-built nets",
-                         expected="(MSE − bound)/Var ≥ 0 (1e-12 slack)", measured=f"smallest {worst:.2g}",
-                         kind="shallow_bound", detail="the bound is exact on the grid (dynamic programming)"))
+        out.append(
+            Check(
+                name="every one-hidden-layer ReLU net with n units has grid MSE at least the best fit by n + 1 "
+                "linear pieces",
+                passed=worst >= -1e-12,
+                group=f"{len(sh)} trained and hand-built nets",
+                expected="(MSE − bound)/Var ≥ 0 (1e-12 slack)",
+                measured=f"smallest {worst:.2g}",
+                kind="shallow_bound",
+                detail="the bound is exact on the grid (dynamic programming)",
+            )
+        )
     for k in sorted(int(k) for k in g["target.k"].unique()):
         P = telgarsky_params(k)
         n_eq, lb = _bound_at(bounds, k, P)
         var = float(np.var(iterated_tent(eval_grid(k), k)))
-        predicted = n_eq + 1 < 2 ** k
-        out.append(Check(name=f"depth-{k} width-2 nets ({P} parameters) contain a net better than every shallow net with "
-                              "as many parameters" if predicted else
-                              f"at k = {k} a shallow net with {P} parameters can be exact (no separation at this size)",
-                         passed=(lb > 0) == predicted, group=f"k = {k}", kind="depth_separation",
-                         expected=f"bound {'> 0' if predicted else '= 0'} ({n_eq} units: {n_eq + 1} pieces vs 2^k = "
-                                  f"{2 ** k})", measured=f"bound {lb / var:.3g} Var",
-                         detail="Telgarsky's hand-built net is exact, so a positive bound at its size is a separation"))
+        predicted = n_eq + 1 < 2**k
+        out.append(
+            Check(
+                name=f"depth-{k} width-2 nets ({P} parameters) contain a net better than every shallow net with "
+                "as many parameters"
+                if predicted
+                else f"at k = {k} a shallow net with {P} parameters can be exact (no separation at this size)",
+                passed=(lb > 0) == predicted,
+                group=f"k = {k}",
+                kind="depth_separation",
+                expected=f"bound {'> 0' if predicted else '= 0'} ({n_eq} units: {n_eq + 1} pieces vs 2^k = {2**k})",
+                measured=f"bound {lb / var:.3g} Var",
+                detail="Telgarsky's hand-built net is exact, so a positive bound at its size is a separation",
+            )
+        )
     return out
 
 
 def _verdicts(table):
     if table.empty:
         return []
-    return matched.verdicts(table, ["target.k"], theorem=THEOREM + "; the comparison of trained nets is a hypothesis "
-                            "about training", hypotheses="ReLU; one input in [0, 1]; Telgarsky's architecture against "
-                            "shallow nets with exactly its parameter count",
-                            claim="trained {deep} beats one hidden layer at equal parameters on Δ^k",
-                            contains=_contains_exact_net, metric="grid MSE")
+    return matched.verdicts(
+        table,
+        ["target.k"],
+        theorem=THEOREM + "; the comparison of trained nets is a hypothesis about training",
+        hypotheses="ReLU; one input in [0, 1]; Telgarsky's architecture against "
+        "shallow nets with exactly its parameter count",
+        claim="trained {deep} beats one hidden layer at equal parameters on Δ^k",
+        contains=_contains_exact_net,
+        metric="grid MSE",
+    )
 
 
 def judge(runs, ctx):
@@ -293,6 +400,7 @@ def judge(runs, ctx):
 
 # --------------------------------------------------------------------------- figures
 
+
 def _plot_k(k, g, bounds):
     gk = g[g["target.k"] == k]
     var = float(np.var(iterated_tent(eval_grid(k), k)))
@@ -301,36 +409,98 @@ def _plot_k(k, g, bounds):
         fig = Figure(figsize=(7.2, 7.4), layout="constrained")
         ax = fig.add_subplot()
         b = bounds[bounds["k"] == k]
-        ax.plot(b["n_params"], np.maximum(b["rel_bound"], floor), color="k", lw=1.4,
-                label="certified bound: every shallow net (n + 1 pieces)")
-        for kind, color, label in (("shallow", "tab:blue", "shallow, L-BFGS"), ("greedy", "tab:cyan", "shallow, OGA path")):
+        ax.plot(
+            b["n_params"],
+            np.maximum(b["rel_bound"], floor),
+            color="k",
+            lw=1.4,
+            label="certified bound: every shallow net (n + 1 pieces)",
+        )
+        for kind, color, label in (
+            ("shallow", "tab:blue", "shallow, L-BFGS"),
+            ("greedy", "tab:cyan", "shallow, OGA path"),
+        ):
             sh = gk[gk["kind"] == kind].groupby("n_params")["gmse"]
             if len(sh):
-                ax.plot(sh.median().index, np.maximum(sh.median() / var, floor), "o-", color=color, ms=3.5,
-                        label=f"{label} (median over replicas)")
+                ax.plot(
+                    sh.median().index,
+                    np.maximum(sh.median() / var, floor),
+                    "o-",
+                    color=color,
+                    ms=3.5,
+                    label=f"{label} (median over replicas)",
+                )
         colors = {2: "tab:orange", 3: "tab:red", 4: "tab:purple"}
         for (depth, width), h in gk[gk["kind"] == "deep"].groupby(["model.depth", "width"]):
             P = h["n_params"].median()
             own = int(depth) == k and int(width) == 2
-            ax.plot(P, max(h["gmse"].min() / var, floor), marker="D" if own else "s", ms=8 if own else 5,
-                    color=colors.get(int(width), "0.4"), ls="none", mec="k" if own else None)
-            ax.plot(P, max(h["gmse"].median() / var, floor), marker="s", mfc="none", color=colors.get(int(width), "0.4"),
-                    ls="none")
-            ax.annotate(str(int(depth)), (P, max(h["gmse"].min() / var, floor)), fontsize=6, xytext=(3, 2),
-                        textcoords="offset points")
+            ax.plot(
+                P,
+                max(h["gmse"].min() / var, floor),
+                marker="D" if own else "s",
+                ms=8 if own else 5,
+                color=colors.get(int(width), "0.4"),
+                ls="none",
+                mec="k" if own else None,
+            )
+            ax.plot(
+                P,
+                max(h["gmse"].median() / var, floor),
+                marker="s",
+                mfc="none",
+                color=colors.get(int(width), "0.4"),
+                ls="none",
+            )
+            ax.annotate(
+                str(int(depth)),
+                (P, max(h["gmse"].min() / var, floor)),
+                fontsize=6,
+                xytext=(3, 2),
+                textcoords="offset points",
+            )
         for w, c in colors.items():
-            ax.plot([], [], marker="s", color=c, ls="none", label=f"deep, width {w}: best restart (filled), median (open); "
-                                                                   "label = depth")
-        ax.plot([], [], marker="D", ms=8, color="tab:orange", mec="k", ls="none",
-                label=f"Telgarsky's architecture (depth {k}, width 2), trained: best restart")
-        for kind, marker, label in (("telgarsky", "*", "Telgarsky, hand-built (exact)"),
-                                    ("shallow_sawtooth", "P", "shallow, hand-built (exact)")):
+            ax.plot(
+                [],
+                [],
+                marker="s",
+                color=c,
+                ls="none",
+                label=f"deep, width {w}: best restart (filled), median (open); label = depth",
+            )
+        ax.plot(
+            [],
+            [],
+            marker="D",
+            ms=8,
+            color="tab:orange",
+            mec="k",
+            ls="none",
+            label=f"Telgarsky's architecture (depth {k}, width 2), trained: best restart",
+        )
+        for kind, marker, label in (
+            ("telgarsky", "*", "Telgarsky, hand-built (exact)"),
+            ("shallow_sawtooth", "P", "shallow, hand-built (exact)"),
+        ):
             h = gk[gk["kind"] == kind]
             if len(h):
-                ax.plot(h["n_params"], np.maximum(h["gmse"] / var, floor), marker=marker, ms=12, color="tab:green",
-                        ls="none", mec="k", label=label + f" (drawn at the {floor:g} floor)", zorder=5)
-        ax.set(xscale="log", yscale="log", xlabel="parameters", ylabel="grid MSE / Var Δ^k",
-               title=f"Δ^{k}: {2 ** k} linear pieces")
+                ax.plot(
+                    h["n_params"],
+                    np.maximum(h["gmse"] / var, floor),
+                    marker=marker,
+                    ms=12,
+                    color="tab:green",
+                    ls="none",
+                    mec="k",
+                    label=label + f" (drawn at the {floor:g} floor)",
+                    zorder=5,
+                )
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlabel="parameters",
+            ylabel="grid MSE / Var Δ^k",
+            title=f"Δ^{k}: {2**k} linear pieces",
+        )
         ax.grid(True, alpha=0.3)
         fig.legend(loc="outside lower center", fontsize=7, ncols=1, frameon=False)
     return fig
@@ -342,18 +512,35 @@ def _plot_summary(arch, bounds):
         ax, ax2 = fig.subplots(1, 2)
         ks = sorted(bounds["k"].unique())
         if len(arch):
-            err = np.vstack([arch["below_bound"] / arch["restarts"] - arch["p_low"],
-                             arch["p_high"] - arch["below_bound"] / arch["restarts"]])
-            ax.errorbar(arch["k"], arch["below_bound"] / arch["restarts"], yerr=np.clip(err, 0, None), marker="o",
-                        capsize=3, color="tab:red", label="restarts below the bound (exact 95% CI)")
+            err = np.vstack(
+                [
+                    arch["below_bound"] / arch["restarts"] - arch["p_low"],
+                    arch["p_high"] - arch["below_bound"] / arch["restarts"],
+                ]
+            )
+            ax.errorbar(
+                arch["k"],
+                arch["below_bound"] / arch["restarts"],
+                yerr=np.clip(err, 0, None),
+                marker="o",
+                capsize=3,
+                color="tab:red",
+                label="restarts below the bound (exact 95% CI)",
+            )
             ax2.plot(arch["k"], arch["best_rel"], "o-", color="tab:red", label="best restart")
             ax2.plot(arch["k"], arch["median_rel"], "s:", color="tab:red", mfc="none", label="median restart")
             ax2.plot(arch["k"], arch["rel_bound_eq"], "k^--", label="certified bound, shallow nets of its size")
-        ax.set(xlabel="k (Δ^k has 2^k pieces)", ylabel="fraction of restarts", xticks=ks, ylim=(-0.02, 1.02),
-               title="Telgarsky's architecture, trained: restarts that beat every shallow net of its size")
+        ax.set(
+            xlabel="k (Δ^k has 2^k pieces)",
+            ylabel="fraction of restarts",
+            xticks=ks,
+            ylim=(-0.02, 1.02),
+            title="Telgarsky's architecture, trained: restarts that beat every shallow net of its size",
+        )
         ax2.axhline(1.0, color="0.5", lw=0.8, ls=":", label="constant predictor (Var Δ^k)")
-        ax2.set(xlabel="k", ylabel="grid MSE / Var Δ^k", xticks=ks, ylim=(0, 1.1),
-                title="Its restarts against the bound")
+        ax2.set(
+            xlabel="k", ylabel="grid MSE / Var Δ^k", xticks=ks, ylim=(0, 1.1), title="Its restarts against the bound"
+        )
         for a in (ax, ax2):
             a.grid(True, alpha=0.3)
             a.legend(fontsize=7.5, loc="best")
@@ -362,21 +549,31 @@ def _plot_summary(arch, bounds):
 
 def analyse(runs, ctx):
     """Grid errors, the certified bound, checks, per-k tables and figures, the restarts and the verdicts."""
-    res = generic.base_result(runs, INTRO, [
-        f"**Grid.** Every network is evaluated on {POINTS_PER_PIECE} points per linear piece of Δ^k (breakpoints on the "
-        "grid) from its saved parameters; the bound is exact for the same points.",
-        "**Bound.** The least MSE over functions with n + 1 linear pieces on the grid (dynamic programming over "
-        "contiguous runs of points, a least-squares line on each): a lower bound for every one-hidden-layer ReLU "
-        "net with n units, trained or not. At equal parameters a deep net with P parameters is compared with the "
-        "bound of n = ⌊(P − 1)/3⌋ units.",
-        "**Telgarsky's architecture.** Per k the theorem's own architecture (depth k, width 2), fixed before the "
-        "data: the number of its restarts below the certified bound with an exact Clopper–Pearson 95% CI on the "
-        "probability that one restart gets there (a count over restarts, not a bootstrap of their minimum), and the "
-        "`matched_depth` rank test against shallow nets of width 2k (exactly its 6k + 1 parameters), Holm-corrected "
-        "over k.",
-        f"**Restarts (description).** p = fraction of a deep architecture's restarts below the best trained shallow "
-        f"net with at most its parameters and below {AT_CONSTANT:g} Var (off the constant predictor); restarts needed "
-        f"for a {CONFIDENCE:.0%} chance: ⌈log(1 − {CONFIDENCE:g}) / log(1 − p)⌉."])
+    res = generic.base_result(
+        runs,
+        INTRO,
+        [
+            f"**Grid.** Every network is evaluated on {POINTS_PER_PIECE} points per linear piece of Δ^k (breakpoints "
+            f"on the "
+            "grid) from its saved parameters; the bound is exact for the same points.",
+            "**Bound.** The least MSE over functions with n + 1 linear pieces on the grid (dynamic programming over "
+            "contiguous runs of points, a least-squares line on each): a lower bound for every one-hidden-layer ReLU "
+            "net with n units, trained or not. At equal parameters a deep net with P parameters is compared with the "
+            "bound of n = ⌊(P − 1)/3⌋ units.",
+            "**Telgarsky's architecture.** Per k the theorem's own architecture (depth k, width 2), fixed before the "
+            "data: the number of its restarts below the certified bound with an exact Clopper–Pearson 95% CI on the "
+            "probability that one restart gets there (a count over restarts, not a bootstrap of their minimum), and "
+            "the "
+            "`matched_depth` rank test against shallow nets of width 2k (exactly its 6k + 1 parameters), "
+            "Holm-corrected "
+            "over k.",
+            f"**Restarts (description).** p = fraction of a deep architecture's restarts below the best trained "
+            f"shallow "
+            f"net with at most its parameters and below {AT_CONSTANT:g} Var (off the constant predictor); restarts "
+            f"needed "
+            f"for a {CONFIDENCE:.0%} chance: ⌈log(1 − {CONFIDENCE:g}) / log(1 − p)⌉.",
+        ],
+    )
     g = grid_errors(runs, ctx)
     if g.empty:
         return res
@@ -385,8 +582,13 @@ def analyse(runs, ctx):
     arch = telgarsky_arch(g, bounds)
     rest = restarts_table(g)
     comp = telgarsky_comparison(g)
-    res.tables.update(sawtooth_nets=nets, sawtooth_bound=bounds, sawtooth_telgarsky_arch=arch,
-                      sawtooth_restarts=rest, sawtooth_comparison=comp)
+    res.tables.update(
+        sawtooth_nets=nets,
+        sawtooth_bound=bounds,
+        sawtooth_telgarsky_arch=arch,
+        sawtooth_restarts=rest,
+        sawtooth_comparison=comp,
+    )
     res.checks = checks(g, bounds)
     res.verdicts = _verdicts(comp)
     for k in sorted(g["target.k"].unique()):
@@ -399,22 +601,38 @@ def analyse(runs, ctx):
 def _body(g, nets, arch, rest, comp):
     ks = sorted(int(k) for k in g["target.k"].unique())
     found = arch[arch["below_bound"] > 0] if len(arch) else arch
-    lines = ["![summary](figures/sawtooth_summary.png)", "",
-             "**Telgarsky's architecture (depth k, width 2) trained from random starts**, per k: the best restart's grid "
-             "MSE / Var Δ^k and over the bound of shallow nets with as many parameters (below 1: better than every "
-             "shallow net of its size, certified), how many restarts got below the bound and the exact 95% CI of the "
-             f"probability that one does; frac_at_constant: restarts at ≥ {AT_CONSTANT:g} Var (the constant "
-             "predictor):", "",
-             markdown_table(arch) if len(arch) else "(no trained deep nets)", "",
-             ("Training finds a net below the certified bound at k = " + ", ".join(str(k) for k in found["k"]) + "."
-              if len(found) else "No restart of Telgarsky's architecture gets below the certified shallow bound at its "
-              "size: depth wins here in existence (the hand-built nets are exact), not in training."), "",
-             "**Trained comparison at equal parameters** (the `matched_depth` rule: two-sided Mann–Whitney, Holm over "
-             "k; Telgarsky's architecture against shallow nets of width 2k):", "",
-             markdown_table(comp) if len(comp) else "(none)", "",
-             "**Restarts** (a description; every deep architecture tried) needed to beat the best trained shallow net "
-             "of at most its size:", "",
-             markdown_table(rest) if len(rest) else "(none)", "",
-             "**Every network** (grid MSE relative to Var Δ^k):", "", markdown_table(nets), ""]
+    lines = [
+        "![summary](figures/sawtooth_summary.png)",
+        "",
+        "**Telgarsky's architecture (depth k, width 2) trained from random starts**, per k: the best restart's grid "
+        "MSE / Var Δ^k and over the bound of shallow nets with as many parameters (below 1: better than every "
+        "shallow net of its size, certified), how many restarts got below the bound and the exact 95% CI of the "
+        f"probability that one does; frac_at_constant: restarts at ≥ {AT_CONSTANT:g} Var (the constant "
+        "predictor):",
+        "",
+        markdown_table(arch) if len(arch) else "(no trained deep nets)",
+        "",
+        (
+            "Training finds a net below the certified bound at k = " + ", ".join(str(k) for k in found["k"]) + "."
+            if len(found)
+            else "No restart of Telgarsky's architecture gets below the certified shallow bound at its "
+            "size: depth wins here in existence (the hand-built nets are exact), not in training."
+        ),
+        "",
+        "**Trained comparison at equal parameters** (the `matched_depth` rule: two-sided Mann–Whitney, Holm over "
+        "k; Telgarsky's architecture against shallow nets of width 2k):",
+        "",
+        markdown_table(comp) if len(comp) else "(none)",
+        "",
+        "**Restarts** (a description; every deep architecture tried) needed to beat the best trained shallow net "
+        "of at most its size:",
+        "",
+        markdown_table(rest) if len(rest) else "(none)",
+        "",
+        "**Every network** (grid MSE relative to Var Δ^k):",
+        "",
+        markdown_table(nets),
+        "",
+    ]
     lines += [f"![Δ^{k}](figures/sawtooth_k{k}.png)" for k in ks]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ n^α, α = −1 − (2k+1)/d (:func:`nnapprox.theory.bounds.oga_rate`). OGA work
 that is the training set's L2 norm, so the rate is measured on the training MSE, at widths n much
 smaller than N and above the precision floor, with the test MSE beside it.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,38 +34,57 @@ __all__ = ["analyse", "judge", "rate_table", "regime", "verdict", "path_fit", "J
 #: sample sets the slope), which is why the report shows how every verdict moves when each shifts.
 JUDGE = {
     "n_min": Window(32, "smallest width of the rate fit (below it the local slope still drifts)", "n"),
-    "sample_fraction": Window(0.01, "largest width of the fit as a fraction of N (beyond it the sample, not the "
-                                    "function, sets the rate)", 2.0),
-    "floor": Window(1e-11, "relative training MSE below which float64 Gram–Schmidt sets the error (precision "
-                           "floor): such widths are left out", 10.0),
+    "sample_fraction": Window(
+        0.01, "largest width of the fit as a fraction of N (beyond it the sample, not the function, sets the rate)", 2.0
+    ),
+    "floor": Window(
+        1e-11,
+        "relative training MSE below which float64 Gram–Schmidt sets the error (precision "
+        "floor): such widths are left out",
+        10.0,
+    ),
     "tol": Window(0.1, "slack on the predicted exponent (finite-range curvature of the local slope)", 2.0),
 }
-THEOREM = ("Siegel & Xu (2022), 'Optimal convergence rates for the orthogonal greedy algorithm': for f in the "
-           "variation space of the ReLU^k dictionary on a bounded domain of R^d, OGA's L2 error is "
-           "O(n^(−1/2 − (2k+1)/(2d))), and no better rate holds over that space")
-HYPOTHESES = ("f in the variation space (smooth targets on a bounded domain are); each new unit (nearly) the best "
-              "of the dictionary (the search screens random directions and chooses each offset exactly: a weak "
-              "greedy step); the error in the Hilbert space OGA works in, the training set's L2")
-RULE = register_rule(Rule(
-    kind="sharp_rate",
-    claim="OGA's squared error falls at least as fast as the sharp rate of its ReLU^k dictionary",
-    theorem=THEOREM,
-    null="the slope's CI reaches α + tol or below (α = −1 − (2k+1)/d): at least as fast as the guarantee; faster is a "
-         "worst-case rate beaten on a smoother target, consistent",
-    alternative="the whole CI lies above α + tol: slower than the guarantee inside its regime",
-    windows=tuple(JUDGE)))
+THEOREM = (
+    "Siegel & Xu (2022), 'Optimal convergence rates for the orthogonal greedy algorithm': for f in the "
+    "variation space of the ReLU^k dictionary on a bounded domain of R^d, OGA's L2 error is "
+    "O(n^(−1/2 − (2k+1)/(2d))), and no better rate holds over that space"
+)
+HYPOTHESES = (
+    "f in the variation space (smooth targets on a bounded domain are); each new unit (nearly) the best "
+    "of the dictionary (the search screens random directions and chooses each offset exactly: a weak "
+    "greedy step); the error in the Hilbert space OGA works in, the training set's L2"
+)
+RULE = register_rule(
+    Rule(
+        kind="sharp_rate",
+        claim="OGA's squared error falls at least as fast as the sharp rate of its ReLU^k dictionary",
+        theorem=THEOREM,
+        null="the slope's CI reaches α + tol or below (α = −1 − (2k+1)/d): at least as fast as the guarantee; faster "
+        "is a "
+        "worst-case rate beaten on a smoother target, consistent",
+        alternative="the whole CI lies above α + tol: slower than the guarantee inside its regime",
+        windows=tuple(JUDGE),
+    )
+)
 
 
 def rule_text(w) -> str:
     """The rule's bullet with the windows used."""
-    return (f"Per replica (each a path on its own data), least squares of log training MSE on log n over the widths "
-            f"n ≥ n_min = {w['n_min']:g}, n ≤ N × {w['sample_fraction']:g} and MSE / Var f ≥ {w['floor']:g} (at least 3 "
-            f"widths); the slope is the mean over replicas with its t-interval. Consistent when the CI reaches "
-            f"α + {w['tol']:g} or below (α = −1 − (2k+1)/d, an upper bound's rate: faster decay is consistent and "
-            f"reported as such); contradicts when the whole CI lies above α + {w['tol']:g}.")
-INTRO = ("Does the orthogonal greedy algorithm converge at least as fast as Siegel & Xu prove it must, over "
-         "the Heaviside, ReLU, ReLU² and ReLU³ dictionaries in d = 1, 2, 3? The squared training error against "
-         "n^(−1 − (2k+1)/d).")
+    return (
+        f"Per replica (each a path on its own data), least squares of log training MSE on log n over the widths "
+        f"n ≥ n_min = {w['n_min']:g}, n ≤ N × {w['sample_fraction']:g} and MSE / Var f ≥ {w['floor']:g} (at least 3 "
+        f"widths); the slope is the mean over replicas with its t-interval. Consistent when the CI reaches "
+        f"α + {w['tol']:g} or below (α = −1 − (2k+1)/d, an upper bound's rate: faster decay is consistent and "
+        f"reported as such); contradicts when the whole CI lies above α + {w['tol']:g}."
+    )
+
+
+INTRO = (
+    "Does the orthogonal greedy algorithm converge at least as fast as Siegel & Xu prove it must, over "
+    "the Heaviside, ReLU, ReLU² and ReLU³ dictionaries in d = 1, 2, 3? The squared training error against "
+    "n^(−1 − (2k+1)/d)."
+)
 
 
 def _groups(runs):
@@ -116,32 +136,84 @@ def rate_table(runs, w):
         slope, lo, hi, reps = path_fit(sub, "train_mse")
         test = path_fit(sub, "test_mse")[0]
         widths = sub["n"].nunique()
-        rows.append({"target": tgt, "d": d, "k": k, "unit": act, "predicted": alpha, "slope": slope,
-                     "ci_low": lo, "ci_high": hi, "ci_contains": bool(np.isfinite(slope) and lo <= alpha <= hi),
-                     "test_slope": test, "n_min": sub["n"].min() if widths else np.nan,
-                     "n_max": sub["n"].max() if widths else np.nan, "widths": widths, "replicas": reps, "stops": stops})
-    return pd.DataFrame(rows, columns=["target", "d", "k", "unit", "predicted", "slope", "ci_low", "ci_high",
-                                       "ci_contains", "test_slope", "n_min", "n_max", "widths", "replicas", "stops"])
+        rows.append(
+            {
+                "target": tgt,
+                "d": d,
+                "k": k,
+                "unit": act,
+                "predicted": alpha,
+                "slope": slope,
+                "ci_low": lo,
+                "ci_high": hi,
+                "ci_contains": bool(np.isfinite(slope) and lo <= alpha <= hi),
+                "test_slope": test,
+                "n_min": sub["n"].min() if widths else np.nan,
+                "n_max": sub["n"].max() if widths else np.nan,
+                "widths": widths,
+                "replicas": reps,
+                "stops": stops,
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "target",
+            "d",
+            "k",
+            "unit",
+            "predicted",
+            "slope",
+            "ci_low",
+            "ci_high",
+            "ci_contains",
+            "test_slope",
+            "n_min",
+            "n_max",
+            "widths",
+            "replicas",
+            "stops",
+        ],
+    )
 
 
 def verdict(r, w) -> Verdict:
     """The ``sharp_rate`` verdict of one row of :func:`rate_table` (or a row of the same fields) with windows ``w``."""
     tol = w["tol"]
-    base = dict(claim=RULE.claim, theorem=THEOREM, hypotheses=HYPOTHESES, group=f"{r.target}, d={r.d}, {r.unit} (k={r.k})",
-                predicted=f"MSE exponent ≤ {r.predicted:.3g} (+ {tol:g})", rule=rule_text(w), kind=RULE.kind,
-                windows=dict(w))
+    base = dict(
+        claim=RULE.claim,
+        theorem=THEOREM,
+        hypotheses=HYPOTHESES,
+        group=f"{r.target}, d={r.d}, {r.unit} (k={r.k})",
+        predicted=f"MSE exponent ≤ {r.predicted:.3g} (+ {tol:g})",
+        rule=rule_text(w),
+        kind=RULE.kind,
+        windows=dict(w),
+    )
     if r.widths < 3 or not np.isfinite(r.slope):
         why = r.stops or "fewer than 3 widths"
-        return Verdict(**base, outcome=NOT_TESTED, reason=f"precision floor: fewer than 3 widths in the regime ({why})"
-                       if "precision" in why else f"too few points: {why}")
-    common = dict(regime=f"n ∈ [{r.n_min:g}, {r.n_max:g}] ({r.widths} widths)" + (f"; stops: {r.stops}" if r.stops
-                                                                                  else ""),
-                  measured=f"slope {fmt_slope(r.slope, r.ci_low, r.ci_high)} (test MSE {r.test_slope:.2f})",
-                  value=r.slope, ci_low=r.ci_low, ci_high=r.ci_high)
+        return Verdict(
+            **base,
+            outcome=NOT_TESTED,
+            reason=f"precision floor: fewer than 3 widths in the regime ({why})"
+            if "precision" in why
+            else f"too few points: {why}",
+        )
+    common = dict(
+        regime=f"n ∈ [{r.n_min:g}, {r.n_max:g}] ({r.widths} widths)" + (f"; stops: {r.stops}" if r.stops else ""),
+        measured=f"slope {fmt_slope(r.slope, r.ci_low, r.ci_high)} (test MSE {r.test_slope:.2f})",
+        value=r.slope,
+        ci_low=r.ci_low,
+        ci_high=r.ci_high,
+    )
     if r.ci_low > r.predicted + tol:
-        return Verdict(**base, **common, outcome=CONTRADICTS,
-                       explanation="slower than the guarantee inside its regime: the weak greedy step's constant "
-                                   "(random directions) is too small here, so the search hypothesis fails")
+        return Verdict(
+            **base,
+            **common,
+            outcome=CONTRADICTS,
+            explanation="slower than the guarantee inside its regime: the weak greedy step's constant "
+            "(random directions) is too small here, so the search hypothesis fails",
+        )
     if r.ci_high < r.predicted - tol:
         common["measured"] += "; faster than the worst case (a smoother target than those that attain it)"
     return Verdict(**base, **common, outcome=CONSISTENT)
@@ -156,11 +228,11 @@ def _plot(runs, table, floor):
     ds = sorted(table["d"].unique())
     targets = sorted(table["target"].unique())
     colors = {k: colormaps["viridis"](k / 3.6) for k in range(4)}
-    styles = dict(zip(targets, ("-", "--", ":", "-.")))
+    styles = dict(zip(targets, ("-", "--", ":", "-."), strict=True))
     with rc_context(RC):
         fig = Figure(figsize=(4.6 * len(ds), 4.8), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(ds), sharey=True))
-        for ax, d in zip(axes, ds):
+        for ax, d in zip(axes, ds, strict=True):
             for (tgt, dd, act), g in _groups(runs):
                 if int(dd) != d:
                     continue
@@ -168,8 +240,15 @@ def _plot(runs, table, floor):
                 m = g.groupby("n")["train_mse"].mean() / g["var_f"].median()
                 row = table[(table["target"] == tgt) & (table["d"] == d) & (table["unit"] == act)].iloc[0]
                 fitted = f"{row['slope']:.2f}" if np.isfinite(row["slope"]) else "not fitted"
-                ax.plot(m.index, m.values, ls=styles[tgt], marker="o", ms=2.5, color=colors[k],
-                        label=f"{act}, {tgt}: {fitted} (theory {row['predicted']:.2f})")
+                ax.plot(
+                    m.index,
+                    m.values,
+                    ls=styles[tgt],
+                    marker="o",
+                    ms=2.5,
+                    color=colors[k],
+                    label=f"{act}, {tgt}: {fitted} (theory {row['predicted']:.2f})",
+                )
                 if np.isfinite(row["slope"]):
                     xs = np.geomspace(row["n_min"], row["n_max"], 10)
                     mid = math.sqrt(row["n_min"] * row["n_max"])
@@ -180,8 +259,10 @@ def _plot(runs, table, floor):
             ax.grid(True, which="major", alpha=0.3)
             ax.legend(fontsize=6.5, loc="lower left", framealpha=0.85)
         axes[0].set_ylabel("training MSE / Var f (mean over replicas)")
-        fig.suptitle("OGA over ReLU^k dictionaries: training error vs n; black dashes: the sharp rate "
-                     "n^(−1−(2k+1)/d) through the fit's middle; dotted: the precision floor")
+        fig.suptitle(
+            "OGA over ReLU^k dictionaries: training error vs n; black dashes: the sharp rate "
+            "n^(−1−(2k+1)/d) through the fit's middle; dotted: the precision floor"
+        )
     return fig
 
 
@@ -194,17 +275,51 @@ def analyse(runs, ctx):
     res.tables["sharp_rates"] = table
     res.verdicts = [verdict(r, ctx.windows(JUDGE)) for r in table.itertuples(index=False)] + res.verdicts
     res.figures["sharp_rates"] = _plot(runs, table, ctx.windows(JUDGE)["floor"])
-    show = table.assign(**{"slope [95% CI]": [fmt_slope(s, lo, hi) for s, lo, hi in
-                                              zip(table["slope"], table["ci_low"], table["ci_high"])]})
-    show = show[["target", "d", "unit", "k", "predicted", "slope [95% CI]", "ci_contains", "test_slope", "n_min",
-                 "n_max", "widths", "stops"]].rename(columns={"ci_contains": "CI holds the prediction",
-                                                              "test_slope": "test-MSE slope"})
-    res.sections.insert(0, Section("Measured against the sharp rate", "\n".join([
-        "![OGA training error vs n](figures/sharp_rates.png)", "",
-        f"**Rule.** {rule_text(ctx.windows(JUDGE))}", "", markdown_table(show), "",
-        "`stops` says where a curve leaves the regime: at the precision floor (float64 Gram–Schmidt, MSE / Var f "
-        f"below {ctx.windows(JUDGE)['floor']:g}) or where n exceeds N × {ctx.windows(JUDGE)['sample_fraction']:g}. The test-MSE slope over "
-        "the same widths shows that the training-set rate is the function's, not the sample's."])))
+    show = table.assign(
+        **{
+            "slope [95% CI]": [
+                fmt_slope(s, lo, hi)
+                for s, lo, hi in zip(table["slope"], table["ci_low"], table["ci_high"], strict=True)
+            ]
+        }
+    )
+    show = show[
+        [
+            "target",
+            "d",
+            "unit",
+            "k",
+            "predicted",
+            "slope [95% CI]",
+            "ci_contains",
+            "test_slope",
+            "n_min",
+            "n_max",
+            "widths",
+            "stops",
+        ]
+    ].rename(columns={"ci_contains": "CI holds the prediction", "test_slope": "test-MSE slope"})
+    res.sections.insert(
+        0,
+        Section(
+            "Measured against the sharp rate",
+            "\n".join(
+                [
+                    "![OGA training error vs n](figures/sharp_rates.png)",
+                    "",
+                    f"**Rule.** {rule_text(ctx.windows(JUDGE))}",
+                    "",
+                    markdown_table(show),
+                    "",
+                    "`stops` says where a curve leaves the regime: at the precision floor (float64 Gram–Schmidt, MSE / "
+                    "Var f "
+                    f"below {ctx.windows(JUDGE)['floor']:g}) or where n exceeds N × "
+                    f"{ctx.windows(JUDGE)['sample_fraction']:g}. The test-MSE slope over "
+                    "the same widths shows that the training-set rate is the function's, not the sample's.",
+                ]
+            ),
+        ),
+    )
     return res
 
 

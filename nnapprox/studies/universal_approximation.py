@@ -8,6 +8,7 @@ sigmoid and relu) come from the other grid of the sweep. Figures show staircases
 units, the errors of both against n with Barron's bound, and one trained network unit by unit,
 all from the jobs' saved parameters.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -35,9 +36,11 @@ UNITS_N = 8
 UNIT_WIDTH, UNIT_ACTIVATION = 8, "sigmoid"
 GRID = np.linspace(-1.0, 1.0, 4001)
 
-INTRO = ("How does one hidden layer approximate a 1-D function as its width n grows? The constructive proof "
-         "builds a staircase of n steep sigmoids with sup error O(1/n); training finds far better networks of "
-         "the same width. Target sin(4x) on [-1, 1] (C_f = 4).")
+INTRO = (
+    "How does one hidden layer approximate a 1-D function as its width n grows? The constructive proof "
+    "builds a staircase of n steep sigmoids with sup error O(1/n); training finds far better networks of "
+    "the same width. Target sin(4x) on [-1, 1] (C_f = 4)."
+)
 
 
 def _interval(target):
@@ -65,12 +68,17 @@ def staircase_errors(runs):
     """
     st = _construct(runs)
     width = 2 * st["target.radius"].astype(float)
-    return pd.DataFrame({"n": st["n"].astype(int).to_numpy(), "kappa": st["trainer.kappa"].to_numpy(),
-                         "steepness": (st["trainer.kappa"] * st["n"] / width).to_numpy(),
-                         "n_params": st["n_params"].astype(int).to_numpy(),
-                         "sup_err": st["grid_sup_err"].to_numpy(), "l2_err": np.sqrt(st["grid_mse"].to_numpy()),
-                         "mse": st["grid_mse"].to_numpy()})[["n", "steepness", "kappa", "n_params", "sup_err",
-                                                            "l2_err", "mse"]]
+    return pd.DataFrame(
+        {
+            "n": st["n"].astype(int).to_numpy(),
+            "kappa": st["trainer.kappa"].to_numpy(),
+            "steepness": (st["trainer.kappa"] * st["n"] / width).to_numpy(),
+            "n_params": st["n_params"].astype(int).to_numpy(),
+            "sup_err": st["grid_sup_err"].to_numpy(),
+            "l2_err": np.sqrt(st["grid_mse"].to_numpy()),
+            "mse": st["grid_mse"].to_numpy(),
+        }
+    )[["n", "steepness", "kappa", "n_params", "sup_err", "l2_err", "mse"]]
 
 
 def trained_units(net, grid):
@@ -128,9 +136,14 @@ def _plot_staircase(target, nets, units_net):
         fig = Figure(figsize=(10.0, 4.9), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
         ax1.plot(x, target(x[:, None]), color="k", lw=2.2, label=f"target sin({target.params['freq']:g}x)")
-        for (n, net), color in zip(nets, ("tab:orange", "tab:green", "tab:purple")):
-            ax1.plot(x, net.predict(x[:, None]), color=color, lw=1.3,
-                     label=f"staircase n = {n} (steepness {net.weights[0][0, 0]:g})")
+        for (n, net), color in zip(nets, ("tab:orange", "tab:green", "tab:purple"), strict=True):
+            ax1.plot(
+                x,
+                net.predict(x[:, None]),
+                color=color,
+                lw=1.3,
+                label=f"staircase n = {n} (steepness {net.weights[0][0, 0]:g})",
+            )
         ax1.set_xlabel("x (input units)")
         ax1.set_ylabel("f(x), f_n(x) (units of f)")
         ax1.set_title("(a) steep-sigmoid staircases, κ = steepness · step width = 10")
@@ -140,8 +153,13 @@ def _plot_staircase(target, nets, units_net):
         centres = -units_net.biases[0] / units_net.weights[0][:, 0]
         cmap = colormaps["viridis"]
         for j, u in enumerate(units):
-            ax2.plot(x, u, color=cmap(j / max(1, len(units) - 1)), lw=1.0,
-                     label="units (f(t_j) − f(t_{j−1})) σ(k(x − c_j))" if j == 0 else None)
+            ax2.plot(
+                x,
+                u,
+                color=cmap(j / max(1, len(units) - 1)),
+                lw=1.0,
+                label="units (f(t_j) − f(t_{j−1})) σ(k(x − c_j))" if j == 0 else None,
+            )
         ax2.axhline(const, color="0.4", ls=":", lw=1.2, label=f"output bias f(t_0) = {const:.2f}")
         ax2.plot(x, const + units.sum(axis=0), color="k", lw=2.0, label=f"sum: f_{len(units)}(x)")
         ax2.plot(x, target(x[:, None]), color="tab:red", ls="--", lw=1.2, label="target")
@@ -162,15 +180,30 @@ def _plot_rates(target, stairs, sup_fit, l2_fit, trained, var_f):
     with rc_context(RC):
         fig = Figure(figsize=(10.0, 5.2), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
-        for col, res, marker, color, name in (("sup_err", sup_fit, "o", "tab:blue", "sup error"),
-                                              ("l2_err", l2_fit, "s", "tab:green", "L2 error (RMS, uniform μ)")):
-            ax1.plot(n, stairs[col], marker=marker, color=color,
-                     label=f"{name}: slope {fmt_slope(res.slope, res.ci_low, res.ci_high)}")
+        for col, res, marker, color, name in (
+            ("sup_err", sup_fit, "o", "tab:blue", "sup error"),
+            ("l2_err", l2_fit, "s", "tab:green", "L2 error (RMS, uniform μ)"),
+        ):
+            ax1.plot(
+                n,
+                stairs[col],
+                marker=marker,
+                color=color,
+                label=f"{name}: slope {fmt_slope(res.slope, res.ci_low, res.ci_high)}",
+            )
             xs = n[n >= FIT_MIN_N]
-            ax1.plot(xs, np.exp(res.intercept) * xs ** res.slope, color=color, ls=":", lw=1.0)
-        ax1.plot(n, freq * (hi - lo) / (2 * n), color="0.3", ls="--", lw=1.1,
-                 label=f"max|f′|·h/2 = {freq * (hi - lo) / 2:g}/n (step-function bound)")
-        ax1.axvspan(n.min() / 1.3, FIT_MIN_N / 1.15, color="0.9", zorder=0, label=f"left out of the fit (n < {FIT_MIN_N})")
+            ax1.plot(xs, np.exp(res.intercept) * xs**res.slope, color=color, ls=":", lw=1.0)
+        ax1.plot(
+            n,
+            freq * (hi - lo) / (2 * n),
+            color="0.3",
+            ls="--",
+            lw=1.1,
+            label=f"max|f′|·h/2 = {freq * (hi - lo) / 2:g}/n (step-function bound)",
+        )
+        ax1.axvspan(
+            n.min() / 1.3, FIT_MIN_N / 1.15, color="0.9", zorder=0, label=f"left out of the fit (n < {FIT_MIN_N})"
+        )
         for ax in (ax1, ax2):
             ax.set_xscale("log", base=2)
             ax.set_yscale("log")
@@ -184,13 +217,26 @@ def _plot_rates(target, stairs, sup_fit, l2_fit, trained, var_f):
         colors = {"sigmoid": "tab:orange", "relu": "tab:red"}
         widths = n
         for k, (act, g) in enumerate(trained.groupby("activation", sort=True)):
-            ax2.errorbar(g["n"], g["mean"], yerr=minmax_yerr(g["mean"], g["min"], g["max"]), marker="s^Dv"[k % 4],
-                         ms=5, capsize=2.5, color=colors.get(act, f"C{k + 3}"),
-                         label=f"trained {act} nets, L-BFGS (mean, min–max)")
+            ax2.errorbar(
+                g["n"],
+                g["mean"],
+                yerr=minmax_yerr(g["mean"], g["min"], g["max"]),
+                marker="s^Dv"[k % 4],
+                ms=5,
+                capsize=2.5,
+                color=colors.get(act, f"C{k + 3}"),
+                label=f"trained {act} nets, L-BFGS (mean, min–max)",
+            )
             widths = np.union1d(widths, g["n"].to_numpy(dtype=float))
         xs = np.geomspace(widths.min(), widths.max(), 50)
-        ax2.plot(xs, barron_curve(target.c_f, xs, target.radius, "sigmoid"), color="0.3", ls="--", lw=1.1,
-                 label=f"Barron bound (2 r C_f)²/n, C_f = {target.c_f:g}, r = {target.radius:g} (sigmoid)")
+        ax2.plot(
+            xs,
+            barron_curve(target.c_f, xs, target.radius, "sigmoid"),
+            color="0.3",
+            ls="--",
+            lw=1.1,
+            label=f"Barron bound (2 r C_f)²/n, C_f = {target.c_f:g}, r = {target.radius:g} (sigmoid)",
+        )
         ax2.axhline(var_f, color="0.3", ls=":", lw=1.1, label=f"Var f = {var_f:.3g}")
         ax2.set_xlabel("hidden width n (neurons)")
         ax2.set_ylabel("MSE = squared L2 error (units of f²)")
@@ -212,12 +258,19 @@ def _plot_trained_units(target, net, row):
         fig = Figure(figsize=(7.0, 7.2), layout="constrained")
         ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True, height_ratios=[2.2, 1.4, 1.0])
         for rank, j in enumerate(order):
-            ax1.plot(x, units[j], color=cmap(rank / max(1, len(order) - 1)), lw=1.3,
-                     label=f"{c[j]:+.2f} σ({w[j]:.2f}x {'+' if b[j] >= 0 else '−'} {abs(b[j]):.2f})")
+            ax1.plot(
+                x,
+                units[j],
+                color=cmap(rank / max(1, len(order) - 1)),
+                lw=1.3,
+                label=f"{c[j]:+.2f} σ({w[j]:.2f}x {'+' if b[j] >= 0 else '−'} {abs(b[j]):.2f})",
+            )
         ax1.axhline(const, color="0.4", ls=":", lw=1.2, label=f"output bias {const:+.2f}")
         ax1.set_ylabel("c_j σ(w_j x + b_j)\n(units of f)")
-        ax1.set_title(f"(a) the {len(c)} units of a trained {net.activation_name} net (N = {int(row['data.N'])}, "
-                      f"L-BFGS {int(row['steps'])} steps, seed {int(row['seed'])})")
+        ax1.set_title(
+            f"(a) the {len(c)} units of a trained {net.activation_name} net (N = {int(row['data.N'])}, "
+            f"L-BFGS {int(row['steps'])} steps, seed {int(row['seed'])})"
+        )
         ax1.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7.5, frameon=False)
         ax2.plot(x, f, color="k", lw=2.4, label=f"target sin({target.params['freq']:g}x)")
         ax2.plot(x, out, color="tab:orange", lw=1.2, ls="--", label="sum of units + bias")
@@ -238,14 +291,22 @@ def _plot_trained_units(target, net, row):
 def _rate_check(sup_fit, tol=RATE_TOL):
     """The staircase's sup error against its closed-form 1/n rate: a deterministic construction, so a check."""
     ok = np.isfinite(sup_fit.slope) and (abs(sup_fit.slope + 1) <= tol or sup_fit.ci_low <= -1 <= sup_fit.ci_high)
-    return Check(name="the steep-sigmoid staircase's sup error falls like 1/n along its schedule (the constructive "
-                      "proof of universal approximation)", passed=bool(ok), group="sin(4x), κ = 10",
-                 expected=f"slope −1 ± {tol:g} (a step function with step h has sup error ≤ max|f′| h/2)",
-                 measured=(f"slope {fmt_slope(sup_fit.slope, sup_fit.ci_low, sup_fit.ci_high)} over n ∈ "
-                           f"[{sup_fit.x_min:g}, {sup_fit.x_max:g}]" if np.isfinite(sup_fit.slope) else "fewer than 3 "
-                           "widths"), kind="staircase_rate",
-                 detail=f"deterministic errors on a 16385-point grid; n < {FIT_MIN_N} left out (two steps cannot follow "
-                        "sin(4x))")
+    return Check(
+        name="the steep-sigmoid staircase's sup error falls like 1/n along its schedule (the constructive "
+        "proof of universal approximation)",
+        passed=bool(ok),
+        group="sin(4x), κ = 10",
+        expected=f"slope −1 ± {tol:g} (a step function with step h has sup error ≤ max|f′| h/2)",
+        measured=(
+            f"slope {fmt_slope(sup_fit.slope, sup_fit.ci_low, sup_fit.ci_high)} over n ∈ "
+            f"[{sup_fit.x_min:g}, {sup_fit.x_max:g}]"
+            if np.isfinite(sup_fit.slope)
+            else "fewer than 3 widths"
+        ),
+        kind="staircase_rate",
+        detail=f"deterministic errors on a 16385-point grid; n < {FIT_MIN_N} left out (two steps cannot follow "
+        "sin(4x))",
+    )
 
 
 def analyse(runs, ctx):
@@ -264,11 +325,13 @@ def analyse(runs, ctx):
     built = _construct(runs)
     target = ctx.target(built.iloc[0])
     by_n = {int(r["n"]): ctx.net(r) for _, r in built.iterrows() if int(r["n"]) in SHOWN_N + (UNITS_N,)}
-    res.figures["ua_staircase"] = _plot_staircase(target, [(n, by_n[n]) for n in SHOWN_N if n in by_n],
-                                                  by_n.get(UNITS_N, next(iter(by_n.values()))))
+    res.figures["ua_staircase"] = _plot_staircase(
+        target, [(n, by_n[n]) for n in SHOWN_N if n in by_n], by_n.get(UNITS_N, next(iter(by_n.values())))
+    )
     ok = generic.usable(trained_runs)
     trained = group_stats(ok, ["activation.name", "model.width"], "test_mse").rename(
-        columns={"activation.name": "activation", "model.width": "n"})
+        columns={"activation.name": "activation", "model.width": "n"}
+    )
     var_f = float(np.nanmedian(ok["var_f"])) if len(ok) else float(np.var(target(GRID[:, None])))
     res.figures["ua_rates"] = _plot_rates(target, stairs, sup_fit, l2_fit, trained, var_f)
     comp = width_comparison(stairs, trained)
@@ -279,27 +342,56 @@ def analyse(runs, ctx):
         "Σ_j (f(t_j) − f(t_{j−1})) σ(steepness (x − c_j)) with c_j = (t_{j−1} + t_j)/2: n sigmoid units. As steepness "
         f"→ ∞ this is a step function with sup error ≤ max|f′| h/2 = {target.params['freq'] * (hi - lo) / 2:g}/n. "
         "Along the schedule n = 2^j, steepness = κ n / 2 (κ = 10) both grow together. Errors are measured by the "
-        "jobs on a uniform grid of 16385 points.", "", "![staircase](figures/ua_staircase.png)", "",
-        "![rates](figures/ua_rates.png)", "",
-        markdown_table(stairs.drop(columns=["kappa"]).rename(columns={"sup_err": "sup error", "l2_err": "L2 error (RMS)",
-                                                                      "mse": "MSE"})), "",
+        "jobs on a uniform grid of 16385 points.",
+        "",
+        "![staircase](figures/ua_staircase.png)",
+        "",
+        "![rates](figures/ua_rates.png)",
+        "",
+        markdown_table(
+            stairs.drop(columns=["kappa"]).rename(
+                columns={"sup_err": "sup error", "l2_err": "L2 error (RMS)", "mse": "MSE"}
+            )
+        ),
+        "",
         f"Fitted over n ≥ {FIT_MIN_N}: sup error slope {fmt_slope(sup_fit.slope, sup_fit.ci_low, sup_fit.ci_high)}, L2 "
         f"error slope {fmt_slope(l2_fit.slope, l2_fit.ci_low, l2_fit.ci_high)} (95% CI, residual bootstrap: one "
-        f"deterministic value per n). The squared L2 error (MSE) therefore falls like n^{2 * l2_fit.slope:.2f}."]
+        f"deterministic value per n). The squared L2 error (MSE) therefore falls like n^{2 * l2_fit.slope:.2f}.",
+    ]
     res.sections.insert(0, Section("The staircase construction", "\n".join(lines)))
     if len(comp):
         acts = [c[:-4] for c in comp.columns if c.endswith("_mse") and c != "staircase_mse"]
-        parts = [f"{a}: ratio {comp[f'{a}_gain'].min():.3g} to {comp[f'{a}_gain'].max():.3g}, training better at "
-                 f"{int((comp[f'{a}_gain'] > 1).sum())} of {len(comp)} widths" for a in acts]
-        res.sections.insert(1, Section("Constructed vs trained", "\n".join([
-            "Panel (b) of the rates figure puts the staircase's MSE next to the trained networks' mean test MSE (same "
-            "units). Ratio staircase MSE / trained MSE at equal width (> 1: the trained net is better):", "",
-            markdown_table(comp.rename(columns=lambda c: c.replace("_mse", " MSE").replace("_gain", " ratio"))), "",
-            "; ".join(parts) + ". The construction shows that n units suffice for a sup error O(1/n); it is far from "
-            "the best network of that width, which training approaches until the optimiser's floor flattens the "
-            "trained curves."])))
-    unit_row = ok[(ok["activation.name"] == UNIT_ACTIVATION) & (ok["model.width"] == UNIT_WIDTH)
-                  & (ok["replica"] == 0)].sort_values("seed")
+        parts = [
+            f"{a}: ratio {comp[f'{a}_gain'].min():.3g} to {comp[f'{a}_gain'].max():.3g}, training better at "
+            f"{int((comp[f'{a}_gain'] > 1).sum())} of {len(comp)} widths"
+            for a in acts
+        ]
+        res.sections.insert(
+            1,
+            Section(
+                "Constructed vs trained",
+                "\n".join(
+                    [
+                        "Panel (b) of the rates figure puts the staircase's MSE next to the trained networks' mean "
+                        "test MSE (same "
+                        "units). Ratio staircase MSE / trained MSE at equal width (> 1: the trained net is better):",
+                        "",
+                        markdown_table(
+                            comp.rename(columns=lambda c: c.replace("_mse", " MSE").replace("_gain", " ratio"))
+                        ),
+                        "",
+                        "; ".join(parts)
+                        + ". The construction shows that n units suffice for a sup error O(1/n); it is far from "
+                        "the best network of that width, which training approaches until the optimiser's floor "
+                        "flattens the "
+                        "trained curves.",
+                    ]
+                ),
+            ),
+        )
+    unit_row = ok[
+        (ok["activation.name"] == UNIT_ACTIVATION) & (ok["model.width"] == UNIT_WIDTH) & (ok["replica"] == 0)
+    ].sort_values("seed")
     if len(unit_row):
         row = unit_row.iloc[0]
         net = ctx.net(row)
@@ -309,12 +401,31 @@ def analyse(runs, ctx):
         units = units.sort_values("centre −b_j/w_j").reset_index(drop=True)
         units.insert(0, "unit j", np.arange(1, len(c) + 1))
         res.tables["trained_units"] = units.assign(output_bias=float(net.biases[1][0]))
-        res.sections.insert(2, Section("One trained network, unit by unit", "\n".join([
-            f"The {UNIT_ACTIVATION} network of width {UNIT_WIDTH}, seed {int(row['seed'])}, replica 0 of the sweep, loaded "
-            f"from its job's parameters: {int(row['steps'])} L-BFGS iterations ({row['stop_reason']}), test MSE "
-            f"{row['test_mse']:.3e}.", "", "![trained units](figures/ua_trained_units.png)", "", markdown_table(units), "",
-            f"Unlike the staircase (one steep unit per step, steepness {10 * UNIT_WIDTH / (hi - lo):g} at n = "
-            f"{UNIT_WIDTH}, output weights = increments of f), the trained units are gentle: |w_j| ≤ {np.abs(w).max():.2f}, "
-            f"with output weights up to |c_j| = {np.abs(c).max():.2f} of both signs (Σ|c_j| = {np.abs(c).sum():.1f}, "
-            "while |f| ≤ 1) that cancel: the network uses the smooth shape of σ, not its step."])))
+        res.sections.insert(
+            2,
+            Section(
+                "One trained network, unit by unit",
+                "\n".join(
+                    [
+                        f"The {UNIT_ACTIVATION} network of width {UNIT_WIDTH}, seed {int(row['seed'])}, replica 0 of "
+                        f"the sweep, loaded "
+                        f"from its job's parameters: {int(row['steps'])} L-BFGS iterations ({row['stop_reason']}), "
+                        f"test MSE "
+                        f"{row['test_mse']:.3e}.",
+                        "",
+                        "![trained units](figures/ua_trained_units.png)",
+                        "",
+                        markdown_table(units),
+                        "",
+                        f"Unlike the staircase (one steep unit per step, steepness {10 * UNIT_WIDTH / (hi - lo):g} at "
+                        f"n = "
+                        f"{UNIT_WIDTH}, output weights = increments of f), the trained units are gentle: |w_j| ≤ "
+                        f"{np.abs(w).max():.2f}, "
+                        f"with output weights up to |c_j| = {np.abs(c).max():.2f} of both signs (Σ|c_j| = "
+                        f"{np.abs(c).sum():.1f}, "
+                        "while |f| ≤ 1) that cancel: the network uses the smooth shape of σ, not its step.",
+                    ]
+                ),
+            ),
+        )
     return res

@@ -34,17 +34,17 @@ Factories are called with keyword parameters; ``get_target(t.name, **t.params)``
 rebuilds ``t`` and ``target_defaults(name)`` lists a target's parameters. Random-looking frequencies and directions
 come from a ``seed`` parameter, so the same parameters always give the same function.
 """
+
 from __future__ import annotations
 
 import inspect
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 from scipy.special import expit
 
-from nnapprox.targets.core import (KINDS, Target, finite, fixed_dim, int_at_least, make_target, symmetric_domain,
-                                   vector)
+from nnapprox.targets.core import KINDS, Target, finite, fixed_dim, int_at_least, make_target, symmetric_domain, vector
 from nnapprox.targets.sampling import Domain
 
 __all__ = [
@@ -75,6 +75,7 @@ __all__ = [
 # Barron-class targets
 # ---------------------------------------------------------------------------
 
+
 def gaussian(d: int = 1, s: float = 1.0, radius: float = 1.0, domain: str = "ball") -> Target:
     """Gaussian bump ``exp(-|x|^2 / (2 s^2))``.
 
@@ -93,8 +94,14 @@ def gaussian(d: int = 1, s: float = 1.0, radius: float = 1.0, domain: str = "bal
     return make_target("gaussian", d, dom, c_f, "barron", dict(d=d, s=s, radius=radius, domain=domain), fn)
 
 
-def cosine_ridge(d: int = 1, omega: float | list[float] = 1.0, phase: float = 0.0, seed: int = 0, radius: float = 1.0,
-                 domain: str = "ball") -> Target:
+def cosine_ridge(
+    d: int = 1,
+    omega: float | list[float] = 1.0,
+    phase: float = 0.0,
+    seed: int = 0,
+    radius: float = 1.0,
+    domain: str = "ball",
+) -> Target:
     """Plane wave ``cos(ω·x + φ)``.
 
     ``omega`` is the vector ω itself, or a float: ω for d = 1, and for d > 1 the
@@ -109,14 +116,29 @@ def cosine_ridge(d: int = 1, omega: float | list[float] = 1.0, phase: float = 0.
     def fn(X):
         return np.cos(X @ w + phase)
 
-    return make_target("cosine_ridge", d, dom, np.linalg.norm(w), "barron",
-                 dict(d=d, omega=omega, phase=phase, seed=seed, radius=radius, domain=domain), fn,
-                 info={"omega": w})
+    return make_target(
+        "cosine_ridge",
+        d,
+        dom,
+        np.linalg.norm(w),
+        "barron",
+        dict(d=d, omega=omega, phase=phase, seed=seed, radius=radius, domain=domain),
+        fn,
+        info={"omega": w},
+    )
 
 
-def cosine_sum(d: int = 1, m: int | None = None, omega: float = 3.0, seed: int = 0, omegas: list | None = None,
-               amplitudes: list[float] | None = None, phases: list[float] | None = None, radius: float = 1.0,
-               domain: str = "ball") -> Target:
+def cosine_sum(
+    d: int = 1,
+    m: int | None = None,
+    omega: float = 3.0,
+    seed: int = 0,
+    omegas: list | None = None,
+    amplitudes: list[float] | None = None,
+    phases: list[float] | None = None,
+    radius: float = 1.0,
+    domain: str = "ball",
+) -> Target:
     """Sum of plane waves ``Σ_j b_j cos(ω_j·x + φ_j)``, j = 1..m.
 
     ``C_f = Σ_j |b_j| |ω_j|``, exact when the frequencies are distinct up to sign
@@ -166,13 +188,25 @@ def cosine_sum(d: int = 1, m: int | None = None, omega: float = 3.0, seed: int =
     def fn(X):
         return np.cos(X @ W.T + P) @ B
 
-    params = dict(d=d, m=m, omega=omega, seed=seed, omegas=omegas, amplitudes=amplitudes, phases=phases,
-                  radius=radius, domain=domain)
-    return make_target("cosine_sum", d, dom, c_f, "barron", params, fn,
-                 info={"omegas": W, "amplitudes": B, "phases": P})
+    params = dict(
+        d=d,
+        m=m,
+        omega=omega,
+        seed=seed,
+        omegas=omegas,
+        amplitudes=amplitudes,
+        phases=phases,
+        radius=radius,
+        domain=domain,
+    )
+    return make_target(
+        "cosine_sum", d, dom, c_f, "barron", params, fn, info={"omegas": W, "amplitudes": B, "phases": P}
+    )
 
 
-def ridge_sum(d: int = 2, m: int = 1, scale: float = 1.5, seed: int = 0, radius: float = 1.0, domain: str = "ball") -> Target:
+def ridge_sum(
+    d: int = 2, m: int = 1, scale: float = 1.5, seed: int = 0, radius: float = 1.0, domain: str = "ball"
+) -> Target:
     """Ridges in orthogonal directions at the frequency that keeps n_0 near its floor in every d:
     ``m^(-1/2) Σ_j cos(ω_j·x)``, ``|ω_j| = scale · sqrt(d + 2)``, j = 1..m ≤ d.
 
@@ -196,8 +230,16 @@ def ridge_sum(d: int = 2, m: int = 1, scale: float = 1.5, seed: int = 0, radius:
     def fn(X):
         return b * np.cos(X @ W.T).sum(axis=1)
 
-    return make_target("ridge_sum", d, dom, m * b * scale * math.sqrt(d + 2), "barron",
-                 dict(d=d, m=m, scale=scale, seed=seed, radius=radius, domain=domain), fn, info={"omegas": W})
+    return make_target(
+        "ridge_sum",
+        d,
+        dom,
+        m * b * scale * math.sqrt(d + 2),
+        "barron",
+        dict(d=d, m=m, scale=scale, seed=seed, radius=radius, domain=domain),
+        fn,
+        info={"omegas": W},
+    )
 
 
 def cosine_product(d: int = 1, k: float = 1.0, radius: float = 1.0, domain: str = "ball") -> Target:
@@ -213,12 +255,14 @@ def cosine_product(d: int = 1, k: float = 1.0, radius: float = 1.0, domain: str 
     def fn(X):
         return np.prod(np.cos(k * X), axis=1)
 
-    return make_target("cosine_product", d, dom, k * math.sqrt(d), "barron",
-                 dict(d=d, k=k, radius=radius, domain=domain), fn)
+    return make_target(
+        "cosine_product", d, dom, k * math.sqrt(d), "barron", dict(d=d, k=k, radius=radius, domain=domain), fn
+    )
 
 
-def sigmoid_ridge(d: int = 1, a: float | list[float] = 1.0, b: float = 0.0, seed: int = 0, radius: float = 1.0,
-                  domain: str = "ball") -> Target:
+def sigmoid_ridge(
+    d: int = 1, a: float | list[float] = 1.0, b: float = 0.0, seed: int = 0, radius: float = 1.0, domain: str = "ball"
+) -> Target:
     """Ridge ``σ(a·x + b)`` with the logistic ``σ(t) = 1/(1 + e^{-t})``.
 
     ``a`` is a vector, or a float: the slope for d = 1, and for d > 1 the norm
@@ -238,12 +282,21 @@ def sigmoid_ridge(d: int = 1, a: float | list[float] = 1.0, b: float = 0.0, seed
     def fn(X):
         return expit(X @ w + b)
 
-    return make_target("sigmoid_ridge", d, dom, np.linalg.norm(w) / 4, "barron",
-                 dict(d=d, a=a, b=b, seed=seed, radius=radius, domain=domain), fn, info={"a": w})
+    return make_target(
+        "sigmoid_ridge",
+        d,
+        dom,
+        np.linalg.norm(w) / 4,
+        "barron",
+        dict(d=d, a=a, b=b, seed=seed, radius=radius, domain=domain),
+        fn,
+        info={"a": w},
+    )
 
 
-def tanh_ridge(d: int = 1, a: float | list[float] = 1.0, b: float = 0.0, seed: int = 0, radius: float = 1.0,
-               domain: str = "ball") -> Target:
+def tanh_ridge(
+    d: int = 1, a: float | list[float] = 1.0, b: float = 0.0, seed: int = 0, radius: float = 1.0, domain: str = "ball"
+) -> Target:
     """Ridge ``tanh(a·x + b)`` (``a`` as in :func:`sigmoid_ridge`).
 
     ``(tanh)' = sech^2`` has the transform ``∫ sech^2(t) e^{-iξt} dt = πξ / sinh(πξ/2)``,
@@ -258,8 +311,16 @@ def tanh_ridge(d: int = 1, a: float | list[float] = 1.0, b: float = 0.0, seed: i
     def fn(X):
         return np.tanh(X @ w + b)
 
-    return make_target("tanh_ridge", d, dom, np.linalg.norm(w), "barron",
-                 dict(d=d, a=a, b=b, seed=seed, radius=radius, domain=domain), fn, info={"a": w})
+    return make_target(
+        "tanh_ridge",
+        d,
+        dom,
+        np.linalg.norm(w),
+        "barron",
+        dict(d=d, a=a, b=b, seed=seed, radius=radius, domain=domain),
+        fn,
+        info={"a": w},
+    )
 
 
 def sin(d: int = 1, freq: float = 1.0, radius: float = 1.0, domain: str = "ball") -> Target:
@@ -277,6 +338,7 @@ def sin(d: int = 1, freq: float = 1.0, radius: float = 1.0, domain: str = "ball"
 # ---------------------------------------------------------------------------
 # outside the class
 # ---------------------------------------------------------------------------
+
 
 def step(d: int = 1, radius: float = 1.0, domain: str = "ball") -> Target:
     """Heaviside step ``1{x_1 > 0}``: a jump inside the domain, ``C_f = inf``."""
@@ -312,8 +374,9 @@ def ball_indicator(d: int = 1, rho: float = 0.5, radius: float = 1.0, domain: st
     def fn(X):
         return (np.einsum("ij,ij->i", X, X) <= rho * rho).astype(np.float64)
 
-    return make_target("ball_indicator", d, dom, math.inf, "non_barron",
-                 dict(d=d, rho=rho, radius=radius, domain=domain), fn)
+    return make_target(
+        "ball_indicator", d, dom, math.inf, "non_barron", dict(d=d, rho=rho, radius=radius, domain=domain), fn
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -342,8 +405,9 @@ def radial(d: int = 4, eps: float = 0.05, radius: float = 1.0, domain: str = "cu
     def fn(X):
         return expit((rho - np.sqrt(np.einsum("ij,ij->i", X, X))) / eps)
 
-    return make_target("radial", d, dom, None, "depth", dict(d=d, eps=eps, radius=radius, domain=domain), fn,
-                 info={"rho": rho})
+    return make_target(
+        "radial", d, dom, None, "depth", dict(d=d, eps=eps, radius=radius, domain=domain), fn, info={"rho": rho}
+    )
 
 
 def tent_map(x):
@@ -437,7 +501,7 @@ def teacher_params(d, widths, seed):
     rng = np.random.default_rng(seed)
     sizes = [d] + list(widths) + [1]
     weights, biases = [], []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:], strict=True):
         a = 1.0 / math.sqrt(fan_in)
         weights.append(rng.uniform(-a, a, size=(fan_out, fan_in)))
         biases.append(rng.uniform(-a, a, size=fan_out))
@@ -465,21 +529,35 @@ def teacher(d: int = 1, widths: list[int] = (3, 3), seed: int = 0, radius: float
 
     def fn(X):
         A = X
-        for W, b in zip(weights[:-1], biases[:-1]):
+        for W, b in zip(weights[:-1], biases[:-1], strict=True):
             A = np.tanh(A @ W.T + b)
         return (A @ weights[-1].T + biases[-1])[:, 0]
 
-    return make_target("teacher", d, dom, None, "depth", dict(d=d, widths=list(widths), seed=seed, radius=radius,
-                                                       domain=domain), fn,
-                 info={"weights": [W.tolist() for W in weights], "biases": [b.tolist() for b in biases]})
+    return make_target(
+        "teacher",
+        d,
+        dom,
+        None,
+        "depth",
+        dict(d=d, widths=list(widths), seed=seed, radius=radius, domain=domain),
+        fn,
+        info={"weights": [W.tolist() for W in weights], "biases": [b.tolist() for b in biases]},
+    )
 
 
 # ---------------------------------------------------------------------------
 # the user's own: a Python function or a table (nnapprox.targets.user)
 # ---------------------------------------------------------------------------
 
-def python(d: int = 1, fn: str | None = None, c_f: float | None = None, radius: float = 1.0, domain: str = "ball",
-           fn_sha256: str | None = None) -> Target:
+
+def python(
+    d: int = 1,
+    fn: str | None = None,
+    c_f: float | None = None,
+    radius: float = 1.0,
+    domain: str = "ball",
+    fn_sha256: str | None = None,
+) -> Target:
     """Your function ``fn='module:function'`` or ``'file.py:function'``, X (N, d) -> (N,); C_f given or estimated.
 
     C_f is ``c_f`` when given, else an FFT estimate (d <= 3), else unknown.
@@ -491,8 +569,13 @@ def python(d: int = 1, fn: str | None = None, c_f: float | None = None, radius: 
     return python_target(d=d, fn=fn, c_f=c_f, radius=radius, domain=domain, fn_sha256=fn_sha256)
 
 
-def table(path: str | None = None, label: str = "y", columns: list[str] | None = None, sha256: str | None = None,
-          d: int | None = None) -> Target:
+def table(
+    path: str | None = None,
+    label: str = "y",
+    columns: list[str] | None = None,
+    sha256: str | None = None,
+    d: int | None = None,
+) -> Target:
     """Your data: the rows of a CSV file ``path`` (features ``columns``, label ``label``), split per replica; no C_f.
 
     See :func:`nnapprox.targets.user.table_target`; ``d``, when given, must be the number of feature columns.
@@ -501,7 +584,9 @@ def table(path: str | None = None, label: str = "y", columns: list[str] | None =
 
     t = table_target(path=path, label=label, columns=columns, sha256=sha256)
     if d is not None and d != t.dim:
-        raise ValueError(f"d={d!r} is invalid: the table has {t.dim} feature column(s) ({', '.join(t.params['columns'])})")
+        raise ValueError(
+            f"d={d!r} is invalid: the table has {t.dim} feature column(s) ({', '.join(t.params['columns'])})"
+        )
     return t
 
 
@@ -533,12 +618,25 @@ TARGETS: dict[str, Callable[..., Target]] = {
 
 # kind of each registered target (checked against the built targets in the tests)
 _KIND_OF = {
-    "gaussian": "barron", "cosine_ridge": "barron", "cosine_sum": "barron", "ridge_sum": "barron", "cosine_product": "barron",
-    "sigmoid_ridge": "barron", "tanh_ridge": "barron", "sin": "barron",
-    "step": "non_barron", "abs": "non_barron", "ball_indicator": "non_barron",
-    "sawtooth": "depth", "tent": "depth", "square": "depth", "compositional": "depth", "radial": "depth",
+    "gaussian": "barron",
+    "cosine_ridge": "barron",
+    "cosine_sum": "barron",
+    "ridge_sum": "barron",
+    "cosine_product": "barron",
+    "sigmoid_ridge": "barron",
+    "tanh_ridge": "barron",
+    "sin": "barron",
+    "step": "non_barron",
+    "abs": "non_barron",
+    "ball_indicator": "non_barron",
+    "sawtooth": "depth",
+    "tent": "depth",
+    "square": "depth",
+    "compositional": "depth",
+    "radial": "depth",
     "teacher": "depth",
-    "python": "user", "table": "table",
+    "python": "user",
+    "table": "table",
 }
 
 

@@ -1,17 +1,28 @@
 """The target object and the parameter checks every target factory shares (built-in and the user's own)."""
+
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
 from nnapprox.targets.sampling import Domain
 
-__all__ = ["KINDS", "Target", "rebuild_target", "int_at_least", "finite", "fixed_dim", "symmetric_domain", "vector", "jsonable",
-           "make_target"]
+__all__ = [
+    "KINDS",
+    "Target",
+    "rebuild_target",
+    "int_at_least",
+    "finite",
+    "fixed_dim",
+    "symmetric_domain",
+    "vector",
+    "jsonable",
+    "make_target",
+]
 
 
 KINDS = ("barron", "non_barron", "depth", "user", "table")
@@ -83,8 +94,10 @@ class Target:
         if TARGETS.get(self.name) is None:
             import pickle
 
-            raise pickle.PicklingError(f"target {self.name!r} is not a registered factory's: only targets of "
-                                       f"get_target(name, ...) pickle (they are rebuilt from their parameters)")
+            raise pickle.PicklingError(
+                f"target {self.name!r} is not a registered factory's: only targets of "
+                f"get_target(name, ...) pickle (they are rebuilt from their parameters)"
+            )
         return rebuild_target, (self.name, dict(self.params))
 
 
@@ -150,7 +163,9 @@ def vector(name, value, d, seed):
         z = np.random.default_rng(seed).standard_normal(d)
         return scale * z / np.linalg.norm(z)
     if arr.shape != (d,) or not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name}={value!r} is invalid: {name} must be a float (its norm) or a finite vector of length d={d}")
+        raise ValueError(
+            f"{name}={value!r} is invalid: {name} must be a float (its norm) or a finite vector of length d={d}"
+        )
     return arr.copy()
 
 
@@ -164,5 +179,13 @@ def jsonable(value):
 
 def make_target(name, d, domain, c_f, kind, params, fn, info=None):
     params = {k: jsonable(v) for k, v in params.items()}
-    return Target(name=name, dim=d, domain=domain, c_f=None if c_f is None else float(c_f), kind=kind,
-                  params=params, fn=fn, info=info or {})
+    return Target(
+        name=name,
+        dim=d,
+        domain=domain,
+        c_f=None if c_f is None else float(c_f),
+        kind=kind,
+        params=params,
+        fn=fn,
+        info=info or {},
+    )

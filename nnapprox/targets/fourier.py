@@ -31,6 +31,7 @@ For a target outside the class (a jump or kink), ``|ω| |f̃|`` is not integrabl
 and the estimate grows without bound with the resolution n/L (∝ n for a jump in
 d = 1, ∝ n^{3/2} for the disc indicator in d = 2).
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["spectrum", "estimate_cf", "estimate_cf_checked", "CfEstimate", "MAX_GRID_POINTS", "START_POINTS",
-           "MAX_POINTS", "MAX_FFT_POINTS", "max_bytes"]
+__all__ = [
+    "spectrum",
+    "estimate_cf",
+    "estimate_cf_checked",
+    "CfEstimate",
+    "MAX_GRID_POINTS",
+    "START_POINTS",
+    "MAX_POINTS",
+    "MAX_FFT_POINTS",
+    "max_bytes",
+]
 
 MAX_GRID_POINTS = 2**24
 
@@ -184,10 +194,18 @@ def _grid(f, d, L, n, name):
     """f on the grid ``-L + j h`` (``h = 2L/n``) of ``[-L, L)^d``, block by block; shape ``(n,) * d``."""
     h = 2 * L / n
     x1 = -L + h * np.arange(n)
-    total = n ** d
+    total = n**d
     if total >= 2**16:
-        log.info("C_f estimate of %s: evaluating f on %s points of the box [-%g, %g)^%d (step %.3g; about %.0f MB)",
-                 name, f"{total:,}", L, L, d, h, (40 * total + 48 * min(total, BLOCK_ROWS) * d) / 2**20)
+        log.info(
+            "C_f estimate of %s: evaluating f on %s points of the box [-%g, %g)^%d (step %.3g; about %.0f MB)",
+            name,
+            f"{total:,}",
+            L,
+            L,
+            d,
+            h,
+            (40 * total + 48 * min(total, BLOCK_ROWS) * d) / 2**20,
+        )
     out = np.empty(total)
     for start in range(0, total, BLOCK_ROWS):
         idx = np.arange(start, min(start + BLOCK_ROWS, total))
@@ -195,7 +213,7 @@ def _grid(f, d, L, n, name):
         for axis in range(d - 1, -1, -1):
             X[:, axis] = x1[idx % n]
             idx = idx // n
-        out[start:start + len(X)] = f(X)
+        out[start : start + len(X)] = f(X)
     return out.reshape((n,) * d)
 
 
@@ -240,7 +258,7 @@ def _sums(v, L, m):
             s = float(c.sum())
             total += s
             far += s if far_full[i] else float(c[rest_far].sum())
-    return total / m ** d, (far / total if total > 0 else 0.0)
+    return total / m**d, (far / total if total > 0 else 0.0)
 
 
 def _interpolant(v, L, pts) -> np.ndarray:
@@ -250,11 +268,13 @@ def _interpolant(v, L, pts) -> np.ndarray:
     herm = np.full(n // 2 + 1, 2.0)
     herm[0] = herm[-1] = 1.0
     u = np.pi * (pts + L) / L  # phase per unit index: 2π (x + L) / (2L)
-    T = np.tensordot(F, herm[:, None] * np.exp(1j * np.arange(n // 2 + 1)[:, None] * u[None, :, d - 1]), axes=([d - 1], [0]))
+    T = np.tensordot(
+        F, herm[:, None] * np.exp(1j * np.arange(n // 2 + 1)[:, None] * u[None, :, d - 1]), axes=([d - 1], [0])
+    )
     k = np.fft.fftfreq(n) * n
     for axis in range(d - 2, -1, -1):
         T = np.einsum("...jm,jm->...m", T, np.exp(1j * k[:, None] * u[None, :, axis]))
-    return T.real / n ** d
+    return T.real / n**d
 
 
 def _check_points(v, L, radius, d):
@@ -264,8 +284,13 @@ def _check_points(v, L, radius, d):
     h = 2 * L / n
     k = CHECK_POINTS // 3
     peak = np.array(np.unravel_index(int(np.argmax(np.abs(v))), v.shape), dtype=np.float64) * h - L
-    pts = np.vstack([rng.uniform(-radius, radius, (k, d)), rng.uniform(-0.95 * L, 0.95 * L, (k, d)),
-                     peak + rng.uniform(-h, h, (CHECK_POINTS - 2 * k, d))])
+    pts = np.vstack(
+        [
+            rng.uniform(-radius, radius, (k, d)),
+            rng.uniform(-0.95 * L, 0.95 * L, (k, d)),
+            peak + rng.uniform(-h, h, (CHECK_POINTS - 2 * k, d)),
+        ]
+    )
     return np.clip(pts, -L, L - h)
 
 
@@ -319,27 +344,38 @@ def estimate_cf_checked(f, d: int, *, radius: float = 1.0, name: str = "f") -> C
             with np.errstate(all="ignore"):
                 v = _grid(f, d, L, n, name)
         except Exception as e:  # noqa: BLE001 - the user's function on points outside its domain
-            return _unknown(f"evaluating f on the FFT box [-{L:g}, {L:g})^{d} failed ({' '.join(str(e).split())}); "
-                            f"the estimate needs f on all of R^{d}, decaying", peak)
+            return _unknown(
+                f"evaluating f on the FFT box [-{L:g}, {L:g})^{d} failed ({' '.join(str(e).split())}); "
+                f"the estimate needs f on all of R^{d}, decaying",
+                peak,
+            )
         peak = max(peak, 40 * v.size + 32 * v.size // n * CHECK_POINTS + 48 * min(v.size, BLOCK_ROWS) * d)
         if not np.all(np.isfinite(v)):
-            return _unknown(f"f is not finite on the FFT box [-{L:g}, {L:g})^{d}, which the estimate needs f defined "
-                            f"and decaying on", peak)
+            return _unknown(
+                f"f is not finite on the FFT box [-{L:g}, {L:g})^{d}, which the estimate needs f defined "
+                f"and decaying on",
+                peak,
+            )
         edge = _edge_share(v, L)
         if edge > DECAY_TOL:
             if doublings < BOX_DOUBLINGS:
                 L, doublings = 2 * L, doublings + 1
                 continue
-            return _unknown(f"f does not decay on R^{d} (|f| is {edge:.1e} of its maximum at |x|_inf > {0.9 * L:g}); "
-                            f"the FFT estimate computes C_f of f itself as a function on R^{d}, so it needs a decaying f",
-                            peak)
+            return _unknown(
+                f"f does not decay on R^{d} (|f| is {edge:.1e} of its maximum at |x|_inf > {0.9 * L:g}); "
+                f"the FFT estimate computes C_f of f itself as a function on R^{d}, so it needs a decaying f",
+                peak,
+            )
         step = _converged_step(f, v, L, r, d, n)
         if isinstance(step, str):
             if 2 * n <= MAX_POINTS[d]:
                 n *= 2
                 continue
-            return _unknown(f"{step}, at the finest step the estimate allows in d = {d} ({n}^{d} points); f varies too "
-                            f"fast for the grid or is outside the Barron class", peak)
+            return _unknown(
+                f"{step}, at the finest step the estimate allows in d = {d} ({n}^{d} points); f varies too "
+                f"fast for the grid or is outside the Barron class",
+                peak,
+            )
         return _box(v, L, n, d, step, peak)
 
 
@@ -351,8 +387,10 @@ def _converged_step(f, v, L, radius, d, n):
     change = _rel(c, c2)
     if max(share, share2) > CONVERGENCE_TOL:
         which = (share, h) if share > CONVERGENCE_TOL else (share2, 2 * h)
-        return (f"the spectrum has not decayed near the Nyquist frequency ({which[0]:.1e} of ∫|ω||f̃| lies above "
-                f"3/4 of π/h at step h = {which[1]:.3g})")
+        return (
+            f"the spectrum has not decayed near the Nyquist frequency ({which[0]:.1e} of ∫|ω||f̃| lies above "
+            f"3/4 of π/h at step h = {which[1]:.3g})"
+        )
     if change > CONVERGENCE_TOL:
         return f"the estimate changes by {change:.1e} between steps {2 * h:.3g} and {h:.3g} ({c2:.6g} to {c:.6g})"
     pts = _check_points(v, L, radius, d)
@@ -366,8 +404,10 @@ def _converged_step(f, v, L, radius, d, n):
         return "f is not finite between the grid points"
     miss = float(np.max(np.abs(_interpolant(v, L, pts) - fx))) / scale if scale > 0 else 0.0
     if miss > INTERP_TOL:
-        return (f"f between the grid points differs from the grid's interpolant by {miss:.1e} of max |f| (step "
-                f"{h:.3g}): the grid does not resolve f")
+        return (
+            f"f between the grid points differs from the grid's interpolant by {miss:.1e} of max |f| (step "
+            f"{h:.3g}): the grid does not resolve f"
+        )
     return c, change, share
 
 
@@ -380,22 +420,33 @@ def _box(v, L, n, d, step, peak) -> CfEstimate:
     prev_c, prev_m, errs = c, n, []
     for p in _PADS:
         m = int(round(p * n / 2)) * 2
-        if m ** d > MAX_FFT_POINTS:
+        if m**d > MAX_FFT_POINTS:
             break
-        peak = max(peak, 8 * v.size + 24 * m ** d)
+        peak = max(peak, 8 * v.size + 24 * m**d)
         cp = _sums(v, L, m)[0]
         ratio = m / prev_m
-        errs.append(2 * _rel(cp, prev_c) / (ratio ** 2 - 1))  # twice the error of an O(1/L^2) convergence
+        errs.append(2 * _rel(cp, prev_c) / (ratio**2 - 1))  # twice the error of an O(1/L^2) convergence
         prev_c, prev_m = cp, m
         err = max(errs[-2:])
-        if len(errs) >= 2 and err <= CONVERGENCE_TOL and (
-                err <= CONVERGENCE_TOL / 4 or (2 * p * n) ** d > CHEAP_FFT_POINTS):
+        if (
+            len(errs) >= 2
+            and err <= CONVERGENCE_TOL
+            and (err <= CONVERGENCE_TOL / 4 or (2 * p * n) ** d > CHEAP_FFT_POINTS)
+        ):
             h = 2 * L / n
             total = change + share + err
-            return CfEstimate(cp, total, (
-                f"estimated: FFT of f on [-{L:g}, {L:g})^{d} with step {h:.3g} ({n} points per axis; spectrum "
-                f"decayed near the Nyquist frequency at steps {h:.3g} and {2 * h:.3g}, change {change:.1e}), "
-                f"zero-padded to {m} points per axis (box error {err:.1e}); stated error {total:.1e}"), peak)
-    return _unknown(f"the estimate still depends on the box size ({c:.6g} on [-{L:g}, {L:g})^{d}, {prev_c:.6g} padded "
-                    f"to {prev_m / n:g} times that box); the ω grid cannot resolve f̃ near 0 within the memory allowed",
-                    peak)
+            return CfEstimate(
+                cp,
+                total,
+                (
+                    f"estimated: FFT of f on [-{L:g}, {L:g})^{d} with step {h:.3g} ({n} points per axis; spectrum "
+                    f"decayed near the Nyquist frequency at steps {h:.3g} and {2 * h:.3g}, change {change:.1e}), "
+                    f"zero-padded to {m} points per axis (box error {err:.1e}); stated error {total:.1e}"
+                ),
+                peak,
+            )
+    return _unknown(
+        f"the estimate still depends on the box size ({c:.6g} on [-{L:g}, {L:g})^{d}, {prev_c:.6g} padded "
+        f"to {prev_m / n:g} times that box); the ω grid cannot resolve f̃ near 0 within the memory allowed",
+        peak,
+    )

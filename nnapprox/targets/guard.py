@@ -20,6 +20,7 @@ only way the package evaluates the user's function. The guard
 What the hash does not cover (other modules the function imports, files or environment variables
 it reads, installed packages) is listed in the README.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -34,9 +35,9 @@ import numbers
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -56,7 +57,7 @@ class UserCodeError(ValueError):
 
 def _one_line(text, limit=300) -> str:
     s = " ".join(str(text).split())
-    return s if len(s) <= limit else s[:limit - 3] + "..."
+    return s if len(s) <= limit else s[: limit - 3] + "..."
 
 
 def files_sha256(files) -> str:
@@ -116,11 +117,14 @@ def _import_failed(spec: str, file: str | None, e: BaseException, out, err) -> U
     said = _last_line(err, out)
     hint = ""
     if isinstance(e, SystemExit):
-        hint = ("; a target's module must import without running a script (argparse, sys.exit): put that code under "
-                "`if __name__ == \"__main__\":`")
+        hint = (
+            "; a target's module must import without running a script (argparse, sys.exit): put that code under "
+            '`if __name__ == "__main__":`'
+        )
     kind, detail = _describe_exception(e, [file])
-    return UserCodeError(f"target.fn={spec!r}: {what} raised {kind}{detail}"
-                         + (f" (its last output: {said!r})" if said else "") + hint)
+    return UserCodeError(
+        f"target.fn={spec!r}: {what} raised {kind}{detail}" + (f" (its last output: {said!r})" if said else "") + hint
+    )
 
 
 def _exec_source(name: str, path: str, spec_obj, spec: str):
@@ -166,6 +170,7 @@ def _installed(module) -> bool:
 
 def _find_spec(spec: str, mod_name: str):
     """The module's import spec, from ``sys.path`` and else from the working directory (as ``python -c`` would)."""
+
     def find():
         with _held_output() as (out, err):
             try:
@@ -187,8 +192,10 @@ def _find_spec(spec: str, mod_name: str):
         sys.path.insert(0, "")  # the working directory as `python -c` has it: the one current at each import
         found = find()
     if found is None:
-        raise UserCodeError(f"target.fn={spec!r}: cannot import module {mod_name!r} (no such module on PYTHONPATH or in "
-                            f"the working directory {os.getcwd()})")
+        raise UserCodeError(
+            f"target.fn={spec!r}: cannot import module {mod_name!r} (no such module on PYTHONPATH or in "
+            f"the working directory {os.getcwd()})"
+        )
     return found
 
 
@@ -197,8 +204,10 @@ def _import_module(spec: str, mod_name: str):
     if mod_name.endswith(".py"):
         path = Path(mod_name)
         if path.is_dir() or not path.exists():
-            raise UserCodeError(f"target.fn={spec!r}: {mod_name} is {'a directory' if path.is_dir() else 'no such file'} "
-                                f"(relative paths start at the working directory {os.getcwd()})")
+            raise UserCodeError(
+                f"target.fn={spec!r}: {mod_name} is {'a directory' if path.is_dir() else 'no such file'} "
+                f"(relative paths start at the working directory {os.getcwd()})"
+            )
         path = str(path.resolve())
         name = f"nnapprox_user_{hashlib.sha256(path.encode()).hexdigest()[:12]}"
         try:
@@ -254,8 +263,9 @@ class UserFunction:
         """``target.fn='mod:f' (/path/mod.py)``: how every message names it."""
         return f"target.fn={self.spec!r}" + (f" ({self.file})" if self.file else "")
 
-    def __call__(self, X, *, purpose: str = "X", finite: bool = True, copy: bool = True,
-                 log_size: bool = True) -> np.ndarray:
+    def __call__(
+        self, X, *, purpose: str = "X", finite: bool = True, copy: bool = True, log_size: bool = True
+    ) -> np.ndarray:
         """The function's values on the rows of X, checked.
 
         Parameters
@@ -284,17 +294,26 @@ class UserFunction:
         X.flags.writeable = False
         n = X.shape[0]
         if log_size and n >= HEAVY_ROWS:
-            log.info("%s: evaluating the function on %s points (%s; X takes %.0f MB)", self.name, f"{n:,}", purpose,
-                     X.nbytes / 2**20)
+            log.info(
+                "%s: evaluating the function on %s points (%s; X takes %.0f MB)",
+                self.name,
+                f"{n:,}",
+                purpose,
+                X.nbytes / 2**20,
+            )
         try:
             out = self.fn(X)
         except (Exception, SystemExit) as e:
             hint = ""
             if "read-only" in str(e):
-                hint = ("; the function must not modify X (it gets a read-only copy): compute on a copy "
-                        "(X = 2 * X, not X *= 2)")
+                hint = (
+                    "; the function must not modify X (it gets a read-only copy): compute on a copy "
+                    "(X = 2 * X, not X *= 2)"
+                )
             kind, detail = _describe_exception(e, self.files)
-            raise UserCodeError(f"{self.name} raised {kind} on {purpose} (X of shape {X.shape}){detail}{hint}") from None
+            raise UserCodeError(
+                f"{self.name} raised {kind} on {purpose} (X of shape {X.shape}){detail}{hint}"
+            ) from None
         return self._checked(out, X, purpose, finite)
 
     def _checked(self, out, X, purpose, finite) -> np.ndarray:
@@ -302,28 +321,37 @@ class UserFunction:
         try:
             v = np.asarray(out)
         except Exception as e:  # noqa: BLE001 - whatever the user returned
-            raise UserCodeError(f"{self.name} returned a {type(out).__name__} that is not an array ({_one_line(e)}) on "
-                                f"{purpose}; it must return one real value per row of X") from None
+            raise UserCodeError(
+                f"{self.name} returned a {type(out).__name__} that is not an array ({_one_line(e)}) on "
+                f"{purpose}; it must return one real value per row of X"
+            ) from None
         if v.shape not in ((n,), (n, 1)):
-            raise UserCodeError(f"{self.name} returned shape {v.shape} for X of shape {X.shape}; expected ({n},) (one "
-                                f"value per row)")
+            raise UserCodeError(
+                f"{self.name} returned shape {v.shape} for X of shape {X.shape}; expected ({n},) (one value per row)"
+            )
         if v.dtype.kind == "c":
-            raise UserCodeError(f"{self.name} returned complex values (dtype {v.dtype}) on {purpose}; a target is "
-                                f"real-valued: return the real part (np.real) or the modulus (np.abs) explicitly")
+            raise UserCodeError(
+                f"{self.name} returned complex values (dtype {v.dtype}) on {purpose}; a target is "
+                f"real-valued: return the real part (np.real) or the modulus (np.abs) explicitly"
+            )
         if v.dtype.kind == "O" and all(isinstance(e, numbers.Real) for e in v.ravel()):
             v = v.astype(np.float64)
         if v.dtype.kind not in "biuf":
-            raise UserCodeError(f"{self.name} returned values of dtype {v.dtype} on {purpose}; allowed: real numbers "
-                                f"(float, int or bool)")
+            raise UserCodeError(
+                f"{self.name} returned values of dtype {v.dtype} on {purpose}; allowed: real numbers "
+                f"(float, int or bool)"
+            )
         with np.errstate(over="ignore"):
             v = np.array(v, dtype=np.float64, copy=True).reshape(n)
         if finite:
             bad = ~np.isfinite(v)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise UserCodeError(f"{self.name} returned non-finite values on {purpose} ({int(bad.sum())} of {n} "
-                                    f"rows; the first, {v[i]}, at x = {np.array2string(X[i], precision=4)}); it must be "
-                                    f"finite on its domain")
+                raise UserCodeError(
+                    f"{self.name} returned non-finite values on {purpose} ({int(bad.sum())} of {n} "
+                    f"rows; the first, {v[i]}, at x = {np.array2string(X[i], precision=4)}); it must be "
+                    f"finite on its domain"
+                )
         return v
 
     def probe(self, X) -> np.ndarray:
@@ -344,7 +372,8 @@ class UserFunction:
                 f"{self.name} is not deterministic: two calls on the same X of shape {np.shape(X)} differ by up to "
                 f"{diff[i]:.3g} (at x = {np.array2string(np.asarray(X)[i], precision=4)}); a target must be a "
                 f"function of X alone (no global random generator, counter or clock): draw from a "
-                f"np.random.default_rng(seed) made inside the function if it needs randomness")
+                f"np.random.default_rng(seed) made inside the function if it needs randomness"
+            )
         k = len(v1) // 2
         if k:
             v3 = self(np.asarray(X)[:k], purpose="the first half of the probe batch")
@@ -352,7 +381,8 @@ class UserFunction:
             if np.any(diff > 1e-9 * scale):
                 raise UserCodeError(
                     f"{self.name} gives a row a different value in a smaller batch (by up to {diff.max():.3g}): each "
-                    f"value must depend on its own row of X only (no batch statistics such as X.mean(axis=0))")
+                    f"value must depend on its own row of X only (no batch statistics such as X.mean(axis=0))"
+                )
         return v1
 
 
@@ -372,8 +402,11 @@ def load_user_function(spec) -> UserFunction:
     fn = module
     for part in attr.split("."):
         if not hasattr(fn, part):
-            raise UserCodeError(f"target.fn={spec!r}: module {mod_name!r}" + (f" ({file})" if file else "")
-                                + f" has no attribute {attr!r}")
+            raise UserCodeError(
+                f"target.fn={spec!r}: module {mod_name!r}"
+                + (f" ({file})" if file else "")
+                + f" has no attribute {attr!r}"
+            )
         fn = getattr(fn, part)
     if not callable(fn) or inspect.isclass(fn):
         raise UserCodeError(f"target.fn={spec!r}: {attr!r} is a {type(fn).__name__}, not a function")
@@ -388,6 +421,7 @@ def load_user_function(spec) -> UserFunction:
     try:
         sha = files_sha256(files) if files else hashlib.sha256(spec.encode()).hexdigest()
     except OSError as e:
-        raise UserCodeError(f"target.fn={spec!r}: cannot read {getattr(e, 'filename', '') or file} "
-                            f"({e.strerror or e})") from None
+        raise UserCodeError(
+            f"target.fn={spec!r}: cannot read {getattr(e, 'filename', '') or file} ({e.strerror or e})"
+        ) from None
     return UserFunction(spec=spec, fn=fn, file=os.path.abspath(file) if file else None, files=tuple(files), sha256=sha)

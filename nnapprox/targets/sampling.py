@@ -10,6 +10,7 @@ All randomness flows through explicit ``np.random.Generator`` objects; train and
 test sets come from two independent streams spawned from one seed, so a larger
 training set never changes the test set.
 """
+
 from __future__ import annotations
 
 import math
@@ -203,5 +204,4 @@ def make_dataset(target, N: int, N_test: int = 2**14, noise: float = 0.0, seed=0
     y = add_noise(y_clean, noise, rng_train)
     X_test = sample_domain(target.domain, N_test, d, rng_test)
     y_test = np.asarray(target(X_test), dtype=np.float64)
-    return Dataset(X=X, y=y, X_test=X_test, y_test=y_test, noise=noise,
-                   var_f=float(np.var(y_test)), y_clean=y_clean)
+    return Dataset(X=X, y=y, X_test=X_test, y_test=y_test, noise=noise, var_f=float(np.var(y_test)), y_clean=y_clean)

@@ -14,6 +14,7 @@ failure one line naming the file, the column and the row (:class:`TableError`):
 * every value finite, and representable: integers exactly in float64 (``|v| <= 2^53``), magnitudes
   whose squares stay finite (below ``1e150``).
 """
+
 from __future__ import annotations
 
 import csv
@@ -42,7 +43,8 @@ class TableError(ValueError):
 
 @dataclass(frozen=True, eq=False)
 class Table:
-    """A table as read: features ``X`` (rows, d), labels ``y`` (rows,), the feature ``columns`` and the file's ``sha256``."""
+    """A table as read: features ``X`` (rows, d), labels ``y`` (rows,), the feature ``columns`` and the file's
+    ``sha256``."""
 
     path: str
     X: np.ndarray
@@ -71,8 +73,10 @@ def _header(text: str, where: str) -> list[str]:
         if not name:
             raise TableError(f"{where}: column {k} of the header has no name; every column needs one")
         if name in out:
-            raise TableError(f"{where}: the column name {name!r} appears twice in the header (columns "
-                             f"{out.index(name) + 1} and {k}); names must be unique")
+            raise TableError(
+                f"{where}: the column name {name!r} appears twice in the header (columns "
+                f"{out.index(name) + 1} and {k}); names must be unique"
+            )
         out.append(name)
     return out
 
@@ -98,6 +102,7 @@ def _not_numeric(where: str, name: str, s) -> TableError:
 
     if pd.api.types.is_bool_dtype(s):
         return TableError(f"{where}: column {name!r} holds True/False, not numbers; allowed: numbers (write 1 and 0)")
+
     def missing(raw):
         return raw is None or raw is pd.NA or (isinstance(raw, float) and math.isnan(raw))
 
@@ -105,16 +110,21 @@ def _not_numeric(where: str, name: str, s) -> TableError:
         if missing(raw):
             continue
         if isinstance(raw, (bool, np.bool_)) or str(raw).strip().lower() in ("true", "false"):
-            return TableError(f"{where}: column {name!r}: {_where(i)} holds {str(raw)!r}; True/False are not numbers "
-                              f"(write 1 and 0)")
+            return TableError(
+                f"{where}: column {name!r}: {_where(i)} holds {str(raw)!r}; True/False are not numbers (write 1 and 0)"
+            )
         if not (isinstance(raw, (int, float, np.number)) or _NUMBER.match(str(raw))):
-            return TableError(f"{where}: column {name!r} is not numeric: {_where(i)} holds {str(raw)!r}; allowed: "
-                              f"numbers with '.' as the decimal point (set target.columns to leave a column out)")
+            return TableError(
+                f"{where}: column {name!r} is not numeric: {_where(i)} holds {str(raw)!r}; allowed: "
+                f"numbers with '.' as the decimal point (set target.columns to leave a column out)"
+            )
     for i, raw in enumerate(s):  # every value looks like a number: pandas kept text for one it cannot hold
         if not missing(raw) and not _representable(raw):
-            return TableError(f"{where}: column {name!r}: {_where(i)} holds {str(raw)!r}, which a 64-bit float cannot "
-                              f"hold exactly; allowed: integers within +-2^53, numbers below {MAX_MAGNITUDE:g} in "
-                              f"magnitude")
+            return TableError(
+                f"{where}: column {name!r}: {_where(i)} holds {str(raw)!r}, which a 64-bit float cannot "
+                f"hold exactly; allowed: integers within +-2^53, numbers below {MAX_MAGNITUDE:g} in "
+                f"magnitude"
+            )
     return TableError(f"{where}: column {name!r} is not numeric (dtype {s.dtype}); allowed: numbers")
 
 
@@ -128,24 +138,33 @@ def _check_values(where: str, name: str, s) -> np.ndarray:
         big = np.flatnonzero((ints > _EXACT_INT) | (ints < -_EXACT_INT))  # compared as integers, not rounded
         if len(big):
             i = int(big[0])
-            raise TableError(f"{where}: column {name!r}: {_where(i)} holds {s.iloc[i]}, which a 64-bit float cannot "
-                             f"hold exactly; allowed: integers within +-2^53")
+            raise TableError(
+                f"{where}: column {name!r}: {_where(i)} holds {s.iloc[i]}, which a 64-bit float cannot "
+                f"hold exactly; allowed: integers within +-2^53"
+            )
     v = s.to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(v) | (np.abs(v) >= MAX_MAGNITUDE)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        what = ("is empty (a missing value)" if np.isnan(v[i]) else
-                f"holds {v[i]:g}" + (" (a number beyond float64's range)" if np.isinf(v[i]) else ""))
-        raise TableError(f"{where}: column {name!r}: {_where(i)} {what}; allowed: finite numbers below "
-                         f"{MAX_MAGNITUDE:g} in magnitude ({int(bad.sum())} such value(s) in the column)")
+        what = (
+            "is empty (a missing value)"
+            if np.isnan(v[i])
+            else f"holds {v[i]:g}" + (" (a number beyond float64's range)" if np.isinf(v[i]) else "")
+        )
+        raise TableError(
+            f"{where}: column {name!r}: {_where(i)} {what}; allowed: finite numbers below "
+            f"{MAX_MAGNITUDE:g} in magnitude ({int(bad.sum())} such value(s) in the column)"
+        )
     return v
 
 
 def _selected(where: str, names: list[str], label, columns) -> list[str]:
     if label not in names:
         sep = next((c for c in ";\t|" if c in names[0]), None) if len(names) == 1 else None
-        raise TableError(f"target.label={label!r} is not a column of {where}; its columns: {', '.join(names)}"
-                         + (f" (the file seems separated by {sep!r}; only ',' is read)" if sep else ""))
+        raise TableError(
+            f"target.label={label!r} is not a column of {where}; its columns: {', '.join(names)}"
+            + (f" (the file seems separated by {sep!r}; only ',' is read)" if sep else "")
+        )
     if columns is None:
         cols = [c for c in names if c != label]
     else:
@@ -185,8 +204,9 @@ def _parse_bytes(data: bytes, where: str):
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise TableError(f"{where} is not UTF-8 text (byte {data[e.start]:#04x} at offset {e.start}); a table is a "
-                         f"CSV text file") from None
+        raise TableError(
+            f"{where} is not UTF-8 text (byte {data[e.start]:#04x} at offset {e.start}); a table is a CSV text file"
+        ) from None
     if "\x00" in text:
         raise TableError(f"{where} holds NUL bytes: it is not a CSV text file")
     text = text.rstrip() + "\n"  # trailing blank lines are not rows
@@ -198,13 +218,16 @@ def _parse_bytes(data: bytes, where: str):
         df = pd.read_csv(io.StringIO(body), header=None, skip_blank_lines=False)
     except pd.errors.ParserError as e:
         detail = " ".join(str(e).split()).replace("C error: ", "")
-        raise TableError(f"{where}: the rows do not all have the same number of fields ({detail}); the header has "
-                         f"{len(names)}") from None
+        raise TableError(
+            f"{where}: the rows do not all have the same number of fields ({detail}); the header has {len(names)}"
+        ) from None
     except (ValueError, pd.errors.EmptyDataError) as e:
         raise TableError(f"{where}: cannot read it as CSV ({' '.join(str(e).split())})") from None
     if df.shape[1] != len(names):
-        raise TableError(f"{where}: {_where(0)} has {df.shape[1]} fields but the header names {len(names)} columns; "
-                         f"every row needs one field per column")
+        raise TableError(
+            f"{where}: {_where(0)} has {df.shape[1]} fields but the header names {len(names)} columns; "
+            f"every row needs one field per column"
+        )
     return names, df
 
 
@@ -246,5 +269,4 @@ def read_table(path, label="y", columns=None) -> Table:
     X, y = arr[:, :-1].copy(), arr[:, -1].copy()
     X.flags.writeable = False
     y.flags.writeable = False
-    return Table(path=str(path), X=X, y=y, columns=tuple(cols), label=label,
-                 sha256=sha)
+    return Table(path=str(path), X=X, y=y, columns=tuple(cols), label=label, sha256=sha)

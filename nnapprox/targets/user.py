@@ -25,6 +25,7 @@ a changed function or file gets new run folders instead of overwriting the recor
 rebuilding a target whose function or file has changed since the run is refused, and
 :func:`check_unchanged` refuses a job whose file changed after its target was built.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,8 +42,19 @@ from nnapprox.targets.guard import UserCodeError, files_sha256, load_user_functi
 from nnapprox.targets.sampling import Dataset, Domain, sample_domain
 from nnapprox.targets.tables import TableError, read_table
 
-__all__ = ["python_target", "table_target", "table_dataset", "load_function", "check_unchanged", "estimate_cached",
-           "PROBE_POINTS", "CACHE_ENV", "UserCodeError", "TableError", "InputChanged"]
+__all__ = [
+    "python_target",
+    "table_target",
+    "table_dataset",
+    "load_function",
+    "check_unchanged",
+    "estimate_cached",
+    "PROBE_POINTS",
+    "CACHE_ENV",
+    "UserCodeError",
+    "TableError",
+    "InputChanged",
+]
 
 log = logging.getLogger("nnapprox.targets.user")
 
@@ -77,8 +89,9 @@ def load_function(spec):
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get(CACHE_ENV) or os.path.join(os.environ.get("XDG_CACHE_HOME") or
-                                                     os.path.join(os.path.expanduser("~"), ".cache"), "nnapprox")
+    base = os.environ.get(CACHE_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "nnapprox"
+    )
     return Path(base) / "c_f"
 
 
@@ -111,18 +124,27 @@ def _estimate(key, uf, d, half, cls):
     try:
         saved = json.loads(path.read_text())
         if saved.get("key") == key:
-            est = cls(saved["value"], math.nan if saved["rel_error"] is None else saved["rel_error"], saved["method"],
-                      int(saved["bytes"]))
+            est = cls(
+                saved["value"],
+                math.nan if saved["rel_error"] is None else saved["rel_error"],
+                saved["method"],
+                int(saved["bytes"]),
+            )
             log.info("%s: C_f estimate read from the cache %s", uf.name, path)
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         est = None
     if est is None:
-        est = estimate_cf_checked(lambda X: uf(X, purpose="the FFT grid of the C_f estimate", finite=False,
-                                              copy=False, log_size=False), d, radius=half, name=uf.name)
+        est = estimate_cf_checked(
+            lambda X: uf(X, purpose="the FFT grid of the C_f estimate", finite=False, copy=False, log_size=False),
+            d,
+            radius=half,
+            name=uf.name,
+        )
         err = est.rel_error if math.isfinite(est.rel_error) else None
         try:
-            write_json_atomic(path, {"key": key, "value": est.value, "rel_error": err, "method": est.method,
-                                     "bytes": est.bytes})
+            write_json_atomic(
+                path, {"key": key, "value": est.value, "rel_error": err, "method": est.method, "bytes": est.bytes}
+            )
         except (WriteError, OSError) as e:  # a cache: computing again is the fallback
             log.debug("C_f cache not written (%s)", e)
     _MEMO[key] = est
@@ -136,9 +158,11 @@ def _given_c_f(c_f, uf, values):
     value = value if math.isinf(value) else finite("c_f", value, nonnegative=True)
     spread = float(np.max(values) - np.min(values))
     if value == 0 and spread > 1e-12 * max(1.0, float(np.max(np.abs(values)))):
-        _fail(f"target.c_f={c_f!r} is invalid for {uf.name}: only a constant function has C_f = 0, and this one takes "
-              f"values in [{np.min(values):.4g}, {np.max(values):.4g}] on a probe of its domain; allowed: its C_f "
-              f"(> 0), inf (outside the Barron class), or unset (estimated for d <= 3)")
+        _fail(
+            f"target.c_f={c_f!r} is invalid for {uf.name}: only a constant function has C_f = 0, and this one takes "
+            f"values in [{np.min(values):.4g}, {np.max(values):.4g}] on a probe of its domain; allowed: its C_f "
+            f"(> 0), inf (outside the Barron class), or unset (estimated for d <= 3)"
+        )
     return value
 
 
@@ -163,8 +187,10 @@ def python_target(d=1, fn=None, c_f=None, radius=1.0, domain="ball", fn_sha256=N
     dom = symmetric_domain(domain, radius)
     uf = load_user_function(fn)
     if fn_sha256 is not None and fn_sha256 != uf.sha256:
-        _fail(f"{uf.name} has changed since the run (file sha256 {uf.sha256[:12]}…, the run used "
-              f"{str(fn_sha256)[:12]}…): the recorded results are not this function's")
+        _fail(
+            f"{uf.name} has changed since the run (file sha256 {uf.sha256[:12]}…, the run used "
+            f"{str(fn_sha256)[:12]}…): the recorded results are not this function's"
+        )
     X = sample_domain(dom, PROBE_POINTS, d, np.random.default_rng(0))
     try:
         probe = uf.probe(X)
@@ -206,8 +232,10 @@ def table_target(path=None, label="y", columns=None, sha256=None, d=None):
     """
     table = read_table(path, label=label, columns=columns)
     if sha256 is not None and sha256 != table.sha256:
-        _fail(f"target.path={path!r} has changed since the run (sha256 {table.sha256[:12]}…, the run used "
-              f"{str(sha256)[:12]}…): the recorded results are not this table's")
+        _fail(
+            f"target.path={path!r} has changed since the run (sha256 {table.sha256[:12]}…, the run used "
+            f"{str(sha256)[:12]}…): the recorded results are not this table's"
+        )
     X, y = table.X, table.y
     if d is not None and d != X.shape[1]:
         _fail(f"d={d!r} is invalid: the table has {X.shape[1]} feature column(s) ({', '.join(table.columns)})")
@@ -217,8 +245,13 @@ def table_target(path=None, label="y", columns=None, sha256=None, d=None):
         raise ValueError(f"target=table ({path}) has values only at its rows; it cannot be evaluated elsewhere")
 
     params = dict(path=str(path), label=label, columns=list(table.columns), sha256=table.sha256, d=X.shape[1])
-    info = {"X": X, "y": y, "rows": table.rows, "c_f_method": "unknown: a table has no Barron constant",
-            "files": [os.path.abspath(str(path))]}
+    info = {
+        "X": X,
+        "y": y,
+        "rows": table.rows,
+        "c_f_method": "unknown: a table has no Barron constant",
+        "files": [os.path.abspath(str(path))],
+    }
     return make_target("table", X.shape[1], Domain("ball", radius=radius), None, "table", params, values, info)
 
 
@@ -246,12 +279,16 @@ def check_unchanged(target) -> None:
     try:
         now = files_sha256(files)
     except OSError as e:
-        raise InputChanged(f"{key}={what!r}: {getattr(e, 'filename', None) or files[0]} cannot be read any more "
-                            f"({e.strerror or e}) since the run was validated") from None
+        raise InputChanged(
+            f"{key}={what!r}: {getattr(e, 'filename', None) or files[0]} cannot be read any more "
+            f"({e.strerror or e}) since the run was validated"
+        ) from None
     if now != recorded:
-        raise InputChanged(f"{key}={what!r} ({', '.join(files)}) changed since the run was validated (sha256 now "
-                            f"{now[:12]}…, validated {recorded[:12]}…): this job would use what its record does not "
-                            f"describe; rerun the sweep (new folders for the new version)")
+        raise InputChanged(
+            f"{key}={what!r} ({', '.join(files)}) changed since the run was validated (sha256 now "
+            f"{now[:12]}…, validated {recorded[:12]}…): this job would use what its record does not "
+            f"describe; rerun the sweep (new folders for the new version)"
+        )
 
 
 def table_dataset(target, N: int, N_test: int, seed) -> Dataset:
@@ -269,12 +306,15 @@ def table_dataset(target, N: int, N_test: int, seed) -> Dataset:
     X, y = target.info["X"], target.info["y"]
     rows = len(y)
     if N + N_test > rows:
-        _fail(f"data.N + data.N_test = {N + N_test} exceeds the {rows} rows of target.path="
-              f"{target.params['path']!r}; allowed: at most {rows}")
+        _fail(
+            f"data.N + data.N_test = {N + N_test} exceeds the {rows} rows of target.path="
+            f"{target.params['path']!r}; allowed: at most {rows}"
+        )
     ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
     perm = np.random.default_rng(ss).permutation(rows)
-    tr, te = perm[:N], perm[N:N + N_test]
+    tr, te = perm[:N], perm[N : N + N_test]
     y_test = y[te].copy()
     var_f = float(np.var(y_test)) if N_test > 1 else 0.0
-    return Dataset(X=X[tr].copy(), y=y[tr].copy(), X_test=X[te].copy(), y_test=y_test, noise=0.0,
-                   var_f=var_f, y_clean=y[tr].copy())
+    return Dataset(
+        X=X[tr].copy(), y=y[tr].copy(), X_test=X[te].copy(), y_test=y_test, noise=0.0, var_f=var_f, y_clean=y[tr].copy()
+    )

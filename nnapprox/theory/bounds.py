@@ -21,6 +21,7 @@ the output bias (:func:`ramp_from_relu`).
 All functions broadcast over array arguments (widths n, sample sizes N, ...) and
 return a Python float when every argument is a scalar.
 """
+
 from __future__ import annotations
 
 import math
@@ -138,8 +139,11 @@ def barron_curve(c_f, n, radius=1.0, activation: str = "sigmoid"):
     ramp). Broadcasts over ``n``.
     """
     per = 0.5 if activation in RELU_FAMILY else 1.0
-    return approx_bound(c_f, np.asarray(n, dtype=float) * per, radius) if np.ndim(n) else \
-        approx_bound(c_f, float(n) * per, radius)
+    return (
+        approx_bound(c_f, np.asarray(n, dtype=float) * per, radius)
+        if np.ndim(n)
+        else approx_bound(c_f, float(n) * per, radius)
+    )
 
 
 def informative_width(c_f, var_f, radius=1.0, activation: str = "sigmoid"):
@@ -195,7 +199,7 @@ def least_squares_variance(n, N, sigma):
     NN = _arr("N", N, minimum=1.0)
     ss = _arr("sigma", sigma, minimum=0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(NN > nn + 2, ss ** 2 * (nn + 1) / (NN - nn - 2), np.nan)
+        out = np.where(NN > nn + 2, ss**2 * (nn + 1) / (NN - nn - 2), np.nan)
     return _out(out, n, N, sigma)
 
 

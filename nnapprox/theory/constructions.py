@@ -12,6 +12,7 @@ Each function returns an engine :class:`~nnapprox.engine.network.MLP` (float64) 
   ``g_m(x) = x − Σ_{s=1}^m Δ^s(x) / 4^s``, the piecewise-linear interpolant of x²
   at the 2^m + 1 points j / 2^m, with sup error exactly ``2^{-2m-2}`` on [0, 1].
 """
+
 from __future__ import annotations
 
 import math
@@ -20,6 +21,7 @@ import numbers
 import numpy as np
 
 from nnapprox.engine.network import MLP
+
 __all__ = [
     "staircase",
     "staircase_schedule",
@@ -164,12 +166,13 @@ def shallow_sawtooth(k: int) -> MLP:
         Sizes ``[1, 2^k, 1]``, activation ``relu``.
     """
     k = _int_at_least("k", k, 1)
-    m = 2 ** k
+    m = 2**k
     c = np.empty(m)
     c[0] = m
     c[1:] = [(-1) ** j * 2.0 * m for j in range(1, m)]
-    return MLP.from_params([np.ones((m, 1)), c[None, :]], [-np.arange(m) / m, np.zeros(1)],
-                           activation="relu", output_activation="identity")
+    return MLP.from_params(
+        [np.ones((m, 1)), c[None, :]], [-np.arange(m) / m, np.zeros(1)], activation="relu", output_activation="identity"
+    )
 
 
 def yarotsky_square(m: int) -> MLP:

@@ -7,21 +7,22 @@ or out-of-range ones raise ValueError naming them), fills in the defaults, runs 
 config runs (:mod:`nnapprox.trainers.checks`: the same lines) and calls the trainer; the Hydra schema and
 the README's option table come from the same declarations.
 """
+
 from __future__ import annotations
 
 import numpy as np
 
-from nnapprox.engine.losses import get_loss
 from nnapprox.base.options import resolve
 from nnapprox.engine.fastpath import serial_blas
+from nnapprox.engine.losses import get_loss
 from nnapprox.trainers.bfgs import BFGS
 from nnapprox.trainers.checks import ModelFacts, check_data_size, check_loss, check_model
 from nnapprox.trainers.common import Diverged, History, Trainer
 from nnapprox.trainers.construct import CONSTRUCT
 from nnapprox.trainers.gradient import ADAM, GD, MOMENTUM
 from nnapprox.trainers.greedy import GREEDY, OGA
-from nnapprox.trainers.paths import UnitPath
 from nnapprox.trainers.lbfgs import LBFGS
+from nnapprox.trainers.paths import UnitPath
 from nnapprox.trainers.probe import GRADCHECK, INIT_PROBE
 from nnapprox.trainers.random_features import RANDOM_FEATURES
 from nnapprox.trainers.reference import GLM_BFGS
@@ -29,8 +30,10 @@ from nnapprox.trainers.reference import GLM_BFGS
 __all__ = ["fit", "TRAINERS", "History", "Diverged", "UnitPath", "list_trainers", "get_trainer", "Trainer"]
 
 #: Every trainer's declaration, by name.
-TRAINERS: dict[str, Trainer] = {t.name: t for t in (GD, MOMENTUM, ADAM, LBFGS, BFGS, GREEDY, OGA, RANDOM_FEATURES,
-                                                     GRADCHECK, INIT_PROBE, CONSTRUCT, GLM_BFGS)}
+TRAINERS: dict[str, Trainer] = {
+    t.name: t
+    for t in (GD, MOMENTUM, ADAM, LBFGS, BFGS, GREEDY, OGA, RANDOM_FEATURES, GRADCHECK, INIT_PROBE, CONSTRUCT, GLM_BFGS)
+}
 
 
 def list_trainers() -> list[str]:
@@ -53,11 +56,15 @@ def _check_rng(spec: Trainer, net, rng):
     rngs = list(rng) if isinstance(rng, (list, tuple)) else None
     if not spec.replica_rng or rngs is None or not all(isinstance(r, np.random.Generator) for r in rngs):
         per = ", ".join(n for n, t in TRAINERS.items() if t.replica_rng)
-        raise ValueError(f"rng must be a np.random.Generator (a list of them, one per replica, only for "
-                         f"trainers {per}); got {type(rng).__name__} for {spec.name!r}")
+        raise ValueError(
+            f"rng must be a np.random.Generator (a list of them, one per replica, only for "
+            f"trainers {per}); got {type(rng).__name__} for {spec.name!r}"
+        )
     if len(net.batch_shape) != 1 or len(rngs) != net.n_replicas:
-        raise ValueError(f"rng: {len(rngs)} Generators for a network with replica axes {net.batch_shape}; "
-                         "need one per replica of a single replica axis")
+        raise ValueError(
+            f"rng: {len(rngs)} Generators for a network with replica axes {net.batch_shape}; "
+            "need one per replica of a single replica axis"
+        )
     return rngs
 
 
@@ -78,14 +85,26 @@ def _mark_nonfinite(hist: History) -> None:
     else:
         statuses = ["diverged"] * len(statuses)
     if hist.status != "diverged":
-        hist.message = f"non-finite training loss at the end ({hist.message})" if hist.message else \
-            "non-finite training loss at the end"
+        hist.message = (
+            f"non-finite training loss at the end ({hist.message})"
+            if hist.message
+            else "non-finite training loss at the end"
+        )
         hist.stop_reason = "diverged"
     hist.status, hist.replica_status = "diverged", statuses
 
 
-def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on_diverge: bool = False,
-        target=None, **options) -> History:
+def fit(
+    net,
+    X,
+    y,
+    trainer: str = "lbfgs",
+    loss: str = "mse",
+    rng=None,
+    raise_on_diverge: bool = False,
+    target=None,
+    **options,
+) -> History:
     """Train ``net`` on ``(X, y)`` with the named trainer.
 
     Parameters
@@ -130,6 +149,7 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     the same bits for any BLAS or engine thread count.
     """
     from nnapprox.engine.network import MLP
+
     spec = get_trainer(trainer)
     if not isinstance(net, MLP):
         raise ValueError(f"net={net!r} must be an nnapprox MLP (nnapprox.MLP(sizes, ...))")
@@ -149,8 +169,10 @@ def fit(net, X, y, trainer: str = "lbfgs", loss: str = "mse", rng=None, raise_on
     check_model(spec, ModelFacts.of(net), loss_fn.name, opts, target)
     check_data_size(spec, opts, X.shape[-2])
     if loss_fn.name == "logistic" and (np.any(y < 0) or np.any(y > 1)):
-        raise ValueError(f"y must lie in [0, 1] for loss='logistic' (labels or probabilities); got values in "
-                         f"[{float(np.min(y)):g}, {float(np.max(y)):g}]")
+        raise ValueError(
+            f"y must lie in [0, 1] for loss='logistic' (labels or probabilities); got values in "
+            f"[{float(np.min(y)):g}, {float(np.max(y)):g}]"
+        )
     rng = _check_rng(spec, net, rng)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), serial_blas():
         # overflow on the way to divergence is detected and reported as status "diverged";

@@ -16,6 +16,7 @@ corrects the loss of orthogonality of the first, about ``eps |g| / |v|``; on the
 REORTHOGONALISE |g|`` (a unit mostly inside the span, where one round loses more than about
 1e-13 of orthogonality), and always for a unit that may be dependent.
 """
+
 from __future__ import annotations
 
 import math

@@ -27,6 +27,7 @@ absolute below a loss of 1, which is what stops scipy's L-BFGS far above the flo
 The dense H costs 8 P² bytes: the trainer is declared for networks of at most :data:`MAX_PARAMS`
 parameters (checked before any job runs). Restarts and boosting: :mod:`nnapprox.trainers.stages`.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -36,8 +37,8 @@ import numpy as np
 from scipy.linalg.blas import dsymv, dsyr2
 from scipy.optimize import line_search
 
-from nnapprox.engine.params import param_count
 from nnapprox.base.options import Float, Option
+from nnapprox.engine.params import param_count
 from nnapprox.trainers.common import ITERATIVE, Recorder, Trainer
 from nnapprox.trainers.stages import RECORD_LISTS, STAGE_OPTIONS, Run, check_stage_data, check_stages, fit_stages
 
@@ -47,8 +48,21 @@ __all__ = ["bfgs_single", "train_bfgs", "BFGS", "MAX_PARAMS"]
 MAX_PARAMS = 5000
 
 
-def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_budget=None, progress_every=10.0,
-                rec=None, step0=0, scale=1.0) -> Run:
+def bfgs_single(
+    net,
+    X,
+    y,
+    loss,
+    *,
+    max_steps=10000,
+    tol=0.0,
+    gtol=0.0,
+    time_budget=None,
+    progress_every=10.0,
+    rec=None,
+    step0=0,
+    scale=1.0,
+) -> Run:
     """Dense BFGS on one (non-replicated) network, in place.
 
     Parameters
@@ -140,7 +154,7 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
             H *= gamma
             scaled = True
         Hy = dsymv(1.0, H, yv)
-        v = (0.5 * (sy + float(yv @ Hy)) / sy ** 2) * s - Hy / sy
+        v = (0.5 * (sy + float(yv @ Hy)) / sy**2) * s - Hy / sy
         H = dsyr2(1.0, s, v, a=H, overwrite_a=1)  # H + s vᵀ + v sᵀ (upper triangle)
     net.theta[...] = x.reshape(net.theta.shape).astype(theta_dtype, copy=False)
     final = f(x)
@@ -150,8 +164,24 @@ def bfgs_single(net, X, y, loss, *, max_steps=10000, tol=0.0, gtol=0.0, time_bud
     return Run(k, reason, "ok", message, float(final), rec)
 
 
-def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, gtol, restarts, boost, init,
-               warm_rows, polish_steps):
+def train_bfgs(
+    net,
+    X,
+    y,
+    loss,
+    rng,
+    *,
+    max_steps,
+    tol,
+    time_budget,
+    progress_every,
+    gtol,
+    restarts,
+    boost,
+    init,
+    warm_rows,
+    polish_steps,
+):
     """Dense BFGS (options: :data:`BFGS`); replicas one after the other, or restarts and boosting stages.
 
     Returns
@@ -165,18 +195,46 @@ def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_ev
     check_stage_data(staged, X.shape[-2], api=True)
 
     def single(one, Xs, ys, loss_, *, time_budget, scale=1.0, rec=None, step0=0, max_steps=None):
-        return bfgs_single(one, Xs, ys, loss_, max_steps=max_steps or steps, tol=tol, gtol=gtol,
-                           time_budget=time_budget, progress_every=progress_every, rec=rec, scale=scale, step0=step0)
+        return bfgs_single(
+            one,
+            Xs,
+            ys,
+            loss_,
+            max_steps=max_steps or steps,
+            tol=tol,
+            gtol=gtol,
+            time_budget=time_budget,
+            progress_every=progress_every,
+            rec=rec,
+            scale=scale,
+            step0=step0,
+        )
 
     steps = max_steps
 
     if net.batch_shape == () and X.ndim == 2:
-        return fit_stages(single, "bfgs", net, X, y, loss, rng, max_steps=max_steps, time_budget=time_budget,
-                          progress_every=progress_every, restarts=restarts, boost=boost, init=init,
-                          warm_rows=warm_rows, polish_steps=polish_steps)
+        return fit_stages(
+            single,
+            "bfgs",
+            net,
+            X,
+            y,
+            loss,
+            rng,
+            max_steps=max_steps,
+            time_budget=time_budget,
+            progress_every=progress_every,
+            restarts=restarts,
+            boost=boost,
+            init=init,
+            warm_rows=warm_rows,
+            polish_steps=polish_steps,
+        )
     if restarts > 1 or boost or warm_rows is not None:
-        raise ValueError(f"restarts, boost and warm_rows need a single network (no replica axes); net has replica axes "
-                         f"{net.batch_shape}")
+        raise ValueError(
+            f"restarts, boost and warm_rows need a single network (no replica axes); net has replica axes "
+            f"{net.batch_shape}"
+        )
     if len(net.batch_shape) > 1:
         raise ValueError("bfgs supports at most one replica axis")
     rec = Recorder("bfgs", max_steps, time_budget, progress_every)
@@ -184,14 +242,26 @@ def train_bfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_ev
     for r in range(net.n_replicas):
         Xr = X if X.ndim == 2 else X[r]
         yr = y if y.ndim == 2 else y[r]
-        runs.append(single(net.replica(r), Xr, yr, loss, time_budget=time_budget,
-                           rec=Recorder("bfgs", max_steps, time_budget, progress_every)))
+        runs.append(
+            single(
+                net.replica(r),
+                Xr,
+                yr,
+                loss,
+                time_budget=time_budget,
+                rec=Recorder("bfgs", max_steps, time_budget, progress_every),
+            )
+        )
     statuses = [u.status for u in runs]
     reasons = [u.reason for u in runs]
-    hist = rec.history(status="diverged" if "diverged" in statuses else "ok", replica_status=statuses,
-                       stop_reason=reasons[0] if len(set(reasons)) == 1 else ",".join(reasons),
-                       steps=max(u.steps for u in runs), message="; ".join(sorted({u.message for u in runs})),
-                       net=net)
+    hist = rec.history(
+        status="diverged" if "diverged" in statuses else "ok",
+        replica_status=statuses,
+        stop_reason=reasons[0] if len(set(reasons)) == 1 else ",".join(reasons),
+        steps=max(u.steps for u in runs),
+        message="; ".join(sorted({u.message for u in runs})),
+        net=net,
+    )
     final, _ = net.flat_loss_and_grad(X, y, loss)
     hist.step, hist.elapsed, hist.loss = np.array([hist.steps]), np.array([hist.wall_time]), np.array([final])
     return hist
@@ -201,19 +271,34 @@ def check_bfgs(sizes, activation, output_activation, loss, options, target=None,
     """``check_model`` of the dense trainer: the network must be small enough for a dense H."""
     P = param_count(sizes)
     if P > MAX_PARAMS:
-        raise ValueError(f"trainer=bfgs keeps a dense {P} x {P} inverse Hessian: the network has {P} parameters "
-                         f"(sizes {list(sizes)}); allowed: at most {MAX_PARAMS} (use trainer=lbfgs)")
+        raise ValueError(
+            f"trainer=bfgs keeps a dense {P} x {P} inverse Hessian: the network has {P} parameters "
+            f"(sizes {list(sizes)}); allowed: at most {MAX_PARAMS} (use trainer=lbfgs)"
+        )
     check_stages(sizes, activation, output_activation, loss, options, target, api=api)
 
 
 BFGS = Trainer(
-    "bfgs", train_bfgs,
-    (*(o if o.name != "max_steps" else Option("max_steps", 10000, o.constraint, "BFGS iterations per run (each "
-                                                "restart and boosting stage)") for o in ITERATIVE),
-     Option("gtol", 0.0, Float(ge=0), "stop when the largest gradient component is <= gtol (0: off; the run stops "
-            "when no step lowers the loss)"),
-     *STAGE_OPTIONS),
+    "bfgs",
+    train_bfgs,
+    (
+        *(
+            o
+            if o.name != "max_steps"
+            else Option("max_steps", 10000, o.constraint, "BFGS iterations per run (each restart and boosting stage)")
+            for o in ITERATIVE
+        ),
+        Option(
+            "gtol",
+            0.0,
+            Float(ge=0),
+            "stop when the largest gradient component is <= gtol (0: off; the run stops when no step lowers the loss)",
+        ),
+        *STAGE_OPTIONS,
+    ),
     "dense BFGS (O(P²) updates, strong-Wolfe line search) for small networks at full float64 precision; "
     "restarts, boosting (Michaud et al. 2023)",
-    check_model=check_bfgs, check_data=check_stage_data,
-    record_lists=RECORD_LISTS)
+    check_model=check_bfgs,
+    check_data=check_stage_data,
+    record_lists=RECORD_LISTS,
+)

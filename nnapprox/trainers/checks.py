@@ -9,14 +9,27 @@ call each check at its place in :data:`nnapprox.experiment.rules.RULES` (and pre
 :func:`fit` runs :data:`MODEL_CHECKS` in the same order through :func:`check_model`, so whatever a config
 refuses about a model for a trainer, ``fit`` refuses with the same line.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from nnapprox.engine.activations import get_activation
 
-__all__ = ["ModelFacts", "MODEL_CHECKS", "check_model", "check_loss", "check_data_size", "float64_only",
-           "trains_structure", "moves_units", "built_depth", "own_units", "recorded_widths", "declared"]
+__all__ = [
+    "ModelFacts",
+    "MODEL_CHECKS",
+    "check_model",
+    "check_loss",
+    "check_data_size",
+    "float64_only",
+    "trains_structure",
+    "moves_units",
+    "built_depth",
+    "own_units",
+    "recorded_widths",
+    "declared",
+]
 
 
 @dataclass(frozen=True)
@@ -45,17 +58,24 @@ class ModelFacts:
         return len(self.sizes) - 2
 
     @classmethod
-    def of(cls, net) -> "ModelFacts":
+    def of(cls, net) -> ModelFacts:
         """The facts of an MLP (a masked network counts as ``structure='tree'``, the one masked structure)."""
-        return cls(tuple(net.sizes), net.activation_name, net.output_activation_name, str(net.dtype),
-                   "dense" if net.mask is None else "tree")
+        return cls(
+            tuple(net.sizes),
+            net.activation_name,
+            net.output_activation_name,
+            str(net.dtype),
+            "dense" if net.mask is None else "tree",
+        )
 
 
 def float64_only(spec, m: ModelFacts, loss, options, target) -> None:
     """A trainer that computes in float64 takes only ``model.dtype=float64``."""
     if not spec.float32 and m.dtype != "float64":
-        raise ValueError(f"model.dtype={m.dtype!r} is not supported by trainer {spec.name!r} (it computes in "
-                         f"float64); allowed: float64")
+        raise ValueError(
+            f"model.dtype={m.dtype!r} is not supported by trainer {spec.name!r} (it computes in "
+            f"float64); allowed: float64"
+        )
 
 
 def trains_structure(spec, m: ModelFacts, loss, options, target) -> None:
@@ -69,15 +89,18 @@ def trains_structure(spec, m: ModelFacts, loss, options, target) -> None:
             return False
         try:
             if t.check_model is not None:
-                t.check_model(list(m.sizes), "tanh", m.output_activation, "mse",
-                              {o.name: o.default for o in t.options}, target)
+                t.check_model(
+                    list(m.sizes), "tanh", m.output_activation, "mse", {o.name: o.default for o in t.options}, target
+                )
         except ValueError:
             return False
         return True
 
     allowed = [n for n, t in TRAINERS.items() if takes(t)]
-    raise ValueError(f"model.structure='tree' is not supported by trainer {spec.name!r} (it builds its own "
-                     f"network); allowed: {', '.join(allowed)}")
+    raise ValueError(
+        f"model.structure='tree' is not supported by trainer {spec.name!r} (it builds its own "
+        f"network); allowed: {', '.join(allowed)}"
+    )
 
 
 def moves_units(spec, m: ModelFacts, loss, options, target) -> None:
@@ -86,16 +109,20 @@ def moves_units(spec, m: ModelFacts, loss, options, target) -> None:
         from nnapprox.trainers import TRAINERS
 
         own = [n for n, t in TRAINERS.items() if t.builds_own]
-        raise ValueError(f"activation.name={m.activation!r} has zero derivative: trainer {spec.name!r} cannot "
-                         f"move its units; allowed: the dictionary of {', '.join(own[:-1])} or {own[-1]}")
+        raise ValueError(
+            f"activation.name={m.activation!r} has zero derivative: trainer {spec.name!r} cannot "
+            f"move its units; allowed: the dictionary of {', '.join(own[:-1])} or {own[-1]}"
+        )
 
 
 def built_depth(spec, m: ModelFacts, loss, options, target) -> None:
     """A trainer that builds a fixed number of hidden layers takes only that ``model.depth``."""
     if spec.depth is not None and m.depth != spec.depth:
-        raise ValueError(f"model.depth={m.depth} is not supported by trainer {spec.name!r} (it builds "
-                         f"{'one' if spec.depth == 1 else spec.depth} hidden layer{'s' if spec.depth != 1 else ''}); "
-                         f"allowed: {spec.depth}")
+        raise ValueError(
+            f"model.depth={m.depth} is not supported by trainer {spec.name!r} (it builds "
+            f"{'one' if spec.depth == 1 else spec.depth} hidden layer{'s' if spec.depth != 1 else ''}); "
+            f"allowed: {spec.depth}"
+        )
 
 
 def own_units(spec, m: ModelFacts, loss, options, target) -> None:
@@ -103,14 +130,20 @@ def own_units(spec, m: ModelFacts, loss, options, target) -> None:
     if not spec.builds_own:
         return
     if m.sizes[-1] != 1:
-        raise ValueError(f"trainer {spec.name!r} fits one output; the network has {m.sizes[-1]} outputs "
-                         f"(sizes {list(m.sizes)}); allowed: 1")
+        raise ValueError(
+            f"trainer {spec.name!r} fits one output; the network has {m.sizes[-1]} outputs "
+            f"(sizes {list(m.sizes)}); allowed: 1"
+        )
     if m.output_activation != "identity":
-        raise ValueError(f"model.output_activation={m.output_activation!r} is not supported by trainer "
-                         f"{spec.name!r} (it builds networks with an identity output); allowed: identity")
+        raise ValueError(
+            f"model.output_activation={m.output_activation!r} is not supported by trainer "
+            f"{spec.name!r} (it builds networks with an identity output); allowed: identity"
+        )
     if m.activation == "identity":
-        raise ValueError(f"activation.name='identity' cannot serve as the unit of trainer {spec.name!r}; "
-                         f"allowed: a non-linear unit (sigmoid, tanh, relu, ...)")
+        raise ValueError(
+            f"activation.name='identity' cannot serve as the unit of trainer {spec.name!r}; "
+            f"allowed: a non-linear unit (sigmoid, tanh, relu, ...)"
+        )
 
 
 def recorded_widths(spec, m: ModelFacts, loss, options, target) -> None:
@@ -125,8 +158,9 @@ def recorded_widths(spec, m: ModelFacts, loss, options, target) -> None:
     width = options.get(spec.width_option) if spec.width_option else None
     width = m.sizes[1] if width is None else width
     if max(widths) > width:
-        raise ValueError(f"trainer.record_widths={widths} exceeds model.width={width}: a path records widths "
-                         f"up to its own width")
+        raise ValueError(
+            f"trainer.record_widths={widths} exceeds model.width={width}: a path records widths up to its own width"
+        )
 
 
 def declared(spec, m: ModelFacts, loss, options, target) -> None:
@@ -148,8 +182,9 @@ def check_model(spec, model: ModelFacts, loss: str, options: dict, target=None) 
 def check_loss(spec, loss: str) -> None:
     """The loss must be one the trainer fits."""
     if loss not in spec.losses:
-        raise ValueError(f"trainer.loss={loss!r} is not supported by trainer {spec.name!r}; allowed: "
-                         f"{', '.join(spec.losses)}")
+        raise ValueError(
+            f"trainer.loss={loss!r} is not supported by trainer {spec.name!r}; allowed: {', '.join(spec.losses)}"
+        )
 
 
 def check_data_size(spec, options: dict, N: int) -> None:

@@ -13,20 +13,35 @@ training loss ends more than :data:`BLOWUP_FACTOR` times above where it started 
 too large can blow a loss up to 1e12 and keep it finite). Either way the record says so; a
 diverged run never feeds a fit.
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from nnapprox.base.options import Float, Int, Option
 
-__all__ = ["History", "Diverged", "Recorder", "should_record", "nonfinite_message", "blowup_message",
-           "Trainer", "ITERATIVE", "MAX_STEPS", "TOL", "TIME_BUDGET", "PROGRESS_EVERY", "BLOWUP_FACTOR"]
+__all__ = [
+    "History",
+    "Diverged",
+    "Recorder",
+    "should_record",
+    "nonfinite_message",
+    "blowup_message",
+    "Trainer",
+    "ITERATIVE",
+    "MAX_STEPS",
+    "TOL",
+    "TIME_BUDGET",
+    "PROGRESS_EVERY",
+    "BLOWUP_FACTOR",
+]
 
 log = logging.getLogger("nnapprox.train")
 
@@ -105,12 +120,14 @@ class History:
             return pd.DataFrame({"step": self.step, "elapsed": self.elapsed, "loss": loss})
         loss = loss.reshape(len(loss), -1)
         R = loss.shape[1]
-        return pd.DataFrame({
-            "step": np.repeat(self.step, R),
-            "elapsed": np.repeat(self.elapsed, R),
-            "replica": np.tile(np.arange(R), len(loss)),
-            "loss": loss.ravel(),
-        })
+        return pd.DataFrame(
+            {
+                "step": np.repeat(self.step, R),
+                "elapsed": np.repeat(self.elapsed, R),
+                "replica": np.tile(np.arange(R), len(loss)),
+                "loss": loss.ravel(),
+            }
+        )
 
 
 def should_record(step: int) -> bool:
@@ -124,8 +141,7 @@ def should_record(step: int) -> bool:
 class Recorder:
     """Collects (step, elapsed, loss) points, logs progress with an ETA, checks time budgets."""
 
-    def __init__(self, name: str, max_steps: int | None, time_budget: float | None,
-                 progress_every: float = 10.0):
+    def __init__(self, name: str, max_steps: int | None, time_budget: float | None, progress_every: float = 10.0):
         self.name = name
         self.max_steps = max_steps
         self.time_budget = time_budget
@@ -158,16 +174,28 @@ class Recorder:
                 eta = f", ETA {el / max(step, 1) * (self.max_steps - step):.0f} s"
             if self.time_budget:
                 eta += f", budget left {self.time_budget - el:.0f} s"
-            log.info("%s: step %d/%s, loss %.3e, %.0f s elapsed%s", self.name, step,
-                     self.max_steps or "?", float(np.mean(loss)), el, eta)
+            log.info(
+                "%s: step %d/%s, loss %.3e, %.0f s elapsed%s",
+                self.name,
+                step,
+                self.max_steps or "?",
+                float(np.mean(loss)),
+                el,
+                eta,
+            )
 
     def out_of_time(self) -> bool:
         return self.time_budget is not None and self.elapsed() >= self.time_budget
 
     def history(self, **kw) -> History:
         loss = np.array(self.losses) if self.losses else np.zeros((0,))
-        return History(step=np.array(self.steps, dtype=int), elapsed=np.array(self.times),
-                       loss=loss, wall_time=self.elapsed(), **kw)
+        return History(
+            step=np.array(self.steps, dtype=int),
+            elapsed=np.array(self.times),
+            loss=loss,
+            wall_time=self.elapsed(),
+            **kw,
+        )
 
 
 def nonfinite_message(step: int) -> str:
@@ -181,8 +209,10 @@ BLOWUP_FACTOR = 10.0
 
 def blowup_message(start: float, end: float) -> str:
     """Why a run whose loss blew up (but stayed finite) is ``diverged``."""
-    return (f"training loss rose from {start:.3g} to {end:.3g} (more than {BLOWUP_FACTOR:g}x its start): "
-            f"the step size is too large")
+    return (
+        f"training loss rose from {start:.3g} to {end:.3g} (more than {BLOWUP_FACTOR:g}x its start): "
+        f"the step size is too large"
+    )
 
 
 def blew_up(start, end):
@@ -196,11 +226,17 @@ def blew_up(start, end):
 # ---------------------------------------------------------------------------
 
 MAX_STEPS = Option("max_steps", 2000, Int(1), "optimizer steps (iterations) per run")
-TOL = Option("tol", 0.0, Float(ge=0), "stop once the training loss is <= tol (0: never); with "
-             "mini-batches checked on the full training set at the end of each epoch")
+TOL = Option(
+    "tol",
+    0.0,
+    Float(ge=0),
+    "stop once the training loss is <= tol (0: never); with "
+    "mini-batches checked on the full training set at the end of each epoch",
+)
 TIME_BUDGET = Option("time_budget", None, Float(gt=0), "seconds; stop when they are spent (none: no limit)")
-PROGRESS_EVERY = Option("progress_every", 10.0, Float(ge=0), "seconds between progress log lines (0: never)",
-                        identity=False, config=False)
+PROGRESS_EVERY = Option(
+    "progress_every", 10.0, Float(ge=0), "seconds between progress log lines (0: never)", identity=False, config=False
+)
 #: The options of every iterative trainer.
 ITERATIVE = (MAX_STEPS, TOL, TIME_BUDGET, PROGRESS_EVERY)
 

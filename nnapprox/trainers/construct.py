@@ -15,14 +15,15 @@ construction           target               network
 ``yarotsky``           ``square``           relu, width 3, depth m = model.depth: sup error 2^(−2m−2)
 =====================  ===================  =============================================
 """
+
 from __future__ import annotations
 
 import time
 
 import numpy as np
 
-from nnapprox.theory.constructions import shallow_sawtooth, staircase, telgarsky_sawtooth, yarotsky_square
 from nnapprox.base.options import Choice, Float, Option
+from nnapprox.theory.constructions import shallow_sawtooth, staircase, telgarsky_sawtooth, yarotsky_square
 from nnapprox.trainers.common import History, Trainer
 
 __all__ = ["train_construct", "CONSTRUCT", "CONSTRUCTIONS", "architecture", "build"]
@@ -46,8 +47,9 @@ def architecture(construction, target, sizes):
     """
     need = _TARGET.get(construction)
     if need is not None and target.name != need:
-        raise ValueError(f"trainer.construction={construction!r} builds a network for target {need!r}; "
-                         f"got target {target.name!r}")
+        raise ValueError(
+            f"trainer.construction={construction!r} builds a network for target {need!r}; got target {target.name!r}"
+        )
     if target.dim != 1:
         raise ValueError(f"trainer.construction={construction!r} needs a target with d = 1; got d = {target.dim}")
     if construction == "staircase":
@@ -79,34 +81,55 @@ def _check_model(sizes, activation, output_activation, loss, options, target):
     hidden, act = architecture(construction, target, sizes)
     if hidden is None or sizes[1:-1] != hidden:
         want = "one hidden layer" if hidden is None else f"model.width={hidden[0]}, model.depth={len(hidden)}"
-        raise ValueError(f"model.width={sizes[1] if len(sizes) > 2 else None}, model.depth={len(sizes) - 2} do not "
-                         f"match construction {construction!r} for this target; allowed: {want}")
+        raise ValueError(
+            f"model.width={sizes[1] if len(sizes) > 2 else None}, model.depth={len(sizes) - 2} do not "
+            f"match construction {construction!r} for this target; allowed: {want}"
+        )
     if activation != act:
-        raise ValueError(f"activation.name={activation!r} does not match construction {construction!r}; "
-                         f"allowed: {act}")
+        raise ValueError(f"activation.name={activation!r} does not match construction {construction!r}; allowed: {act}")
     if output_activation != "identity" or loss != "mse":
-        raise ValueError("trainer 'construct' builds regression networks: model.output_activation must be "
-                         "identity and trainer.loss mse")
+        raise ValueError(
+            "trainer 'construct' builds regression networks: model.output_activation must be "
+            "identity and trainer.loss mse"
+        )
 
 
 def train_construct(net, X, y, loss, rng, *, target, construction, kappa):
     """Build the network of ``construction`` for ``target`` (no training; ``net`` is the template)."""
-    _check_model(net.sizes, net.activation_name, net.output_activation_name, loss.name,
-                 {"construction": construction}, target)
+    _check_model(
+        net.sizes, net.activation_name, net.output_activation_name, loss.name, {"construction": construction}, target
+    )
     t0 = time.perf_counter()
     built = build(construction, target, net.sizes, kappa)
     value, _ = built.flat_loss_and_grad(X.astype(built.dtype), y, loss)
     wall = time.perf_counter() - t0
-    return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([float(value)]),
-                   status="ok", replica_status=["ok"], stop_reason="constructed", steps=0, wall_time=wall,
-                   message=f"hand-built {construction} network", net=built,
-                   extras={"construction": construction})
+    return History(
+        step=np.array([0]),
+        elapsed=np.array([wall]),
+        loss=np.array([float(value)]),
+        status="ok",
+        replica_status=["ok"],
+        stop_reason="constructed",
+        steps=0,
+        wall_time=wall,
+        message=f"hand-built {construction} network",
+        net=built,
+        extras={"construction": construction},
+    )
 
 
-CONSTRUCT = Trainer("construct", train_construct,
-                    (Option("construction", None, Choice(CONSTRUCTIONS, "constructions"),
-                            "which hand-built network"),
-                     Option("kappa", 10.0, Float(gt=0), "staircase: relative steepness κ = steepness · step width")),
-                    "no training: a hand-built network (staircase, Telgarsky, shallow sawtooth, Yarotsky)",
-                    losses=("mse",), needs_target=True, check_model=_check_model,
-                    uses_init=False, float32=False, trees=False)
+CONSTRUCT = Trainer(
+    "construct",
+    train_construct,
+    (
+        Option("construction", None, Choice(CONSTRUCTIONS, "constructions"), "which hand-built network"),
+        Option("kappa", 10.0, Float(gt=0), "staircase: relative steepness κ = steepness · step width"),
+    ),
+    "no training: a hand-built network (staircase, Telgarsky, shallow sawtooth, Yarotsky)",
+    losses=("mse",),
+    needs_target=True,
+    check_model=_check_model,
+    uses_init=False,
+    float32=False,
+    trees=False,
+)

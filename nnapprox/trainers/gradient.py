@@ -20,6 +20,7 @@ replica r of a batch takes exactly the steps of a solo run with ``rng[r]``. A re
 training loss ends more than ``BLOWUP_FACTOR`` times above its first value is ``diverged``
 too (:mod:`nnapprox.trainers.common`).
 """
+
 from __future__ import annotations
 
 import math
@@ -27,7 +28,15 @@ import math
 import numpy as np
 
 from nnapprox.base.options import Float, Int, Option
-from nnapprox.trainers.common import ITERATIVE, Recorder, Trainer, blew_up, blowup_message, nonfinite_message, should_record
+from nnapprox.trainers.common import (
+    ITERATIVE,
+    Recorder,
+    Trainer,
+    blew_up,
+    blowup_message,
+    nonfinite_message,
+    should_record,
+)
 
 __all__ = ["train_gd", "train_momentum", "train_adam", "GD", "MOMENTUM", "ADAM"]
 
@@ -41,7 +50,7 @@ def _batches(N: int, batch_size: int | None, rng: np.random.Generator | None):
     while True:
         perm = rng.permutation(N)
         for start in range(0, N - batch_size + 1, batch_size):
-            yield perm[start:start + batch_size]
+            yield perm[start : start + batch_size]
 
 
 def _replica_batches(N: int, batch_size: int | None, rng):
@@ -102,17 +111,39 @@ def _descend_single(net, X, y, loss, rule, name, *, max_steps, tol, time_budget,
     last = float(rec.losses[-1]) if rec.losses else math.nan
     if status == "ok" and first is not None and bool(blew_up(first, last)):
         stop, status, message = "diverged", "diverged", blowup_message(first, last)
-    hist = rec.history(status=status, replica_status=[status], stop_reason=stop, steps=step, message=message,
-                       net=net)
+    hist = rec.history(status=status, replica_status=[status], stop_reason=stop, steps=step, message=message, net=net)
     hist.replica_stop, hist.replica_steps, hist.replica_message = [stop], [step], [message]
     return hist
 
 
-def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_steps=1000, tol=0.0,
-             time_budget=None, progress_every=10.0):
+def _descend(
+    net,
+    X,
+    y,
+    loss,
+    rng,
+    rule,
+    name: str,
+    *,
+    batch_size=None,
+    max_steps=1000,
+    tol=0.0,
+    time_budget=None,
+    progress_every=10.0,
+):
     if net.batch_shape == () and (batch_size is None or batch_size >= X.shape[-2]):
-        return _descend_single(net, X, y, loss, rule, name, max_steps=max_steps, tol=tol, time_budget=time_budget,
-                               progress_every=progress_every)
+        return _descend_single(
+            net,
+            X,
+            y,
+            loss,
+            rule,
+            name,
+            max_steps=max_steps,
+            tol=tol,
+            time_budget=time_budget,
+            progress_every=progress_every,
+        )
     batch_shape = net.batch_shape
     theta = net.theta
     running = np.ones(batch_shape, dtype=bool)  # neither diverged nor at tol
@@ -142,7 +173,8 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
             replica_message[newly] = nonfinite_message(step)
             running &= ~newly
             message = nonfinite_message(step) + (
-                f" in replicas {np.flatnonzero(newly.ravel()).tolist()}" if batch_shape else "")
+                f" in replicas {np.flatnonzero(newly.ravel()).tolist()}" if batch_shape else ""
+            )
         if tol > 0 and (full_batch or step % per_epoch == 0):
             # full batch: this step's loss; mini-batches: the full training loss after an epoch
             check = value if full_batch else net.flat_loss_and_grad(X, y, loss)[0]
@@ -168,11 +200,12 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
     last = np.asarray(rec.losses[-1], dtype=float) if rec.losses else np.full(batch_shape, np.nan)
     blown = (replica_status == "ok") & blew_up(first if first is not None else last, last)
     if np.any(blown):
-        for i in zip(*np.nonzero(blown)) if batch_shape else [()]:
+        for i in zip(*np.nonzero(blown), strict=True) if batch_shape else [()]:
             replica_message[i] = blowup_message(float(np.asarray(first)[i]), float(last[i]))
         replica_status[blown] = replica_stop[blown] = "diverged"
-        message = str(replica_message.ravel()[np.flatnonzero(blown.ravel())[0]]) if batch_shape else \
-            str(replica_message[()])
+        message = (
+            str(replica_message.ravel()[np.flatnonzero(blown.ravel())[0]]) if batch_shape else str(replica_message[()])
+        )
         if batch_shape:
             message += f" in replicas {np.flatnonzero(blown.ravel()).tolist()}"
         if not np.any(replica_status == "ok"):
@@ -181,8 +214,7 @@ def _descend(net, X, y, loss, rng, rule, name: str, *, batch_size=None, max_step
     status = "diverged" if "diverged" in statuses else "ok"
     if stop != "diverged" and status == "diverged":
         message = message or "some replicas diverged"
-    hist = rec.history(status=status, replica_status=statuses, stop_reason=stop, steps=step,
-                       message=message, net=net)
+    hist = rec.history(status=status, replica_status=statuses, stop_reason=stop, steps=step, message=message, net=net)
     hist.replica_stop = [str(v) for v in np.ravel(replica_stop)]
     hist.replica_steps = [int(v) for v in np.ravel(replica_steps)]
     hist.replica_message = [str(v) for v in np.ravel(replica_message)]
@@ -213,26 +245,51 @@ def train_adam(net, X, y, loss, rng, *, lr, beta1, beta2, eps, batch_size, **com
     def rule(g, t):
         m[...] = beta1 * m + (1 - beta1) * g
         v[...] = beta2 * v + (1 - beta2) * g * g
-        mhat = m / (1 - beta1 ** t)
-        vhat = v / (1 - beta2 ** t)
+        mhat = m / (1 - beta1**t)
+        vhat = v / (1 - beta2**t)
         return lr * mhat / (np.sqrt(vhat) + eps)
 
     return _descend(net, X, y, loss, rng, rule, "adam", batch_size=batch_size, **common)
 
 
-_BATCH = Option("batch_size", None, Int(1), "samples per mini-batch, drawn without replacement per epoch "
-                "(none: full batch)")
+_BATCH = Option(
+    "batch_size", None, Int(1), "samples per mini-batch, drawn without replacement per epoch (none: full batch)"
+)
 _BETA = Float(ge=0, lt=1)
 
-GD = Trainer("gd", train_gd, (Option("lr", 0.1, Float(gt=0), "step size η"), _BATCH, *ITERATIVE),
-             "gradient descent w <- w - lr dw (full batch or mini-batches)", replica_rng=True, one_pass=True)
-MOMENTUM = Trainer("momentum", train_momentum,
-                   (Option("lr", 0.05, Float(gt=0), "step size η"),
-                    Option("momentum", 0.9, _BETA, "heavy-ball coefficient μ"), _BATCH, *ITERATIVE),
-                   "heavy-ball momentum", replica_rng=True, one_pass=True)
-ADAM = Trainer("adam", train_adam,
-               (Option("lr", 1e-3, Float(gt=0), "step size η"),
-                Option("beta1", 0.9, _BETA, "decay of the first-moment average"),
-                Option("beta2", 0.999, _BETA, "decay of the second-moment average"),
-                Option("eps", 1e-8, Float(gt=0), "added to sqrt(v̂) in the denominator"), _BATCH, *ITERATIVE),
-               "Adam (Kingma & Ba 2015), full batch or mini-batches", replica_rng=True, one_pass=True)
+GD = Trainer(
+    "gd",
+    train_gd,
+    (Option("lr", 0.1, Float(gt=0), "step size η"), _BATCH, *ITERATIVE),
+    "gradient descent w <- w - lr dw (full batch or mini-batches)",
+    replica_rng=True,
+    one_pass=True,
+)
+MOMENTUM = Trainer(
+    "momentum",
+    train_momentum,
+    (
+        Option("lr", 0.05, Float(gt=0), "step size η"),
+        Option("momentum", 0.9, _BETA, "heavy-ball coefficient μ"),
+        _BATCH,
+        *ITERATIVE,
+    ),
+    "heavy-ball momentum",
+    replica_rng=True,
+    one_pass=True,
+)
+ADAM = Trainer(
+    "adam",
+    train_adam,
+    (
+        Option("lr", 1e-3, Float(gt=0), "step size η"),
+        Option("beta1", 0.9, _BETA, "decay of the first-moment average"),
+        Option("beta2", 0.999, _BETA, "decay of the second-moment average"),
+        Option("eps", 1e-8, Float(gt=0), "added to sqrt(v̂) in the denominator"),
+        _BATCH,
+        *ITERATIVE,
+    ),
+    "Adam (Kingma & Ba 2015), full batch or mini-batches",
+    replica_rng=True,
+    one_pass=True,
+)

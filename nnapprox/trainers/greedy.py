@@ -70,6 +70,7 @@ basis row differently in the last bits, and a path amplifies such differences: O
 with those of before issue 21 statistically, not number for number (``reorthogonalise=1``
 restores the old numbers at the cost of two more passes per unit).
 """
+
 from __future__ import annotations
 
 import time
@@ -80,9 +81,9 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from nnapprox.base.options import Float, Int, IntList, Option
-from nnapprox.trainers.paths import UnitPath, check_template, one_blas_thread, path_widths
 from nnapprox.trainers.basis import REORTHOGONALISE, OrthoBasis
 from nnapprox.trainers.common import PROGRESS_EVERY, History, Trainer, log
+from nnapprox.trainers.paths import UnitPath, check_template, one_blas_thread, path_widths
 from nnapprox.trainers.unit_search import UnitSearch
 
 __all__ = ["train_greedy", "train_oga", "path_bytes", "GREEDY", "OGA", "PATH_OPTIONS", "SEARCH_OPTIONS"]
@@ -104,10 +105,19 @@ def _n_max(n_max, net):
 
 #: Options of every constructive path (greedy, oga, random_features).
 PATH_OPTIONS = (
-    Option("n_max", None, Int(1), "final width of the path (none: the template's hidden width; in a "
-           "config: model.width)", config=False),
-    Option("record_widths", None, IntList(1), "widths recorded on the path, each <= the path's width "
-           "(none: 1, 2, 3, 4, 6, 8, 12, ... and the width itself)"),
+    Option(
+        "n_max",
+        None,
+        Int(1),
+        "final width of the path (none: the template's hidden width; in a config: model.width)",
+        config=False,
+    ),
+    Option(
+        "record_widths",
+        None,
+        IntList(1),
+        "widths recorded on the path, each <= the path's width (none: 1, 2, 3, 4, 6, 8, 12, ... and the width itself)",
+    ),
 )
 #: Options of the unit search shared by greedy and oga.
 SEARCH_OPTIONS = (
@@ -123,10 +133,15 @@ SEARCH_OPTIONS = (
 
 #: Options of OGA alone.
 OGA_OPTIONS = (
-    Option("reorthogonalise", REORTHOGONALISE, Float(ge=0, le=1), "second Gram–Schmidt round for a unit "
-           "whose first leaves less than this fraction of |g| (1: every unit, four passes over the basis as "
-           "before issue 21 and bit for bit its paths; below 1: two passes for most units, each unit the same "
-           "to rounding, a path the same only statistically)"),
+    Option(
+        "reorthogonalise",
+        REORTHOGONALISE,
+        Float(ge=0, le=1),
+        "second Gram–Schmidt round for a unit "
+        "whose first leaves less than this fraction of |g| (1: every unit, four passes over the basis as "
+        "before issue 21 and bit for bit its paths; below 1: two passes for most units, each unit the same "
+        "to rounding, a path the same only statistically)",
+    ),
 )
 
 
@@ -157,6 +172,7 @@ def _search_options(opts):
 # ---------------------------------------------------------------------------
 # orthogonal greedy
 # ---------------------------------------------------------------------------
+
 
 def train_oga(net, X, y, loss, rng, **options):
     """Orthogonal greedy algorithm: one run gives the networks of every width 1..n_max.
@@ -247,7 +263,7 @@ def _train_oga(net, X, y, loss, rng, options):
             basis.append_idle()
             qy[k] = 0.0
         if k in rec:
-            c = solve_triangular(basis.R[:k + 1, :k + 1], qy[:k + 1])
+            c = solve_triangular(basis.R[: k + 1, : k + 1], qy[: k + 1])
             i = len(times)
             icpt[i] = c[0]
             coefs[i, :k] = c[1:]
@@ -256,9 +272,15 @@ def _train_oga(net, X, y, loss, rng, options):
         last_log = _progress("oga", progress, last_log, t0, k, n_max, float(r @ r) / N)
     path = UnitPath(A, bvec, net.activation_name, widths, coefs, icpt, times, mses)
     sv = np.linalg.svd(basis.R, compute_uv=False)
-    extras = {"algorithm": "oga", "gram_condition": float(sv[0] / sv[-1]), "dependent_retries": retries,
-              "idle_units": idle, "reorthogonalised": basis.reorthogonalised,
-              "R": search.R, "max_scale": sopts["max_scale"]}
+    extras = {
+        "algorithm": "oga",
+        "gram_condition": float(sv[0] / sv[-1]),
+        "dependent_retries": retries,
+        "idle_units": idle,
+        "reorthogonalised": basis.reorthogonalised,
+        "R": search.R,
+        "max_scale": sopts["max_scale"],
+    }
     return _history(path, n_max, t0, extras)
 
 
@@ -267,23 +289,34 @@ def _progress(name, every, last_log, t0, k, n_max, mse):
     now = time.perf_counter()
     if every and now - last_log >= every:
         el = now - t0
-        log.info("%s: unit %d/%d, train mse %.3e, %.0f s elapsed, ETA %.0f s", name, k, n_max, mse, el,
-                 el / k * (n_max - k))
+        log.info(
+            "%s: unit %d/%d, train mse %.3e, %.0f s elapsed, ETA %.0f s", name, k, n_max, mse, el, el / k * (n_max - k)
+        )
         return now
     return last_log
 
 
 def _history(path, n_max, t0, extras):
-    return History(step=np.array(path.widths, dtype=int), elapsed=np.array(path.times),
-                   loss=0.5 * np.array(path.train_mse), status="ok", replica_status=["ok"],
-                   stop_reason="path_end", steps=n_max, wall_time=time.perf_counter() - t0,
-                   message=f"{extras['algorithm']} path to width {n_max}", net=path.prefix(n_max),
-                   path=path, extras=extras)
+    return History(
+        step=np.array(path.widths, dtype=int),
+        elapsed=np.array(path.times),
+        loss=0.5 * np.array(path.train_mse),
+        status="ok",
+        replica_status=["ok"],
+        stop_reason="path_end",
+        steps=n_max,
+        wall_time=time.perf_counter() - t0,
+        message=f"{extras['algorithm']} path to width {n_max}",
+        net=path.prefix(n_max),
+        path=path,
+        extras=extras,
+    )
 
 
 # ---------------------------------------------------------------------------
 # relaxed greedy
 # ---------------------------------------------------------------------------
+
 
 def _lm_unit(search, y, h, a, b, gam, beta, c, steps, use_h, J=None):
     """Levenberg–Marquardt on ``‖y − c − γ h − β σ(X a + b)‖²`` over ``(a, b, γ, β, c)``.
@@ -412,8 +445,13 @@ def _train_greedy(net, X, y, loss, rng, options):
             mses.append(float(r @ r) / N)
         last_log = _progress("greedy", progress, last_log, t0, k, n_max, float(r @ r) / N)
     path = UnitPath(A, bvec, net.activation_name, widths, coefs, icpt, times, mses)
-    extras = {"algorithm": "greedy", "alpha": alpha.tolist(), "beta": beta.tolist(), "R": search.R,
-              "max_scale": sopts["max_scale"]}
+    extras = {
+        "algorithm": "greedy",
+        "alpha": alpha.tolist(),
+        "beta": beta.tolist(),
+        "R": search.R,
+        "max_scale": sopts["max_scale"],
+    }
     return _history(path, n_max, t0, extras)
 
 
@@ -425,11 +463,29 @@ def _training_bytes(name: str, N: int, d: int, width: int, options: dict) -> int
 #: What a constructive path does with the model: its own one-hidden-layer float64 network of model.width units.
 _PATH_FACTS: dict[str, Any] = dict(width_option="n_max", depth=1, uses_init=False, float32=False, trees=False)
 
-OGA = Trainer("oga", train_oga, PATH_OPTIONS + SEARCH_OPTIONS + OGA_OPTIONS,
-              "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
-              "refit; one run gives every width", losses=("mse",), builds_own=True, path=True, guarantee="barron",
-              sharp_rate=True, **_PATH_FACTS, training_bytes=partial(_training_bytes, "oga"))
-GREEDY = Trainer("greedy", train_greedy, PATH_OPTIONS + SEARCH_OPTIONS,
-                 "relaxed greedy algorithm (Jones 1992, Barron 1993); one run gives every width",
-                 losses=("mse",), builds_own=True, path=True, guarantee="barron", **_PATH_FACTS,
-                 training_bytes=partial(_training_bytes, "greedy"))
+OGA = Trainer(
+    "oga",
+    train_oga,
+    PATH_OPTIONS + SEARCH_OPTIONS + OGA_OPTIONS,
+    "orthogonal greedy algorithm (Siegel & Xu 2022): units one at a time, all output weights "
+    "refit; one run gives every width",
+    losses=("mse",),
+    builds_own=True,
+    path=True,
+    guarantee="barron",
+    sharp_rate=True,
+    **_PATH_FACTS,
+    training_bytes=partial(_training_bytes, "oga"),
+)
+GREEDY = Trainer(
+    "greedy",
+    train_greedy,
+    PATH_OPTIONS + SEARCH_OPTIONS,
+    "relaxed greedy algorithm (Jones 1992, Barron 1993); one run gives every width",
+    losses=("mse",),
+    builds_own=True,
+    path=True,
+    guarantee="barron",
+    **_PATH_FACTS,
+    training_bytes=partial(_training_bytes, "greedy"),
+)

@@ -34,6 +34,7 @@ one run at a loss of 2e-8, so pass ``ftol=0`` to run to ``max_steps`` at high pr
     layers get width n); ``history.path`` is a :class:`NetPath` with ``prefix(n)`` the trained
     width-n network.
 """
+
 from __future__ import annotations
 
 import time
@@ -42,20 +43,44 @@ from typing import Any
 import numpy as np
 from scipy.optimize import minimize
 
-from nnapprox.engine.network import fresh
-from nnapprox.engine.network import MLP
 from nnapprox.base.options import Constraint, Float, Int, IntList, Option
+from nnapprox.engine.network import MLP, fresh
 from nnapprox.trainers.common import ITERATIVE, History, Recorder, Trainer
 from nnapprox.trainers.paths import PathMixin, check_path_widths
-from nnapprox.trainers.stages import RECORD_LISTS, STAGE_OPTIONS, Run, best_of, check_stage_data, check_stages, fit_stages, needs_stages, sum_networks
+from nnapprox.trainers.stages import (
+    RECORD_LISTS,
+    STAGE_OPTIONS,
+    Run,
+    best_of,
+    check_stage_data,
+    check_stages,
+    fit_stages,
+    needs_stages,
+    sum_networks,
+)
 
 __all__ = ["train_lbfgs", "lbfgs_single", "NetPath", "grow", "sum_networks", "NEW_UNIT_SCALE", "LBFGS"]
 
 NEW_UNIT_SCALE = 1e-3
 
 
-def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, progress_every=10.0,
-                 ftol=1e-15, gtol=1e-12, maxcor=20, rec=None, step0=0, scale=1.0) -> Run:
+def lbfgs_single(
+    net,
+    X,
+    y,
+    loss,
+    *,
+    max_steps=1000,
+    tol=0.0,
+    time_budget=None,
+    progress_every=10.0,
+    ftol=1e-15,
+    gtol=1e-12,
+    maxcor=20,
+    rec=None,
+    step0=0,
+    scale=1.0,
+) -> Run:
     """Run L-BFGS on one (non-replicated) network in place.
 
     ``scale`` multiplies the recorded losses (a boosting stage's c², so that the history shows
@@ -84,15 +109,19 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
             raise StopIteration
 
     x0 = net.theta.copy()
-    res = minimize(fun, x0, jac=True, method="L-BFGS-B", callback=callback,
-                   options={"maxiter": max_steps, "maxfun": 2 * max_steps + 20, "ftol": ftol,
-                            "gtol": gtol, "maxcor": maxcor})
+    res = minimize(
+        fun,
+        x0,
+        jac=True,
+        method="L-BFGS-B",
+        callback=callback,
+        options={"maxiter": max_steps, "maxfun": 2 * max_steps + 20, "ftol": ftol, "gtol": gtol, "maxcor": maxcor},
+    )
     net.theta[...] = res.x
     final, _ = net.loss_and_grad_flat(res.x, X, y, loss)
     steps = state["it"]
     if not np.isfinite(final) or not np.all(np.isfinite(res.x)):
-        return Run(steps, "diverged", "diverged", f"non-finite loss after {steps} L-BFGS iterations", float("nan"),
-                   rec)
+        return Run(steps, "diverged", "diverged", f"non-finite loss after {steps} L-BFGS iterations", float("nan"), rec)
     reason = state.get("stop")
     if reason is None:
         reason = "max_steps" if steps >= max_steps else "converged"
@@ -100,8 +129,28 @@ def lbfgs_single(net, X, y, loss, *, max_steps=1000, tol=0.0, time_budget=None, 
     return Run(steps, reason, "ok", str(res.message), float(final), rec)
 
 
-def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_every, ftol, gtol, maxcor,
-                restarts, boost, init, warm_rows, polish_steps, init_from, record_widths):
+def train_lbfgs(
+    net,
+    X,
+    y,
+    loss,
+    rng,
+    *,
+    max_steps,
+    tol,
+    time_budget,
+    progress_every,
+    ftol,
+    gtol,
+    maxcor,
+    restarts,
+    boost,
+    init,
+    warm_rows,
+    polish_steps,
+    init_from,
+    record_widths,
+):
     """L-BFGS on the flat parameter vector (float64 by default); options: :data:`LBFGS`.
 
     ``time_budget`` covers all restarts, stages and widths. ``boost`` needs ``loss="mse"`` and an
@@ -128,8 +177,10 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
         widths = _continuation_widths(record_widths, net)
     if widths is not None or init_from is not None:
         if net.batch_shape != ():
-            raise ValueError("init_from and record_widths need a single network (no replica axes); net has replica "
-                             f"axes {net.batch_shape}")
+            raise ValueError(
+                "init_from and record_widths need a single network (no replica axes); net has replica "
+                f"axes {net.batch_shape}"
+            )
         if X.ndim != 2:
             raise ValueError(f"X must have shape (N, d) with init_from/record_widths; got {X.shape}")
         if widths is not None and (boost or init_from is not None or warm_rows is not None):
@@ -140,9 +191,23 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
     if widths is not None:
         return _train_widths(net, X, y, loss, rng, single, restarts, init, widths, time_budget)
     if needs_stages({"restarts": restarts, "boost": boost, "warm_rows": warm_rows}) or init_from is not None:
-        return fit_stages(single, "lbfgs", net, X, y, loss, rng, max_steps=max_steps, time_budget=time_budget,
-                          progress_every=progress_every, restarts=restarts, boost=boost, init=init,
-                          warm_rows=warm_rows, polish_steps=polish_steps)
+        return fit_stages(
+            single,
+            "lbfgs",
+            net,
+            X,
+            y,
+            loss,
+            rng,
+            max_steps=max_steps,
+            time_budget=time_budget,
+            progress_every=progress_every,
+            restarts=restarts,
+            boost=boost,
+            init=init,
+            warm_rows=warm_rows,
+            polish_steps=polish_steps,
+        )
     nets = [net] if net.batch_shape == () else [net.replica(r) for r in range(net.n_replicas)]
     if len(net.batch_shape) > 1:
         raise ValueError("lbfgs supports at most one replica axis")
@@ -151,16 +216,29 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
     for r, one in enumerate(nets):
         Xr = X if X.ndim == 2 else X[r]
         yr = y if y.ndim == 2 else y[r]
-        run = lbfgs_single(one, Xr, yr, loss, **solver, rec=rec if len(nets) == 1 else
-                           Recorder("lbfgs", common["max_steps"], common["time_budget"], common["progress_every"]),
-                           **common)
+        run = lbfgs_single(
+            one,
+            Xr,
+            yr,
+            loss,
+            **solver,
+            rec=rec
+            if len(nets) == 1
+            else Recorder("lbfgs", common["max_steps"], common["time_budget"], common["progress_every"]),
+            **common,
+        )
         statuses.append(run.status)
         reasons.append(run.reason)
         messages.append(run.message)
         total = max(total, run.steps)
-    hist = rec.history(status="diverged" if "diverged" in statuses else "ok", replica_status=statuses,
-                       stop_reason=reasons[0] if len(set(reasons)) == 1 else ",".join(reasons),
-                       steps=total, message="; ".join(sorted(set(messages))), net=net)
+    hist = rec.history(
+        status="diverged" if "diverged" in statuses else "ok",
+        replica_status=statuses,
+        stop_reason=reasons[0] if len(set(reasons)) == 1 else ",".join(reasons),
+        steps=total,
+        message="; ".join(sorted(set(messages))),
+        net=net,
+    )
     if len(nets) > 1:
         # per-replica histories have different lengths; keep the final loss per replica
         final, _ = net.flat_loss_and_grad(X, y, loss)
@@ -170,15 +248,18 @@ def train_lbfgs(net, X, y, loss, rng, *, max_steps, tol, time_budget, progress_e
 
 def _single(common, solver):
     """The single run handed to :func:`~nnapprox.trainers.stages.fit_stages`."""
+
     def single(net, X, y, loss, *, time_budget, scale=1.0, step0=0, max_steps=None):
         opts = dict(common, time_budget=time_budget, max_steps=max_steps or common["max_steps"])
         return lbfgs_single(net, X, y, loss, **solver, **opts, scale=scale, step0=step0)
+
     return single
 
 
 # ---------------------------------------------------------------------------
 # restarts, boosting, width continuation
 # ---------------------------------------------------------------------------
+
 
 def grow(small, net):
     """Write ``small``'s units into the first units of ``net`` (in place): width continuation.
@@ -204,15 +285,19 @@ def grow(small, net):
         raise ValueError(f"init_from={small!r} must be an MLP")
     if small.batch_shape != () or net.batch_shape != ():
         raise ValueError("init_from and net must be single networks (no replica axes)")
-    ok = (len(small.sizes) == len(net.sizes) and small.sizes[0] == net.sizes[0]
-          and small.sizes[-1] == net.sizes[-1]
-          and all(m <= n for m, n in zip(small.sizes[1:-1], net.sizes[1:-1])))
+    ok = (
+        len(small.sizes) == len(net.sizes)
+        and small.sizes[0] == net.sizes[0]
+        and small.sizes[-1] == net.sizes[-1]
+        and all(m <= n for m, n in zip(small.sizes[1:-1], net.sizes[1:-1], strict=True))
+    )
     if not ok:
-        raise ValueError(f"init_from has sizes {small.sizes}; it must have net's depth, input and output "
-                         f"sizes and widths no larger than net's sizes {net.sizes}")
+        raise ValueError(
+            f"init_from has sizes {small.sizes}; it must have net's depth, input and output "
+            f"sizes and widths no larger than net's sizes {net.sizes}"
+        )
     if small.activation_name != net.activation_name:
-        raise ValueError(f"init_from has activation {small.activation_name!r}; net has "
-                         f"{net.activation_name!r}")
+        raise ValueError(f"init_from has activation {small.activation_name!r}; net has {net.activation_name!r}")
     L = len(net.weights)
     for l in range(L):
         Ws, bs = small.weights[l], small.biases[l]
@@ -242,7 +327,7 @@ class NetPath(PathMixin):
     """
 
     def __init__(self, nets, widths, times, train_mse):
-        self._nets = {int(n): m for n, m in zip(widths, nets)}
+        self._nets = {int(n): m for n, m in zip(widths, nets, strict=True)}
         self.widths = [int(n) for n in widths]
         self.times = [float(t) for t in times]
         self.train_mse = [float(v) for v in train_mse]
@@ -297,17 +382,23 @@ def _train_widths(net, X, y, loss, rng, single, restarts, init, widths, time_bud
         pred = cur.predict(X).reshape(y.shape)
         mses.append(float(np.mean((pred - y) ** 2)) if loss.name == "mse" else float("nan"))
         prev = cur
-    done = [w for w, _ in zip(widths, nets)]
+    done = [w for w, _ in zip(widths, nets, strict=True)]
     path = NetPath(nets, done, times, mses)
     ok = len(done) == len(widths)
-    return History(step=np.array(done, dtype=int), elapsed=np.array(times),
-                   loss=np.array(finals),
-                   status="ok" if ok else "diverged", replica_status=["ok" if ok else "diverged"],
-                   stop_reason="path_end" if ok else "diverged", steps=int(sum(steps_all)),
-                   wall_time=time.perf_counter() - t0,
-                   message=f"width continuation {done}" + ("" if ok else " (stopped: every restart diverged)"),
-                   net=net, path=path, extras={"restart_losses": losses, "restart_best": best_idx,
-                                               "steps_per_width": steps_all})
+    return History(
+        step=np.array(done, dtype=int),
+        elapsed=np.array(times),
+        loss=np.array(finals),
+        status="ok" if ok else "diverged",
+        replica_status=["ok" if ok else "diverged"],
+        stop_reason="path_end" if ok else "diverged",
+        steps=int(sum(steps_all)),
+        wall_time=time.perf_counter() - t0,
+        message=f"width continuation {done}" + ("" if ok else " (stopped: every restart diverged)"),
+        net=net,
+        path=path,
+        extras={"restart_losses": losses, "restart_best": best_idx, "steps_per_width": steps_all},
+    )
 
 
 class _AnyObject(Constraint):
@@ -321,15 +412,24 @@ class _AnyObject(Constraint):
 
 
 LBFGS = Trainer(
-    "lbfgs", train_lbfgs,
-    (*ITERATIVE,
-     Option("ftol", 1e-15, Float(ge=0), "scipy's relative-decrease stop (absolute below a loss of 1; 0: off)"),
-     Option("gtol", 1e-12, Float(ge=0), "scipy's projected-gradient stop"),
-     Option("maxcor", 20, Int(1), "stored correction pairs"),
-     *STAGE_OPTIONS,
-     Option("init_from", None, _AnyObject(), "a smaller network to continue from", config=False),
-     Option("record_widths", None, IntList(1), "width-continuation path: widths recorded on the way to the "
-            "network's width")),
+    "lbfgs",
+    train_lbfgs,
+    (
+        *ITERATIVE,
+        Option("ftol", 1e-15, Float(ge=0), "scipy's relative-decrease stop (absolute below a loss of 1; 0: off)"),
+        Option("gtol", 1e-12, Float(ge=0), "scipy's projected-gradient stop"),
+        Option("maxcor", 20, Int(1), "stored correction pairs"),
+        *STAGE_OPTIONS,
+        Option("init_from", None, _AnyObject(), "a smaller network to continue from", config=False),
+        Option(
+            "record_widths",
+            None,
+            IntList(1),
+            "width-continuation path: widths recorded on the way to the network's width",
+        ),
+    ),
     "L-BFGS (scipy, float64) on the flat parameter vector; restarts, boosting, width continuation",
-    check_model=check_stages, check_data=check_stage_data,
-    record_lists=RECORD_LISTS)
+    check_model=check_stages,
+    check_data=check_stage_data,
+    record_lists=RECORD_LISTS,
+)

@@ -6,6 +6,7 @@ networks that share their hidden units. :func:`path_widths` says which widths a 
 :func:`check_template` what a constructive trainer takes from the network it is given, and
 :func:`one_blas_thread` holds BLAS at one thread while a path is built.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,8 +15,15 @@ from threadpoolctl import threadpool_limits
 from nnapprox.engine.activations import get_activation
 from nnapprox.engine.network import MLP
 
-__all__ = ["PathMixin", "UnitPath", "check_template", "default_path_widths", "check_path_widths", "path_widths",
-           "one_blas_thread"]
+__all__ = [
+    "PathMixin",
+    "UnitPath",
+    "check_template",
+    "default_path_widths",
+    "check_path_widths",
+    "path_widths",
+    "one_blas_thread",
+]
 
 
 class PathMixin:
@@ -72,8 +80,7 @@ class UnitPath(PathMixin):
 
     def _index(self, n) -> int:
         if n not in self._row:
-            raise ValueError(f"n={n!r} is not a recorded width of this path; recorded widths: "
-                             f"{_short(self.widths)}")
+            raise ValueError(f"n={n!r} is not a recorded width of this path; recorded widths: {_short(self.widths)}")
         return self._row[n]
 
     def prefix(self, n: int) -> MLP:
@@ -87,8 +94,7 @@ class UnitPath(PathMixin):
         i = self._index(n)
         W = [self.A[:n].copy(), self.coefs[i, :n][None, :].copy()]
         bs = [self.b[:n].copy(), np.array([self.intercepts[i]])]
-        return MLP.from_params(W, bs, activation=self.activation, output_activation="identity",
-                               dtype=np.float64)
+        return MLP.from_params(W, bs, activation=self.activation, output_activation="identity", dtype=np.float64)
 
     def hidden(self, X) -> np.ndarray:
         """Hidden activations ``σ(X Aᵀ + b)`` of all n_max units, shape ``(N, n_max)``."""
@@ -120,8 +126,10 @@ class UnitPath(PathMixin):
         return out
 
     def __repr__(self) -> str:
-        return (f"UnitPath(n_max={self.n_max}, d={self.A.shape[1]}, activation={self.activation!r}, "
-                f"widths={_short(self.widths)})")
+        return (
+            f"UnitPath(n_max={self.n_max}, d={self.A.shape[1]}, activation={self.activation!r}, "
+            f"widths={_short(self.widths)})"
+        )
 
 
 def _short(widths) -> str:
@@ -138,8 +146,10 @@ def check_template(net, X, y, loss, name):
     check_loss(TRAINERS[name], getattr(loss, "name", loss))
     own_units(TRAINERS[name], ModelFacts.of(net), getattr(loss, "name", loss), {}, None)
     if X.ndim != 2 or y.ndim != 2:
-        raise ValueError(f"trainer {name!r} takes one data set X of shape (N, d); got X.shape={X.shape} "
-                         f"(per-replica data is not supported)")
+        raise ValueError(
+            f"trainer {name!r} takes one data set X of shape (N, d); got X.shape={X.shape} "
+            f"(per-replica data is not supported)"
+        )
     return np.ascontiguousarray(X, dtype=np.float64), np.ascontiguousarray(y[:, 0], dtype=np.float64)
 
 
@@ -149,7 +159,7 @@ def default_path_widths(n_max: int) -> list[int]:
     Two points per octave (powers of two and 1.5 times them) give evenly spaced points on the
     log axis of a rate fit.
     """
-    grid = {m * 2 ** k for m in (1, 3) for k in range(int(n_max).bit_length()) if m * 2 ** k <= n_max}
+    grid = {m * 2**k for m in (1, 3) for k in range(int(n_max).bit_length()) if m * 2**k <= n_max}
     return sorted(set(grid) | {int(n_max)})
 
 
@@ -157,8 +167,9 @@ def check_path_widths(widths, n_max: int, key: str = "record_widths") -> list[in
     """Recorded widths within ``[1, n_max]`` (n_max appended: it is always recorded)."""
     out = sorted({int(n) for n in widths})
     if out[-1] > n_max:
-        raise ValueError(f"{key}={list(widths)!r} exceeds the path's width n_max={n_max}: "
-                         f"give integers in [1, {n_max}]")
+        raise ValueError(
+            f"{key}={list(widths)!r} exceeds the path's width n_max={n_max}: give integers in [1, {n_max}]"
+        )
     return out if out[-1] == n_max else out + [int(n_max)]
 
 

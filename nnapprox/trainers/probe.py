@@ -6,16 +6,17 @@ with the smallest |z| of a hidden unit over the samples (a ReLU kink within h of
 the finite difference) and the number of (sample, unit) pairs sitting exactly on a kink (z = 0,
 where backprop uses the lecture's relu'(0) = 1 and central differences see the average ½).
 """
+
 from __future__ import annotations
 
 import time
 
 import numpy as np
 
-from nnapprox.engine.gradcheck import check_gradient
-from nnapprox.engine.diagnostics import born_dead
-from nnapprox.engine.passes import forward
 from nnapprox.base.options import Float, Option
+from nnapprox.engine.diagnostics import born_dead
+from nnapprox.engine.gradcheck import check_gradient
+from nnapprox.engine.passes import forward
 from nnapprox.trainers.common import History, Trainer
 
 __all__ = ["train_gradcheck", "GRADCHECK", "train_init_probe", "INIT_PROBE", "born_dead"]
@@ -39,15 +40,27 @@ def train_gradcheck(net, X, y, loss, rng, *, h):
     on_kink = int(sum(np.count_nonzero(z == 0.0) for z in hidden))
     value, _ = net.flat_loss_and_grad(X, y, loss)
     wall = time.perf_counter() - t0
-    return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([np.asarray(value, float)]),
-                   status="ok", replica_status=["ok"] * net.n_replicas, stop_reason="probe", steps=0, wall_time=wall,
-                   message=f"gradient check: relative error {rel:.2e}", net=net,
-                   extras={"gradcheck_rel_error": rel, "min_abs_z": min_abs_z, "on_kink": on_kink})
+    return History(
+        step=np.array([0]),
+        elapsed=np.array([wall]),
+        loss=np.array([np.asarray(value, float)]),
+        status="ok",
+        replica_status=["ok"] * net.n_replicas,
+        stop_reason="probe",
+        steps=0,
+        wall_time=wall,
+        message=f"gradient check: relative error {rel:.2e}",
+        net=net,
+        extras={"gradcheck_rel_error": rel, "min_abs_z": min_abs_z, "on_kink": on_kink},
+    )
 
 
-GRADCHECK = Trainer("gradcheck", train_gradcheck,
-                    (Option("h", 1e-6, Float(gt=0), "finite-difference step"),),
-                    "no training: the backward pass against central finite differences at the initial network")
+GRADCHECK = Trainer(
+    "gradcheck",
+    train_gradcheck,
+    (Option("h", 1e-6, Float(gt=0), "finite-difference step"),),
+    "no training: the backward pass against central finite differences at the initial network",
+)
 
 
 def train_init_probe(net, X, y, loss, rng, *, constant_tol):
@@ -62,11 +75,24 @@ def train_init_probe(net, X, y, loss, rng, *, constant_tol):
     extras = born_dead(net, X, constant_tol)
     value, _ = net.flat_loss_and_grad(X, y, loss)
     wall = time.perf_counter() - t0
-    return History(step=np.array([0]), elapsed=np.array([wall]), loss=np.array([np.asarray(value, float)]),
-                   status="ok", replica_status=["ok"] * net.n_replicas, stop_reason="probe", steps=0, wall_time=wall,
-                   message="born dead" if extras["born_dead"] else "alive", net=net, extras=extras)
+    return History(
+        step=np.array([0]),
+        elapsed=np.array([wall]),
+        loss=np.array([np.asarray(value, float)]),
+        status="ok",
+        replica_status=["ok"] * net.n_replicas,
+        stop_reason="probe",
+        steps=0,
+        wall_time=wall,
+        message="born dead" if extras["born_dead"] else "alive",
+        net=net,
+        extras=extras,
+    )
 
 
-INIT_PROBE = Trainer("init_probe", train_init_probe,
-                     (Option("constant_tol", 1e-10, Float(ge=0), "relative range of the output below which it is constant"),),
-                     "no training: is the initial network constant on the training inputs (born dead)?")
+INIT_PROBE = Trainer(
+    "init_probe",
+    train_init_probe,
+    (Option("constant_tol", 1e-10, Float(ge=0), "relative range of the output below which it is constant"),),
+    "no training: is the initial network constant on the training inputs (born dead)?",
+)

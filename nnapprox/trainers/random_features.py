@@ -30,6 +30,7 @@ least-squares solution (singular values below ``1e-13`` of the largest are dropp
 (and, on the path, the ridge per prefix width); the output layer is then refitted on all N
 points.
 """
+
 from __future__ import annotations
 
 import time
@@ -37,8 +38,8 @@ import time
 import numpy as np
 from scipy.linalg import qr
 
-from nnapprox.engine.activations import get_activation
 from nnapprox.base.options import Choice, Float, FloatOrList, Int, IntList, Option
+from nnapprox.engine.activations import get_activation
 from nnapprox.trainers.common import History, Trainer
 from nnapprox.trainers.paths import UnitPath, check_template, one_blas_thread, path_widths
 
@@ -215,43 +216,90 @@ def _train_random_features(net, X, y, loss, rng, options):
         mses.append(float(res @ res) / N)
         times.append(time.perf_counter() - t0)
     path = UnitPath(A, b, net.activation_name, widths, coefs, icpt, times, mses)
-    extras = {"algorithm": "random_features", "scale": float(scale), "ridge": float(ridge),
-              "ridge_per_width": {int(m): float(v) for m, v in per_width.items()},
-              "val_mse": None if val_mse is None else val_mse.tolist(), "scales": list(map(float, scales)),
-              "ridges": list(map(float, ridges)), "dist": dist, "bias": bias, "R": R}
-    return History(step=np.array(widths, dtype=int), elapsed=np.array(times), loss=0.5 * np.array(mses),
-                   status="ok", replica_status=["ok"], stop_reason="path_end", steps=n,
-                   wall_time=time.perf_counter() - t0,
-                   message=f"random features n={n}, scale={scale:g}, ridge={ridge:g}",
-                   net=path.prefix(n), path=path, extras=extras)
+    extras = {
+        "algorithm": "random_features",
+        "scale": float(scale),
+        "ridge": float(ridge),
+        "ridge_per_width": {int(m): float(v) for m, v in per_width.items()},
+        "val_mse": None if val_mse is None else val_mse.tolist(),
+        "scales": list(map(float, scales)),
+        "ridges": list(map(float, ridges)),
+        "dist": dist,
+        "bias": bias,
+        "R": R,
+    }
+    return History(
+        step=np.array(widths, dtype=int),
+        elapsed=np.array(times),
+        loss=0.5 * np.array(mses),
+        status="ok",
+        replica_status=["ok"],
+        stop_reason="path_end",
+        steps=n,
+        wall_time=time.perf_counter() - t0,
+        message=f"random features n={n}, scale={scale:g}, ridge={ridge:g}",
+        net=path.prefix(n),
+        path=path,
+        extras=extras,
+    )
 
 
 def _check_data(options, N):
-    searched = options["scale"] is None or options["ridge"] is None or isinstance(options["scale"], list) \
+    searched = (
+        options["scale"] is None
+        or options["ridge"] is None
+        or isinstance(options["scale"], list)
         or isinstance(options["ridge"], list)
+    )
     if not searched:
         return
     vf = options["val_fraction"]
     n_val = int(round(vf * N))
     if n_val < 1 or N - n_val < 2:
-        raise ValueError(f"trainer.val_fraction={vf:g} leaves {n_val} validation and {N - n_val} fitting points of "
-                         f"data.N={N}; choosing scale and ridge needs at least 1 and 2")
+        raise ValueError(
+            f"trainer.val_fraction={vf:g} leaves {n_val} validation and {N - n_val} fitting points of "
+            f"data.N={N}; choosing scale and ridge needs at least 1 and 2"
+        )
 
 
 RANDOM_FEATURES = Trainer(
-    "random_features", train_random_features,
-    (Option("n", None, Int(1), "number of features (none: the template's width; in a config: model.width)",
-            config=False),
-     Option("record_widths", None, IntList(1), "prefix widths recorded, each <= the width (none: 1, 2, 3, 4, 6, "
-            "8, 12, ... and the width)"),
-     Option("scale", None, FloatOrList(Float(gt=0)), "slope scale of the inner weights; a list is searched "
-            "on the validation split (none: 0.5, 1, ..., 32)"),
-     Option("ridge", None, FloatOrList(Float(ge=0)), "ridge penalty on the output weights; a list is searched "
-            "(none: 0, 1e-12, ..., 1e-2)"),
-     Option("dist", "gaussian", Choice(DISTS, "distributions"), "distribution of the inner-weight directions"),
-     Option("bias", "data", Choice(BIASES, "choices"), "biases through data points or uniform"),
-     Option("val_fraction", 0.2, Float(gt=0, lt=1), "share of the training set held out to choose scale and "
-            "ridge")),
+    "random_features",
+    train_random_features,
+    (
+        Option(
+            "n", None, Int(1), "number of features (none: the template's width; in a config: model.width)", config=False
+        ),
+        Option(
+            "record_widths",
+            None,
+            IntList(1),
+            "prefix widths recorded, each <= the width (none: 1, 2, 3, 4, 6, 8, 12, ... and the width)",
+        ),
+        Option(
+            "scale",
+            None,
+            FloatOrList(Float(gt=0)),
+            "slope scale of the inner weights; a list is searched on the validation split (none: 0.5, 1, ..., 32)",
+        ),
+        Option(
+            "ridge",
+            None,
+            FloatOrList(Float(ge=0)),
+            "ridge penalty on the output weights; a list is searched (none: 0, 1e-12, ..., 1e-2)",
+        ),
+        Option("dist", "gaussian", Choice(DISTS, "distributions"), "distribution of the inner-weight directions"),
+        Option("bias", "data", Choice(BIASES, "choices"), "biases through data points or uniform"),
+        Option("val_fraction", 0.2, Float(gt=0, lt=1), "share of the training set held out to choose scale and ridge"),
+    ),
     "random features: frozen random units, ridge least-squares output layer (a fixed basis)",
-    losses=("mse",), builds_own=True, path=True, check_data=_check_data, adaptive_units=False,
-    width_option="n", depth=1, uses_init=False, float32=False, trees=False)
+    losses=("mse",),
+    builds_own=True,
+    path=True,
+    check_data=_check_data,
+    adaptive_units=False,
+    width_option="n",
+    depth=1,
+    uses_init=False,
+    float32=False,
+    trees=False,
+)

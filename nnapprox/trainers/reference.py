@@ -6,6 +6,7 @@ output. Its loss and gradient are written out below from the formulas, not taken
 engine, so a job of this trainer and an ``lbfgs`` job of the engine on the same data check each
 other: both minimise the same convex loss, so their parameters must agree.
 """
+
 from __future__ import annotations
 
 import time
@@ -43,31 +44,51 @@ def train_glm_bfgs(net, X, y, loss, rng, *, max_steps, gtol):
     if net.batch_shape != () or X.ndim != 2:
         raise ValueError("glm_bfgs fits one network on one data set (no replica axes)")
     yv = y[:, 0]
-    res = minimize(glm_loss, np.zeros(X.shape[1] + 1), args=(X, yv, loss.name), jac=True, method="BFGS",
-                   options={"gtol": gtol, "maxiter": max_steps})
+    res = minimize(
+        glm_loss,
+        np.zeros(X.shape[1] + 1),
+        args=(X, yv, loss.name),
+        jac=True,
+        method="BFGS",
+        options={"gtol": gtol, "maxiter": max_steps},
+    )
     net.weights[0][0] = res.x[:-1]
     net.biases[0][0] = res.x[-1]
     wall = time.perf_counter() - t0
     status = "ok" if np.all(np.isfinite(res.x)) else "diverged"
-    return History(step=np.array([int(res.nit)]), elapsed=np.array([wall]), loss=np.array([res.fun]),
-                   status=status, replica_status=[status],
-                   stop_reason="converged" if res.success else "max_steps", steps=int(res.nit),
-                   wall_time=wall, message=str(res.message), net=net,
-                   extras={"grad_norm": float(np.linalg.norm(res.jac))})
+    return History(
+        step=np.array([int(res.nit)]),
+        elapsed=np.array([wall]),
+        loss=np.array([res.fun]),
+        status=status,
+        replica_status=[status],
+        stop_reason="converged" if res.success else "max_steps",
+        steps=int(res.nit),
+        wall_time=wall,
+        message=str(res.message),
+        net=net,
+        extras={"grad_norm": float(np.linalg.norm(res.jac))},
+    )
 
 
 def _check_model(sizes, activation, output_activation, loss, options, target):
     if len(sizes) != 2:
-        raise ValueError(f"model.depth={len(sizes) - 2} is not supported by trainer 'glm_bfgs'; allowed: 0 "
-                         f"(a network without hidden layers)")
+        raise ValueError(
+            f"model.depth={len(sizes) - 2} is not supported by trainer 'glm_bfgs'; allowed: 0 "
+            f"(a network without hidden layers)"
+        )
     want = "sigmoid" if loss == "logistic" else "identity"
     if output_activation != want:
-        raise ValueError(f"model.output_activation={output_activation!r} does not fit trainer.loss={loss!r} "
-                         f"for trainer 'glm_bfgs'; allowed: {want}")
+        raise ValueError(
+            f"model.output_activation={output_activation!r} does not fit trainer.loss={loss!r} "
+            f"for trainer 'glm_bfgs'; allowed: {want}"
+        )
 
 
-GLM_BFGS = Trainer("glm_bfgs", train_glm_bfgs,
-                   (Option("max_steps", 1000, Int(1), "BFGS iterations"),
-                    Option("gtol", 1e-12, Float(gt=0), "gradient-norm stop")),
-                   "outside reference: scipy BFGS on an independently written GLM loss (no hidden layers)",
-                   check_model=_check_model)
+GLM_BFGS = Trainer(
+    "glm_bfgs",
+    train_glm_bfgs,
+    (Option("max_steps", 1000, Int(1), "BFGS iterations"), Option("gtol", 1e-12, Float(gt=0), "gradient-norm stop")),
+    "outside reference: scipy BFGS on an independently written GLM loss (no hidden layers)",
+    check_model=_check_model,
+)

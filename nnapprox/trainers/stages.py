@@ -28,6 +28,7 @@ Both trainers declare a *single run* (one optimizer run on one network, in place
 The training history records the loss of the whole model: during stage j the stage's own loss
 ½ mean((r_j / c_j − g_j)²) times c_j², which is ½ mean((y − F_j)²).
 """
+
 from __future__ import annotations
 
 import time
@@ -35,35 +36,82 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnapprox.engine.init import WEIGHT_SCHEMES
-
-from nnapprox.engine.network import fresh
-from nnapprox.engine.network import MLP
-from nnapprox.engine.params import pack, unpack
 from nnapprox.base.options import Choice, Int, Option
+from nnapprox.engine.init import WEIGHT_SCHEMES
+from nnapprox.engine.network import MLP, fresh
+from nnapprox.engine.params import pack, unpack
 from nnapprox.trainers.common import History, Recorder
 from nnapprox.trainers.paths import PathMixin
 
-__all__ = ["Run", "fit_stages", "best_of", "sum_networks", "BoostPath", "RESTARTS", "BOOST", "INIT", "WARM_ROWS",
-           "POLISH_STEPS", "STAGE_OPTIONS",
-           "check_stages", "check_stage_data", "BOOST_RULE", "needs_stages", "RECORD_LISTS"]
+__all__ = [
+    "Run",
+    "fit_stages",
+    "best_of",
+    "sum_networks",
+    "BoostPath",
+    "RESTARTS",
+    "BOOST",
+    "INIT",
+    "WARM_ROWS",
+    "POLISH_STEPS",
+    "STAGE_OPTIONS",
+    "check_stages",
+    "check_stage_data",
+    "BOOST_RULE",
+    "needs_stages",
+    "RECORD_LISTS",
+]
 
 #: How a stage's residual is scaled: divided by its mean absolute value (Michaud et al.'s 1/mean|r|).
 BOOST_RULE = "mean_abs"
 
-WARM_ROWS = Option("warm_rows", None, Int(1), "warm-up subset: each run first fits this many random training "
-                   "rows, the kept run then continues on all rows (none: all rows from the start)")
-POLISH_STEPS = Option("polish_steps", None, Int(1), "with warm_rows: iterations of the kept run on all rows after "
-                      "its warm-up (none: max_steps)")
-RESTARTS = Option("restarts", 1, Int(1), "best of k runs by training loss (fresh networks drawn like the first "
-                  "after it: same initialisation, mask and biases)")
-BOOST = Option("boost", 0, Int(0), "boosting stages after the first network: stage j fits a fresh network to the "
-               "residual r / mean|r| and adds mean|r| times it (Michaud et al. 2023)")
-INIT = Option("init", None, Choice(WEIGHT_SCHEMES, "schemes"), "weight scheme of restarts, stages and new widths "
-              "(none: the first network's own, model.init)")
+WARM_ROWS = Option(
+    "warm_rows",
+    None,
+    Int(1),
+    "warm-up subset: each run first fits this many random training "
+    "rows, the kept run then continues on all rows (none: all rows from the start)",
+)
+POLISH_STEPS = Option(
+    "polish_steps",
+    None,
+    Int(1),
+    "with warm_rows: iterations of the kept run on all rows after its warm-up (none: max_steps)",
+)
+RESTARTS = Option(
+    "restarts",
+    1,
+    Int(1),
+    "best of k runs by training loss (fresh networks drawn like the first "
+    "after it: same initialisation, mask and biases)",
+)
+BOOST = Option(
+    "boost",
+    0,
+    Int(0),
+    "boosting stages after the first network: stage j fits a fresh network to the "
+    "residual r / mean|r| and adds mean|r| times it (Michaud et al. 2023)",
+)
+INIT = Option(
+    "init",
+    None,
+    Choice(WEIGHT_SCHEMES, "schemes"),
+    "weight scheme of restarts, stages and new widths (none: the first network's own, model.init)",
+)
 #: The list-valued extras of restarts and stages that the job records (``Trainer.record_lists``).
-RECORD_LISTS = ("restart_losses", "restart_best", "boost_scales", "stage_losses", "stage_steps", "stage_times",
-                "stage_stop", "stage_restart_losses", "stage_restart_best", "warm_steps", "steps_per_width")
+RECORD_LISTS = (
+    "restart_losses",
+    "restart_best",
+    "boost_scales",
+    "stage_losses",
+    "stage_steps",
+    "stage_times",
+    "stage_stop",
+    "stage_restart_losses",
+    "stage_restart_best",
+    "warm_steps",
+    "steps_per_width",
+)
 #: The options every staged trainer declares (in this order, after its own).
 STAGE_OPTIONS = (RESTARTS, BOOST, INIT, WARM_ROWS, POLISH_STEPS)
 
@@ -108,19 +156,25 @@ def check_stages(sizes, activation, output_activation, loss, options, target=Non
     ``polish_steps`` is used only after a warm-up. ``api``: name ``fit``'s arguments, not config keys."""
     t, m = ("", "") if api else ("trainer.", "model.")
     if options.get("polish_steps") is not None and options.get("warm_rows") is None:
-        raise ValueError(f"{t}polish_steps={options['polish_steps']} is not used by this run (it continues a "
-                         f"warm-up: set {t}warm_rows); leave it unset")
+        raise ValueError(
+            f"{t}polish_steps={options['polish_steps']} is not used by this run (it continues a "
+            f"warm-up: set {t}warm_rows); leave it unset"
+        )
     if options.get("boost", 0) and (loss != "mse" or output_activation != "identity"):
-        raise ValueError(f"{t}boost={options['boost']} needs {t}loss='mse' and {m}output_activation='identity' "
-                         f"(stages add their outputs); got loss={loss!r}, output_activation={output_activation!r}")
+        raise ValueError(
+            f"{t}boost={options['boost']} needs {t}loss='mse' and {m}output_activation='identity' "
+            f"(stages add their outputs); got loss={loss!r}, output_activation={output_activation!r}"
+        )
 
 
 def check_stage_data(options, N, *, api=False) -> None:
     """A trainer's ``check_data``: a warm-up subset must be smaller than the training set."""
     t, n = ("", "N") if api else ("trainer.", "data.N")
     if options.get("warm_rows") is not None and options["warm_rows"] >= N:
-        raise ValueError(f"{t}warm_rows={options['warm_rows']} must be below {n}={N} (a warm-up on a subset of the "
-                         "training rows); allowed: 1 to N - 1, or unset")
+        raise ValueError(
+            f"{t}warm_rows={options['warm_rows']} must be below {n}={N} (a warm-up on a subset of the "
+            "training rows); allowed: 1 to N - 1, or unset"
+        )
 
 
 def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=1.0, warm=None, polish_steps=None):
@@ -173,8 +227,9 @@ def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=
         return None, losses, None
     net.theta[...] = best_theta
     if warm is not None:
-        polish = single(net, X, y, loss, time_budget=_left(deadline), scale=scale, step0=best.steps,
-                        max_steps=polish_steps)
+        polish = single(
+            net, X, y, loss, time_budget=_left(deadline), scale=scale, step0=best.steps, max_steps=polish_steps
+        )
         if polish.status != "ok":  # keep the warm-up's network
             net.theta[...] = best_theta
         else:
@@ -182,8 +237,15 @@ def best_of(single, net, X, y, loss, rng, *, restarts, weights, deadline, scale=
             polish.rec.steps[:0] = best.rec.steps
             polish.rec.times[:] = best.rec.times + [offset + t for t in polish.rec.times]
             polish.rec.losses[:0] = best.rec.losses
-            best = Run(best.steps + polish.steps, polish.reason, "ok", polish.message, polish.loss, polish.rec,
-                       warm_steps=best.steps)
+            best = Run(
+                best.steps + polish.steps,
+                polish.reason,
+                "ok",
+                polish.message,
+                polish.loss,
+                polish.rec,
+                warm_steps=best.steps,
+            )
             losses[index] = polish.loss  # type: ignore[index]  # set with best
     return best, losses, index
 
@@ -192,8 +254,24 @@ def _left(deadline):
     return None if deadline is None else max(deadline - time.perf_counter(), 1e-3)
 
 
-def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, progress_every, restarts, boost,
-               init, warm_rows=None, polish_steps=None) -> History:
+def fit_stages(
+    single,
+    name,
+    net,
+    X,
+    y,
+    loss,
+    rng,
+    *,
+    max_steps,
+    time_budget,
+    progress_every,
+    restarts,
+    boost,
+    init,
+    warm_rows=None,
+    polish_steps=None,
+) -> History:
     """Restarts and boosting around a trainer's single run (see the module notes).
 
     Parameters
@@ -226,35 +304,66 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
         :class:`BoostPath` when ``boost > 0``; ``extras`` as described in the module notes.
     """
     if net.batch_shape != ():
-        raise ValueError(f"restarts and boost need a single network (no replica axes); net has replica axes "
-                         f"{net.batch_shape}")
+        raise ValueError(
+            f"restarts and boost need a single network (no replica axes); net has replica axes {net.batch_shape}"
+        )
     if X.ndim != 2:
         raise ValueError(f"X must have shape (N, d) with restarts or boost; got shape {X.shape}")
     if boost and (loss.name != "mse" or net.output_activation_name != "identity"):
-        raise ValueError(f"boost={boost} needs loss='mse' and output_activation='identity'; got "
-                         f"loss={loss.name!r}, output_activation={net.output_activation_name!r}")
+        raise ValueError(
+            f"boost={boost} needs loss='mse' and output_activation='identity'; got "
+            f"loss={loss.name!r}, output_activation={net.output_activation_name!r}"
+        )
     t0 = time.perf_counter()
     deadline = None if time_budget is None else t0 + time_budget
     master = Recorder(name, max_steps, time_budget, progress_every)
     N = X.shape[0]
     warm = None if warm_rows is None or warm_rows >= N else np.sort(rng.choice(N, size=warm_rows, replace=False))
-    best, losses, index = best_of(single, net, X, y, loss, rng, restarts=restarts, weights=init, deadline=deadline,
-                                  warm=warm, polish_steps=polish_steps)
+    best, losses, index = best_of(
+        single,
+        net,
+        X,
+        y,
+        loss,
+        rng,
+        restarts=restarts,
+        weights=init,
+        deadline=deadline,
+        warm=warm,
+        polish_steps=polish_steps,
+    )
     extras = {"restart_losses": losses, "restart_best": index}
     if warm is not None:
         extras["warm_rows"] = int(warm_rows)
     if best is None:
-        return History(step=np.zeros(0, int), elapsed=np.zeros(0), loss=np.zeros(0), status="diverged",
-                       replica_status=["diverged"], stop_reason="diverged", steps=0,
-                       wall_time=time.perf_counter() - t0, message="every restart diverged", net=net, extras=extras)
+        return History(
+            step=np.zeros(0, int),
+            elapsed=np.zeros(0),
+            loss=np.zeros(0),
+            status="diverged",
+            replica_status=["diverged"],
+            stop_reason="diverged",
+            steps=0,
+            wall_time=time.perf_counter() - t0,
+            message="every restart diverged",
+            net=net,
+            extras=extras,
+        )
     _append(master, best.rec, 0, 0.0)
     steps, reasons, messages = best.steps, [best.reason], [best.message]
     warm_steps = [best.warm_steps]
     if warm is not None:
         extras["warm_steps"] = best.warm_steps
     if not boost:
-        return master.history(status="ok", replica_status=["ok"], stop_reason=best.reason, steps=steps,
-                              message=best.message, net=net, extras=extras)
+        return master.history(
+            status="ok",
+            replica_status=["ok"],
+            stop_reason=best.reason,
+            steps=steps,
+            message=best.message,
+            net=net,
+            extras=extras,
+        )
 
     nets, scales, times = [net.copy()], [1.0], [time.perf_counter() - t0]
     stage_losses, stage_steps, stage_restarts, stage_best = [best.loss], [best.steps], [losses], [index]
@@ -267,8 +376,20 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
         if not np.isfinite(c) or c == 0.0:
             break
         g = fresh(net, rng, X, weights=init)
-        b, bl, bi = best_of(single, g, X, r / c, loss, rng, restarts=restarts, weights=init, deadline=deadline,
-                            scale=c * c, warm=warm, polish_steps=polish_steps)
+        b, bl, bi = best_of(
+            single,
+            g,
+            X,
+            r / c,
+            loss,
+            rng,
+            restarts=restarts,
+            weights=init,
+            deadline=deadline,
+            scale=c * c,
+            warm=warm,
+            polish_steps=polish_steps,
+        )
         stage_restarts.append(bl)
         stage_best.append(bi)
         if b is None:
@@ -286,16 +407,31 @@ def fit_stages(single, name, net, X, y, loss, rng, *, max_steps, time_budget, pr
         warm_steps.append(b.warm_steps)
         stage_losses.append(float(0.5 * np.mean((F - y) ** 2)))
         times.append(time.perf_counter() - t0)
-    sums = [nets[0]] + [sum_networks(nets[:j + 1], scales[:j + 1]) for j in range(1, len(nets))]
+    sums = [nets[0]] + [sum_networks(nets[: j + 1], scales[: j + 1]) for j in range(1, len(nets))]
     path = BoostPath(sums, scales, stage_losses, stage_steps, times, reasons)
-    extras.update(boost_rule=BOOST_RULE, boost_stages=len(nets) - 1, boost_scales=scales[1:],
-                  stage_losses=stage_losses, stage_steps=stage_steps, stage_times=times, stage_stop=reasons,
-                  stage_restart_losses=stage_restarts, stage_restart_best=stage_best)
+    extras.update(
+        boost_rule=BOOST_RULE,
+        boost_stages=len(nets) - 1,
+        boost_scales=scales[1:],
+        stage_losses=stage_losses,
+        stage_steps=stage_steps,
+        stage_times=times,
+        stage_stop=reasons,
+        stage_restart_losses=stage_restarts,
+        stage_restart_best=stage_best,
+    )
     if warm is not None:
         extras["warm_steps"] = warm_steps
-    hist = master.history(status="ok", replica_status=["ok"], stop_reason=f"{reasons[0]}+boost{len(nets) - 1}",
-                          steps=steps, message="; ".join(dict.fromkeys(m for m in messages if m)), net=sums[-1],
-                          path=path, extras=extras)
+    hist = master.history(
+        status="ok",
+        replica_status=["ok"],
+        stop_reason=f"{reasons[0]}+boost{len(nets) - 1}",
+        steps=steps,
+        message="; ".join(dict.fromkeys(m for m in messages if m)),
+        net=sums[-1],
+        path=path,
+        extras=extras,
+    )
     hist.wall_time = time.perf_counter() - t0
     return hist
 
@@ -326,7 +462,7 @@ def sum_networks(nets, coefs):
     first = nets[0]
     L = len(first.weights)
     masks = [n.mask if n.mask is not None else np.ones(n.n_params) for n in nets]
-    mask_views = [unpack(m, n.sizes) for m, n in zip(masks, nets)]
+    mask_views = [unpack(m, n.sizes) for m, n in zip(masks, nets, strict=True)]
     Ws, bs, Ms, mbs = [], [], [], []
     for l in range(L):
         blocks = [n.weights[l] for n in nets]
@@ -342,12 +478,18 @@ def sum_networks(nets, coefs):
             bs.append(np.concatenate([n.biases[l] for n in nets]))
             mbs.append(np.concatenate([mv[1][l] for mv in mask_views]))
         else:
-            Ws.append(np.hstack([c * B for c, B in zip(coefs, blocks)]))
+            Ws.append(np.hstack([c * B for c, B in zip(coefs, blocks, strict=True)]))
             Ms.append(np.hstack(mblocks))
-            bs.append(sum(c * n.biases[l] for c, n in zip(coefs, nets)))
+            bs.append(sum(c * n.biases[l] for c, n in zip(coefs, nets, strict=True)))
             mbs.append(np.ones_like(bs[-1]))
-    out = MLP.from_params(Ws, bs, activation=first.activation_name, output_activation=first.output_activation_name,
-                          slope=first.slope, dtype=first.dtype)
+    out = MLP.from_params(
+        Ws,
+        bs,
+        activation=first.activation_name,
+        output_activation=first.output_activation_name,
+        slope=first.slope,
+        dtype=first.dtype,
+    )
     mask = pack(Ms, mbs)
     if not np.all(mask == 1):
         out.mask = mask.astype(out.theta.dtype)
@@ -361,7 +503,7 @@ def _block_diag(blocks):
     W = np.zeros((rows, cols))
     i = j = 0
     for B in blocks:
-        W[i:i + B.shape[0], j:j + B.shape[1]] = B
+        W[i : i + B.shape[0], j : j + B.shape[1]] = B
         i, j = i + B.shape[0], j + B.shape[1]
     return W
 
@@ -410,9 +552,14 @@ class BoostPath(PathMixin):
     def record_extras(self, n) -> dict:
         """Per-record numbers of the stage of width ``n`` (``extra.*`` in the job's records)."""
         j = self._index(n)
-        return {"stage": j, "stage_scale": self.scales[j], "stage_loss": self.stage_losses[j],
-                "stage_iterations": self.stage_steps[j], "stage_reason": self.stop[j],
-                "stage_seconds": self.times[j] - (self.times[j - 1] if j else 0.0)}
+        return {
+            "stage": j,
+            "stage_scale": self.scales[j],
+            "stage_loss": self.stage_losses[j],
+            "stage_iterations": self.stage_steps[j],
+            "stage_reason": self.stop[j],
+            "stage_seconds": self.times[j] - (self.times[j - 1] if j else 0.0),
+        }
 
     def __repr__(self):
         return f"BoostPath(stages={len(self.widths)}, scales={self.scales})"

@@ -20,6 +20,7 @@ Numbers: per direction and point the screening costs a 2d-flop projection, one c
 one scattered add (about 2.5 ns on one core of the development machine); a step at N = 50 000
 with 256 directions bins 12.8 million points.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -92,8 +93,7 @@ class UnitSearch:
         Candidates (distinct directions) rescored exactly.
     """
 
-    def __init__(self, X, activation, *, min_scale=0.5, max_scale=16.0, directions=256,
-                 screen_samples=None, top=8):
+    def __init__(self, X, activation, *, min_scale=0.5, max_scale=16.0, directions=256, screen_samples=None, top=8):
         self.X = X
         self.N, self.d = X.shape
         self.activation = activation
@@ -154,10 +154,12 @@ class UnitSearch:
         if self._ws is None:
             lanes = max(1, min(fastpath.get_threads(), -(-self.directions // self.chunk)))
             shape = (self.chunk, self.M)
-            self._ws = {"P": [np.empty(shape) for _ in range(lanes)],
-                        "I": [np.empty(shape, dtype=np.intp) for _ in range(lanes)],
-                        "W": np.empty(shape),
-                        "shift": (N_BINS / 2 + N_BINS * np.arange(self.chunk))[:, None]}
+            self._ws = {
+                "P": [np.empty(shape) for _ in range(lanes)],
+                "I": [np.empty(shape, dtype=np.intp) for _ in range(lanes)],
+                "W": np.empty(shape),
+                "shift": (N_BINS / 2 + N_BINS * np.arange(self.chunk))[:, None],
+            }
         return self._ws
 
     def _bin_chunk(self, Us, XsT, j, P, I):
@@ -165,7 +167,7 @@ class UnitSearch:
         j0 = j * self.chunk
         m = min(len(Us), j0 + self.chunk) - j0
         P, I = P[:m], I[:m]
-        np.matmul(Us[j0:j0 + m], XsT, out=P)
+        np.matmul(Us[j0 : j0 + m], XsT, out=P)
         P += self._workspace()["shift"][:m]
         np.copyto(I, P, casting="unsafe")  # truncation = floor: every value is >= 0
         return I
@@ -226,11 +228,22 @@ class UnitSearch:
             XsT = Xs.T
             for j in tasks:
                 j0 = j * self.chunk
-                self._bin_chunk(Us, XsT, j, P, I_all[j0:j0 + self.chunk])
+                self._bin_chunk(Us, XsT, j, P, I_all[j0 : j0 + self.chunk])
 
-        self._next = {"state": state, "after": rng.bit_generator.state, "idx": idx, "U": U, "ids": ids,
-                      "tau": tau, "deferred": deferred, "n_chosen": n_chosen, "Xs": Xs, "Us": Us, "tasks": tasks,
-                      "future": fastpath.run_in_background(work)}
+        self._next = {
+            "state": state,
+            "after": rng.bit_generator.state,
+            "idx": idx,
+            "U": U,
+            "ids": ids,
+            "tau": tau,
+            "deferred": deferred,
+            "n_chosen": n_chosen,
+            "Xs": Xs,
+            "Us": Us,
+            "tasks": tasks,
+            "future": fastpath.run_in_background(work),
+        }
         if self._next["future"] is None:  # pragma: no cover - threads checked above
             work()
 
@@ -259,7 +272,7 @@ class UnitSearch:
             P0, I_all, XsT = self._workspace()["P"][0], pre["I"], nx["Xs"].T
             for j in nx["tasks"]:
                 j0 = j * self.chunk
-                self._bin_chunk(nx["Us"], XsT, j, P0, I_all[j0:j0 + self.chunk])
+                self._bin_chunk(nx["Us"], XsT, j, P0, I_all[j0 : j0 + self.chunk])
             nx["future"].result()
         if rng.bit_generator.state != nx["after"]:
             raise RuntimeError("the random generator was used between prefetch() and screen()")
@@ -269,7 +282,7 @@ class UnitSearch:
             Us, XsT = self._scaled(U), nx["Xs"].T
             for j in np.unique(nx["deferred"] // self.chunk):
                 j0 = j * self.chunk
-                self._bin_chunk(Us, XsT, j, pre["P"], I_all[j0:j0 + self.chunk])
+                self._bin_chunk(Us, XsT, j, pre["P"], I_all[j0 : j0 + self.chunk])
         return nx["idx"], U, I_all
 
     def screen(self, r, rng):
@@ -295,12 +308,11 @@ class UnitSearch:
             if pre is None:
                 I = self._bin_chunk(Us, XsT, j, ws["P"][lane], ws["I"][lane])
             elif I_all.dtype == np.intp:
-                I = I_all[j0:j0 + m]
+                I = I_all[j0 : j0 + m]
             else:  # compact prefetched bins: widened in a per-thread buffer (bincount takes intp)
                 I = ws["I"][lane][:m]
-                np.copyto(I, I_all[j0:j0 + m])
-            Rb[j0:j0 + m] = np.bincount(I.reshape(-1), weights=Wf[: m * M],
-                                        minlength=m * N_BINS).reshape(m, N_BINS)
+                np.copyto(I, I_all[j0 : j0 + m])
+            Rb[j0 : j0 + m] = np.bincount(I.reshape(-1), weights=Wf[: m * M], minlength=m * N_BINS).reshape(m, N_BINS)
 
         fastpath.run_tasks(work, -(-D // chunk))
         S = np.abs(Rb @ self.kernel.T)  # (D, S*T): |score| of every (direction, scale, offset)
@@ -357,7 +369,7 @@ class UnitSearch:
             p = self.X @ u / self.R
             order = np.argsort(p)
             ps, rs = p[order], r[order]
-            pw = np.vstack([rs * ps ** m for m in range(k + 1)])  # (k + 1, N)
+            pw = np.vstack([rs * ps**m for m in range(k + 1)])  # (k + 1, N)
             suffix = np.cumsum(pw[:, ::-1], axis=1)[:, ::-1]  # Σ_{i≥j}
             prefix = np.cumsum(pw, axis=1)  # Σ_{i≤j}
             up: Any = sum(comb(k, m) * (-ps) ** (k - m) * suffix[m] for m in range(k + 1))

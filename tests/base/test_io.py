@@ -1,10 +1,12 @@
 """nnapprox.base.io: atomic writes honour the umask; only dead writers' temporary files are removed."""
+
 import os
 import stat
 import subprocess
 import sys
 
 from helpers import small_sin_cfg
+
 from nnapprox.base.io import remove_stale_temps, write_text_atomic
 from nnapprox.experiment.job import run_job
 

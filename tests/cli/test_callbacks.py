@@ -1,11 +1,12 @@
 """nnapprox.cli.callbacks: a single run is checked before its folder exists; a sweep is reported when it ends."""
+
 import logging
 
 import pytest
+from helpers import plain_config
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from helpers import plain_config
 from nnapprox.cli.callbacks import AggregateCallback
 from nnapprox.cli.compose import CliConfigError
 from nnapprox.cli.run import CONF_DIR
@@ -32,15 +33,27 @@ def test_an_unknown_judgement_window_is_refused_before_the_run():
 
 
 def _sweep_end(sweep, report_dir=None, study="cb"):
-    return OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}, "report_dir": report_dir and str(report_dir),
-                             "study": study, "plugin": None})
+    return OmegaConf.create(
+        {
+            "hydra": {"sweep": {"dir": str(sweep)}},
+            "report_dir": report_dir and str(report_dir),
+            "study": study,
+            "plugin": None,
+        }
+    )
 
 
 def test_a_sweep_end_writes_its_report_where_report_dir_says(tmp_path):
     sweep = tmp_path / "sweep"
     for w in (2, 3):
-        run_job(plain_config(target={"name": "sin", "d": 1}, trainer={"name": "lbfgs", "max_steps": 5},
-                             **{"data.N": 100, "data.N_test": 128, "model.width": w, "study": "cb"}), sweep / f"w{w}")
+        run_job(
+            plain_config(
+                target={"name": "sin", "d": 1},
+                trainer={"name": "lbfgs", "max_steps": 5},
+                **{"data.N": 100, "data.N_test": 128, "model.width": w, "study": "cb"},
+            ),
+            sweep / f"w{w}",
+        )
     AggregateCallback().on_multirun_end(_sweep_end(sweep, tmp_path / "report"))
     assert (tmp_path / "report" / "REPORT.md").exists() and (tmp_path / "report" / "runs.csv").exists()
     assert not (sweep / "REPORT.md").exists()

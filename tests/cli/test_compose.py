@@ -1,5 +1,6 @@
 """Validate once per process (issue 23): the sweeper, the job-folder resolver, the callbacks, the app and the job
 share one validation of each job."""
+
 import sys
 from collections import Counter
 

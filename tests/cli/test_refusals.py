@@ -2,12 +2,11 @@
 exit status 1, a one-line message naming the key, the value and what is allowed, no traceback, and no record
 (a refused single run leaves no folder at all). A few subprocess starts per mechanism stay in
 tests/cli/test_run.py (single run, sweep, unwritable folder, SIGTERM, joblib)."""
+
 from __future__ import annotations
 
 import pytest
-
 from helpers import SMALL, refused, run_cli
-
 
 #: (overrides, what the message names), each refused as a single run and as a sweep.
 BOTH = [
@@ -40,8 +39,7 @@ def _no_record(folder):
 
 
 @pytest.mark.parametrize("overrides,needle", BOTH, ids=[o[0] for o, _ in BOTH])
-def test_a_bad_single_run_is_refused_in_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, overrides,
-                                                                     needle):
+def test_a_bad_single_run_is_refused_in_one_line_and_leaves_nothing(tmp_path, monkeypatch, capsys, overrides, needle):
     out = tmp_path / "out"
     assert refused(run_cli(monkeypatch, capsys, f"out_root={out}", *SMALL, *overrides), needle)
     assert not out.exists()
@@ -49,14 +47,26 @@ def test_a_bad_single_run_is_refused_in_one_line_and_leaves_nothing(tmp_path, mo
 
 @pytest.mark.parametrize("overrides,needle", BOTH + SWEEP, ids=[" ".join(o) for o, _ in BOTH + SWEEP])
 def test_a_bad_sweep_is_refused_in_one_line_before_any_job(tmp_path, monkeypatch, capsys, overrides, needle):
-    assert refused(run_cli(monkeypatch, capsys, "-m", f"out_root={tmp_path}", *SMALL, "model.width=2,3",
-                           *overrides), needle)
+    assert refused(
+        run_cli(monkeypatch, capsys, "-m", f"out_root={tmp_path}", *SMALL, "model.width=2,3", *overrides), needle
+    )
     assert _no_record(tmp_path)
 
 
 def test_a_bad_value_late_in_a_grid_stops_the_sweep_before_the_first_job(tmp_path, monkeypatch, capsys):
-    assert refused(run_cli(monkeypatch, capsys, "-m", f"out_root={tmp_path}", "study=grid", "model.width=4,8,-3",
-                           "data.N=100", "trainer.max_steps=5"), "model.width=-3")
+    assert refused(
+        run_cli(
+            monkeypatch,
+            capsys,
+            "-m",
+            f"out_root={tmp_path}",
+            "study=grid",
+            "model.width=4,8,-3",
+            "data.N=100",
+            "trainer.max_steps=5",
+        ),
+        "model.width=-3",
+    )
     assert _no_record(tmp_path)
 
 
@@ -76,5 +86,6 @@ def test_an_unwritable_output_folder_is_one_line(tmp_path, monkeypatch, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     assert refused(run_cli(monkeypatch, capsys, f"out_root={blocker / 'out'}", *SMALL), str(blocker))
-    assert refused(run_cli(monkeypatch, capsys, "-m", f"out_root={blocker / 'out'}", *SMALL, "model.width=2,3"),
-                   str(blocker))
+    assert refused(
+        run_cli(monkeypatch, capsys, "-m", f"out_root={blocker / 'out'}", *SMALL, "model.width=2,3"), str(blocker)
+    )

@@ -1,13 +1,14 @@
 """``nnapprox-report``: every option checked in one line, a job's report never replaces its sweep's, and the
 plug-in chosen by the records (issue 24, repro scripts 17, 28 and 39 replayed in this process)."""
+
 import math
 
 import pandas as pd
 import pytest
+from helpers import small_sin_cfg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from helpers import small_sin_cfg
 from nnapprox.cli.report import main as report_main
 from nnapprox.experiment.job import run_job
 
@@ -39,6 +40,7 @@ def _snapshot(folder):
 
 # --- 17 -----------------------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("which", ["record.json", "job folder"])
 def test_reporting_one_job_leaves_the_sweeps_report_alone(swept, capsys, which):
     before = _snapshot(swept)
@@ -64,17 +66,21 @@ def test_out_into_another_sweeps_folder_is_refused(swept, tmp_path, capsys):
 
 # --- 28: every option -----------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("argv, key", [
-    (["--n-boot", "5"], "--n-boot"),
-    (["--n-boot", "nan"], "--n-boot"),
-    (["--seed", "-1"], "--seed"),
-    (["--fit-range", "n=nan:8"], "--fit-range"),
-    (["--fit-range", "n=1:inf"], "--fit-range"),
-    (["--fit-range", "n=8:2"], "--fit-range"),
-    (["--judge", "n_min=nan"], "--judge"),
-    (["--judge", "n_min=inf"], "--judge"),
-    (["--tol", "nan"], "--tol"),
-])
+
+@pytest.mark.parametrize(
+    "argv, key",
+    [
+        (["--n-boot", "5"], "--n-boot"),
+        (["--n-boot", "nan"], "--n-boot"),
+        (["--seed", "-1"], "--seed"),
+        (["--fit-range", "n=nan:8"], "--fit-range"),
+        (["--fit-range", "n=1:inf"], "--fit-range"),
+        (["--fit-range", "n=8:2"], "--fit-range"),
+        (["--judge", "n_min=nan"], "--judge"),
+        (["--judge", "n_min=inf"], "--judge"),
+        (["--tol", "nan"], "--tol"),
+    ],
+)
 def test_a_bad_report_option_is_one_line_and_writes_nothing(swept, capsys, argv, key):
     before = _snapshot(swept)
     rc, err = _report(capsys, swept, *argv)
@@ -90,6 +96,7 @@ def test_a_missing_folder_is_one_line(tmp_path, capsys):
 
 
 # --- 39: plug-ins chosen by the records ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def named_like_depth(tmp_path_factory):
@@ -144,11 +151,14 @@ def report_options(draw):
     return out
 
 
-_COUNTER = iter(range(10 ** 9))
+_COUNTER = iter(range(10**9))
 
 
-@settings(max_examples=settings.default.max_examples, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=settings.default.max_examples,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(report_options())
 def test_fuzz_report_options(swept, tmp_path_factory, capsys, argv):
     """Every option list: a one-line refusal (exit 2) that writes nothing, or a report (exit 0) whose values are

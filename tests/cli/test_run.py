@@ -1,4 +1,5 @@
 """The Hydra app: composing every experiment, sweeps, bad overrides, resume, divergence, records."""
+
 import json
 import os
 import signal
@@ -10,18 +11,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ROOT, SMALL, nnrun, records_under, refused, run_cli, small_sin_cfg
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
-from nnapprox.experiment.schema import Config
-
-from nnapprox.experiment.validation import ConfigError, canonical
-from nnapprox.experiment.job import run_job
-from nnapprox.experiment.records import load_records
 from nnapprox.cli.compose import to_plain
 from nnapprox.cli.report import main as report_main
 from nnapprox.cli.run import CONF_DIR
-from helpers import ROOT, SMALL, nnrun, records_under, refused, run_cli, small_sin_cfg
+from nnapprox.experiment.job import run_job
+from nnapprox.experiment.records import load_records
+from nnapprox.experiment.schema import Config
+from nnapprox.experiment.validation import ConfigError, canonical
+
 EXPERIMENTS = sorted(p.stem for p in (ROOT / "conf" / "experiment").glob("*.yaml"))
 
 
@@ -74,11 +75,18 @@ def test_schema_rejects_bad_types_and_keys_at_compose_time():
         _compose(["model.widht=3"])
 
 
-@pytest.mark.parametrize("key,value,needle", [
-    ("model.width", -3, "model.width=-3"), ("data.N", 0, "data.N=0"), ("model.depth", -1, "model.depth=-1"),
-    ("activation.name", "swish", "activation.name='swish'"), ("data.noise", -1.0, "data.noise=-1.0"),
-    ("trainer.lr", -0.1, "trainer.lr=-0.1 must be > 0"), ("replicas", 0, "replicas=0"),
-])
+@pytest.mark.parametrize(
+    "key,value,needle",
+    [
+        ("model.width", -3, "model.width=-3"),
+        ("data.N", 0, "data.N=0"),
+        ("model.depth", -1, "model.depth=-1"),
+        ("activation.name", "swish", "activation.name='swish'"),
+        ("data.noise", -1.0, "data.noise=-1.0"),
+        ("trainer.lr", -0.1, "trainer.lr=-0.1 must be > 0"),
+        ("replicas", 0, "replicas=0"),
+    ],
+)
 def test_validate_names_the_key(key, value, needle):
     cfg = OmegaConf.to_container(OmegaConf.structured(Config))
     cfg["trainer"]["name"] = "gd"
@@ -100,36 +108,65 @@ def test_validate_rejects_parameters_the_target_does_not_take():
 
 def test_a_bad_override_exits_1_in_one_line_before_any_job_runs(tmp_path):
     """A real start (the in-process matrix is tests/cli/test_refusals.py): a sweep and a single run."""
-    assert refused(nnrun("-m", f"out_root={tmp_path}", "study=bad", "data.N_test=256,512", "model.width=-3",
-                         cwd=tmp_path), "model.width=-3")
+    assert refused(
+        nnrun("-m", f"out_root={tmp_path}", "study=bad", "data.N_test=256,512", "model.width=-3", cwd=tmp_path),
+        "model.width=-3",
+    )
     assert refused(nnrun(f"out_root={tmp_path / 'out'}", "model.width=-3", cwd=tmp_path), "model.width=-3")
     assert not list(tmp_path.rglob("record.json")) and not (tmp_path / "out").exists()
 
 
 def test_joblib_multirun_writes_one_record_per_job_and_runs_csv(tmp_path):
-    proc = nnrun("-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"out_root={tmp_path}", "study=grid",
-                 "target=sin", "data.N=200", "data.N_test=256", "trainer.max_steps=30",
-                 "model.width=2,4,8", "activation=tanh,relu", cwd=tmp_path, check=True)
+    proc = nnrun(
+        "-m",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        f"out_root={tmp_path}",
+        "study=grid",
+        "target=sin",
+        "data.N=200",
+        "data.N_test=256",
+        "trainer.max_steps=30",
+        "model.width=2,4,8",
+        "activation=tanh,relu",
+        cwd=tmp_path,
+        check=True,
+    )
     sweep = tmp_path / "grid"
     recs = records_under(sweep)
     assert len(recs) == 6 and all(r["status"] == "ok" for r in recs)
     assert sorted((r["model.width"], r["activation.name"]) for r in recs) == sorted(
-        (w, a) for w in (2, 4, 8) for a in ("tanh", "relu"))
+        (w, a) for w in (2, 4, 8) for a in ("tanh", "relu")
+    )
     df = pd.read_csv(sweep / "runs.csv")
     assert len(df) == 6
     assert {"model.width", "activation.name", "test_mse", "rel_mse", "bound", "status"} <= set(df.columns)
-    assert sorted(zip(df["model.width"], df["activation.name"])) == sorted(
-        (w, a) for w in (2, 4, 8) for a in ("tanh", "relu"))
+    assert sorted(zip(df["model.width"], df["activation.name"], strict=True)) == sorted(
+        (w, a) for w in (2, 4, 8) for a in ("tanh", "relu")
+    )
     assert (sweep / "REPORT.md").exists()
     assert "job end" in proc.stderr + proc.stdout
 
 
 def test_sigterm_midway_then_rerun_finishes_only_the_missing_jobs(tmp_path):
-    args = ["-m", f"out_root={tmp_path}", "study=resume", "target=sin", "data.N=3000", "data.N_test=256",
-            "trainer.max_steps=400", "model.width=8,9,10,11,12,13"]
+    args = [
+        "-m",
+        f"out_root={tmp_path}",
+        "study=resume",
+        "target=sin",
+        "data.N=3000",
+        "data.N_test=256",
+        "trainer.max_steps=400",
+        "model.width=8,9,10,11,12,13",
+    ]
     env = dict(os.environ, MPLBACKEND="Agg")
-    proc = subprocess.Popen([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnapprox.cli.run", *args],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     sweep = tmp_path / "resume"
     deadline = time.time() + 120
     while time.time() < deadline and len(list(sweep.rglob("record.json"))) < 2:
@@ -152,8 +189,20 @@ def test_sigterm_midway_then_rerun_finishes_only_the_missing_jobs(tmp_path):
 
 
 def test_a_diverging_job_leaves_a_diverged_record_and_the_sweep_completes(tmp_path, monkeypatch, capsys):
-    proc = run_cli(monkeypatch, capsys, "-m", f"out_root={tmp_path}", "study=div", "target=sin", "data.N=200",
-                   "data.N_test=256", "trainer=gd", "trainer.max_steps=200", "activation=relu", "trainer.lr=0.01,1e8")
+    proc = run_cli(
+        monkeypatch,
+        capsys,
+        "-m",
+        f"out_root={tmp_path}",
+        "study=div",
+        "target=sin",
+        "data.N=200",
+        "data.N_test=256",
+        "trainer=gd",
+        "trainer.max_steps=200",
+        "activation=relu",
+        "trainer.lr=0.01,1e8",
+    )
     assert proc.returncode == 0, proc.stderr
     recs = records_under(tmp_path / "div")
     by_lr = {r["trainer.lr"]: r for r in recs}
@@ -193,10 +242,34 @@ def test_record_contents_and_resume(tmp_path):
     recs = run_job(cfg, tmp_path)
     assert [r["replica"] for r in recs] == [0, 1]
     r = recs[0]
-    for key in ("target.name", "model.width", "activation.name", "data.N", "trainer.name", "seed", "replicas",
-                "test_mse", "test_mse_se", "rel_mse", "sup_err", "train_mse", "bound", "bound_ratio", "n_params",
-                "steps", "wall_time", "train_time", "status", "error", "versions.numpy", "git_commit",
-                "config_hash", "c_f", "var_f", "n"):
+    for key in (
+        "target.name",
+        "model.width",
+        "activation.name",
+        "data.N",
+        "trainer.name",
+        "seed",
+        "replicas",
+        "test_mse",
+        "test_mse_se",
+        "rel_mse",
+        "sup_err",
+        "train_mse",
+        "bound",
+        "bound_ratio",
+        "n_params",
+        "steps",
+        "wall_time",
+        "train_time",
+        "status",
+        "error",
+        "versions.numpy",
+        "git_commit",
+        "config_hash",
+        "c_f",
+        "var_f",
+        "n",
+    ):
         assert key in r, key
     assert r["bound"] == pytest.approx((2 * 1.0 * 3.0) ** 2 / 6)
     assert r["rel_mse"] == pytest.approx(r["test_mse"] / r["var_f"])
@@ -228,13 +301,31 @@ def test_a_failing_job_records_failed_instead_of_raising(tmp_path, monkeypatch):
 
 
 def test_rerun_from_a_saved_config(tmp_path, monkeypatch, capsys):
-    assert run_cli(monkeypatch, capsys, f"out_root={tmp_path}", "target=sin", "data.N=200", "data.N_test=256",
-                   "trainer.max_steps=20", "model.width=3").returncode == 0
+    assert (
+        run_cli(
+            monkeypatch,
+            capsys,
+            f"out_root={tmp_path}",
+            "target=sin",
+            "data.N=200",
+            "data.N_test=256",
+            "trainer.max_steps=20",
+            "model.width=3",
+        ).returncode
+        == 0
+    )
     (run_dir,) = [p.parent for p in tmp_path.rglob("record.json")]
     first = json.loads((run_dir / "record.json").read_text())[0]
     again = tmp_path / "again"
-    proc = run_cli(monkeypatch, capsys, "--config-path", str(run_dir / ".hydra"), "--config-name", "config",
-                   f"hydra.run.dir={again}")
+    proc = run_cli(
+        monkeypatch,
+        capsys,
+        "--config-path",
+        str(run_dir / ".hydra"),
+        "--config-name",
+        "config",
+        f"hydra.run.dir={again}",
+    )
     assert proc.returncode == 0, proc.stderr
     second = json.loads((again / "record.json").read_text())[0]
     assert second["test_mse"] == first["test_mse"] and second["config_hash"] == first["config_hash"]
@@ -243,22 +334,30 @@ def test_rerun_from_a_saved_config(tmp_path, monkeypatch, capsys):
     bad.mkdir()
     text = (run_dir / ".hydra" / "config.yaml").read_text().replace("width: 3", "width: -1")
     (bad / "config.yaml").write_text(text)
-    assert refused(run_cli(monkeypatch, capsys, "--config-path", str(bad), "--config-name", "config",
-                           f"hydra.run.dir={tmp_path / 'b'}"), "model.width=-1")
+    assert refused(
+        run_cli(
+            monkeypatch, capsys, "--config-path", str(bad), "--config-name", "config", f"hydra.run.dir={tmp_path / 'b'}"
+        ),
+        "model.width=-1",
+    )
     assert not (tmp_path / "b").exists()
 
 
-@pytest.mark.parametrize("trainer,extra", [
-    ("adam", {}),
-    ("gd", {"batch_size": 64}),  # per-replica mini-batch order
-    ("momentum", {"tol": 0.02}),  # replicas stop on their own at tol
-    ("gd", {"lr": 60.0}),  # replicas diverge
-])
+@pytest.mark.parametrize(
+    "trainer,extra",
+    [
+        ("adam", {}),
+        ("gd", {"batch_size": 64}),  # per-replica mini-batch order
+        ("momentum", {"tol": 0.02}),  # replicas stop on their own at tol
+        ("gd", {"lr": 60.0}),  # replicas diverge
+    ],
+)
 def test_one_pass_replicas_give_the_loops_records(tmp_path, trainer, extra):
     """replica_mode=auto trains gd/momentum/adam replicas in one vectorized pass; every
     replica must end where its solo run (replica_mode=loop) ends: same steps, stop
     reason, status and metrics up to floating-point reassociation."""
     from nnapprox.experiment.training import one_pass
+
     trainer_cfg = dict(_plain()["trainer"], name=trainer, max_steps=400, lr=0.05 if trainer != "adam" else 0.01)
     trainer_cfg.update(extra)
     cfgs = {mode: _plain(replicas=3, trainer=dict(trainer_cfg), replica_mode=mode) for mode in ("loop", "auto")}
@@ -266,7 +365,7 @@ def test_one_pass_replicas_give_the_loops_records(tmp_path, trainer, extra):
     assert canonical(cfgs["auto"]).hash == canonical(cfgs["loop"]).hash  # how, not what: same identity
     recs = {mode: run_job(cfg, tmp_path / mode) for mode, cfg in cfgs.items()}
     assert [r["replica"] for r in recs["auto"]] == [0, 1, 2]
-    for a, b in zip(recs["auto"], recs["loop"]):
+    for a, b in zip(recs["auto"], recs["loop"], strict=True):
         for key in ("status", "steps", "stop_reason", "n_params"):
             assert a[key] == b[key], key
         assert a["extra.one_pass_replicas"] == 3
@@ -300,15 +399,18 @@ def test_an_unwritable_output_folder_is_one_line_in_a_subprocess_and_for_reports
 
 # a failed job makes the exit non-zero
 def test_a_sweep_with_a_failed_job_exits_non_zero(tmp_path, monkeypatch, capsys):
-    import nnapprox.experiment.job
     import nnapprox.cli.run
+    import nnapprox.experiment.job
 
     def boom(*a, **k):
         raise RuntimeError("simulated crash")
 
     monkeypatch.setattr(nnapprox.experiment.job, "train", boom)
-    monkeypatch.setattr(sys, "argv", ["nnapprox-run", "-m", f"out_root={tmp_path}", "study=fails", *SMALL,
-                                      "trainer.max_steps=3", "model.width=2,3"])
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        ["nnapprox-run", "-m", f"out_root={tmp_path}", "study=fails", *SMALL, "trainer.max_steps=3", "model.width=2,3"],
+    )
     with pytest.raises(SystemExit) as exit_:
         nnapprox.cli.run.main()
     assert exit_.value.code == 1 and "2 job(s) failed" in capsys.readouterr().err
@@ -340,11 +442,25 @@ def _alive(pid):
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="needs /proc")
 def test_joblib_workers_end_when_the_sweep_is_killed(tmp_path):
-    args = ["-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", f"out_root={tmp_path}", "study=kill",
-            "target=sin", "data.N=4000", "data.N_test=256", "trainer.max_steps=4000", "model.width=30,31,32,33"]
-    proc = subprocess.Popen([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path,
-                            env=dict(os.environ, MPLBACKEND="Agg"), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    args = [
+        "-m",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+        f"out_root={tmp_path}",
+        "study=kill",
+        "target=sin",
+        "data.N=4000",
+        "data.N_test=256",
+        "trainer.max_steps=4000",
+        "model.width=30,31,32,33",
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnapprox.cli.run", *args],
+        cwd=tmp_path,
+        env=dict(os.environ, MPLBACKEND="Agg"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline, workers = time.time() + 120, []
     while time.time() < deadline and not list(tmp_path.rglob(".hydra")):
         time.sleep(0.2)

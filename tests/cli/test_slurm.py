@@ -5,6 +5,7 @@ Needs root and either slurm-wlm + munge or apt-get to install them. Without thos
 skips with the reason, except under CI (CI=true), where it must run and fails instead.
 Run it with `make test-slurm` (pytest -m slurm); one pass takes 1-2 minutes on 2 cores.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,8 +33,7 @@ N_JOBS = 4  # conf/experiment/smoke.yaml: model.width=2,4 x activation=tanh,relu
 SWEEP_TIMEOUT = 240  # seconds; a sweep of the smoke study takes ~10 s on the local cluster
 # Same thread count for every launcher (joblib workers get 1): the number of BLAS threads changes
 # the order of floating-point sums, which after 50 L-BFGS steps showed up at 1e-7 in test_mse.
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-              "NNAPPROX_THREADS": "1"}
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "NNAPPROX_THREADS": "1"}
 # Record keys that may differ between launchers: timings and paths.
 VOLATILE = {"run_dir", "wall_time", "train_time"}
 
@@ -43,6 +43,7 @@ def _volatile(key: str) -> bool:
 
 
 # ---------------------------------------------------------------- environment checks
+
 
 def _missing_requirement() -> str | None:
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
@@ -70,6 +71,7 @@ def _free_port() -> int:
 
 # ---------------------------------------------------------------- process helpers
 
+
 def _alive(pid: int) -> bool:
     """True while PID runs; a zombie (exited, not yet reaped by init) counts as gone."""
     try:
@@ -93,8 +95,9 @@ def _cluster_processes(state: Path) -> list[int]:
             comm = (d / "comm").read_text().strip()
         except OSError:
             continue
-        ours = mark in env or (conf in env and (
-            comm == "slurmstepd" or any(v.startswith(b"SLURM_JOB_ID=") for v in env)))
+        ours = mark in env or (
+            conf in env and (comm == "slurmstepd" or any(v.startswith(b"SLURM_JOB_ID=") for v in env))
+        )
         if ours and _alive(int(d.name)):
             found.append(int(d.name))
     return found
@@ -113,8 +116,15 @@ def _log_tails(state: Path, n: int = 15) -> str:
 
 def _run(cmd, env, timeout=SWEEP_TIMEOUT, cwd=ROOT) -> subprocess.CompletedProcess:
     """Run CMD in its own session; on timeout kill the whole group and fail (a hang)."""
-    proc = subprocess.Popen([str(c) for c in cmd], env=env, cwd=cwd, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(c) for c in cmd],
+        env=env,
+        cwd=cwd,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -125,6 +135,7 @@ def _run(cmd, env, timeout=SWEEP_TIMEOUT, cwd=ROOT) -> subprocess.CompletedProce
 
 
 # ---------------------------------------------------------------- the cluster
+
 
 class Cluster:
     def __init__(self, state: Path, env: dict[str, str], daemons: dict[str, int]):
@@ -151,12 +162,17 @@ def cluster():
     ports = [_free_port(), _free_port()]
     while ports[1] == ports[0]:
         ports[1] = _free_port()
-    script_env = dict(os.environ, NNAPPROX_SLURM_DIR=str(state),
-                      NNAPPROX_SLURMCTLD_PORT=str(ports[0]), NNAPPROX_SLURMD_PORT=str(ports[1]))
+    script_env = dict(
+        os.environ,
+        NNAPPROX_SLURM_DIR=str(state),
+        NNAPPROX_SLURMCTLD_PORT=str(ports[0]),
+        NNAPPROX_SLURMD_PORT=str(ports[1]),
+    )
     t0 = time.monotonic()
     try:
-        r = subprocess.run([str(SCRIPT), "start"], env=script_env, capture_output=True, text=True,
-                           timeout=600)  # the first start on a fresh machine installs slurm-wlm
+        r = subprocess.run(
+            [str(SCRIPT), "start"], env=script_env, capture_output=True, text=True, timeout=600
+        )  # the first start on a fresh machine installs slurm-wlm
     except subprocess.TimeoutExpired:
         subprocess.run([str(SCRIPT), "stop"], env=script_env, timeout=120)
         pytest.fail(f"slurm-local.sh start hung\n{_log_tails(state)}")
@@ -164,19 +180,23 @@ def cluster():
         pytest.fail(f"slurm-local.sh start failed ({r.returncode}):\n{r.stderr}\n{_log_tails(state)}")
     print(f"local SLURM cluster up in {time.monotonic() - t0:.1f}s ({state})")
 
-    client = dict(line.split("=", 1) for line in (state / "client.env").read_text().splitlines()
-                  if "=" in line)
-    env = dict(os.environ, **ONE_THREAD, SLURM_CONF=client["SLURM_CONF"],
-               PATH=client["NNAPPROX_SLURM_BIN"] + os.pathsep + os.environ.get("PATH", ""))
-    daemons = {name: int(pid) for name, pid in
-               (line.split() for line in (state / "pids").read_text().splitlines() if line.strip())}
+    client = dict(line.split("=", 1) for line in (state / "client.env").read_text().splitlines() if "=" in line)
+    env = dict(
+        os.environ,
+        **ONE_THREAD,
+        SLURM_CONF=client["SLURM_CONF"],
+        PATH=client["NNAPPROX_SLURM_BIN"] + os.pathsep + os.environ.get("PATH", ""),
+    )
+    daemons = {
+        name: int(pid)
+        for name, pid in (line.split() for line in (state / "pids").read_text().splitlines() if line.strip())
+    }
     assert set(daemons) == {"munged", "slurmctld", "slurmd"}, daemons
     try:
         yield Cluster(state, env, daemons)
     finally:
         seen = set(daemons.values()) | set(_cluster_processes(state))
-        r = subprocess.run([str(SCRIPT), "stop"], env=script_env, capture_output=True, text=True,
-                           timeout=120)
+        r = subprocess.run([str(SCRIPT), "stop"], env=script_env, capture_output=True, text=True, timeout=120)
         left = sorted(pid for pid in seen | set(_cluster_processes(state)) if _alive(pid))
         for pid in left:  # never leave our daemons behind, even if the assertion below fails
             try:
@@ -191,6 +211,7 @@ def cluster():
 
 
 # ---------------------------------------------------------------- records
+
 
 def _records(sweep: Path) -> dict[str, list[dict]]:
     """{job subdir: records} for every job of the sweep."""
@@ -220,8 +241,9 @@ def _check_sweep(sweep: Path) -> dict[str, list[dict]]:
     if rows and "test_mse" in rows[0]:
         csv_mse = sorted(float(row["test_mse"]) for row in rows)
         rec_mse = sorted(float(r["test_mse"]) for r in flat)
-        assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(csv_mse, rec_mse)), \
+        assert all(math.isclose(a, b, rel_tol=1e-12) for a, b in zip(csv_mse, rec_mse, strict=True)), (
             f"runs.csv test_mse {csv_mse} != records {rec_mse}"
+        )
     return recs
 
 
@@ -235,13 +257,14 @@ def _assert_same_records(got: dict, want: dict, label: str) -> None:
     assert sorted(got) == sorted(want), f"{label}: other jobs than the reference sweep"
     for job in want:
         assert len(got[job]) == len(want[job]), f"{label}: {job}: record count differs"
-        for g, w in zip(got[job], want[job]):
+        for g, w in zip(got[job], want[job], strict=True):
             keys = {k for k in set(g) | set(w) if not _volatile(k)}
             diff = {k: (g.get(k), w.get(k)) for k in sorted(keys) if not _same(g.get(k), w.get(k))}
             assert not diff, f"{label}: {job}: records differ from the slurm_local sweep: {diff}"
 
 
 # ---------------------------------------------------------------- tests
+
 
 def test_sacct_standin_reports_a_cancelled_job(cluster):
     """Without slurmdbd the real sacct fails; the stand-in on PATH answers from squeue."""
@@ -302,13 +325,24 @@ def test_cancelled_job_fails_the_sweep_promptly(cluster, tmp_path):
     real-cluster preset (conf/hydra/launcher/slurm.yaml) pointed at the local cluster."""
     before = cluster.array_ids()
     sweep = tmp_path / "cancelled"
-    cmd = STUDY + ["hydra/launcher=slurm", "hydra.launcher.partition=debug",
-                   "hydra.launcher.mem_gb=1", "hydra.launcher.cpus_per_task=1",
-                   f"hydra.sweep.dir={sweep}",
-                   # runs in the batch script before the job: keeps every job RUNNING a while
-                   'hydra.launcher.setup=["sleep 300"]']
-    proc = subprocess.Popen(cmd, env=cluster.env, cwd=ROOT, text=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    cmd = STUDY + [
+        "hydra/launcher=slurm",
+        "hydra.launcher.partition=debug",
+        "hydra.launcher.mem_gb=1",
+        "hydra.launcher.cpus_per_task=1",
+        f"hydra.sweep.dir={sweep}",
+        # runs in the batch script before the job: keeps every job RUNNING a while
+        'hydra.launcher.setup=["sleep 300"]',
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        env=cluster.env,
+        cwd=ROOT,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     array = None
     try:
         deadline = time.monotonic() + 90

@@ -1,4 +1,5 @@
 """nnapprox.engine.activations: derivatives, stability, conventions at kinks, the registry."""
+
 import warnings
 
 import numpy as np
@@ -11,6 +12,7 @@ ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "heaviside", "relu2
 
 
 # --- activations -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("name", ACTS)
 def test_activation_derivative_matches_finite_differences(name):

@@ -1,4 +1,5 @@
 """nnapprox.engine.diagnostics: the born-dead probe."""
+
 import numpy as np
 
 from nnapprox import MLP

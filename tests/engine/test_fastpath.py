@@ -1,10 +1,10 @@
 """The blocked, threaded engine (nnapprox.engine.fastpath) against the reference forward/backward."""
+
 import itertools
 import os
 import subprocess
 import sys
 import tracemalloc
-
 import zlib
 
 import numpy as np
@@ -14,6 +14,7 @@ from nnapprox import MLP
 from nnapprox.engine import fastpath
 from nnapprox.engine.losses import get_loss
 from nnapprox.engine.passes import forward as ref_forward
+
 ACTS = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 BLOCK = 16
 N_ODD = 7 * BLOCK + 5  # several blocks and chunks, not a multiple of the block size
@@ -51,13 +52,19 @@ def _rel(a, b):
     return np.max(np.abs(np.asarray(a) - np.asarray(b))) / max(np.max(np.abs(np.asarray(b))), 1e-300)
 
 
-@pytest.mark.parametrize("act,depth,loss_out,d,k", [
-    (a, depth, lo, d, k)
-    for a, depth, lo, (d, k) in itertools.product(
-        ACTS, [1, 2, 3, 4], [("mse", "identity"), ("mse", "sigmoid"), ("logistic", "sigmoid")],
-        # (1, 1): rank-1 input and output layers; (12, 1): more inputs than units (no ones column)
-        [(3, 2), (1, 1), (12, 1)])
-])
+@pytest.mark.parametrize(
+    "act,depth,loss_out,d,k",
+    [
+        (a, depth, lo, d, k)
+        for a, depth, lo, (d, k) in itertools.product(
+            ACTS,
+            [1, 2, 3, 4],
+            [("mse", "identity"), ("mse", "sigmoid"), ("logistic", "sigmoid")],
+            # (1, 1): rank-1 input and output layers; (12, 1): more inputs than units (no ones column)
+            [(3, 2), (1, 1), (12, 1)],
+        )
+    ],
+)
 def test_blocked_equals_reference(threaded, act, depth, loss_out, d, k):
     loss_name, out_act = loss_out
     loss = get_loss(loss_name)
@@ -95,8 +102,9 @@ def test_blocked_replicas_equal_reference_and_solo(threaded, shared_X, act):
         vs, gs = fastpath.loss_and_grad(solo, Xr, yr, loss, block=BLOCK)
         assert abs(vs - v1[r]) <= 1e-12 * abs(vs)
         assert _rel(gs, g1[r]) < 1e-12
-    np.testing.assert_allclose(net.forward(X), ref_forward(net.weights, net.biases, X, net.act,
-                                                           net.out_act)[1][-1], rtol=1e-12)
+    np.testing.assert_allclose(
+        net.forward(X), ref_forward(net.weights, net.biases, X, net.act, net.out_act)[1][-1], rtol=1e-12
+    )
 
 
 def test_two_replica_axes_fall_back_or_agree(threaded):
@@ -149,7 +157,7 @@ def test_plan_depends_on_shapes_only():
     p = fastpath.make_plan(10_000, [8, 256, 1], "tanh")
     assert p.parallel and len(p.chunks) == fastpath.LANES
     assert p.chunks[0][0] == 0 and p.chunks[-1][1] == 10_000
-    assert all(a[1] == b[0] for a, b in zip(p.chunks, p.chunks[1:]))
+    assert all(a[1] == b[0] for a, b in zip(p.chunks, p.chunks[1:], strict=True))
     rows = [e - s for g in range(len(p.chunks)) for s, e in p.blocks(g)]
     assert sum(rows) == 10_000 and max(rows) <= p.block
     fastpath.set_threads(1)
@@ -259,7 +267,7 @@ def test_tanh_kernel_accurate_and_quiet_for_small_and_large_arrays():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         big = tanh.value(z)
-        small = np.concatenate([tanh.value(z[i:i + 1000]) for i in range(0, z.size, 1000)])
+        small = np.concatenate([tanh.value(z[i : i + 1000]) for i in range(0, z.size, 1000)])
     for a in (big, small):
         assert np.max(np.abs(a - np.tanh(z))) < 5e-16
         assert a[-6] == 1.0 and a[-5] == -1.0 and a[-4] == 0.0
@@ -291,8 +299,26 @@ def test_bench_quick_run_writes_csv_and_markdown(tmp_path):
     from tools import bench
 
     out = tmp_path / "bench"
-    assert bench.main(["--quick", "--cases", "tiny", "--libs", "nnapprox,numpy", "--replicas", "2",
-                       "--reps-scale", "0.05", "--fit-steps", "20", "--out", str(out)]) == 0
+    assert (
+        bench.main(
+            [
+                "--quick",
+                "--cases",
+                "tiny",
+                "--libs",
+                "nnapprox,numpy",
+                "--replicas",
+                "2",
+                "--reps-scale",
+                "0.05",
+                "--fit-steps",
+                "20",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = (out / "bench.csv").read_text().splitlines()
     # 2 step rows, 2 replica rows, 2 fit-level rows (fit, bare steps; no torch asked for)
     assert rows[0].startswith("section,case") and len(rows) == 1 + 2 + 2 + 2
@@ -309,10 +335,48 @@ def test_bench_greedy_section_keeps_the_step_rows(tmp_path):
     from tools import bench
 
     out = tmp_path / "bench"
-    assert bench.main(["--quick", "--cases", "tiny", "--libs", "nnapprox", "--replicas", "0", "--reps-scale", "0.05",
-                       "--fit-steps", "0", "--out", str(out)]) == 0
-    assert bench.main(["--cases", "none", "--libs", "nnapprox", "--replicas", "0", "--fit-steps", "0", "--no-memory",
-                       "--greedy-cases", "S", "--greedy-reps", "1", "--out", str(out)]) == 0
+    assert (
+        bench.main(
+            [
+                "--quick",
+                "--cases",
+                "tiny",
+                "--libs",
+                "nnapprox",
+                "--replicas",
+                "0",
+                "--reps-scale",
+                "0.05",
+                "--fit-steps",
+                "0",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert (
+        bench.main(
+            [
+                "--cases",
+                "none",
+                "--libs",
+                "nnapprox",
+                "--replicas",
+                "0",
+                "--fit-steps",
+                "0",
+                "--no-memory",
+                "--greedy-cases",
+                "S",
+                "--greedy-reps",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rows = (out / "bench.csv").read_text().splitlines()
     assert sum(r.startswith("step,tiny") for r in rows) == 1 and sum(r.startswith("greedy,S") for r in rows) == 5
     md = (out / "bench.md").read_text()
@@ -348,8 +412,16 @@ def test_env_switch_selects_the_reference_path(monkeypatch):
     monkeypatch.setattr(fastpath, "ENABLED", False)
     assert not fastpath.applies(net, X)
     # the environment variable is read when nnapprox is imported
-    code = "import numpy as np; from nnapprox import MLP; from nnapprox.engine import fastpath; print(fastpath.applies(MLP([2, 3, 1]), np.ones((4, 2))))"
+    code = (
+        "import numpy as np; from nnapprox import MLP; from nnapprox.engine import fastpath; "
+        "print(fastpath.applies(MLP([2, 3, 1]), np.ones((4, 2))))"
+    )
     for env, want in (("0", "False"), ("1", "True")):
-        out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "NNAPPROX_FASTPATH": env},
-                             capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "NNAPPROX_FASTPATH": env},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert out == want

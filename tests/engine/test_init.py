@@ -1,4 +1,5 @@
 """nnapprox.engine.init: the randomized asymmetric initialisation (RAI)."""
+
 import math
 
 import numpy as np
@@ -30,7 +31,9 @@ def test_rai_is_born_dead_less_often_than_he_with_zero_biases_at_depth_six():
         for b in he.biases:
             b[...] = 0.0
         dead["he"] += born_dead(he, X)["born_dead"]
-        dead["rai"] += born_dead(draw_rai(MLP([1] + [2] * 6 + [1], "relu", rng=np.random.default_rng(s)),
-                                          np.random.default_rng(10_000 + s)), X)["born_dead"]
+        dead["rai"] += born_dead(
+            draw_rai(MLP([1] + [2] * 6 + [1], "relu", rng=np.random.default_rng(s)), np.random.default_rng(10_000 + s)),
+            X,
+        )["born_dead"]
     assert dead["he"] > 0.5 * 150  # He/zero at depth 6 width 2: most initialisations constant
     assert dead["rai"] < 0.5 * dead["he"]

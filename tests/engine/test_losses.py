@@ -1,4 +1,5 @@
 """nnapprox.engine.losses: the logistic loss's stability and the MSE convention."""
+
 import warnings
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 from nnapprox.engine.losses import get_loss
 
 # --- losses -------------------------------------------------------------------
+
 
 def test_logistic_loss_is_stable_and_exact():
     loss = get_loss("logistic")

@@ -1,14 +1,15 @@
 """nnapprox.engine.network: forward/backward, gradient checks, the lecture's network by hand, parameters, replicas,
 initialisation, bad input."""
+
 import itertools
 import zlib
 
 import numpy as np
 import pytest
+from helpers import small_sin_cfg
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from helpers import small_sin_cfg
 from nnapprox import MLP, fit
 from nnapprox.engine.gradcheck import check_gradient, numerical_gradient, relative_error
 from nnapprox.engine.params import pack, param_count, unpack
@@ -34,6 +35,7 @@ def _data(rng, N, d, out, loss, batch=()):
 
 # --- gradient check: every activation x loss x depth, with and without replicas ---
 
+
 def _seed(*parts):
     """A seed from the test's parameters that is the same in every process (``hash`` of a str is not)."""
     return zlib.crc32(repr(parts).encode())
@@ -41,13 +43,19 @@ def _seed(*parts):
 
 #: ReLU² and ReLU³ (the greedy dictionaries, one hidden layer) are checked to depth 2: through four
 #: layers relu³ is a polynomial of degree 81 and central differences lose 1e-7 to its curvature.
-@pytest.mark.parametrize("act,depth,loss_out,replicas", [
-    (a, d, lo, r)
-    for a, d, lo, r in itertools.product(
-        ACTS, [1, 2, 3, 4], [("mse", "identity"), ("mse", "sigmoid"), ("logistic", "sigmoid"),
-                             ("logistic", "identity")], [None, 3])
-    if not (a in ("relu2", "relu3") and d > 2)
-])
+@pytest.mark.parametrize(
+    "act,depth,loss_out,replicas",
+    [
+        (a, d, lo, r)
+        for a, d, lo, r in itertools.product(
+            ACTS,
+            [1, 2, 3, 4],
+            [("mse", "identity"), ("mse", "sigmoid"), ("logistic", "sigmoid"), ("logistic", "identity")],
+            [None, 3],
+        )
+        if not (a in ("relu2", "relu3") and d > 2)
+    ],
+)
 def test_gradient_check(act, depth, loss_out, replicas):
     loss, out_act = loss_out
     rng = np.random.default_rng(_seed(act, depth, loss, out_act, replicas))
@@ -90,6 +98,7 @@ def test_gradient_check_catches_a_wrong_gradient():
 
 
 # --- the lecture's 3-4-1 network by hand -------------------------------------
+
 
 def test_lecture_341_network_by_hand():
     """Forward values and dW, db of both layers of a 3-4-1 sigmoid net, one sample, written out."""
@@ -140,6 +149,7 @@ def test_logistic_with_sigmoid_output_gives_dz_equal_yhat_minus_y():
 
 
 # --- pack / unpack, views, from_params -----------------------------------------
+
 
 def test_pack_unpack_roundtrip_and_views():
     rng = np.random.default_rng(0)
@@ -213,6 +223,7 @@ def test_float32_option():
 
 # --- bad input -------------------------------------------------------------------
 
+
 def test_bad_inputs_raise_value_errors_naming_the_argument():
     net = MLP([2, 3, 1], "tanh", rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match=r"X must have shape \(N, 2\)"):
@@ -243,10 +254,12 @@ def test_bad_inputs_raise_value_errors_naming_the_argument():
 
 def test_place_kinks_at_data_makes_every_relu_unit_active_somewhere():
     from nnapprox.engine.init import place_kinks_at_data
+
     rng = np.random.default_rng(0)
     X = rng.uniform(0, 1, size=(500, 1))
     net = MLP([1, 32, 32, 1], "relu", rng=np.random.default_rng(1))
     from nnapprox.engine.passes import forward
+
     zs, _ = forward(net.weights, net.biases, X, net.act, net.out_act)
     dead_before = sum(int(np.sum(np.all(z <= 0, axis=0))) for z in zs[1:-1])
     assert dead_before > 0  # zero biases, inputs >= 0: units with negative weights are dead
@@ -256,7 +269,7 @@ def test_place_kinks_at_data_makes_every_relu_unit_active_somewhere():
     for z in zs[1:-1]:
         assert np.all(np.any(z > 0, axis=0) | np.any(z == 0, axis=0))  # every unit reaches its kink
         assert np.all(np.min(np.abs(z), axis=0) < 1e-12)  # kink exactly at a data point
-    for a, b in zip(W0, net.weights):
+    for a, b in zip(W0, net.weights, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -298,7 +311,6 @@ def test_non_finite_parameters_and_casts_are_refused():
     with pytest.raises(ValueError, match="beyond the range of float32"):
         MLP([1, 3, 1], dtype=np.float32).forward(np.full((2, 1), 1e300))
     with pytest.raises(ValueError, match=r"y must lie in \[0, 1\] for loss='logistic'"):
-        fit(MLP([1, 3, 1], output_activation="sigmoid"), np.zeros((4, 1)), np.array([0, 1, 2, 1.0]),
-            loss="logistic")
+        fit(MLP([1, 3, 1], output_activation="sigmoid"), np.zeros((4, 1)), np.array([0, 1, 2, 1.0]), loss="logistic")
     with pytest.raises(ConfigError, match="activation.name='identity' is not known"):
         canonical(small_sin_cfg(**{"activation.name": "identity"}))

@@ -1,4 +1,5 @@
 """nnapprox.engine.structure: tree-structured networks (sizes, mask, gradient, training)."""
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,8 @@ def test_tree_sizes_and_mask_connect_each_node_to_its_two_children_only():
     W1, W2, W3 = net.weights[:3]
     # level 1: node j (units 2j, 2j+1) sees inputs 2j, 2j+1 only
     for node in range(4):
-        rows = W1[2 * node:2 * node + 2]
-        assert np.all(rows[:, 2 * node:2 * node + 2] != 0)
+        rows = W1[2 * node : 2 * node + 2]
+        assert np.all(rows[:, 2 * node : 2 * node + 2] != 0)
         assert np.count_nonzero(rows) == 4
     # level 2: node j sees the 4 units of child nodes 2j and 2j+1
     assert np.count_nonzero(W2[:2, 4:]) == 0 and np.count_nonzero(W2[2:, :4]) == 0
@@ -24,7 +25,10 @@ def test_tree_sizes_and_mask_connect_each_node_to_its_two_children_only():
     x = np.random.default_rng(1).uniform(size=(5, 8))
     a = x.copy()
     a[:, 4:] += 0.3
-    z_left = lambda X: np.maximum(X @ W1.T + net.biases[0], 0)[:, :4]
+
+    def z_left(X):
+        return np.maximum(X @ W1.T + net.biases[0], 0)[:, :4]
+
     assert np.array_equal(z_left(x), z_left(a))
 
 

@@ -1,18 +1,31 @@
 """nnapprox.experiment.job: what a job records (trainable parameters, divergence, the resolved bias initialisation)."""
+
 import numpy as np
 import pytest
-
 from helpers import plain_config, run_study, small_sin_cfg
+
 from nnapprox.engine.structure import tree_mask
 from nnapprox.experiment.job import run_job
 from nnapprox.experiment.validation import ConfigError, canonical
 
 
 def test_a_tree_job_records_only_its_trainable_parameters(tmp_path):
-    runs, _ = run_study(tmp_path, "tree", [{"target": {"name": "compositional", "d": 8}, "model.structure": "tree",
-                                            "model.depth": 3, "model.width": 2, "activation.name": "relu",
-                                            "trainer": {"name": "adam", "max_steps": 20}, "data.N": 64,
-                                            "data.N_test": 64}])
+    runs, _ = run_study(
+        tmp_path,
+        "tree",
+        [
+            {
+                "target": {"name": "compositional", "d": 8},
+                "model.structure": "tree",
+                "model.depth": 3,
+                "model.width": 2,
+                "activation.name": "relu",
+                "trainer": {"name": "adam", "max_steps": 20},
+                "data.N": 64,
+                "data.N_test": 64,
+            }
+        ],
+    )
     assert runs["status"].tolist() == ["ok"]
     assert int(runs["n_params"].iloc[0]) == int(tree_mask(8, 2).sum()) == 57
 
@@ -29,6 +42,7 @@ def test_a_finite_blow_up_is_diverged(tmp_path):
 def test_the_bias_initialisation_default_is_resolved_per_activation_and_recorded(tmp_path):
     """none -> normal (std 0.5) for the ReLU family, zero for smooth units and for depth 0; the record
     states what was used, and the ReLU network really starts with spread kinks."""
+
     def model(**over):
         return canonical(small_sin_cfg(**over)).config["model"]
 
@@ -44,6 +58,7 @@ def test_the_bias_initialisation_default_is_resolved_per_activation_and_recorded
     with pytest.raises(ConfigError, match="model.bias_std=0.3 is not used"):
         canonical(small_sin_cfg(**{"activation.name": "tanh", "model.bias_std": 0.3}))
     from nnapprox.experiment.training import setup
+
     net = setup(canonical(small_sin_cfg(**{"activation.name": "relu", "model.width": 200})), 0).net
     b = net.biases[0]
     assert np.all(b != 0) and 0.4 < float(np.std(b)) < 0.6  # N(0, 0.5²): kinks off the origin

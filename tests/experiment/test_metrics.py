@@ -1,4 +1,5 @@
 """Metrics: values, Monte-Carlo standard error, JSON safety."""
+
 import json
 import math
 

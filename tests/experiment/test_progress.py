@@ -1,4 +1,5 @@
 """Sweep progress lines (nnapprox.experiment.progress), on a fake clock: no sleeps, no timing."""
+
 import os
 
 from nnapprox.experiment.progress import SweepProgress, format_duration, progress_line
@@ -18,8 +19,7 @@ def test_progress_lines_count_jobs_as_their_records_appear(tmp_path):
     _finish(tmp_path / "c", 10.0)  # a stale record of an earlier sweep: not done by this one
     lines = []
     # the watcher's own thread would look once an hour: every look below is an explicit poll()
-    with SweepProgress(tmp_path, ["a", "b", "c"], {"a"}, interval=3600, emit=lines.append,
-                       clock=lambda: now[0]) as p:
+    with SweepProgress(tmp_path, ["a", "b", "c"], {"a"}, interval=3600, emit=lines.append, clock=lambda: now[0]) as p:
         assert p.poll() == 0 and lines == []
         now[0] = 1010.0
         _finish(tmp_path / "b", 1010.0)

@@ -1,6 +1,7 @@
 """One declaration per option, everywhere (issue 23): every parameter settable from the command line,
 every default the same through ``--cfg job``, ``--list``, ``fit()``, ``MLP()`` and the one-call sweep, and
 the same records through the Python API and through the CLI."""
+
 import dataclasses
 import json
 import os
@@ -19,7 +20,6 @@ from nnapprox.cli.run import CONF_DIR
 from nnapprox.experiment.schema import DEFAULT_TARGET, TARGET_SCHEMAS, TRAINER_SCHEMAS, target_keys
 from nnapprox.experiment.validation import canonical
 from nnapprox.trainers import TRAINERS
-
 
 
 def _compose(overrides):
@@ -62,9 +62,21 @@ def _another(option):
 
 
 _TARGET_VALUES = {int: 3, float: 0.375, str: "cube"}
-_TARGET_SPECIAL = {"domain": "cube", "fn": "math:cos", "path": "data.csv", "label": "z", "columns": ["a", "b"],
-                   "omegas": [[2.0, 0.0], [0.0, 3.0]], "amplitudes": [1.0, 0.5], "phases": [0.0, 0.25],
-                   "widths": [4, 2], "omega": 2.5, "a": 1.5, "fn_sha256": "abc", "sha256": "abc"}
+_TARGET_SPECIAL = {
+    "domain": "cube",
+    "fn": "math:cos",
+    "path": "data.csv",
+    "label": "z",
+    "columns": ["a", "b"],
+    "omegas": [[2.0, 0.0], [0.0, 3.0]],
+    "amplitudes": [1.0, 0.5],
+    "phases": [0.0, 0.25],
+    "widths": [4, 2],
+    "omega": 2.5,
+    "a": 1.5,
+    "fn_sha256": "abc",
+    "sha256": "abc",
+}
 
 
 def _target_value(f):
@@ -106,11 +118,25 @@ def test_every_target_parameter_is_settable_from_the_command_line(name):
 
 def test_cosine_sum_amplitudes_are_settable_end_to_end(tmp_path):
     env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    args = ["target=cosine_sum", "target.omegas=[[2.0,0.0],[0.0,3.0]]", "target.amplitudes=[1.0,0.5]",
-            "target.phases=[0.0,0.25]", "data.N=100", "data.N_test=128", "model.width=3", "trainer.max_steps=5",
-            f"out_root={tmp_path}"]
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    args = [
+        "target=cosine_sum",
+        "target.omegas=[[2.0,0.0],[0.0,3.0]]",
+        "target.amplitudes=[1.0,0.5]",
+        "target.phases=[0.0,0.25]",
+        "data.N=100",
+        "data.N_test=128",
+        "model.width=3",
+        "trainer.max_steps=5",
+        f"out_root={tmp_path}",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnapprox.cli.run", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     (rec,) = json.loads(next(tmp_path.rglob("record.json")).read_text())
     assert json.loads(rec["target.amplitudes"]) == [1.0, 0.5] and json.loads(rec["target.phases"]) == [0.0, 0.25]
@@ -158,8 +184,11 @@ def _fit_options(name):
 def test_cfg_job_list_and_fit_agree_on_every_trainer_default(name):
     from nnapprox.cli.catalog import trainer_table
 
-    composed = to_plain(_compose([f"trainer={_choice('trainer', name)}"]))["trainer"] if name != "lbfgs" else \
-        to_plain(_compose([]))["trainer"]  # lbfgs: the default trainer, no override at all
+    composed = (
+        to_plain(_compose([f"trainer={_choice('trainer', name)}"]))["trainer"]
+        if name != "lbfgs"
+        else to_plain(_compose([]))["trainer"]
+    )  # lbfgs: the default trainer, no override at all
     fit_opts = _fit_options(name)
     table = trainer_table().split(f"**`trainer={name}`**")[1].split("**`trainer=")[0]
     for o in TRAINERS[name].options:
@@ -174,8 +203,14 @@ def test_cfg_job_list_and_fit_agree_on_every_trainer_default(name):
 
 def test_trainer_gd_cfg_job_shows_the_declared_defaults(tmp_path):
     env = dict(os.environ, HYDRA_FULL_ERROR="0")
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", "trainer=gd", "--cfg", "job"], cwd=tmp_path,
-                          env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnapprox.cli.run", "trainer=gd", "--cfg", "job"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     shown = yaml.safe_load(proc.stdout)["trainer"]
     assert shown == {"name": "gd", "loss": "mse", **{o.name: o.default for o in TRAINERS["gd"].options if o.config}}
@@ -209,10 +244,23 @@ def test_the_api_and_the_cli_give_the_same_records(tmp_path, trainer, activation
     from nnapprox.targets.sampling import make_dataset
 
     env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    args = ["target=sin", f"trainer={trainer}", f"activation={activation}", "model.width=8", "data.N=200",
-            "data.N_test=256", f"out_root={tmp_path}"]
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    args = [
+        "target=sin",
+        f"trainer={trainer}",
+        f"activation={activation}",
+        "model.width=8",
+        "data.N=200",
+        "data.N_test=256",
+        f"out_root={tmp_path}",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnapprox.cli.run", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     (rec,) = json.loads(next(tmp_path.rglob("record.json")).read_text())
 
@@ -232,14 +280,35 @@ def test_an_option_of_the_swept_trainers_applies_per_job(tmp_path):
     from nnapprox.cli.run import per_job
 
     argv = ["-m", "trainer=gd,adam", "trainer.lr=0.01", "model.width=2,3", "target.freq=2.0"]
-    assert per_job(argv) == ["-m", "trainer=gd,adam", "trainer.lr=choice(0.01)", "model.width=2,3",
-                             "target.freq=choice(2.0)"]
+    assert per_job(argv) == [
+        "-m",
+        "trainer=gd,adam",
+        "trainer.lr=choice(0.01)",
+        "model.width=2,3",
+        "target.freq=choice(2.0)",
+    ]
     assert per_job(["trainer.lr=0.01"]) == ["trainer.lr=0.01"]  # a single run composes it on its own trainer
     env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    args = ["-m", "trainer=gd,adam", "trainer.lr=0.01", "trainer.max_steps=5", "target=sin", "data.N=100",
-            "data.N_test=128", "model.width=2", f"out_root={tmp_path}", "study=two"]
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *args], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    args = [
+        "-m",
+        "trainer=gd,adam",
+        "trainer.lr=0.01",
+        "trainer.max_steps=5",
+        "target=sin",
+        "data.N=100",
+        "data.N_test=128",
+        "model.width=2",
+        f"out_root={tmp_path}",
+        "study=two",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnapprox.cli.run", *args],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     recs = [json.loads(p.read_text())[0] for p in (tmp_path / "two").glob("*/record.json")]
     assert sorted((r["trainer.name"], r["trainer.lr"]) for r in recs) == [("adam", 0.01), ("gd", 0.01)]

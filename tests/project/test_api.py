@@ -8,6 +8,7 @@
 
 Repros 25 and 27 of ``shared/repros`` are replayed in-process here.
 """
+
 from __future__ import annotations
 
 import copy
@@ -16,6 +17,7 @@ import pickle
 
 import numpy as np
 import pytest
+from helpers import plain_config
 
 from nnapprox import MLP, fit
 from nnapprox.engine.structure import tree_mask, tree_sizes
@@ -24,8 +26,6 @@ from nnapprox.experiment.records import load_params, save_params
 from nnapprox.experiment.validation import canonical
 from nnapprox.targets.builtin import get_target, list_targets
 from nnapprox.trainers import TRAINERS
-
-from helpers import plain_config
 
 RNG = np.random.default_rng
 
@@ -43,6 +43,7 @@ def _tree(d=4, width=2, rng=0):
 # ---------------------------------------------------------------------------
 # repro 25: theta, weights and biases are one buffer
 # ---------------------------------------------------------------------------
+
 
 def test_repro_25_theta_assignment_is_seen_by_the_views_from_params_and_forward():
     X = RNG(0).uniform(-1, 1, (8, 2))
@@ -68,7 +69,7 @@ def test_views_stay_views_of_theta_after_every_assignment():
     net.weights = [RNG(5).normal(size=W.shape) for W in net.weights]
     net.biases = [np.zeros(b.shape) for b in net.biases]
     assert net.theta is buf
-    for W, b in zip(net.weights, net.biases):
+    for W, b in zip(net.weights, net.biases, strict=True):
         assert np.shares_memory(W, buf) and np.shares_memory(b, buf)
     np.testing.assert_array_equal(net.theta, MLP.from_params(net.weights, net.biases, "relu").theta)
 
@@ -91,14 +92,17 @@ def test_replica_theta_takes_its_shape_or_the_flat_vector_of_its_size():
     np.testing.assert_array_equal(net.weights[0], v[:, :3].reshape(2, 3, 1))
 
 
-@pytest.mark.parametrize("value, match", [
-    (np.ones(5), r"theta must have shape \(13,\) \(13 parameters\); got shape \(5,\)"),
-    (np.ones((13, 1)), r"theta must have shape \(13,\)"),
-    (np.full(13, np.nan), "theta contains NaN or inf"),
-    (np.full(13, np.inf), "theta contains NaN or inf"),
-    (np.array(["a"] * 13), "theta must be a numeric array"),
-    (np.full(13, 1e300), "beyond the range of float32"),
-])
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        (np.ones(5), r"theta must have shape \(13,\) \(13 parameters\); got shape \(5,\)"),
+        (np.ones((13, 1)), r"theta must have shape \(13,\)"),
+        (np.full(13, np.nan), "theta contains NaN or inf"),
+        (np.full(13, np.inf), "theta contains NaN or inf"),
+        (np.array(["a"] * 13), "theta must be a numeric array"),
+        (np.full(13, 1e300), "beyond the range of float32"),
+    ],
+)
 def test_a_wrong_theta_is_refused_in_one_line_and_changes_nothing(value, match):
     net = MLP([2, 3, 1], "tanh", rng=RNG(0), dtype=np.float64 if "float32" not in match else np.float32)
     before = net.theta.copy()
@@ -111,8 +115,11 @@ def test_a_wrong_theta_is_refused_in_one_line_and_changes_nothing(value, match):
 def test_layer_assignment_is_checked_and_the_layer_list_is_fixed():
     net = MLP([2, 3, 1], "tanh", rng=RNG(0))
     before = net.theta.copy()
-    for bad, match in [(np.zeros((2, 3)), r"weights\[0\] has shape \(3, 2\); got an array of shape \(2, 3\)"),
-                       (np.zeros(3), r"weights\[0\] has shape"), (np.full((3, 2), np.nan), "NaN or inf")]:
+    for bad, match in [
+        (np.zeros((2, 3)), r"weights\[0\] has shape \(3, 2\); got an array of shape \(2, 3\)"),
+        (np.zeros(3), r"weights\[0\] has shape"),
+        (np.full((3, 2), np.nan), "NaN or inf"),
+    ]:
         with pytest.raises(ValueError, match=match) as e:
             net.weights[0] = bad
         _one_line(e)
@@ -120,9 +127,14 @@ def test_layer_assignment_is_checked_and_the_layer_list_is_fixed():
         net.biases[-1] = np.zeros(2)
     with pytest.raises(IndexError):
         net.weights[5] = np.zeros((3, 2))
-    for op in (lambda: net.weights.append(np.zeros((1, 1))), lambda: net.biases.pop(),
-               lambda: net.weights.__delitem__(0), lambda: net.weights.insert(0, 1), lambda: net.weights.clear(),
-               lambda: net.weights.__setitem__(slice(0, 2), [np.zeros((3, 2))])):
+    for op in (
+        lambda: net.weights.append(np.zeros((1, 1))),
+        lambda: net.biases.pop(),
+        lambda: net.weights.__delitem__(0),
+        lambda: net.weights.insert(0, 1),
+        lambda: net.weights.clear(),
+        lambda: net.weights.__setitem__(slice(0, 2), [np.zeros((3, 2))]),
+    ):
         with pytest.raises(ValueError, match="one array per layer") as e:
             op()
         _one_line(e)
@@ -173,6 +185,7 @@ def test_a_masked_network_keeps_its_masked_entries_at_zero():
 # repro 27 and its class: fit refuses what the config refuses, in the same line
 # ---------------------------------------------------------------------------
 
+
 def test_repro_27_glm_bfgs_refuses_a_hidden_layer():
     X = RNG(0).uniform(-1, 1, (64, 1))
     y = np.sin(3 * X[:, 0])
@@ -191,14 +204,18 @@ _MODELS = {
     "dense": ({}, {}),
     "depth0": ({"model.depth": 0, "activation.name": "tanh"}, {"depth": 0}),
     "depth2": ({"model.depth": 2}, {"depth": 2}),
-    "depth0_sigmoid_out": ({"model.depth": 0, "model.output_activation": "sigmoid"},
-                           {"depth": 0, "output_activation": "sigmoid"}),
+    "depth0_sigmoid_out": (
+        {"model.depth": 0, "model.output_activation": "sigmoid"},
+        {"depth": 0, "output_activation": "sigmoid"},
+    ),
     "float32": ({"model.dtype": "float32"}, {"dtype": np.float32}),
     "heaviside": ({"activation.name": "heaviside"}, {"activation": "heaviside"}),
     "relu": ({"activation.name": "relu"}, {"activation": "relu"}),
     "sigmoid_out": ({"model.output_activation": "sigmoid"}, {"output_activation": "sigmoid"}),
-    "logistic": ({"model.output_activation": "sigmoid", "trainer.loss": "logistic"},
-                 {"output_activation": "sigmoid", "loss": "logistic"}),
+    "logistic": (
+        {"model.output_activation": "sigmoid", "trainer.loss": "logistic"},
+        {"output_activation": "sigmoid", "loss": "logistic"},
+    ),
     "tree": ({"model.structure": "tree", "model.depth": 2, "model.width": 2}, {"tree": True, "depth": 2}),
     "widths": ({"trainer.record_widths": [2, 9]}, {"record_widths": [2, 9]}),
 }
@@ -213,8 +230,10 @@ def _config_message(trainer, over):
         else:
             dotted[k] = v
     width = {} if dotted.get("model.depth") == 0 else {"model.width": 4}
-    cfg = plain_config(**{"target.name": "gaussian", "target.d": 4, **width, "data.N": 64, "data.N_test": 64,
-                          **dotted}, trainer=trainer_group)
+    cfg = plain_config(
+        **{"target.name": "gaussian", "target.d": 4, **width, "data.N": 64, "data.N_test": 64, **dotted},
+        trainer=trainer_group,
+    )
     if trainer == "construct":
         cfg["trainer"]["construction"] = "staircase"
     try:
@@ -222,19 +241,25 @@ def _config_message(trainer, over):
     except ConfigError as e:
         text = _one_line(e)
         assert text.startswith("Invalid config: ")
-        return text[len("Invalid config: "):]
+        return text[len("Invalid config: ") :]
     return None
 
 
 def _fit_message(trainer, kw, monkeypatch):
     sizes = tree_sizes(4, 2) if kw.get("tree") else [4] + [4] * kw.get("depth", 1) + [1]
-    net = MLP(sizes, kw.get("activation", "tanh"), kw.get("output_activation", "identity"),
-              dtype=kw.get("dtype", np.float64), mask=tree_mask(4, 2) if kw.get("tree") else None)
+    net = MLP(
+        sizes,
+        kw.get("activation", "tanh"),
+        kw.get("output_activation", "identity"),
+        dtype=kw.get("dtype", np.float64),
+        mask=tree_mask(4, 2) if kw.get("tree") else None,
+    )
     X = RNG(0).uniform(-1, 1, (64, 4))
     y = (RNG(1).uniform(size=64) > 0.5).astype(float)
     opts = {"record_widths": kw["record_widths"]} if "record_widths" in kw else {}
     if trainer == "construct":
         opts.update(construction="staircase", target=get_target("gaussian", d=4))
+
     class Called(Exception):
         pass
 
@@ -252,8 +277,12 @@ def _fit_message(trainer, kw, monkeypatch):
     raise AssertionError("fit accepted the model but did not call the trainer")
 
 
-_PAIRS = [(t, m) for t in sorted(set(TRAINERS) - {"gradcheck", "init_probe"}) for m in sorted(_MODELS)
-          if "record_widths" not in _MODELS[m][1] or any(o.name == "record_widths" for o in TRAINERS[t].options)]
+_PAIRS = [
+    (t, m)
+    for t in sorted(set(TRAINERS) - {"gradcheck", "init_probe"})
+    for m in sorted(_MODELS)
+    if "record_widths" not in _MODELS[m][1] or any(o.name == "record_widths" for o in TRAINERS[t].options)
+]
 
 
 @pytest.mark.parametrize("trainer, model", _PAIRS)
@@ -261,8 +290,14 @@ def test_fit_refuses_what_the_config_refuses_with_the_same_line(trainer, model, 
     over, kw = _MODELS[model]
     by_config = _config_message(trainer, over)
     by_fit = _fit_message(trainer, kw, monkeypatch)
-    if by_config is None or by_fit is None or "model." in by_config or "activation." in by_config \
-            or "trainer.loss" in by_config or "trainer.record_widths" in by_config:
+    if (
+        by_config is None
+        or by_fit is None
+        or "model." in by_config
+        or "activation." in by_config
+        or "trainer.loss" in by_config
+        or "trainer.record_widths" in by_config
+    ):
         assert by_fit == by_config, f"config: {by_config!r}\nfit: {by_fit!r}"
 
 
@@ -276,6 +311,7 @@ def test_fit_refuses_a_warm_up_as_large_as_the_data_like_the_config():
 # every object the API returns pickles
 # ---------------------------------------------------------------------------
 
+
 def _same(a, b, path="obj"):
     """Structural equality of two unpickled API objects (arrays exactly, MLPs by architecture and theta)."""
     if isinstance(a, MLP):
@@ -284,7 +320,7 @@ def _same(a, b, path="obj"):
         np.testing.assert_array_equal(a.theta, b.theta, err_msg=path)
         assert (a.mask is None) == (b.mask is None) and (a.mask is None or np.array_equal(a.mask, b.mask))
         assert a.init_spec == b.init_spec
-        for W, bb in zip(b.weights, b.biases):  # the views of the loaded network are views of its theta
+        for W, bb in zip(b.weights, b.biases, strict=True):  # the views of the loaded network are views of its theta
             assert np.shares_memory(W, b.theta) and np.shares_memory(bb, b.theta)
         return
     if isinstance(a, np.ndarray):
@@ -297,7 +333,7 @@ def _same(a, b, path="obj"):
         return
     if isinstance(a, (list, tuple)):
         assert len(a) == len(b), path
-        for i, (x, z) in enumerate(zip(a, b)):
+        for i, (x, z) in enumerate(zip(a, b, strict=True)):
             _same(x, z, f"{path}[{i}]")
         return
     if dataclasses.is_dataclass(a) or hasattr(a, "__dict__"):
@@ -322,11 +358,19 @@ def _roundtrip(obj):
 
 
 _FITS = {  # case: (trainer, options)
-    "gd": ("gd", dict(max_steps=3)), "momentum": ("momentum", dict(max_steps=3)), "adam": ("adam", dict(max_steps=3)),
-    "lbfgs": ("lbfgs", dict(max_steps=3)), "bfgs": ("bfgs", dict(max_steps=3)), "greedy": ("greedy", dict(n_max=3)),
-    "oga": ("oga", dict(n_max=3)), "random_features": ("random_features", dict(n=3)), "gradcheck": ("gradcheck", {}),
-    "init_probe": ("init_probe", {}), "lbfgs_path": ("lbfgs", dict(max_steps=3, record_widths=[1, 2])),
-    "lbfgs_boost": ("lbfgs", dict(max_steps=3, boost=1)), "lbfgs_restarts": ("lbfgs", dict(max_steps=3, restarts=2)),
+    "gd": ("gd", dict(max_steps=3)),
+    "momentum": ("momentum", dict(max_steps=3)),
+    "adam": ("adam", dict(max_steps=3)),
+    "lbfgs": ("lbfgs", dict(max_steps=3)),
+    "bfgs": ("bfgs", dict(max_steps=3)),
+    "greedy": ("greedy", dict(n_max=3)),
+    "oga": ("oga", dict(n_max=3)),
+    "random_features": ("random_features", dict(n=3)),
+    "gradcheck": ("gradcheck", {}),
+    "init_probe": ("init_probe", {}),
+    "lbfgs_path": ("lbfgs", dict(max_steps=3, record_widths=[1, 2])),
+    "lbfgs_boost": ("lbfgs", dict(max_steps=3, boost=1)),
+    "lbfgs_restarts": ("lbfgs", dict(max_steps=3, restarts=2)),
 }
 
 
@@ -357,8 +401,12 @@ def test_construct_and_glm_results_pickle():
 
 
 def test_networks_pickle_with_their_mask_replicas_dtype_and_recipe():
-    for net in (MLP([2, 3, 1], "leaky_relu", slope=0.2, init="normal", init_std=0.3),
-                MLP([2, 3, 1], "tanh", dtype=np.float32), MLP([1, 2, 1], rng=[RNG(0), RNG(1)]), _tree()):
+    for net in (
+        MLP([2, 3, 1], "leaky_relu", slope=0.2, init="normal", init_std=0.3),
+        MLP([2, 3, 1], "tanh", dtype=np.float32),
+        MLP([1, 2, 1], rng=[RNG(0), RNG(1)]),
+        _tree(),
+    ):
         back = _roundtrip(net)
         back.weights[0] = np.zeros(back.weights[0].shape)  # still one buffer after loading
         assert not back.theta[..., : back.weights[0][..., :, :].shape[-1] * back.weights[0].shape[-2]].any()
@@ -393,6 +441,10 @@ def test_the_other_objects_the_api_returns_pickle():
 
     net = MLP([2, 3, 1], "tanh")
     X = RNG(0).uniform(-1, 1, (5, 2))
-    for obj in (canonical(plain_config()), make_dataset(get_target("gaussian"), 10, 10), Init.default("relu"),
-                net.loss_and_grad(X, np.zeros(5))[1]):
+    for obj in (
+        canonical(plain_config()),
+        make_dataset(get_target("gaussian"), 10, 10),
+        Init.default("relu"),
+        net.loss_and_grad(X, np.zeros(5))[1],
+    ):
         _roundtrip(obj)

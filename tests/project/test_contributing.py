@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT
+
 GUIDE = ROOT / "CONTRIBUTING.md"
 FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.S | re.M)
 FILE = re.compile(r"^(?:# file: |<!-- file: )(\S+?)(?: -->)?$")

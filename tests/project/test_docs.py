@@ -4,11 +4,10 @@ reading (docs/conf.py) keeps tables aligned and literals untouched."""
 
 import importlib.util
 import re
-from pathlib import Path
 
 import pytest
-
 from helpers import ROOT
+
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 NUMBERS = {

@@ -13,6 +13,7 @@
 Example counts: the ``default`` Hypothesis profile (``make test``); the ``slow`` tests rerun each property
 with the ``slow`` profile (more examples). Both are registered in ``tests/conftest.py``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT, compose, plain_config
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -32,8 +34,6 @@ from nnapprox.experiment.errors import ConfigError
 from nnapprox.experiment.groups import GROUP_OPTIONS, RUN_OPTIONS
 from nnapprox.targets.builtin import target_defaults
 from nnapprox.trainers import TRAINERS
-
-from helpers import ROOT, compose, plain_config
 
 SLOW = settings.get_profile("slow")
 _NO_FIXTURE_CHECK = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
@@ -68,25 +68,103 @@ _GROUP_CHOICES = {
     "model": ["shallow", "deep"],
     "data": ["default", "noisy"],
 }
-_GROUP_KEYS = sorted([f"{g}.{o.name}" for g, opts in GROUP_OPTIONS.items() for o in opts]
-                     + [o.name for o in RUN_OPTIONS] + ["trainer.loss"])
+_GROUP_KEYS = sorted(
+    [f"{g}.{o.name}" for g, opts in GROUP_OPTIONS.items() for o in opts]
+    + [o.name for o in RUN_OPTIONS]
+    + ["trainer.loss"]
+)
 _TRAINER_KEYS = {n: sorted(f"trainer.{o.name}" for o in t.options if o.config) for n, t in TRAINERS.items()}
 _TRAINER_KEYS["lbfgs_path"] = _TRAINER_KEYS["lbfgs"]
-_TARGET_KEYS = {n: sorted(f"target.{k}" for k in target_defaults(n) if k != "fn")
-                for n in _GROUP_CHOICES["target"] if n != "cosine_ridge_hf"}
+_TARGET_KEYS = {
+    n: sorted(f"target.{k}" for k in target_defaults(n) if k != "fn")
+    for n in _GROUP_CHOICES["target"]
+    if n != "cosine_ridge_hf"
+}
 _TARGET_KEYS["cosine_ridge_hf"] = _TARGET_KEYS["cosine_ridge"]
 #: Every key a message may name: declared keys, their leaves and the groups.
-_ALL_KEYS = sorted(set(_GROUP_KEYS) | {k for ks in _TRAINER_KEYS.values() for k in ks}
-                   | {k for ks in _TARGET_KEYS.values() for k in ks} | set(_GROUP_CHOICES) | {"target.fn"})
+_ALL_KEYS = sorted(
+    set(_GROUP_KEYS)
+    | {k for ks in _TRAINER_KEYS.values() for k in ks}
+    | {k for ks in _TARGET_KEYS.values() for k in ks}
+    | set(_GROUP_CHOICES)
+    | {"target.fn"}
+)
 _UNKNOWN_KEYS = ["model.widht", "foo", "target.zzz", "trainer.zzz", "data.n", "Model.width", "model..width"]
-_HOSTILE = ["abc", "-1", "-0.5", "0", "nan", "NaN", "inf", "-inf", "+inf", "''", '""', "null", "true", "false", "[]",
-            "[1,2]", "[-1]", "[a]", "{}", "{a:1}", "99999999999999999999999999", "1e400", "-1e400", "1e-400", "3.7",
-            "0x10", "é", "a/b", "..", "/", "' '", "${oops}", "${model.width}", "[1.5,2]", "[[1]]", "1,2", "", "none",
-            "None", "[nan]", "2147483648", "-2147483649"]
+_HOSTILE = [
+    "abc",
+    "-1",
+    "-0.5",
+    "0",
+    "nan",
+    "NaN",
+    "inf",
+    "-inf",
+    "+inf",
+    "''",
+    '""',
+    "null",
+    "true",
+    "false",
+    "[]",
+    "[1,2]",
+    "[-1]",
+    "[a]",
+    "{}",
+    "{a:1}",
+    "99999999999999999999999999",
+    "1e400",
+    "-1e400",
+    "1e-400",
+    "3.7",
+    "0x10",
+    "é",
+    "a/b",
+    "..",
+    "/",
+    "' '",
+    "${oops}",
+    "${model.width}",
+    "[1.5,2]",
+    "[[1]]",
+    "1,2",
+    "",
+    "none",
+    "None",
+    "[nan]",
+    "2147483648",
+    "-2147483649",
+]
 #: Values that pass the types, to reach the rules behind them (ranges, combinations, memory).
-_PLAUSIBLE = ["0", "1", "2", "3", "4", "8", "0.5", "0.001", "1e-12", "100000", "1000000000", "[1,2]", "[2,4]",
-              "tree", "dense", "float32", "normal", "zero", "data", "rai", "sigmoid", "logistic", "bernoulli",
-              "cube", "ball", "uniform", "he", "loop"]
+_PLAUSIBLE = [
+    "0",
+    "1",
+    "2",
+    "3",
+    "4",
+    "8",
+    "0.5",
+    "0.001",
+    "1e-12",
+    "100000",
+    "1000000000",
+    "[1,2]",
+    "[2,4]",
+    "tree",
+    "dense",
+    "float32",
+    "normal",
+    "zero",
+    "data",
+    "rai",
+    "sigmoid",
+    "logistic",
+    "bernoulli",
+    "cube",
+    "ball",
+    "uniform",
+    "he",
+    "loop",
+]
 # target.fn: module specs that name nothing (the user-function guard is exercised elsewhere)
 _FN_VALUES = ["nomodule:f", "", "a:b:c", "x.py:f", "nnapprox:nothing", ":", "os"]
 
@@ -210,8 +288,16 @@ def _count(sizes):
     return sum(sizes[i] * sizes[i - 1] + sizes[i] for i in range(1, len(sizes)))
 
 
-_OPTS = {"gd": dict(max_steps=3), "adam": dict(max_steps=3), "lbfgs": dict(max_steps=3), "bfgs": dict(max_steps=3),
-         "oga": {}, "greedy": {}, "random_features": {}, "glm_bfgs": dict(max_steps=5)}
+_OPTS = {
+    "gd": dict(max_steps=3),
+    "adam": dict(max_steps=3),
+    "lbfgs": dict(max_steps=3),
+    "bfgs": dict(max_steps=3),
+    "oga": {},
+    "greedy": {},
+    "random_features": {},
+    "glm_bfgs": dict(max_steps=5),
+}
 
 
 def check_fit(case) -> None:
@@ -227,7 +313,7 @@ def check_fit(case) -> None:
             np.testing.assert_array_equal(net.theta, before)  # refused: nothing written
         else:
             assert np.all(np.isfinite(net.theta)), "an accepted theta must be finite"
-    for W, b in zip(net.weights, net.biases):
+    for W, b in zip(net.weights, net.biases, strict=True):
         assert np.shares_memory(W, net.theta) and np.shares_memory(b, net.theta)
     try:
         with np.errstate(all="ignore"):
@@ -244,8 +330,9 @@ def check_fit(case) -> None:
         assert np.all(np.isfinite(trained.forward(Xc))), "status ok but the network's output is not finite"
         if trainer in ("lbfgs", "bfgs", "glm_bfgs"):  # their history's last loss is the returned network's
             real = float(np.sum(trained.loss_and_grad(Xc, y, loss=loss)[0]))
-            assert math.isclose(real, float(np.sum(final)), rel_tol=1e-6, abs_tol=1e-12), \
+            assert math.isclose(real, float(np.sum(final)), rel_tol=1e-6, abs_tol=1e-12), (
                 f"history says loss {float(np.sum(final))}, the returned network has {real}"
+            )
 
 
 @settings(max_examples=settings.default.max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -262,13 +349,18 @@ def test_fuzz_mlp_and_fit_slow(case):
 
 
 @settings(max_examples=settings.default.max_examples, deadline=None)
-@given(sizes=st.lists(st.one_of(st.integers(-2, 4), st.sampled_from([2.0, 2.7, True, "3", None, 10 ** 6, 10 ** 30,
-                                                                     np.int64(3), 2 ** 63])),
-                      min_size=0, max_size=4),
-       act=st.sampled_from(["tanh", "relu", "nope", "", "TANH", None, 3]), dtype=st.sampled_from(_DTYPES + ["float16"]),
-       replicas=st.sampled_from([None, 1, 2]))
+@given(
+    sizes=st.lists(
+        st.one_of(st.integers(-2, 4), st.sampled_from([2.0, 2.7, True, "3", None, 10**6, 10**30, np.int64(3), 2**63])),
+        min_size=0,
+        max_size=4,
+    ),
+    act=st.sampled_from(["tanh", "relu", "nope", "", "TANH", None, 3]),
+    dtype=st.sampled_from(_DTYPES + ["float16"]),
+    replicas=st.sampled_from([None, 1, 2]),
+)
 def test_fuzz_mlp_constructor(sizes, act, dtype, replicas):
-    assume(sum(isinstance(s, int) and s == 10 ** 6 for s in sizes) != 1)  # one such layer fits: slow, not hostile
+    assume(sum(isinstance(s, int) and s == 10**6 for s in sizes) != 1)  # one such layer fits: slow, not hostile
     rng = None if replicas is None else [np.random.default_rng(r) for r in range(replicas)]
     try:
         net = MLP(sizes, act, dtype=dtype, rng=rng)
@@ -307,52 +399,6 @@ def _write(path, header, rows):
         w.writerows(rows)
 
 
-def _is_number(cell: str) -> bool:
-    """Does the cell hold a number (or nothing: a missing value)?"""
-    try:
-        float(cell)
-    except ValueError:
-        return cell == ""
-    return True
-
-
-#: Defects of the CSV reader that branch issue-24-user is fixing (issue 24, repros 08 and 10). While a probe
-#: shows one still present, an example of its class is not held against the reader (the class is reported once
-#: as a warning); once the probe passes, the whole invariant applies to it again.
-_READER_CLASSES = {
-    "a text cell: numpy traceback on pandas' string dtype (repro 08)":
-        (lambda header, rows, label: any(not _is_number(c) for r in rows for c in r),
-         (["x1", "y"], [["a", "1"], ["2", "3"], ["4", "5"], ["6", "7"], ["8", "9"]], "y")),
-    "a duplicate or blank header renamed by pandas and used as a column (repro 10)":
-        (lambda header, rows, label: len(set(header)) != len(header) or "" in header,
-         (["x1", "y", "y"], [["1", "2", "3"], ["2", "3", "4"], ["3", "4", "5"], ["4", "5", "6"], ["5", "6", "7"]],
-          "y")),
-}
-_OPEN: dict = {}
-
-
-def _still_open(name: str) -> bool:
-    if name not in _OPEN:
-        try:
-            check_table(_READER_CLASSES[name][1])
-            _OPEN[name] = False
-        except Exception:
-            _OPEN[name] = True
-            import warnings
-
-            warnings.warn(f"CSV reader: known defect still present, its examples tolerated: {name}")
-    return _OPEN[name]
-
-
-def check_table_or_known(case) -> None:
-    """:func:`check_table`, tolerating the examples of a reader defect that is still open (see above)."""
-    try:
-        check_table(case)
-    except Exception:
-        if not any(match(*case) and _still_open(name) for name, (match, _) in _READER_CLASSES.items()):
-            raise
-
-
 def check_table(case) -> None:
     """The invariant of (c): one line, or a table that is the file's numbers under the file's own names."""
     from nnapprox.experiment.validation import canonical
@@ -361,8 +407,9 @@ def check_table(case) -> None:
     with _in_empty_dir() as tmp:
         path = tmp / "data.csv"
         _write(path, header, rows)
-        cfg = plain_config(**{"data.N": 2, "data.N_test": 2}, target={"name": "table", "path": str(path),
-                                                                         "label": label, "d": None})
+        cfg = plain_config(
+            **{"data.N": 2, "data.N_test": 2}, target={"name": "table", "path": str(path), "label": label, "d": None}
+        )
         try:
             canon = canonical(cfg)
         except ConfigError as e:
@@ -384,11 +431,11 @@ def check_table(case) -> None:
 @settings(max_examples=settings.default.max_examples, deadline=None)
 @given(csv_file())
 def test_fuzz_table_reader(case):
-    check_table_or_known(case)
+    check_table(case)
 
 
 @pytest.mark.slow
 @settings(SLOW)
 @given(csv_file())
 def test_fuzz_table_reader_slow(case):
-    check_table_or_known(case)
+    check_table(case)

@@ -1,13 +1,14 @@
 """The architecture, checked: import layers (import-linter), no private cross-module imports, small files, a
 package list that matches the folders, validation rules of low complexity."""
+
 import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 from helpers import ROOT
 
 CODE = [p for d in ("nnapprox", "hydra_plugins", "tools") for p in (ROOT / d).rglob("*.py")]
@@ -17,8 +18,9 @@ def test_the_import_contract_holds():
     exe = Path(sys.executable).parent / "lint-imports"
     if not exe.exists() and shutil.which("lint-imports") is None:
         pytest.skip("import-linter is not installed (pip install -e '.[test]')")
-    proc = subprocess.run([str(exe) if exe.exists() else "lint-imports"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    proc = subprocess.run(
+        [str(exe) if exe.exists() else "lint-imports"], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "2 kept, 0 broken" in proc.stdout
 
@@ -29,8 +31,11 @@ def test_no_module_imports_a_private_name_of_another():
     for path in CODE:
         for m in pattern.finditer(path.read_text()):
             names = [n.strip().split(" as ")[0] for n in m.group(2).split(",")]
-            bad += [f"{path.relative_to(ROOT)}: from {m.group(1)} import {n}" for n in names
-                    if n.startswith("_") and not n.startswith("__")]
+            bad += [
+                f"{path.relative_to(ROOT)}: from {m.group(1)} import {n}"
+                for n in names
+                if n.startswith("_") and not n.startswith("__")
+            ]
     assert not bad, "\n".join(bad)
 
 

@@ -1,4 +1,5 @@
 """The tests mirror the package: one folder per layer, one helpers module, no copies of it."""
+
 import re
 
 from helpers import ROOT
@@ -28,7 +29,11 @@ def test_the_helpers_are_imported_never_copied():
         if path.name == "helpers.py":
             continue
         text = path.read_text()
-        for pattern in (r"^def (nnrun|records_under|run_cli|plain_config|run_study)\(", r"^ROOT = ",
-                        r"^\s*from conftest import", r"^\s*import conftest"):
+        for pattern in (
+            r"^def (nnrun|records_under|run_cli|plain_config|run_study)\(",
+            r"^ROOT = ",
+            r"^\s*from conftest import",
+            r"^\s*import conftest",
+        ):
             copies += [f"{path.relative_to(ROOT)}: {m.group(0).strip()}" for m in re.finditer(pattern, text, re.M)]
     assert not copies, copies

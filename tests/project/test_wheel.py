@@ -1,18 +1,18 @@
 """A package that installs (issue 23): the wheel holds the code, the YAML presets and the sweeper plug-in; installed
 (not editable) into a fresh venv, ``nnapprox-run`` and ``nnapprox-report`` run a smoke sweep from an empty folder;
 every third-party module the package imports is a declared dependency."""
+
 import ast
 import os
 import re
 import subprocess
 import sys
 import sysconfig
-import tomllib
 import zipfile
 from pathlib import Path
 
 import pytest
-
+import tomllib
 from helpers import ROOT
 
 #: Import names of the declared distributions (where they differ from the distribution's name).
@@ -79,8 +79,15 @@ def test_the_wheel_installs_into_a_fresh_venv_and_runs_a_sweep_and_its_report(tm
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env.update(MPLBACKEND="Agg", HYDRA_FULL_ERROR="0")
-    where = _run([str(py), "-c", "import nnapprox, hydra_plugins.nnapprox_sweeper as s; print(nnapprox.__file__); "
-                  "print(s.__file__)"], cwd=work, env=env).stdout.split()
+    where = _run(
+        [
+            str(py),
+            "-c",
+            "import nnapprox, hydra_plugins.nnapprox_sweeper as s; print(nnapprox.__file__); print(s.__file__)",
+        ],
+        cwd=work,
+        env=env,
+    ).stdout.split()
     assert all(str(site) in w for w in where), where  # the installed wheel, not the checkout
     _run([str(venv / "bin" / "nnapprox-run"), "-m", "experiment=smoke", "out_root=runs"], cwd=work, env=env)
     records = list((work / "runs" / "smoke").glob("*/record.json"))

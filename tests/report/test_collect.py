@@ -1,4 +1,5 @@
 """Tests of nnapprox.report on fabricated sweeps (fast, no display needed)."""
+
 import json
 import math
 
@@ -7,28 +8,47 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from nnapprox.report import (RATES_COLUMNS, bound_table, collect_records, fit_power_law, fit_rates,
-                             plot_scaling, status_counts, swept_variables, write_runs_csv)
-from nnapprox.runner.report import run_report as make_report
 from nnapprox.cli.report import main
+from nnapprox.report import (
+    RATES_COLUMNS,
+    bound_table,
+    collect_records,
+    fit_power_law,
+    fit_rates,
+    plot_scaling,
+    status_counts,
+    swept_variables,
+    write_runs_csv,
+)
 from nnapprox.report.fit import point_summary
 from nnapprox.report.judge import judge_bound
+from nnapprox.runner.report import run_report as make_report
 from nnapprox.theory.bounds import estimation_slope, informative_width
 
 WIDTHS = (4, 8, 16, 32, 64, 128, 256, 512)
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def power_law_records(rng, *, prefactor=3.0, slope=-1.3, sigma=0.2, seeds=5, widths=WIDTHS,
-                      extra=None):
+def power_law_records(rng, *, prefactor=3.0, slope=-1.3, sigma=0.2, seeds=5, widths=WIDTHS, extra=None):
     """Records of y = prefactor * n**slope * lognormal noise, one per (width, seed)."""
     recs = []
     for n in widths:
         for seed in range(seeds):
-            mse = prefactor * n ** slope * math.exp(sigma * rng.normal())
-            recs.append({"model.width": n, "seed": seed, "replica": 0, "n": n,
-                         "n_params": 4 * n + 1, "test_mse": mse, "var_f": 0.5,
-                         "rel_mse": mse / 0.5, "status": "ok", **(extra or {})})
+            mse = prefactor * n**slope * math.exp(sigma * rng.normal())
+            recs.append(
+                {
+                    "model.width": n,
+                    "seed": seed,
+                    "replica": 0,
+                    "n": n,
+                    "n_params": 4 * n + 1,
+                    "test_mse": mse,
+                    "var_f": 0.5,
+                    "rel_mse": mse / 0.5,
+                    "status": "ok",
+                    **(extra or {}),
+                }
+            )
     return recs
 
 
@@ -50,23 +70,34 @@ def rng():
 def two_category_records(rng):
     """activation x target.name x n; the relu_abs target has an infinite Barron constant."""
     recs = []
-    slopes = {("relu", "gaussian"): -1.2, ("relu", "abs"): -0.5,
-              ("tanh", "gaussian"): -1.1, ("tanh", "abs"): -0.6}
+    slopes = {("relu", "gaussian"): -1.2, ("relu", "abs"): -0.5, ("tanh", "gaussian"): -1.1, ("tanh", "abs"): -0.6}
     for (act, target), s in slopes.items():
         c_f = 1.0 if target == "gaussian" else math.inf
         for rec in power_law_records(rng, prefactor=0.1, slope=s, seeds=3, widths=WIDTHS[:6]):
             bound = (2 * c_f) ** 2 / rec["n"] if math.isfinite(c_f) else None
-            rec.update({"activation.name": act, "target.name": target, "target.d": 2, "trainer.name": "oga",
-                        "train_mse": rec["test_mse"],
-                        "c_f": c_f, "radius": 1.0, "bound": bound,
-                        "bound_ratio": rec["test_mse"] / bound if bound else None,
-                        "study": "width_study", "git_commit": "deadbeef",
-                        "versions.numpy": np.__version__, "wall_time": 0.1})
+            rec.update(
+                {
+                    "activation.name": act,
+                    "target.name": target,
+                    "target.d": 2,
+                    "trainer.name": "oga",
+                    "train_mse": rec["test_mse"],
+                    "c_f": c_f,
+                    "radius": 1.0,
+                    "bound": bound,
+                    "bound_ratio": rec["test_mse"] / bound if bound else None,
+                    "study": "width_study",
+                    "git_commit": "deadbeef",
+                    "versions.numpy": np.__version__,
+                    "wall_time": 0.1,
+                }
+            )
             recs.append(rec)
     return recs
 
 
 # --------------------------------------------------------------------------- fits
+
 
 def test_power_law_exponent_recovered_inside_ci(rng):
     recs = power_law_records(rng)
@@ -85,7 +116,7 @@ def test_bootstrap_ci_coverage_is_near_nominal():
     x = np.repeat(np.asarray(WIDTHS, float), 4)
     hits = 0
     for t in range(120):
-        y = 2.0 * x ** -1.0 * np.exp(0.3 * rng.normal(size=x.size))
+        y = 2.0 * x**-1.0 * np.exp(0.3 * rng.normal(size=x.size))
         fit = fit_power_law(x, y, n_boot=400, seed=t)
         hits += fit.ci_low <= -1.0 <= fit.ci_high
     assert hits / 120 >= 0.85
@@ -124,16 +155,22 @@ def test_estimation_slope_and_informative_width():
 
 # --------------------------------------------------------------------------- collect
 
+
 def test_collect_orders_columns_and_rows(tmp_path, rng):
-    recs = power_law_records(rng, seeds=2, widths=(64, 4, 16),
-                             extra={"git_commit": "abc", "activation.name": "relu"})
+    recs = power_law_records(rng, seeds=2, widths=(64, 4, 16), extra={"git_commit": "abc", "activation.name": "relu"})
     for r in recs:
         r["versions.numpy"] = "2"
     write_sweep(tmp_path, recs[::-1])
     df = collect_records(tmp_path)
     cols = list(df.columns)
-    assert cols.index("model.width") < cols.index("seed") < cols.index("status") < cols.index(
-        "test_mse") < cols.index("git_commit") < cols.index("versions.numpy")
+    assert (
+        cols.index("model.width")
+        < cols.index("seed")
+        < cols.index("status")
+        < cols.index("test_mse")
+        < cols.index("git_commit")
+        < cols.index("versions.numpy")
+    )
     assert cols[:2] == ["activation.name", "model.width"]
     assert list(df["n"]) == [4, 4, 16, 16, 64, 64] and list(df["seed"]) == [0, 1] * 3
     assert df["run_dir"].str.startswith("toy/").all()
@@ -183,11 +220,10 @@ def test_swept_variables_depth_and_width_both_axes(rng):
 
 # --------------------------------------------------------------------------- failures
 
+
 def failing_records(rng):
-    recs = power_law_records(rng, seeds=4, widths=(4, 8, 16, 32),
-                             extra={"activation.name": "relu"})
-    recs += power_law_records(rng, seeds=4, widths=(4, 8, 16, 32),
-                              extra={"activation.name": "tanh"})
+    recs = power_law_records(rng, seeds=4, widths=(4, 8, 16, 32), extra={"activation.name": "relu"})
+    recs += power_law_records(rng, seeds=4, widths=(4, 8, 16, 32), extra={"activation.name": "tanh"})
     recs[0].update(status="failed", test_mse=None, rel_mse=None, error="boom")
     recs[1].update(status="diverged", test_mse=float("nan"), error="non-finite loss")
     recs[5].update(status="diverged", test_mse=1e30)
@@ -200,8 +236,7 @@ def test_failed_and_diverged_are_counted_and_excluded(tmp_path, rng):
     write_sweep(tmp_path, failing_records(rng))
     df = collect_records(tmp_path)
     counts = status_counts(df, ["activation.name"]).set_index("group")
-    assert counts.loc["activation=relu", ["total", "ok", "diverged", "failed"]].tolist() == \
-        [16, 13, 2, 1]
+    assert counts.loc["activation=relu", ["total", "ok", "diverged", "failed"]].tolist() == [16, 13, 2, 1]
     assert counts.loc["activation=tanh", ["ok", "missing_metric"]].tolist() == [15, 1]
     assert counts.loc["total", "total"] == 32
     fits = fit_rates(df, "n", "test_mse", ["activation.name"]).set_index("group")
@@ -236,22 +271,31 @@ def test_empty_sweep_is_an_error(tmp_path, capsys):
 
 # --------------------------------------------------------------------------- report
 
+
 def test_two_categories_one_axis_report(tmp_path, two_category_records):
     write_sweep(tmp_path, two_category_records, study="width_study")
     out = tmp_path / "report"
     path = make_report(tmp_path, out, title="Toy report", n_boot=500)
     rates = pd.read_csv(out / "rates.csv")
     assert tuple(rates.columns) == RATES_COLUMNS
-    groups = ["activation=relu, target=abs", "activation=relu, target=gaussian",
-              "activation=tanh, target=abs", "activation=tanh, target=gaussian"]
+    groups = [
+        "activation=relu, target=abs",
+        "activation=relu, target=gaussian",
+        "activation=tanh, target=abs",
+        "activation=tanh, target=gaussian",
+    ]
     assert rates["group"].tolist() == groups
     assert set(rates["x"]) == {"n"} and set(rates["study"]) == {"width_study"}
-    verdict = dict(zip(rates["group"], rates["outcome"]))
+    verdict = dict(zip(rates["group"], rates["outcome"], strict=True))
     assert verdict["activation=relu, target=gaussian"] == "consistent"
     assert verdict["activation=relu, target=abs"] == "not tested"  # infinite C_f: no prediction
-    for g, s in zip(rates["group"], rates["slope"]):
-        expected = {"relu, target=gaussian": -1.2, "relu, target=abs": -0.5,
-                    "tanh, target=gaussian": -1.1, "tanh, target=abs": -0.6}[g[11:]]
+    for g, s in zip(rates["group"], rates["slope"], strict=True):
+        expected = {
+            "relu, target=gaussian": -1.2,
+            "relu, target=abs": -0.5,
+            "tanh, target=gaussian": -1.1,
+            "tanh, target=abs": -0.6,
+        }[g[11:]]
         assert abs(s - expected) < 0.15
     png = out / "figures" / "width_study__n.png"
     assert png.read_bytes()[:8] == PNG_MAGIC and png.stat().st_size > 10_000
@@ -273,14 +317,27 @@ def test_cli_writes_all_outputs(tmp_path, rng, capsys):
     for N in (250, 500, 1000, 2000, 4000):
         for seed in range(3):
             mse = 5.0 * math.log(N) / N * math.exp(0.1 * rng.normal())
-            recs.append({"data.N": N, "model.width": 32, "target.name": "gaussian", "seed": seed,
-                         "n": 32, "test_mse": mse, "var_f": 0.3, "rel_mse": mse / 0.3,
-                         "c_f": 1.0, "radius": 1.0, "bound": 4 / 32, "bound_ratio": mse / (4 / 32),
-                         "status": "ok", "study": "samples"})
+            recs.append(
+                {
+                    "data.N": N,
+                    "model.width": 32,
+                    "target.name": "gaussian",
+                    "seed": seed,
+                    "n": 32,
+                    "test_mse": mse,
+                    "var_f": 0.3,
+                    "rel_mse": mse / 0.3,
+                    "c_f": 1.0,
+                    "radius": 1.0,
+                    "bound": 4 / 32,
+                    "bound_ratio": mse / (4 / 32),
+                    "status": "ok",
+                    "study": "samples",
+                }
+            )
     write_sweep(tmp_path / "sweep", recs, study="samples")
     out = tmp_path / "out"
-    assert main([str(tmp_path / "sweep"), "--out", str(out), "--title", "CLI", "--svg",
-                 "--n-boot", "300"]) == 0
+    assert main([str(tmp_path / "sweep"), "--out", str(out), "--title", "CLI", "--svg", "--n-boot", "300"]) == 0
     assert capsys.readouterr().out.strip().endswith("REPORT.md")
     for name in ("runs.csv", "rates.csv", "REPORT.md"):
         assert (out / name).stat().st_size > 0
@@ -299,8 +356,10 @@ def test_cli_writes_all_outputs(tmp_path, rng, capsys):
 def test_cli_study_filter_and_errors(tmp_path, rng, capsys):
     write_sweep(tmp_path, power_law_records(rng, seeds=2, extra={"study": "a"}), study="a")
     write_sweep(tmp_path, power_law_records(rng, seeds=2, extra={"study": "b"}), study="b")
-    assert main([str(tmp_path), "--study", "b", "--out", str(tmp_path / "r"),
-                 "--fit-range", "n=8:256", "--n-boot", "200"]) == 0
+    assert (
+        main([str(tmp_path), "--study", "b", "--out", str(tmp_path / "r"), "--fit-range", "n=8:256", "--n-boot", "200"])
+        == 0
+    )
     rates = pd.read_csv(tmp_path / "r" / "rates.csv")
     assert rates["study"].tolist() == ["b"] and rates.loc[0, "x_min"] == 8
     assert main([str(tmp_path), "--study", "zzz"]) == 2
@@ -312,10 +371,18 @@ def test_cli_study_filter_and_errors(tmp_path, rng, capsys):
 
 # --------------------------------------------------------------------------- plots
 
+
 def test_plot_scaling_returns_log_log_figure(tmp_path, two_category_records):
     df = pd.DataFrame(two_category_records)
-    fig = plot_scaling(df, "n", "test_mse", hue=["activation.name", "target.name"],
-                       overlay="barron", save_to=tmp_path / "f" / "mse.png", n_boot=200)
+    fig = plot_scaling(
+        df,
+        "n",
+        "test_mse",
+        hue=["activation.name", "target.name"],
+        overlay="barron",
+        save_to=tmp_path / "f" / "mse.png",
+        n_boot=200,
+    )
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
@@ -343,10 +410,19 @@ def test_study_key_and_infinite_cf_flag_as_written_by_jobs(tmp_path, rng):
     for study, c_f in (("barron", 1.0), ("rough", None)):
         for rec in power_law_records(rng, seeds=2, widths=(4, 8, 16, 32)):
             bound = (2 * c_f) ** 2 / rec["n"] if c_f else None
-            rec.update(study=study, c_f=c_f, c_f_infinite=c_f is None, radius=1.0, bound=bound, train_mse=rec["test_mse"],
-                       **{"trainer.name": "oga"},
-                       bound_ratio=rec["test_mse"] / bound if bound else None,
-                       traceback=None, resume=True, out_root="results/runs")
+            rec.update(
+                study=study,
+                c_f=c_f,
+                c_f_infinite=c_f is None,
+                radius=1.0,
+                bound=bound,
+                train_mse=rec["test_mse"],
+                **{"trainer.name": "oga"},
+                bound_ratio=rec["test_mse"] / bound if bound else None,
+                traceback=None,
+                resume=True,
+                out_root="results/runs",
+            )
             recs.append(rec)
     write_sweep(tmp_path, recs)
     df = collect_records(tmp_path)
@@ -354,7 +430,9 @@ def test_study_key_and_infinite_cf_flag_as_written_by_jobs(tmp_path, rng):
     assert list(df.columns).index("study") > list(df.columns).index("status")  # provenance
     text = make_report(tmp_path, tmp_path / "out", n_boot=300).read_text()
     assert "## Study `barron`" in text and "## Study `rough`" in text
-    rates = pd.concat([pd.read_csv(tmp_path / "out" / f"{s}__rates.csv") for s in ("barron", "rough")]).set_index("study")
+    rates = pd.concat([pd.read_csv(tmp_path / "out" / f"{s}__rates.csv") for s in ("barron", "rough")]).set_index(
+        "study"
+    )
     assert rates.loc["barron", "outcome"] == "consistent" and rates.loc["rough", "outcome"] == "not tested"
     rough = df[df["study"] == "rough"]
     assert bound_table(rough).loc[0, "c_f"] == math.inf
@@ -383,8 +461,18 @@ def test_bound_notes_never_overlap_and_one_curve_per_function():
     for k, c_f in enumerate([1.0, 1.12, 1.26, 1.41, 1.58]):
         for trainer, widths in (("oga", [1, 4, 16, 64, 256]), ("lbfgs", [2, 8, 32])):
             for n in widths:
-                rows.append({"g": k, "trainer": trainer, "n": n, "test_mse": 0.01 / n, "c_f": c_f,
-                             "radius": 1.0, "var_f": 1.0, "seed": 0})
+                rows.append(
+                    {
+                        "g": k,
+                        "trainer": trainer,
+                        "n": n,
+                        "test_mse": 0.01 / n,
+                        "c_f": c_f,
+                        "radius": 1.0,
+                        "var_f": 1.0,
+                        "seed": 0,
+                    }
+                )
     df = pd.DataFrame(rows)
     fig = plot_scaling(df, "n", "test_mse", hue=["g", "trainer"], overlay="barron", n_boot=20)
     ax = fig.axes[0]
@@ -413,37 +501,53 @@ def test_a_rerun_report_removes_only_its_own_stale_outputs(tmp_path):
 
 # --------------------------------------------------------------------------- windows, checks, sensitivity, index
 
+
 def test_windows_come_from_the_manifest_and_their_shifts_are_reported(tmp_path, rng):
     """A sweep's declared windows reach the plug-in; each shifted one step re-judges every verdict."""
     import types
 
     from nnapprox.experiment.records import write_manifest
-    from nnapprox.runner.report import sensitivity
     from nnapprox.report.study import Window
     from nnapprox.report.verdicts import Check, Rule, Verdict
+    from nnapprox.runner.report import sensitivity
 
-    rule = Rule(kind="toy_threshold", claim="the smallest test MSE is below the threshold", theorem="t",
-                null="min test MSE < threshold", alternative="min test MSE ≥ threshold", windows=("threshold",))
+    rule = Rule(
+        kind="toy_threshold",
+        claim="the smallest test MSE is below the threshold",
+        theorem="t",
+        null="min test MSE < threshold",
+        alternative="min test MSE ≥ threshold",
+        windows=("threshold",),
+    )
 
     def judge(runs, ctx):
         best = float(runs["test_mse"].min())
         ok = best < ctx.windows(plugin.JUDGE)["threshold"]
-        return [Verdict(claim=rule.claim, theorem="t", kind=rule.kind, outcome="consistent" if ok else "contradicts",
-                        explanation="" if ok else "above", measured=f"{best:.3g}")]
+        return [
+            Verdict(
+                claim=rule.claim,
+                theorem="t",
+                kind=rule.kind,
+                outcome="consistent" if ok else "contradicts",
+                explanation="" if ok else "above",
+                measured=f"{best:.3g}",
+            )
+        ]
 
     def analyse(runs, ctx):
         from nnapprox.report.study import StudyResult
 
         return StudyResult(verdicts=judge(runs, ctx), checks=[Check(name="runs exist", passed=len(runs) > 0)])
 
-    plugin = types.SimpleNamespace(JUDGE={"threshold": Window(0.05, "the threshold", 2.0)}, judge=judge,
-                                   analyse=analyse)
+    plugin = types.SimpleNamespace(
+        JUDGE={"threshold": Window(0.05, "the threshold", 2.0)}, judge=judge, analyse=analyse
+    )
     recs = power_law_records(rng, seeds=2, widths=(4, 8, 16, 32), prefactor=3.0, sigma=0.0)
     write_sweep(tmp_path, recs, study="toy")
     df = collect_records(tmp_path)
     from nnapprox.report.study import StudyContext
 
-    assert df["test_mse"].min() == pytest.approx(3.0 * 32 ** -1.3)  # 0.033: below 0.05, above 0.025
+    assert df["test_mse"].min() == pytest.approx(3.0 * 32**-1.3)  # 0.033: below 0.05, above 0.025
     rows = sensitivity(plugin, df, StudyContext(name="toy", sweep_dir=tmp_path, judge={"threshold": 0.05}))
     assert [(r["direction"], r["shifted"], r["changed"]) for r in rows] == [("down", 0.025, 1), ("up", 0.1, 0)]
     assert rows[0]["changes"] == "toy_threshold (all): consistent → contradicts"
@@ -463,10 +567,16 @@ def test_verdicts_json_holds_checks_windows_and_sensitivity_and_the_index_counts
     from nnapprox.report.verdicts import Check, Verdict, load_json, to_json
     from nnapprox.studies.sharp_rates import RULE
 
-    v = Verdict(claim=RULE.claim, theorem="t", kind=RULE.kind, outcome="consistent", measured="slope -2.6",
-                windows={"tol": 0.1})
-    text = to_json([v], "sharp_rates", [Check(name="exact", passed=True), Check(name="pieces", passed=False)],
-                   {"tol": 0.1}, [{"window": "tol", "changed": 0}])
+    v = Verdict(
+        claim=RULE.claim, theorem="t", kind=RULE.kind, outcome="consistent", measured="slope -2.6", windows={"tol": 0.1}
+    )
+    text = to_json(
+        [v],
+        "sharp_rates",
+        [Check(name="exact", passed=True), Check(name="pieces", passed=False)],
+        {"tol": 0.1},
+        [{"window": "tol", "changed": 0}],
+    )
     data = load_json(text)
     assert data["judge"] == {"tol": 0.1} and len(data["checks"]) == 2 and data["verdicts"][0].windows == {"tol": 0.1}
     (tmp_path / "sharp_rates").mkdir()

@@ -1,4 +1,5 @@
 """nnapprox.report.index: results/REPORT.md from each study's verdicts.json (never its rendered Markdown)."""
+
 import math
 
 from nnapprox.report.index import main, write_index
@@ -18,17 +19,40 @@ def _study(root, name, verdicts, checks=(), figures=()):
 def _v(kind, outcome, value=math.nan, group="all", **kw):
     extra = {"reason": "pre-asymptotic: n < n_0"} if outcome == NOT_TESTED else {}
     extra |= {"explanation": "the optimizer stalls"} if outcome == CONTRADICTS else {}
-    return Verdict(claim=f"claim {kind}", theorem="thm", outcome=outcome, kind=kind, value=value, group=group,
-                   measured=kw.pop("measured", "m"), **extra, **kw)
+    return Verdict(
+        claim=f"claim {kind}",
+        theorem="thm",
+        outcome=outcome,
+        kind=kind,
+        value=value,
+        group=group,
+        measured=kw.pop("measured", "m"),
+        **extra,
+        **kw,
+    )
 
 
 def test_the_index_answers_both_questions_and_lists_every_study(tmp_path):
-    _study(tmp_path, "width_scaling", [_v("barron_bound", CONSISTENT, 0.4, "d=2"),
-                                       _v("barron_bound", CONSISTENT, 0.9, "d=8"),
-                                       _v("barron_bound", NOT_TESTED)], figures=["width_scaling__n.png", "own.png"])
-    _study(tmp_path, "depth", [_v("matched_depth", CONTRADICTS, 1.0, measured="x (deep wins)")],
-           checks=[Check("Telgarsky exact", True, kind="telgarsky_exact"),
-                   Check("square", False, kind="square_existence"), Check("gradient", False, kind="gradcheck")])
+    _study(
+        tmp_path,
+        "width_scaling",
+        [
+            _v("barron_bound", CONSISTENT, 0.4, "d=2"),
+            _v("barron_bound", CONSISTENT, 0.9, "d=8"),
+            _v("barron_bound", NOT_TESTED),
+        ],
+        figures=["width_scaling__n.png", "own.png"],
+    )
+    _study(
+        tmp_path,
+        "depth",
+        [_v("matched_depth", CONTRADICTS, 1.0, measured="x (deep wins)")],
+        checks=[
+            Check("Telgarsky exact", True, kind="telgarsky_exact"),
+            Check("square", False, kind="square_existence"),
+            Check("gradient", False, kind="gradcheck"),
+        ],
+    )
     path = write_index(tmp_path, ["width_scaling", "depth", "sawtooth"], preamble="Made by a test.")
     text = path.read_text()
     assert path == tmp_path / "REPORT.md" and text.startswith("# nnapprox results\n\nMade by a test.\n")
@@ -42,8 +66,10 @@ def test_the_index_answers_both_questions_and_lists_every_study(tmp_path):
     assert "1 passed, 1 failed" in existence  # only the depth checks, not the gradient check
     assert "rendered: the index must not read this" not in text
     rows = [ln for ln in text.splitlines() if ln.startswith("| `")]
-    assert rows[0].startswith("| `width_scaling` | [width_scaling/REPORT.md](width_scaling/REPORT.md) | "
-                              "[rates.csv](width_scaling/rates.csv) | 2 | 0 | 1 | 0 / 0 |")
+    assert rows[0].startswith(
+        "| `width_scaling` | [width_scaling/REPORT.md](width_scaling/REPORT.md) | "
+        "[rates.csv](width_scaling/rates.csv) | 2 | 0 | 1 | 0 / 0 |"
+    )
     assert rows[1].endswith("| 0 | 1 | 0 | 1 / 2 |")
     assert rows[2] == "| `sawtooth` | (missing: run `make reproduce`) |  | - | - | - | - |"
     assert "- checks: 1 passed, 2 failed: failed square; gradient" in text

@@ -4,6 +4,7 @@ theorem holds (the rule says *consistent*) and one on which it is violated (the 
 Also: the CI method the verdicts use covers at its nominal level on simulated power laws, and the
 verdict / check data model refuses what it must.
 """
+
 import importlib
 import math
 import pkgutil
@@ -12,14 +13,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import ridge_paths, scaling_runs
 
 import nnapprox.studies
 from nnapprox.report import judge
 from nnapprox.report.fit import fit_power_law, slope_over_paths
 from nnapprox.report.study import StudyContext, resolve_windows
 from nnapprox.report.verdicts import RULES, Check, Verdict, collapse
-
-from helpers import NS, ridge_paths, scaling_runs
 
 for _m in pkgutil.iter_modules(nnapprox.studies.__path__):  # every plug-in registers its rules at import
     importlib.import_module(f"nnapprox.studies.{_m.name}")
@@ -35,8 +35,20 @@ def ctx_for(module, **judge_values):
 
 # --------------------------------------------------------------------------- Barron's bound
 
-def curve(train, test=None, *, widths=WIDTHS, seeds=3, trainer="oga", activation="sigmoid", c_f=1.0, depth=1,
-          sigma=0.02, seed=0):
+
+def curve(
+    train,
+    test=None,
+    *,
+    widths=WIDTHS,
+    seeds=3,
+    trainer="oga",
+    activation="sigmoid",
+    c_f=1.0,
+    depth=1,
+    sigma=0.02,
+    seed=0,
+):
     """Records of a path per replica: training MSE ``train(n)`` (test ``test(n)``) times lognormal noise.
 
     C_f = 1, r = 1, Var f = 0.04: Barron's bound is 4/n and n_0 = 100 sigmoidal units.
@@ -48,15 +60,30 @@ def curve(train, test=None, *, widths=WIDTHS, seeds=3, trainer="oga", activation
         for n in widths:
             e = math.exp(sigma * rng.normal())
             bound = 4.0 / n if activation == "sigmoid" else 4.0 / (n // 2)
-            rows.append({"n": n, "seed": 0, "replica": s, "test_mse": test(n) * e, "test_mse_se": 0.0,
-                         "train_mse": train(n) * e, "var_f": 0.04, "c_f": c_f, "radius": 1.0,
-                         "bound": bound if math.isfinite(c_f) else None, "status": "ok", "trainer.name": trainer,
-                         "activation.name": activation, "model.depth": depth, "c_f_infinite": not math.isfinite(c_f)})
+            rows.append(
+                {
+                    "n": n,
+                    "seed": 0,
+                    "replica": s,
+                    "test_mse": test(n) * e,
+                    "test_mse_se": 0.0,
+                    "train_mse": train(n) * e,
+                    "var_f": 0.04,
+                    "c_f": c_f,
+                    "radius": 1.0,
+                    "bound": bound if math.isfinite(c_f) else None,
+                    "status": "ok",
+                    "trainer.name": trainer,
+                    "activation.name": activation,
+                    "model.depth": depth,
+                    "c_f_infinite": not math.isfinite(c_f),
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def bound_consistent():
-    return judge.judge_bound(curve(lambda n: 0.5 / n ** 1.3))
+    return judge.judge_bound(curve(lambda n: 0.5 / n**1.3))
 
 
 def bound_contradicts():
@@ -64,12 +91,12 @@ def bound_contradicts():
 
 
 def test_a_curve_far_below_the_bound_falling_like_n_to_the_minus_half_is_not_a_contradiction():
-    v = judge.judge_bound(curve(lambda n: 4e-4 / n ** 0.5))  # 10^3 below the bound at n_0, slope -1/2
+    v = judge.judge_bound(curve(lambda n: 4e-4 / n**0.5))  # 10^3 below the bound at n_0, slope -1/2
     assert v.outcome == "consistent" and v.value < 1e-2
 
 
 def test_the_bound_is_judged_only_above_n0_and_only_for_constructive_trainers():
-    v = judge.judge_bound(curve(lambda n: 1e-3 / n ** 3, widths=(2, 4, 8, 16, 32, 64)))
+    v = judge.judge_bound(curve(lambda n: 1e-3 / n**3, widths=(2, 4, 8, 16, 32, 64)))
     assert v.outcome == "not tested" and v.reason.startswith("pre-asymptotic") and "n_0 = 100" in v.reason
     for trainer in ("lbfgs", "adam", "random_features"):  # a trained net or a fixed basis tests nothing here
         assert judge.judge_bound(curve(lambda n: 8.0 / n, trainer=trainer)) is None
@@ -78,8 +105,11 @@ def test_the_bound_is_judged_only_above_n0_and_only_for_constructive_trainers():
 
 
 def test_the_bound_outside_its_hypotheses():
-    for kw, needle in ((dict(c_f=math.inf), "infinite"), (dict(depth=2), "hidden layers"),
-                       (dict(activation="identity"), "neither")):
+    for kw, needle in (
+        (dict(c_f=math.inf), "infinite"),
+        (dict(depth=2), "hidden layers"),
+        (dict(activation="identity"), "neither"),
+    ):
         v = judge.judge_bound(curve(lambda n: 1 / n, **kw))
         assert v.outcome == "not tested" and v.reason.startswith("outside the hypotheses") and needle in v.reason
     noisy = curve(lambda n: 1 / n).assign(**{"data.noise": 0.1})
@@ -87,18 +117,19 @@ def test_the_bound_outside_its_hypotheses():
 
 
 def test_relu_units_count_in_pairs():
-    assert "n_0 = 200" in judge.judge_bound(curve(lambda n: 0.5 / n ** 1.3, activation="relu")).regime
+    assert "n_0 = 200" in judge.judge_bound(curve(lambda n: 0.5 / n**1.3, activation="relu")).regime
 
 
 def test_the_bound_table_has_one_row_per_target_not_a_median_over_them():
-    a = curve(lambda n: 0.5 / n ** 1.3).assign(**{"target.d": 2})
-    b = curve(lambda n: 0.5 / n ** 1.3, c_f=2.0).assign(**{"target.d": 4})
+    a = curve(lambda n: 0.5 / n**1.3).assign(**{"target.d": 2})
+    b = curve(lambda n: 0.5 / n**1.3, c_f=2.0).assign(**{"target.d": 4})
     tab = judge.bound_table(pd.concat([a, b], ignore_index=True))
     assert len(tab) == 2 and sorted(tab["n_0"]) == [100.0, 400.0]
     assert set(tab["judged"]) == {"verdict"} and sorted(tab["widths_above_n_0"]) == [2, 4]
 
 
 # --------------------------------------------------------------------------- sharp rates (one-sided)
+
 
 def sharp_runs(slope, *, seeds=3, d=2, activation="relu", sigma=0.02, seed=0):
     """OGA training errors ∝ n^slope on a relu dictionary (k = 1) in d = 2: the sharp exponent is -2.5."""
@@ -107,9 +138,21 @@ def sharp_runs(slope, *, seeds=3, d=2, activation="relu", sigma=0.02, seed=0):
     for s in range(seeds):
         for n in (8, 16, 32, 64, 96, 128, 192, 256, 384, 512):
             e = math.exp(sigma * rng.normal())
-            rows.append({"target.name": "gaussian", "target.d": d, "activation.name": activation, "n": n,
-                         "replica": s, "seed": 0, "train_mse": 0.1 * n ** slope * e, "test_mse": 0.1 * n ** slope * e,
-                         "var_f": 0.04, "data.N": 64000, "status": "ok"})
+            rows.append(
+                {
+                    "target.name": "gaussian",
+                    "target.d": d,
+                    "activation.name": activation,
+                    "n": n,
+                    "replica": s,
+                    "seed": 0,
+                    "train_mse": 0.1 * n**slope * e,
+                    "test_mse": 0.1 * n**slope * e,
+                    "var_f": 0.04,
+                    "data.N": 64000,
+                    "status": "ok",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -134,15 +177,27 @@ def test_faster_than_the_worst_case_rate_is_consistent_and_said_so():
 
 # --------------------------------------------------------------------------- depth: trained comparisons
 
+
 def matched_runs(deep_over_shallow, *, replicas=8, seed=0):
     """Radial-study records at one budget: shallow width 20 vs 2 hidden layers of width 8 (matched counts)."""
     rng = np.random.default_rng(seed)
     rows = []
     for depth, width, params, scale in ((1, 20, 121, 1.0), (2, 8, 121, deep_over_shallow)):
         for r in range(replicas):
-            rows.append({"target.d": 4, "model.depth": depth, "model.width": width, "n_params": params,
-                         "trainer.name": "lbfgs", "test_mse": 0.1 * scale * math.exp(0.1 * rng.normal()),
-                         "rel_mse": 0.5, "status": "ok", "replica": r, "seed": 0})
+            rows.append(
+                {
+                    "target.d": 4,
+                    "model.depth": depth,
+                    "model.width": width,
+                    "n_params": params,
+                    "trainer.name": "lbfgs",
+                    "test_mse": 0.1 * scale * math.exp(0.1 * rng.normal()),
+                    "rel_mse": 0.5,
+                    "status": "ok",
+                    "replica": r,
+                    "seed": 0,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -180,8 +235,15 @@ def test_x2_depth_studies_never_cite_a_hand_built_net_the_architecture_does_not_
     from nnapprox.studies.depth import contains_separating_net, yarotsky_separates
 
     assert [m for m in range(1, 9) if yarotsky_separates(m)] == [5, 6, 7, 8]
-    ex = pd.DataFrame({"m": [5, 8], "n_params": [58, 94], "separated": [True, True], "hand_mse": [3e-8, 8e-12],
-                       "bound": [3.5e-8, 5e-9]})
+    ex = pd.DataFrame(
+        {
+            "m": [5, 8],
+            "n_params": [58, 94],
+            "separated": [True, True],
+            "hand_mse": [3e-8, 8e-12],
+            "bound": [3.5e-8, 5e-9],
+        }
+    )
     reason = contains_separating_net(ex)
     assert reason({"budget": 97, "deep_depth": 4, "deep_width": 10}) is None  # depth 4 < 5: no Yarotsky net inside
     assert "depth-8" in reason({"budget": 97, "deep_depth": 8, "deep_width": 3})
@@ -189,14 +251,31 @@ def test_x2_depth_studies_never_cite_a_hand_built_net_the_architecture_does_not_
 
 # --------------------------------------------------------------------------- born dead
 
+
 def dead_tab(fractions_by_depth, rai=None, n=64):
     rows = []
     for depth, f in fractions_by_depth.items():
-        rows.append({"init": "he, zero biases", "depth": depth, "width": 2, "n": n, "dead": round(f * n),
-                     "fraction": round(f * n) / n})
+        rows.append(
+            {
+                "init": "he, zero biases",
+                "depth": depth,
+                "width": 2,
+                "n": n,
+                "dead": round(f * n),
+                "fraction": round(f * n) / n,
+            }
+        )
         if rai is not None:
-            rows.append({"init": "rai", "depth": depth, "width": 2, "n": n, "dead": round(rai[depth] * n),
-                         "fraction": round(rai[depth] * n) / n})
+            rows.append(
+                {
+                    "init": "rai",
+                    "depth": depth,
+                    "width": 2,
+                    "n": n,
+                    "dead": round(rai[depth] * n),
+                    "fraction": round(rai[depth] * n) / n,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -228,6 +307,7 @@ def rai_contradicts():
 
 # --------------------------------------------------------------------------- data scaling
 
+
 def _ds(kind, runs):
     from nnapprox.studies import data_scaling
 
@@ -246,7 +326,7 @@ def estimation_n_consistent():
 
 
 def estimation_n_contradicts():
-    vs = _ds("estimation_n", scaling_runs(est=lambda n, N: 1e-4 * n ** 2 / N))
+    vs = _ds("estimation_n", scaling_runs(est=lambda n, N: 1e-4 * n**2 / N))
     return _one_outcome(vs, "contradicts")
 
 
@@ -255,7 +335,7 @@ def estimation_N_consistent():
 
 
 def estimation_N_contradicts():
-    return _one_outcome(_ds("estimation_N", scaling_runs(est=lambda n, N: 1e-3 * (n + 1) / N ** 0.3)), "contradicts")
+    return _one_outcome(_ds("estimation_N", scaling_runs(est=lambda n, N: 1e-3 * (n + 1) / N**0.3)), "contradicts")
 
 
 def rise_consistent():
@@ -264,8 +344,9 @@ def rise_consistent():
 
 def rise_contradicts():
     # the error stops rising above its minimum: approximation n^-2 plus an estimation term that saturates
-    return _one_outcome(_ds("u_rise", scaling_runs(est=lambda n, N: 0.01 * (1 - math.exp(-n * 50 / N)) * 0.2)),
-                        "contradicts")
+    return _one_outcome(
+        _ds("u_rise", scaling_runs(est=lambda n, N: 0.01 * (1 - math.exp(-n * 50 / N)) * 0.2)), "contradicts"
+    )
 
 
 def balance_consistent():
@@ -279,18 +360,21 @@ def balance_contradicts():
 
 # --------------------------------------------------------------------------- Barron's constant across d
 
+
 def d_trend_consistent():
     from nnapprox.studies import width_scaling as ws
 
-    return next(v for v in ws.judge(ridge_paths(lambda d: 0.01), ctx_for("width_scaling"))
-                if v.kind == "barron_d_trend")
+    return next(
+        v for v in ws.judge(ridge_paths(lambda d: 0.01), ctx_for("width_scaling")) if v.kind == "barron_d_trend"
+    )
 
 
 def d_trend_contradicts():
     from nnapprox.studies import width_scaling as ws
 
-    return next(v for v in ws.judge(ridge_paths(lambda d: 0.002 * d), ctx_for("width_scaling"))
-                if v.kind == "barron_d_trend")
+    return next(
+        v for v in ws.judge(ridge_paths(lambda d: 0.002 * d), ctx_for("width_scaling")) if v.kind == "barron_d_trend"
+    )
 
 
 # --------------------------------------------------------------------------- every rule: a pair
@@ -329,6 +413,7 @@ def test_the_rule_says_contradicts_where_the_theorem_is_violated(kind):
 
 # --------------------------------------------------------------------------- the CI method: coverage
 
+
 def _simulated_paths(rng, k, slope=-1.0, widths=(8, 16, 32, 64, 128, 256)):
     """k replica paths of a power law with a random level and slope per replica and point noise."""
     ns = np.array(widths, dtype=float)
@@ -362,6 +447,7 @@ def test_fit_power_law_uses_whole_paths_when_it_is_given_them():
 
 
 # --------------------------------------------------------------------------- the data model
+
 
 def test_verdicts_refuse_an_unexplained_outcome_and_collapse_duplicates():
     with pytest.raises(ValueError, match="reason"):

@@ -1,4 +1,5 @@
 """nnapprox.report.tables: cells and Markdown tables, one implementation for every report."""
+
 import math
 
 import numpy as np
@@ -8,11 +9,27 @@ import pytest
 from nnapprox.report.tables import fmt_num, markdown_table, md_table
 
 
-@pytest.mark.parametrize("value,text", [
-    (None, "-"), (math.nan, "-"), (np.float32("nan"), "-"), (True, "yes"), (np.bool_(False), "no"),
-    (3, "3"), (np.int64(-12), "-12"), (2.0, "2"), (999999.0, "999999"), (1e6, "1e+06"), (0.1234567, "0.123"),
-    (math.inf, "inf"), (-math.inf, "-inf"), (np.float32(2.5), "2.5"), ("text", "text"), (1.23456e-7, "1.23e-07"),
-])
+@pytest.mark.parametrize(
+    "value,text",
+    [
+        (None, "-"),
+        (math.nan, "-"),
+        (np.float32("nan"), "-"),
+        (True, "yes"),
+        (np.bool_(False), "no"),
+        (3, "3"),
+        (np.int64(-12), "-12"),
+        (2.0, "2"),
+        (999999.0, "999999"),
+        (1e6, "1e+06"),
+        (0.1234567, "0.123"),
+        (math.inf, "inf"),
+        (-math.inf, "-inf"),
+        (np.float32(2.5), "2.5"),
+        ("text", "text"),
+        (1.23456e-7, "1.23e-07"),
+    ],
+)
 def test_a_cell_is_compact_and_never_nan(value, text):
     assert fmt_num(value) == text
 

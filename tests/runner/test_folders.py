@@ -1,5 +1,6 @@
 """Sweep folders have one owner at a time, and every option and output path is checked before the first job
 (issue 24; each test replays one of the repro scripts in ``../shared/repros/NN.sh`` in this process)."""
+
 import fcntl
 import json
 import logging
@@ -47,6 +48,7 @@ def _jobs(folder: Path) -> list[Path]:
 
 # --- 15: one job per config hash -------------------------------------------------------------------------------
 
+
 def test_the_same_config_in_two_grids_runs_once_and_is_counted_once(tmp_path, monkeypatch, capsys):
     conf = tmp_path / "cfg" / "experiment"
     conf.mkdir(parents=True)
@@ -62,8 +64,15 @@ hydra:
       - {model.width: "2,4"}
       - {activation: tanh, model.width: 4}
 """)
-    rc, err = _main(monkeypatch, capsys, "-m", "--config-dir", str(tmp_path / "cfg"), "experiment=mg",
-                    f"out_root={tmp_path / 'runs'}")
+    rc, err = _main(
+        monkeypatch,
+        capsys,
+        "-m",
+        "--config-dir",
+        str(tmp_path / "cfg"),
+        "experiment=mg",
+        f"out_root={tmp_path / 'runs'}",
+    )
     assert rc == 0, err
     df = pd.read_csv(tmp_path / "runs" / "mg" / "runs.csv")
     assert len(_jobs(tmp_path / "runs" / "mg")) == 2
@@ -75,14 +84,23 @@ hydra:
 def test_the_api_sweep_runs_a_config_of_two_grids_once(tmp_path):
     from nnapprox import sweep
 
-    grid = [{"target": "sin", "data.N": 100, "data.N_test": 100, "trainer.max_steps": 3, "model.width": [2, 4]},
-            {"target": "sin", "data.N": 100, "data.N_test": 100, "trainer.max_steps": 3, "model.width": 4,
-             "activation.name": "tanh"}]
+    grid = [
+        {"target": "sin", "data.N": 100, "data.N_test": 100, "trainer.max_steps": 3, "model.width": [2, 4]},
+        {
+            "target": "sin",
+            "data.N": 100,
+            "data.N_test": 100,
+            "trainer.max_steps": 3,
+            "model.width": 4,
+            "activation.name": "tanh",
+        },
+    ]
     frame = sweep(grid, tmp_path / "s")
     assert len(frame) == frame["config_hash"].nunique() == 2
 
 
 # --- 18: one owner at a time -----------------------------------------------------------------------------------
+
 
 def _held_elsewhere(folder: Path):
     """The lock of ``folder`` taken through another open file (as another process would hold it)."""
@@ -97,8 +115,9 @@ def _held_elsewhere(folder: Path):
 def test_a_second_sweep_into_a_folder_in_use_is_refused_before_any_job(tmp_path, monkeypatch, capsys):
     fh = _held_elsewhere(tmp_path / "runs" / "same")
     try:
-        rc, err = _main(monkeypatch, capsys, "-m", *SMALL, "model.width=2,4", f"out_root={tmp_path / 'runs'}",
-                        "study=same")
+        rc, err = _main(
+            monkeypatch, capsys, "-m", *SMALL, "model.width=2,4", f"out_root={tmp_path / 'runs'}", "study=same"
+        )
     finally:
         fh.close()
     assert rc == 1
@@ -142,10 +161,18 @@ def test_the_api_sweep_is_refused_in_a_folder_in_use(tmp_path):
 
 # --- 20, 23: every output path and launcher option checked first -------------------------------------------------
 
+
 def test_an_unwritable_report_dir_is_refused_before_any_job(tmp_path, monkeypatch, capsys):
     (tmp_path / "afile").write_text("x")
-    rc, err = _main(monkeypatch, capsys, "-m", *SMALL, "model.width=2,4", f"out_root={tmp_path / 'runs'}",
-                    f"report_dir={tmp_path / 'afile' / 'rep'}")
+    rc, err = _main(
+        monkeypatch,
+        capsys,
+        "-m",
+        *SMALL,
+        "model.width=2,4",
+        f"out_root={tmp_path / 'runs'}",
+        f"report_dir={tmp_path / 'afile' / 'rep'}",
+    )
     assert rc == 1 and not _jobs(tmp_path)
     (line,) = _errors(err)
     assert "report_dir=" in line and "afile" in line
@@ -153,8 +180,16 @@ def test_an_unwritable_report_dir_is_refused_before_any_job(tmp_path, monkeypatc
 
 @pytest.mark.parametrize("n_jobs", ["0", "-2", "1.5", "abc"])
 def test_a_bad_launcher_n_jobs_is_refused_before_any_job(tmp_path, monkeypatch, capsys, n_jobs):
-    rc, err = _main(monkeypatch, capsys, "-m", *SMALL, "model.width=2,4", f"out_root={tmp_path}",
-                    "hydra/launcher=joblib", f"hydra.launcher.n_jobs={n_jobs}")
+    rc, err = _main(
+        monkeypatch,
+        capsys,
+        "-m",
+        *SMALL,
+        "model.width=2,4",
+        f"out_root={tmp_path}",
+        "hydra/launcher=joblib",
+        f"hydra.launcher.n_jobs={n_jobs}",
+    )
     assert rc == 1 and not _jobs(tmp_path)
     assert any("n_jobs" in ln for ln in err.splitlines()), err
 
@@ -170,14 +205,28 @@ def test_chdir_true_runs_every_job_with_a_relative_table(tmp_path, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     X = np.random.default_rng(0).uniform(-1, 1, (300, 2))
     np.savetxt("data.csv", np.c_[X, X[:, 0] * X[:, 1]], delimiter=",", header="x1,x2,y", comments="")
-    rc, err = _main(monkeypatch, capsys, "-m", "hydra.job.chdir=true", "target=table", "target.path=data.csv",
-                    "data.N=200", "data.N_test=100", "trainer.max_steps=3", "model.width=2,4", "out_root=runs")
+    rc, err = _main(
+        monkeypatch,
+        capsys,
+        "-m",
+        "hydra.job.chdir=true",
+        "target=table",
+        "target.path=data.csv",
+        "data.N=200",
+        "data.N_test=100",
+        "trainer.max_steps=3",
+        "model.width=2,4",
+        "out_root=runs",
+    )
     assert rc == 0, err
     assert len(_jobs(tmp_path / "runs")) == 2
-    assert all(r["status"] == "ok" for j in _jobs(tmp_path / "runs") for r in json.loads((j / "record.json").read_text()))
+    assert all(
+        r["status"] == "ok" for j in _jobs(tmp_path / "runs") for r in json.loads((j / "record.json").read_text())
+    )
 
 
 # --- 21: a write failure is that job's failure -------------------------------------------------------------------
+
 
 def test_a_write_error_in_one_job_fails_that_job_and_the_sweep_goes_on(tmp_path, monkeypatch, capsys):
     import nnapprox.cli.run as run
@@ -230,10 +279,20 @@ def test_a_failed_report_makes_the_exit_status_1(tmp_path, monkeypatch, capsys):
 
 # --- 33, 37: the command line itself -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("multirun", [False, True])
 def test_a_key_given_twice_is_refused(tmp_path, monkeypatch, capsys, multirun):
-    rc, err = _main(monkeypatch, capsys, *(["-m"] if multirun else []), "target=sin", "data.N=200",
-                    "trainer.max_steps=3", "model.width=4", "data.N=1", f"out_root={tmp_path}")
+    rc, err = _main(
+        monkeypatch,
+        capsys,
+        *(["-m"] if multirun else []),
+        "target=sin",
+        "data.N=200",
+        "trainer.max_steps=3",
+        "model.width=4",
+        "data.N=1",
+        f"out_root={tmp_path}",
+    )
     assert rc == 1 and not any(tmp_path.iterdir())
     (line,) = _errors(err)
     assert "data.N is given twice" in line and "data.N=200" in line and "data.N=1" in line

@@ -1,4 +1,5 @@
 """Studies as plug-ins over records: adding a study, one runner, one record contract, import hygiene."""
+
 import ast
 import json
 import os
@@ -7,12 +8,11 @@ import sys
 
 import pandas as pd
 import yaml
-
-from nnapprox.experiment import records
-from nnapprox.cli.catalog import DOC_BEGIN, DOC_END, OPTIONS_DOC, catalog
-from nnapprox.trainers import TRAINERS
 from helpers import ROOT
 
+from nnapprox.cli.catalog import DOC_BEGIN, DOC_END, OPTIONS_DOC, catalog
+from nnapprox.experiment import records
+from nnapprox.trainers import TRAINERS
 
 TOY_YAML = """\
 # @package _global_
@@ -57,12 +57,28 @@ def test_adding_a_study_is_one_yaml_one_module_and_the_runner_reports_it(tmp_pat
     (tmp_path / "conf" / "experiment" / "toy.yaml").write_text(TOY_YAML)
     (tmp_path / "plugins").mkdir()
     (tmp_path / "plugins" / "toy_plugin.py").write_text(TOY_PLUGIN)
-    env = dict(os.environ, PYTHONPATH=f"{tmp_path / 'plugins'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
-               MPLBACKEND="Agg")
+    env = dict(
+        os.environ, PYTHONPATH=f"{tmp_path / 'plugins'}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", MPLBACKEND="Agg"
+    )
     out = tmp_path / "report"
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", "-m", "--config-dir", str(tmp_path / "conf"),
-                           "experiment=toy", f"out_root={tmp_path / 'runs'}", f"report_dir={out}"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nnapprox.cli.run",
+            "-m",
+            "--config-dir",
+            str(tmp_path / "conf"),
+            "experiment=toy",
+            f"out_root={tmp_path / 'runs'}",
+            f"report_dir={out}",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads((out / "verdicts.json").read_text())
     assert data["study"] == "toy"
@@ -73,17 +89,26 @@ def test_adding_a_study_is_one_yaml_one_module_and_the_runner_reports_it(tmp_pat
     assert len(pd.read_csv(out / "runs.csv")) == 4
     # the same runner, standalone, gives the same verdicts
     again = tmp_path / "again"
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.report", str(tmp_path / "runs" / "toy"), "--out",
-                           str(again)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnapprox.cli.report", str(tmp_path / "runs" / "toy"), "--out", str(again)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads((again / "verdicts.json").read_text()) == data
 
 
 def test_importing_the_report_and_the_studies_loads_no_trainer_and_no_optimizer():
-    code = ("import sys, nnapprox.report, nnapprox.studies, pkgutil, importlib\n"
-            "for m in pkgutil.iter_modules(nnapprox.studies.__path__): importlib.import_module('nnapprox.studies.' + m.name)\n"
-            "bad = [m for m in sys.modules if m.startswith('nnapprox.trainers') or m == 'scipy.optimize']\n"
-            "print(bad)\n")
+    code = (
+        "import sys, nnapprox.report, nnapprox.studies, pkgutil, importlib\n"
+        "for m in pkgutil.iter_modules(nnapprox.studies.__path__): importlib.import_module('nnapprox.studies.' + "
+        "m.name)\n"
+        "bad = [m for m in sys.modules if m.startswith('nnapprox.trainers') or m == 'scipy.optimize']\n"
+        "print(bad)\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
@@ -129,6 +154,7 @@ def test_every_trainer_option_is_listed_and_the_options_doc_is_current():
     doc = OPTIONS_DOC.read_text()
     a, b = doc.index(DOC_BEGIN) + len(DOC_BEGIN), doc.index(DOC_END)
     assert doc[a:b].strip() == catalog().strip(), "run: python -m nnapprox.cli.catalog --docs"
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", "--list"], capture_output=True, text=True,
-                          timeout=120, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnapprox.cli.run", "--list"], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
     assert proc.returncode == 0 and "trainer.max_scale" in proc.stdout and "model.bias_init" in proc.stdout

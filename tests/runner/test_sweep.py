@@ -1,5 +1,6 @@
 """The one-call sweep (``nnapprox.sweep``): a grid and a folder in, the tidy records frame out, through the CLI's job
 and record code."""
+
 import json
 import os
 import subprocess
@@ -16,10 +17,24 @@ GRID = {"target": "sin", "model.width": [2, 3], "data.N": 100, "data.N_test": 12
 
 def test_the_sweep_and_nnapprox_run_write_the_same_jobs(tmp_path):
     env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
-    cli = ["-m", f"out_root={tmp_path / 'cli'}", "study=same", "target=sin", "model.width=2,3", "data.N=100",
-           "data.N_test=128", "trainer.max_steps=5"]
-    proc = subprocess.run([sys.executable, "-m", "nnapprox.cli.run", *cli], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=300)
+    cli = [
+        "-m",
+        f"out_root={tmp_path / 'cli'}",
+        "study=same",
+        "target=sin",
+        "model.width=2,3",
+        "data.N=100",
+        "data.N_test=128",
+        "trainer.max_steps=5",
+    ]
+    proc = subprocess.run(
+        [sys.executable, "-m", "nnapprox.cli.run", *cli],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     runs = sweep(GRID, tmp_path / "api" / "same")
     assert len(runs) == 2 and set(runs["status"]) == {"ok"}
@@ -52,8 +67,18 @@ def test_grids_presets_and_literal_lists():
 
 
 def test_the_sweep_writes_the_report_when_asked(tmp_path):
-    runs = sweep({"target": "sin", "data.N": 100, "data.N_test": 128, "trainer": "oga", "activation": "sigmoid",
-                  "model.width": 4}, tmp_path / "rep",
-                 report=True, n_boot=200)
+    runs = sweep(
+        {
+            "target": "sin",
+            "data.N": 100,
+            "data.N_test": 128,
+            "trainer": "oga",
+            "activation": "sigmoid",
+            "model.width": 4,
+        },
+        tmp_path / "rep",
+        report=True,
+        n_boot=200,
+    )
     assert (tmp_path / "rep" / "REPORT.md").exists() and runs.attrs["report"].endswith("REPORT.md")
     assert (tmp_path / "rep" / "runs.csv").exists()

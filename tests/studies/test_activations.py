@@ -1,4 +1,5 @@
 """The ``activations`` plug-in on fabricated runs with known slopes, constants and unit fractions."""
+
 import io
 import math
 
@@ -31,16 +32,34 @@ def activation_runs(rng, var_f=None):
             v = var_f.get(tgt, 10.0)
             for n in WIDTHS:
                 for rep in range(REPS):
-                    mse = 0.02 * n ** s * math.exp(0.05 * rng.normal())
+                    mse = 0.02 * n**s * math.exp(0.05 * rng.normal())
                     bound = barron_bound(c_f, n, 1.0, act)
-                    rows.append({
-                        "activation.name": act, "target.name": tgt, "model.width": n, "model.depth": 1,
-                        "trainer.name": "lbfgs", "seed": 0, "replica": rep, "status": "ok", "n": n,
-                        "test_mse": mse, "test_mse_se": 0.01 * mse, "train_mse": 0.9 * mse, "rel_mse": mse / v,
-                        "var_f": v, "c_f": c_f, "radius": 1.0, "bound": bound, "bound_ratio": mse / bound,
-                        "saturated_frac": 0.01 * n / 64 if act in ("sigmoid", "tanh") else None,
-                        "dead_frac": (0.1 if act == "relu" else 0.0) if act in ("relu", "leaky_relu") else None,
-                        "run_dir": f"{act}_{tgt}_{n}", "params_key": f"r{rep}_n{n}"})
+                    rows.append(
+                        {
+                            "activation.name": act,
+                            "target.name": tgt,
+                            "model.width": n,
+                            "model.depth": 1,
+                            "trainer.name": "lbfgs",
+                            "seed": 0,
+                            "replica": rep,
+                            "status": "ok",
+                            "n": n,
+                            "test_mse": mse,
+                            "test_mse_se": 0.01 * mse,
+                            "train_mse": 0.9 * mse,
+                            "rel_mse": mse / v,
+                            "var_f": v,
+                            "c_f": c_f,
+                            "radius": 1.0,
+                            "bound": bound,
+                            "bound_ratio": mse / bound,
+                            "saturated_frac": 0.01 * n / 64 if act in ("sigmoid", "tanh") else None,
+                            "dead_frac": (0.1 if act == "relu" else 0.0) if act in ("relu", "leaky_relu") else None,
+                            "run_dir": f"{act}_{tgt}_{n}",
+                            "params_key": f"r{rep}_n{n}",
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -86,7 +105,7 @@ def test_rate_table_recovers_slopes_and_constants(result):
             assert r["barron_C"] == pytest.approx(k)
             assert r["C_over_barron"] == pytest.approx(r["C"] / k)
             assert r["n_max"] == 64
-            assert r["mse_at_max_n"] == pytest.approx(0.02 * 64 ** s, rel=0.15)
+            assert r["mse_at_max_n"] == pytest.approx(0.02 * 64**s, rel=0.15)
     assert covered >= 6  # 95% intervals: one or two of eight may miss by chance
 
 
@@ -155,8 +174,9 @@ def test_activations_analyse_gives_tables_figure_and_sections(result):
     assert "Which activation" in result.intro
     headings = [s.heading for s in result.sections]
     assert headings[:2] == ["Design", "Runs"]
-    assert {"Rates and constants per activation", "Saturated and dead units", "Pros and cons, measured"} <= \
-        set(headings)
+    assert {"Rates and constants per activation", "Saturated and dead units", "Pros and cons, measured"} <= set(
+        headings
+    )
     units_body = next(s.body for s in result.sections if s.heading == "Saturated and dead units")
     assert "figures/activations_units.png" in units_body
     body = next(s.body for s in result.sections if s.heading == "Rates and constants per activation")
@@ -173,8 +193,9 @@ def test_records_without_activations_get_the_generic_report(ctx):
 
 def test_groups_split_by_another_variable_keep_one_rate_row_per_activation_and_target(ctx):
     base = activation_runs(np.random.default_rng(4))
-    other = base.assign(**{"trainer.name": "adam", "test_mse": base["test_mse"] * 2,
-                           "train_mse": base["train_mse"] * 2})
+    other = base.assign(
+        **{"trainer.name": "adam", "test_mse": base["test_mse"] * 2, "train_mse": base["train_mse"] * 2}
+    )
     res = acts.analyse(pd.concat([base, other], ignore_index=True), ctx)
     rates = res.tables["activation_rates"]
     assert len(rates) == len(SLOPES) * len(C_F) and res.verdicts == []

@@ -1,12 +1,19 @@
 """The backprop study's plug-in on real (tiny) jobs: gradient checks, the kink, logistic regression, Adam."""
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from nnapprox.studies import backprop
 
-GRAD = {"trainer": {"name": "gradcheck", "loss": "mse"}, "target": {"name": "sigmoid_ridge", "d": 3},
-        "data.N": 16, "data.N_test": 16, "model.width": 5, "model.bias_init": "normal"}
+GRAD = {
+    "trainer": {"name": "gradcheck", "loss": "mse"},
+    "target": {"name": "sigmoid_ridge", "d": 3},
+    "data.N": 16,
+    "data.N_test": 16,
+    "model.width": 5,
+    "model.bias_init": "normal",
+}
 
 
 def _jobs():
@@ -14,18 +21,40 @@ def _jobs():
     for act in ("tanh", "relu"):
         for depth in (1, 3):
             for loss in ("mse", "logistic"):
-                jobs.append({**GRAD, "trainer": {"name": "gradcheck", "loss": loss}, "activation.name": act,
-                             "model.depth": depth})
+                jobs.append(
+                    {
+                        **GRAD,
+                        "trainer": {"name": "gradcheck", "loss": loss},
+                        "activation.name": act,
+                        "model.depth": depth,
+                    }
+                )
     jobs.append({**GRAD, "model.bias_init": "zero", "activation.name": "relu", "model.depth": 3, "data.N": 64})
-    lr = {"target": {"name": "sigmoid_ridge", "d": 2, "a": 4.0, "b": 0.5}, "data.labels": "bernoulli",
-          "data.N": 300, "data.N_test": 512, "model.depth": 0, "model.output_activation": "sigmoid",
-          "save_data": True}
-    jobs += [{**lr, "trainer": {"name": "lbfgs", "loss": "logistic"}},
-             {**lr, "trainer": {"name": "glm_bfgs", "loss": "logistic"}}]
+    lr = {
+        "target": {"name": "sigmoid_ridge", "d": 2, "a": 4.0, "b": 0.5},
+        "data.labels": "bernoulli",
+        "data.N": 300,
+        "data.N_test": 512,
+        "model.depth": 0,
+        "model.output_activation": "sigmoid",
+        "save_data": True,
+    }
+    jobs += [
+        {**lr, "trainer": {"name": "lbfgs", "loss": "logistic"}},
+        {**lr, "trainer": {"name": "glm_bfgs", "loss": "logistic"}},
+    ]
     for act in ("tanh", "relu"):
-        jobs.append({"target": {"name": "sin", "d": 1, "freq": 3.0}, "trainer": {"name": "adam", "lr": 0.01,
-                     "max_steps": 300}, "data.N": 200, "data.N_test": 512, "model.width": 16, "replicas": 2,
-                     "activation.name": act})
+        jobs.append(
+            {
+                "target": {"name": "sin", "d": 1, "freq": 3.0},
+                "trainer": {"name": "adam", "lr": 0.01, "max_steps": 300},
+                "data.N": 200,
+                "data.N_test": 512,
+                "model.width": 16,
+                "replicas": 2,
+                "activation.name": act,
+            }
+        )
     return jobs
 
 
@@ -65,9 +94,18 @@ def test_adam_summary_applies_the_rule():
     for act, rel in (("tanh", 1e-4), ("sigmoid", 0.2)):
         for depth in (1, 2):
             for seed in range(3):
-                rows.append({"trainer.name": "adam", "activation.name": act, "model.depth": depth, "seed": seed,
-                             "test_mse": rel * 0.5 * (1 + 0.1 * seed), "rel_mse": rel * (1 + 0.1 * seed),
-                             "n_params": 49 * depth, "status": "ok"})
+                rows.append(
+                    {
+                        "trainer.name": "adam",
+                        "activation.name": act,
+                        "model.depth": depth,
+                        "seed": seed,
+                        "test_mse": rel * 0.5 * (1 + 0.1 * seed),
+                        "rel_mse": rel * (1 + 0.1 * seed),
+                        "n_params": 49 * depth,
+                        "status": "ok",
+                    }
+                )
     summary = backprop.adam_summary(pd.DataFrame(rows))
     assert summary["activation"].tolist() == ["sigmoid", "sigmoid", "tanh", "tanh"]
     assert summary["passed"].tolist() == [False, False, True, True]

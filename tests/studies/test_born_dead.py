@@ -9,8 +9,10 @@ def test_born_dead_plugin_counts_constant_initialisations(tmp_path):
     from nnapprox.studies import born_dead as bd
 
     probe = {**SAW, "trainer": {"name": "init_probe"}, "model.width": 2, "replicas": 24, "data.N_test": 2}
-    jobs = [{**probe, "model.depth": L, "model.init": "he", "model.bias_init": "zero", "model.bias_std": None}
-            for L in (1, 6)]
+    jobs = [
+        {**probe, "model.depth": L, "model.init": "he", "model.bias_init": "zero", "model.bias_std": None}
+        for L in (1, 6)
+    ]
     jobs += [{**probe, "model.depth": 6, "model.init": "rai", "model.bias_init": None, "model.bias_std": None}]
     runs, ctx = run_study(tmp_path, "born_dead", jobs)
     res = bd.analyse(runs, ctx)

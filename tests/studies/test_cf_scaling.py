@@ -1,4 +1,5 @@
 """The C_f-scaling plug-in on fabricated OGA paths: K over n ≥ n_0 per target and its verdict, the family trends."""
+
 import numpy as np
 import pandas as pd
 
@@ -10,26 +11,49 @@ def runs(K_of, seed=0):
     """Paths with test MSE = K (2 C_f)²/n · (n/256)^0 ... shaped so that max_n n·MSE/(2 C_f)² = K(C_f)."""
     rng = np.random.default_rng(seed)
     rows = []
-    for name, col, values, cf in (("cosine_ridge", "target.omega", (1.0, 2.0, 4.0, 8.0), lambda v: v),
-                                  ("gaussian", "target.s", (1.0, 0.5, 0.25), lambda v: 1.2533 / v)):
+    for name, col, values, cf in (
+        ("cosine_ridge", "target.omega", (1.0, 2.0, 4.0, 8.0), lambda v: v),
+        ("gaussian", "target.s", (1.0, 0.5, 0.25), lambda v: 1.2533 / v),
+    ):
         for v in values:
             c_f = cf(v)
             for r in range(3):
                 for n in (1, 2, 4, 8, 16, 32, 64, 128, 256):
                     K = K_of(name, c_f) * np.exp(0.02 * rng.normal())
                     mse = K * (2 * c_f) ** 2 / n * (n / 256) ** 0.5  # n·MSE peaks at n = 256, where it is K
-                    rows.append({"target.name": name, col: v, "target.d": 2, "c_f": c_f, "radius": 1.0,
-                                 "var_f": 1.0, "n": n, "replica": r, "seed": 0, "test_mse": mse, "train_mse": mse,
-                                 "rel_mse": mse, "status": "ok", "trainer.name": "oga",
-                                 "activation.name": "sigmoid", "model.depth": 1, "bound": (2 * c_f) ** 2 / n})
+                    rows.append(
+                        {
+                            "target.name": name,
+                            col: v,
+                            "target.d": 2,
+                            "c_f": c_f,
+                            "radius": 1.0,
+                            "var_f": 1.0,
+                            "n": n,
+                            "replica": r,
+                            "seed": 0,
+                            "test_mse": mse,
+                            "train_mse": mse,
+                            "rel_mse": mse,
+                            "status": "ok",
+                            "trainer.name": "oga",
+                            "activation.name": "sigmoid",
+                            "model.depth": 1,
+                            "bound": (2 * c_f) ** 2 / n,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
 def _analyse(df, **judge):
     from nnapprox.report.study import resolve_windows
 
-    return cf_scaling.analyse(df, StudyContext(name="cf_scaling", sweep_dir=".", n_boot=300,
-                                               judge=resolve_windows(cf_scaling.JUDGE, judge, "cf_scaling")))
+    return cf_scaling.analyse(
+        df,
+        StudyContext(
+            name="cf_scaling", sweep_dir=".", n_boot=300, judge=resolve_windows(cf_scaling.JUDGE, judge, "cf_scaling")
+        ),
+    )
 
 
 def test_k_per_target_and_the_trend_of_each_family():
@@ -39,7 +63,9 @@ def test_k_per_target_and_the_trend_of_each_family():
     assert np.allclose(ridge["K_train"], 0.01, rtol=0.1)  # n·MSE peaks at n = 256 >= n_0 = 4 C_f² / Var f
     assert (tab["n_0"] == 4 * tab["c_f"] ** 2).all() and (tab["widths_above_n_0"] >= 1).all()
     trend = res.tables["cf_trends"].set_index("family")
-    assert "constant" in trend.loc["ridge cos(ω·x)", "reading"] and trend.loc["ridge cos(ω·x)", "ci_method"] == "t-paths"
+    assert (
+        "constant" in trend.loc["ridge cos(ω·x)", "reading"] and trend.loc["ridge cos(ω·x)", "ci_method"] == "t-paths"
+    )
     g = trend.loc["Gaussian of width s"]
     assert g["K_slope_high"] < 0 and "falls" in g["reading"]
     assert {v.outcome for v in res.verdicts} == {"consistent"} and {v.kind for v in res.verdicts} == {"barron_bound"}

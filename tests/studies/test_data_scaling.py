@@ -1,26 +1,26 @@
 """Tests of the ``data_scaling`` study plug-in on fabricated runs (fast, nothing trained); the rules' failing and
 holding inputs are in tests/report/test_judge.py."""
+
 import io
 import math
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import NS, scaling_runs
 from matplotlib.figure import Figure
 
 from nnapprox.report.study import StudyContext, StudyResult, resolve_windows
 from nnapprox.studies import data_scaling
 from nnapprox.theory.bounds import least_squares_variance, least_squares_variance_slopes, risk_local_slope
 
-from helpers import NS, scaling_runs
-
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 def ctx(**judge):
-    return StudyContext(name="data_scaling", sweep_dir=Path("."),
-                        judge=resolve_windows(data_scaling.JUDGE, judge, "data_scaling"))
+    return StudyContext(
+        name="data_scaling", sweep_dir=Path("."), judge=resolve_windows(data_scaling.JUDGE, judge, "data_scaling")
+    )
 
 
 def test_the_least_squares_variance_and_its_slopes():
@@ -29,8 +29,9 @@ def test_the_least_squares_variance_and_its_slopes():
     sn, sN = least_squares_variance_slopes(np.array([10.0]), np.array([1e6]))
     assert sn[0] == pytest.approx(10 / 11, rel=1e-4) and sN[0] == pytest.approx(-1, rel=1e-4)
     h = 1e-6  # the slopes are the derivatives of the log
-    num = (np.log(least_squares_variance(10 * (1 + h), 500, 1)) - np.log(least_squares_variance(10, 500, 1))) / \
-        np.log1p(h)
+    num = (
+        np.log(least_squares_variance(10 * (1 + h), 500, 1)) - np.log(least_squares_variance(10, 500, 1))
+    ) / np.log1p(h)
     assert num == pytest.approx(least_squares_variance_slopes(10, 500)[0], rel=1e-4)
     # the risk's local slope: 0 at its minimum, towards +1 far above it
     assert risk_local_slope(32, 32, 2.0) == pytest.approx(0) and 0.99 < risk_local_slope(32 * 64, 32, 1.0) < 1
@@ -63,8 +64,9 @@ def test_analyse_returns_the_named_outputs_and_is_deterministic():
     kinds = {v.kind for v in res.verdicts}
     assert {"estimation_n", "estimation_N", "u_rise", "nbest_balance"} <= kinds
     again = data_scaling.analyse(runs, ctx())
-    assert [(v.group, v.outcome, v.measured) for v in res.verdicts] == \
-        [(v.group, v.outcome, v.measured) for v in again.verdicts]
+    assert [(v.group, v.outcome, v.measured) for v in res.verdicts] == [
+        (v.group, v.outcome, v.measured) for v in again.verdicts
+    ]
 
 
 def test_windows_change_the_verdicts_and_are_recorded_with_them():

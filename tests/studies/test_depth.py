@@ -1,4 +1,5 @@
 """The depth plug-in: hand-built networks as jobs (exact), the matched-parameter comparison, the gap."""
+
 import math
 
 import pandas as pd
@@ -14,16 +15,34 @@ SQ = {"target": {"name": "square", "d": 1}, "data.N": 300, "data.N_test": 512, "
 def result(tmp_path_factory):
     from helpers import run_study
 
-    jobs = [{**SAW, "trainer": {"name": "construct", "construction": "telgarsky"}, "model.width": 2, "model.depth": 3},
-            {**SAW, "trainer": {"name": "construct", "construction": "shallow_sawtooth"}, "model.width": 8},
-            *({**SQ, "trainer": {"name": "construct", "construction": "yarotsky"}, "model.width": 3,
-               "model.depth": m} for m in (1, 2, 3)),
-            {**SAW, "trainer": {"name": "lbfgs", "max_steps": 50}, "model.width": 2, "model.depth": 3,
-             "model.bias_init": "data", "replicas": 2},
-            {**SQ, "trainer": {"name": "lbfgs", "max_steps": 50}, "model.width": 3, "model.depth": 3,
-             "model.bias_init": "data", "replicas": 2},
-            *({**SAW, "trainer": {"name": "lbfgs", "max_steps": 50}, "model.width": w, "model.bias_init": "data"}
-              for w in (4, 8))]
+    jobs = [
+        {**SAW, "trainer": {"name": "construct", "construction": "telgarsky"}, "model.width": 2, "model.depth": 3},
+        {**SAW, "trainer": {"name": "construct", "construction": "shallow_sawtooth"}, "model.width": 8},
+        *(
+            {**SQ, "trainer": {"name": "construct", "construction": "yarotsky"}, "model.width": 3, "model.depth": m}
+            for m in (1, 2, 3)
+        ),
+        {
+            **SAW,
+            "trainer": {"name": "lbfgs", "max_steps": 50},
+            "model.width": 2,
+            "model.depth": 3,
+            "model.bias_init": "data",
+            "replicas": 2,
+        },
+        {
+            **SQ,
+            "trainer": {"name": "lbfgs", "max_steps": 50},
+            "model.width": 3,
+            "model.depth": 3,
+            "model.bias_init": "data",
+            "replicas": 2,
+        },
+        *(
+            {**SAW, "trainer": {"name": "lbfgs", "max_steps": 50}, "model.width": w, "model.bias_init": "data"}
+            for w in (4, 8)
+        ),
+    ]
     runs, ctx = run_study(tmp_path_factory.mktemp("depth"), "depth", jobs)
     return runs, depth.analyse(runs, ctx)
 
@@ -69,9 +88,19 @@ def depth_means():
                 base = 1e-2 * (p / 13) ** -0.5
                 if d > 1:
                     base = base / 10 if deep_better else base * 10
-                rows.append({"target.name": tgt, "model.depth": d, "model.width": w, "trainer.name": "lbfgs",
-                             "n_params": p, "test_mse": base * (1 + 0.05 * s), "seed": s, "status": "ok",
-                             "var_f": 0.08})
+                rows.append(
+                    {
+                        "target.name": tgt,
+                        "model.depth": d,
+                        "model.width": w,
+                        "trainer.name": "lbfgs",
+                        "n_params": p,
+                        "test_mse": base * (1 + 0.05 * s),
+                        "seed": s,
+                        "status": "ok",
+                        "var_f": 0.08,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -94,14 +123,16 @@ def test_yarotsky_beats_the_certified_shallow_bound_only_from_larger_m(tmp_path)
     of 27 units can reach its error (bound ~ 1/(180 · 28^4) against 2^(−28)/30)."""
     from helpers import run_study
 
-    jobs = [{**SQ, "trainer": {"name": "construct", "construction": "yarotsky"}, "model.width": 3, "model.depth": m}
-            for m in (2, 7)]
+    jobs = [
+        {**SQ, "trainer": {"name": "construct", "construction": "yarotsky"}, "model.width": 3, "model.depth": m}
+        for m in (2, 7)
+    ]
     runs, ctx = run_study(tmp_path, "depth", jobs)
     ex = depth.square_existence(runs, ctx).set_index("m")
     assert ex.loc[2, "shallow_width_eq"] == 7 and not ex.loc[2, "separated"]
     assert ex.loc[7, "shallow_width_eq"] == 27 and ex.loc[7, "separated"]
-    assert ex.loc[7, "bound"] == pytest.approx(1 / (180 * 28 ** 4), rel=0.1)
-    assert ex.loc[7, "hand_mse"] == pytest.approx(2.0 ** -28 / 30, rel=0.01)
+    assert ex.loc[7, "bound"] == pytest.approx(1 / (180 * 28**4), rel=0.1)
+    assert ex.loc[7, "hand_mse"] == pytest.approx(2.0**-28 / 30, rel=0.01)
     res = depth.analyse(runs, ctx)
     checks = {c.group: c for c in res.checks if c.kind == "square_existence"}
     assert checks["m = 2"].passed and checks["m = 7"].passed  # both as the closed forms predict

@@ -1,4 +1,5 @@
 """The optimization-gap plug-in on fabricated records: slopes over whole paths, ratios, caps, the gap."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,18 +13,44 @@ def _runs():
     for method, slope, c in (("oga", -2.0, 1.0), ("greedy", -1.0, 1.0), ("random_features", -0.5, 10.0)):
         for r in range(3):
             for n in (1, 2, 4, 8, 16, 32, 64, 128, 256):
-                mse = c * n ** slope * (1 + 0.05 * r)
-                rows.append({"target.name": "gaussian", "target.d": 2, "trainer.name": method, "replica": r,
-                             "seed": 0, "n": n, "test_mse": mse, "train_mse": mse, "rel_mse": mse / 0.01,
-                             "var_f": 0.01, "c_f": 1.25, "radius": 1.0, "bound": 6.28 / n,
-                             "bound_ratio": mse / (6.28 / n), "data.N": 20000, "status": "ok",
-                             "activation.name": "sigmoid", "model.depth": 1, "trainer.max_scale":
-                             16.0 if method != "random_features" else np.nan})
+                mse = c * n**slope * (1 + 0.05 * r)
+                rows.append(
+                    {
+                        "target.name": "gaussian",
+                        "target.d": 2,
+                        "trainer.name": method,
+                        "replica": r,
+                        "seed": 0,
+                        "n": n,
+                        "test_mse": mse,
+                        "train_mse": mse,
+                        "rel_mse": mse / 0.01,
+                        "var_f": 0.01,
+                        "c_f": 1.25,
+                        "radius": 1.0,
+                        "bound": 6.28 / n,
+                        "bound_ratio": mse / (6.28 / n),
+                        "data.N": 20000,
+                        "status": "ok",
+                        "activation.name": "sigmoid",
+                        "model.depth": 1,
+                        "trainer.max_scale": 16.0 if method != "random_features" else np.nan,
+                    }
+                )
     for cap, mse in ((4.0, 1e-9), (32.0, 1e-5)):
         rows.append({**rows[0], "trainer.max_scale": cap, "n": 256, "test_mse": mse, "replica": 0})
     for method, mse in (("adam", 1e-3), ("lbfgs", 1e-5), ("oga", 2e-5), ("greedy", 5e-5)):
-        rows.append({**rows[0], "trainer.name": method, "data.N": 4000, "n": 32, "test_mse": mse,
-                     "train_mse": mse / 1.1, "replica": 0})
+        rows.append(
+            {
+                **rows[0],
+                "trainer.name": method,
+                "data.N": 4000,
+                "n": 32,
+                "test_mse": mse,
+                "train_mse": mse / 1.1,
+                "replica": 0,
+            }
+        )
     return pd.DataFrame(rows)
 
 

@@ -1,4 +1,5 @@
 """The sawtooth plug-in on small real jobs: tables, verdicts, figures."""
+
 import pytest
 
 from nnapprox.theory.bounds import telgarsky_params
@@ -12,15 +13,36 @@ def sawtooth_result(tmp_path_factory):
 
     from nnapprox.studies import sawtooth
 
-    jobs = [{**SAW, "trainer": {"name": "construct", "construction": "telgarsky"}, "model.width": 2, "model.depth": 3},
-            {**SAW, "trainer": {"name": "construct", "construction": "shallow_sawtooth"}, "model.width": 8},
-            {**SAW, "trainer": {"name": "oga"}, "model.width": 8, "replicas": 2},
-            *({**SAW, "trainer": {"name": "lbfgs", "max_steps": 200}, "model.width": w, "model.bias_init": "data",
-               "replicas": 2} for w in (2, 4)),
-            {**SAW, "trainer": {"name": "adam", "lr": 0.01, "max_steps": 300}, "model.width": 2, "model.depth": 3,
-             "model.bias_init": "data", "replicas": 4},
-            {**SAW, "trainer": {"name": "lbfgs", "max_steps": 200}, "model.width": 6, "model.bias_init": "data",
-             "replicas": 2}]
+    jobs = [
+        {**SAW, "trainer": {"name": "construct", "construction": "telgarsky"}, "model.width": 2, "model.depth": 3},
+        {**SAW, "trainer": {"name": "construct", "construction": "shallow_sawtooth"}, "model.width": 8},
+        {**SAW, "trainer": {"name": "oga"}, "model.width": 8, "replicas": 2},
+        *(
+            {
+                **SAW,
+                "trainer": {"name": "lbfgs", "max_steps": 200},
+                "model.width": w,
+                "model.bias_init": "data",
+                "replicas": 2,
+            }
+            for w in (2, 4)
+        ),
+        {
+            **SAW,
+            "trainer": {"name": "adam", "lr": 0.01, "max_steps": 300},
+            "model.width": 2,
+            "model.depth": 3,
+            "model.bias_init": "data",
+            "replicas": 4,
+        },
+        {
+            **SAW,
+            "trainer": {"name": "lbfgs", "max_steps": 200},
+            "model.width": 6,
+            "model.bias_init": "data",
+            "replicas": 2,
+        },
+    ]
     runs, ctx = run_study(tmp_path_factory.mktemp("saw"), "sawtooth", jobs)
     return runs, sawtooth.analyse(runs, ctx)
 

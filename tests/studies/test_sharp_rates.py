@@ -1,4 +1,5 @@
 """The sharp-rates plug-in on fabricated OGA paths: exponents, the regime, every outcome."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,22 +15,37 @@ def paths(cases, *, N=16000, seed=0):
     """Records of OGA paths whose training MSE is C n^slope (floored at 1e-14 Var f) times 3% noise."""
     rng = np.random.default_rng(seed)
     rows = []
-    for (act, d, slope) in cases:
+    for act, d, slope in cases:
         for r in range(3):
             for n in WIDTHS:
-                mse = max(0.01 * n ** slope, 1e-14 * 0.01) * np.exp(0.03 * rng.normal())
-                rows.append({"target.name": "gaussian", "target.d": d, "activation.name": act, "trainer.name": "oga",
-                             "n": n, "replica": r, "seed": 0, "train_mse": mse, "test_mse": mse * 1.05,
-                             "rel_mse": mse * 1.05 / 0.01, "var_f": 0.01, "data.N": N, "status": "ok",
-                             "model.depth": 1})
+                mse = max(0.01 * n**slope, 1e-14 * 0.01) * np.exp(0.03 * rng.normal())
+                rows.append(
+                    {
+                        "target.name": "gaussian",
+                        "target.d": d,
+                        "activation.name": act,
+                        "trainer.name": "oga",
+                        "n": n,
+                        "replica": r,
+                        "seed": 0,
+                        "train_mse": mse,
+                        "test_mse": mse * 1.05,
+                        "rel_mse": mse * 1.05 / 0.01,
+                        "var_f": 0.01,
+                        "data.N": N,
+                        "status": "ok",
+                        "model.depth": 1,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
 def _ctx(**judge):
     from nnapprox.report.study import resolve_windows
 
-    return StudyContext(name="sharp_rates", sweep_dir=".", n_boot=300,
-                        judge=resolve_windows(sharp_rates.JUDGE, judge, "sharp_rates"))
+    return StudyContext(
+        name="sharp_rates", sweep_dir=".", n_boot=300, judge=resolve_windows(sharp_rates.JUDGE, judge, "sharp_rates")
+    )
 
 
 def _analyse(df, **judge):
@@ -37,8 +53,12 @@ def _analyse(df, **judge):
 
 
 def test_the_sharp_rate_of_each_dictionary_is_recovered_and_judged():
-    cases = [("heaviside", 2, oga_rate(0, 2)), ("relu", 2, oga_rate(1, 2)), ("relu2", 3, -3.4),  # faster
-             ("relu3", 3, -2.5)]  # slower than -3.33
+    cases = [
+        ("heaviside", 2, oga_rate(0, 2)),
+        ("relu", 2, oga_rate(1, 2)),
+        ("relu2", 3, -3.4),  # faster
+        ("relu3", 3, -2.5),
+    ]  # slower than -3.33
     res = _analyse(paths(cases, N=64000))
     tab = res.tables["sharp_rates"].set_index("unit")
     assert tab.loc["heaviside", "predicted"] == -1.5 and tab.loc["relu", "predicted"] == -2.5

@@ -1,4 +1,5 @@
 """The universal-approximation plug-in: staircase jobs, their rate, the unit decomposition, the comparison."""
+
 import math
 
 import numpy as np
@@ -15,10 +16,25 @@ SIN4 = {"target": {"name": "sin", "d": 1, "freq": 4.0}, "data.N": 400, "data.N_t
 def result(tmp_path_factory):
     from helpers import run_study
 
-    jobs = [{**SIN4, "trainer": {"name": "construct", "construction": "staircase"}, "activation.name": "sigmoid",
-             "model.width": n} for n in (2, 4, 8, 16, 32, 64, 128)]
-    jobs += [{**SIN4, "trainer": {"name": "lbfgs", "max_steps": 200}, "activation.name": "sigmoid",
-              "model.width": n, "replicas": 2} for n in (2, 4, 8)]
+    jobs = [
+        {
+            **SIN4,
+            "trainer": {"name": "construct", "construction": "staircase"},
+            "activation.name": "sigmoid",
+            "model.width": n,
+        }
+        for n in (2, 4, 8, 16, 32, 64, 128)
+    ]
+    jobs += [
+        {
+            **SIN4,
+            "trainer": {"name": "lbfgs", "max_steps": 200},
+            "activation.name": "sigmoid",
+            "model.width": n,
+            "replicas": 2,
+        }
+        for n in (2, 4, 8)
+    ]
     runs, ctx = run_study(tmp_path_factory.mktemp("ua"), "universal_approximation", jobs)
     return runs, ua.analyse(runs, ctx)
 
@@ -59,8 +75,9 @@ def test_trained_units_decompose_any_shallow_net():
 
 def test_width_comparison():
     stairs = pd.DataFrame({"n": [2, 4, 8], "mse": [1.0, 0.1, 0.01]})
-    trained = pd.DataFrame({"activation": ["relu"] * 2 + ["sigmoid"] * 2, "n": [4, 8, 4, 8],
-                            "mean": [0.01, 0.02, 0.001, 0.0001]})
+    trained = pd.DataFrame(
+        {"activation": ["relu"] * 2 + ["sigmoid"] * 2, "n": [4, 8, 4, 8], "mean": [0.01, 0.02, 0.001, 0.0001]}
+    )
     comp = ua.width_comparison(stairs, trained)
     assert comp["n"].tolist() == [4, 8]
     assert comp["relu_gain"].tolist() == pytest.approx([10.0, 0.5])

@@ -1,15 +1,13 @@
 """The width-scaling plug-in on fabricated greedy paths: K per d, its trend in d, exponents, the contrast."""
-import math
+
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from helpers import ridge_paths
 
 from nnapprox.report.study import StudyContext, resolve_windows
 from nnapprox.studies import width_scaling as ws
-
-from helpers import ridge_paths
 
 
 def ctx(**judge):

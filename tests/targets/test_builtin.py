@@ -1,4 +1,5 @@
 """Targets: registry, validation, and every closed-form C_f against an independent numerical value."""
+
 import json
 import math
 
@@ -8,8 +9,8 @@ from scipy.integrate import quad
 from scipy.special import expit
 
 from nnapprox.targets import builtin as T
-from nnapprox.targets.sampling import Domain
 from nnapprox.targets.builtin import get_target, list_targets
+from nnapprox.targets.sampling import Domain
 
 
 def _points(t, N=64, seed=0):
@@ -84,6 +85,7 @@ def test_domains_and_radius():
 # validation
 # ---------------------------------------------------------------------------
 
+
 def test_unknown_name_lists_valid_names():
     with pytest.raises(ValueError, match="valid names") as e:
         get_target("gausian")
@@ -146,6 +148,7 @@ def test_range_is_stated_in_messages():
 # ---------------------------------------------------------------------------
 # closed forms against independent numerics
 # ---------------------------------------------------------------------------
+
 
 def _ft1_gauss(s, w):
     """(1/2π) ∫ exp(-x²/2s²) cos(w x) dx by quadrature."""
@@ -262,6 +265,7 @@ def test_seeded_cosine_sum_amplitudes_recovered_by_least_squares():
 # ---------------------------------------------------------------------------
 # non-Barron and depth targets
 # ---------------------------------------------------------------------------
+
 
 def test_non_barron_values():
     X = np.array([[-0.5, 0.1], [0.25, -0.2], [0.0, 0.9], [0.3, 0.4]])

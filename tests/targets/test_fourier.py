@@ -1,11 +1,12 @@
 """FFT estimate of C_f: agrees with the closed forms, exact on lattice trig polynomials, diverges off the class."""
+
 import math
 
 import numpy as np
 import pytest
 
-from nnapprox.targets.fourier import estimate_cf, estimate_cf_checked, max_bytes, spectrum
 from nnapprox.targets.builtin import get_target
+from nnapprox.targets.fourier import estimate_cf, estimate_cf_checked, max_bytes, spectrum
 
 
 @pytest.mark.parametrize("s", [0.5, 1.0, 2.0])
@@ -48,17 +49,25 @@ def test_exact_for_lattice_trig_polynomials(name, params, n):
 def test_grows_without_bound_off_the_class():
     ns = [256, 512, 1024, 2048]
     jump = [estimate_cf(get_target("ball_indicator", d=1, rho=0.5), 1, half_width=4.0, n_grid=n) for n in ns]
-    assert all(b / a > 1.8 for a, b in zip(jump, jump[1:]))  # ∝ n for a jump in d = 1
-    disc = [estimate_cf(get_target("ball_indicator", d=2, rho=0.5), 2, half_width=4.0, n_grid=n) for n in (64, 128, 256)]
-    assert all(b / a > 2.5 for a, b in zip(disc, disc[1:]))  # ∝ n^{3/2} in d = 2
+    assert all(b / a > 1.8 for a, b in zip(jump, jump[1:], strict=True))  # ∝ n for a jump in d = 1
+    disc = [
+        estimate_cf(get_target("ball_indicator", d=2, rho=0.5), 2, half_width=4.0, n_grid=n) for n in (64, 128, 256)
+    ]
+    assert all(b / a > 2.5 for a, b in zip(disc, disc[1:], strict=True))  # ∝ n^{3/2} in d = 2
     smooth = [estimate_cf(get_target("gaussian", d=1), 1, half_width=16.0, n_grid=n) for n in ns]
     assert max(smooth) - min(smooth) < 1e-10  # converged: resolution does not matter
 
 
 @pytest.mark.parametrize(
     "kwargs, arg",
-    [(dict(d=4), "d"), (dict(d=0), "d"), (dict(d=1, n_grid=101), "n_grid"), (dict(d=1, n_grid=2), "n_grid"),
-     (dict(d=1, half_width=0.0), "half_width"), (dict(d=3, n_grid=512), "n_grid")],
+    [
+        (dict(d=4), "d"),
+        (dict(d=0), "d"),
+        (dict(d=1, n_grid=101), "n_grid"),
+        (dict(d=1, n_grid=2), "n_grid"),
+        (dict(d=1, half_width=0.0), "half_width"),
+        (dict(d=3, n_grid=512), "n_grid"),
+    ],
 )
 def test_invalid_arguments(kwargs, arg):
     d = kwargs.pop("d")
@@ -68,6 +77,7 @@ def test_invalid_arguments(kwargs, arg):
 
 # --- issue 24: the checked estimate knows its limits (repros 02, 03, 38) ---------------------------------
 # Closed forms the estimator was not tuned on: C_f = E|ω| under the (normalised) |f̂|.
+
 
 def _gauss_cf(d, s):
     """C_f of exp(-|x - c|² / (2 s²)) in R^d, whatever c: E|ω| for ω ~ N(0, I / s²)."""
@@ -89,8 +99,12 @@ def _noncentral_chi2_mean(lam):
 CLOSED = {
     # repro 02: the aliased frequency (the old grid gave 40.5 with a stated error of 2e-16)
     "high frequency d=1": (lambda X: np.cos(60 * X[:, 0]) * np.exp(-0.5 * X[:, 0] ** 2), 1, 1.0, _folded_mean(60)),
-    "oblique wave d=2": (lambda X: np.cos(40 * X[:, 0] + 30 * X[:, 1]) * np.exp(-0.5 * np.sum(X**2, axis=1)), 2, 1.0,
-                         _noncentral_chi2_mean(50)),
+    "oblique wave d=2": (
+        lambda X: np.cos(40 * X[:, 0] + 30 * X[:, 1]) * np.exp(-0.5 * np.sum(X**2, axis=1)),
+        2,
+        1.0,
+        _noncentral_chi2_mean(50),
+    ),
     # the narrow Gaussian in d = 3 (the old grid gave 11.7 for 15.96)
     "narrow d=3": (lambda X: np.exp(-np.sum(X**2, axis=1) / (2 * 0.1**2)), 3, 1.0, _gauss_cf(3, 0.1)),
     "off-centre d=1": (lambda X: np.exp(-0.5 * (X[:, 0] - 0.7) ** 2), 1, 1.0, _gauss_cf(1, 1.0)),
@@ -111,11 +125,18 @@ def test_checked_estimate_matches_closed_forms_within_its_stated_error(name):
 
 
 UNKNOWN = {
-    "indicator (C_f infinite)": (lambda X: (np.abs(X[:, 0]) < 0.5).astype(float), 1, "has not decayed near the Nyquist"),
+    "indicator (C_f infinite)": (
+        lambda X: (np.abs(X[:, 0]) < 0.5).astype(float),
+        1,
+        "has not decayed near the Nyquist",
+    ),
     "a kink (C_f infinite)": (lambda X: np.maximum(0, 1 - np.abs(X[:, 0])), 1, "has not decayed near the Nyquist"),
     "the disc in d=2": (lambda X: (np.sum(X**2, axis=1) < 0.25).astype(float), 2, "has not decayed near the Nyquist"),
-    "too fast for the grid": (lambda X: np.cos(500 * X[:, 0]) * np.exp(-0.5 * np.sum(X**2, axis=1)), 2,
-                              "finest step the estimate allows"),
+    "too fast for the grid": (
+        lambda X: np.cos(500 * X[:, 0]) * np.exp(-0.5 * np.sum(X**2, axis=1)),
+        2,
+        "finest step the estimate allows",
+    ),
     "no decay": (lambda X: np.sin(3 * X[:, 0]), 1, "f does not decay on R^1"),
     "only defined near the domain": (lambda X: np.log(X[:, 0] + 2), 1, "f is not finite on the FFT box"),
     "d = 4": (lambda X: np.exp(-np.sum(X**2, axis=1)), 4, "no numerical estimate in d = 4"),

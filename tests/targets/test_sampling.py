@@ -1,12 +1,13 @@
 """Sampling: exact uniform law on the ball and cube; datasets from independent streams."""
+
 import math
 
 import numpy as np
 import pytest
 from scipy import stats
 
-from nnapprox.targets.sampling import Domain, add_noise, make_dataset, sample_domain
 from nnapprox.targets.builtin import get_target
+from nnapprox.targets.sampling import Domain, add_noise, make_dataset, sample_domain
 
 
 @pytest.mark.parametrize("d", [1, 2, 3, 5, 10])
@@ -103,8 +104,10 @@ def test_depth_target_on_its_cube():
     assert ds.X.min() >= 0 and ds.X.max() <= 1
 
 
-@pytest.mark.parametrize("kwargs, arg", [(dict(N=0), "N"), (dict(N=10, N_test=0), "N_test"),
-                                         (dict(N=10, noise=-0.1), "noise"), (dict(N=2.5), "N")])
+@pytest.mark.parametrize(
+    "kwargs, arg",
+    [(dict(N=0), "N"), (dict(N=10, N_test=0), "N_test"), (dict(N=10, noise=-0.1), "noise"), (dict(N=2.5), "N")],
+)
 def test_make_dataset_validation(kwargs, arg):
     with pytest.raises(ValueError, match=arg):
         make_dataset(get_target("gaussian"), **kwargs)

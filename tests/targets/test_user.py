@@ -1,4 +1,5 @@
 """Issue 15: the user's own function and data, sweep progress, portable results."""
+
 import csv
 import json
 import math
@@ -6,12 +7,11 @@ import re
 
 import numpy as np
 import pytest
-
 from helpers import ROOT, nnrun, plain_config
 from helpers import records_under as records
+
 from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.targets.builtin import get_target
-
 
 MODULE = '''
 import numpy as np
@@ -53,11 +53,13 @@ def workdir(tmp_path, monkeypatch):
 
 
 def py_cfg(**target):
-    return plain_config(target={"name": "python", "d": 1, **target}, **{"data.N": 100, "data.N_test": 64,
-                                                                       "model.width": 4})
+    return plain_config(
+        target={"name": "python", "d": 1, **target}, **{"data.N": 100, "data.N_test": 64, "model.width": 4}
+    )
 
 
 # --- the numerical C_f of the user-target path -------------------------------------------
+
 
 @pytest.mark.parametrize("fn,d,s", [("bump", 1, 1.0), ("bump", 2, 1.0), ("narrow", 1, 0.5), ("narrow", 2, 0.5)])
 def test_the_numerical_c_f_of_a_user_function_matches_the_closed_form(workdir, fn, d, s):
@@ -78,16 +80,19 @@ def test_a_given_c_f_wins_and_a_non_decaying_function_has_none(workdir):
     assert t.c_f == pytest.approx(math.sqrt(2 / math.pi), rel=1e-3)
 
 
-@pytest.mark.parametrize("target,needle", [
-    ({"fn": "usermod:columns", "d": 2}, "returned shape (64, 2)"),
-    ({"fn": "usermod:nan"}, "non-finite"),
-    ({"fn": "usermod:boom"}, "raised RuntimeError on a probe batch"),
-    ({"fn": "usermod:missing"}, "has no attribute 'missing'"),
-    ({"fn": "nosuchmodule:f"}, "cannot import module 'nosuchmodule'"),
-    ({"fn": "usermod"}, "give 'module:function'"),
-    ({"fn": None}, "target=python needs target.fn"),
-    ({"fn": "usermod:bump", "c_f": -1.0}, "target.c_f=-1.0 is invalid"),
-])
+@pytest.mark.parametrize(
+    "target,needle",
+    [
+        ({"fn": "usermod:columns", "d": 2}, "returned shape (64, 2)"),
+        ({"fn": "usermod:nan"}, "non-finite"),
+        ({"fn": "usermod:boom"}, "raised RuntimeError on a probe batch"),
+        ({"fn": "usermod:missing"}, "has no attribute 'missing'"),
+        ({"fn": "nosuchmodule:f"}, "cannot import module 'nosuchmodule'"),
+        ({"fn": "usermod"}, "give 'module:function'"),
+        ({"fn": None}, "target=python needs target.fn"),
+        ({"fn": "usermod:bump", "c_f": -1.0}, "target.c_f=-1.0 is invalid"),
+    ],
+)
 def test_a_bad_user_function_is_refused_in_one_line(workdir, target, needle):
     with pytest.raises(ConfigError, match=None) as e:
         canonical(py_cfg(**target))
@@ -106,6 +111,7 @@ def test_a_changed_function_is_not_confused_with_the_recorded_one(workdir):
 
 # --- tables -----------------------------------------------------------------------------------
 
+
 def tab_cfg(**over):
     target = over.pop("target", {"name": "table", "d": None, "path": "table.csv"})
     return plain_config(target=target, **{"data.N": 150, "data.N_test": 90, "model.width": 4, **over})
@@ -115,23 +121,30 @@ def test_a_table_is_split_per_replica_and_refuses_what_it_cannot_honour(workdir)
     c = canonical(tab_cfg())
     assert c.target.dim == 2 and c.target.c_f is None and c.config["target"]["columns"] == ["a", "b"]
     from nnapprox.experiment.training import setup
+
     s0, s1 = setup(c, 0), setup(c, 1)
     assert s0.data.X.shape == (150, 2) and s0.data.X_test.shape == (90, 2)
     assert not np.array_equal(s0.data.X, s1.data.X)  # each replica its own split
     both = np.vstack([s0.data.X, s0.data.X_test])
     assert len(np.unique(both, axis=0)) == 240  # disjoint, every row once
-    for over, needle in [({"data.N": 200}, "exceeds the 240 rows"), ({"data.noise": 0.1}, "data.noise=0.1"),
-                         ({"target": {"name": "table", "d": None, "path": "nope.csv"}}, "no such file"),
-                         ({"target": {"name": "table", "d": None, "path": "table.csv", "label": "z"}},
-                          "target.label='z' is not a column"),
-                         ({"target": {"name": "table", "d": 3, "path": "table.csv"}}, "2 feature column(s)"),
-                         ({"trainer": {"name": "construct", "construction": "staircase"}}, "needs a target function")]:
+    for over, needle in [
+        ({"data.N": 200}, "exceeds the 240 rows"),
+        ({"data.noise": 0.1}, "data.noise=0.1"),
+        ({"target": {"name": "table", "d": None, "path": "nope.csv"}}, "no such file"),
+        (
+            {"target": {"name": "table", "d": None, "path": "table.csv", "label": "z"}},
+            "target.label='z' is not a column",
+        ),
+        ({"target": {"name": "table", "d": 3, "path": "table.csv"}}, "2 feature column(s)"),
+        ({"trainer": {"name": "construct", "construction": "staircase"}}, "needs a target function"),
+    ]:
         with pytest.raises(ConfigError) as e:
             canonical(tab_cfg(**over))
         assert needle in str(e.value), (over, str(e.value))
 
 
 # --- end to end: a 4-job sweep with each -------------------------------------------------------
+
 
 def _sweep_checks(proc, folder, study):
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -147,9 +160,20 @@ def _sweep_checks(proc, folder, study):
 
 
 def test_a_sweep_over_width_with_a_user_function(workdir):
-    proc = nnrun("-m", "target=python", "target.fn=usermod:bump", "target.d=2", "trainer=lbfgs",
-                 "trainer.max_steps=50", "model.width=2,4,8,16", "data.N=300", "data.N_test=256", "study=mine",
-                 "out_root=runs", cwd=workdir)
+    proc = nnrun(
+        "-m",
+        "target=python",
+        "target.fn=usermod:bump",
+        "target.d=2",
+        "trainer=lbfgs",
+        "trainer.max_steps=50",
+        "model.width=2,4,8,16",
+        "data.N=300",
+        "data.N_test=256",
+        "study=mine",
+        "out_root=runs",
+        cwd=workdir,
+    )
     recs, report = _sweep_checks(proc, workdir / "runs", "mine")
     assert all(r["c_f"] == pytest.approx(get_target("gaussian", d=2).c_f, rel=1e-3) for r in recs)
     assert all(r["c_f_method"].startswith("estimated: FFT") for r in recs)
@@ -158,9 +182,20 @@ def test_a_sweep_over_width_with_a_user_function(workdir):
 
 
 def test_a_sweep_over_width_with_a_csv_table(workdir):
-    proc = nnrun("-m", "target=table", "target.path=table.csv", "trainer=lbfgs", "trainer.max_steps=50",
-                 "model.width=2,4,8,16", "data.N=150", "data.N_test=90", "replicas=2", "study=tab", "out_root=runs",
-                 cwd=workdir)
+    proc = nnrun(
+        "-m",
+        "target=table",
+        "target.path=table.csv",
+        "trainer=lbfgs",
+        "trainer.max_steps=50",
+        "model.width=2,4,8,16",
+        "data.N=150",
+        "data.N_test=90",
+        "replicas=2",
+        "study=tab",
+        "out_root=runs",
+        cwd=workdir,
+    )
     recs, report = _sweep_checks(proc, workdir / "runs", "tab")
     assert all(r["c_f"] is None and r["c_f_method"].startswith("unknown: a table") for r in recs)
     verdicts = json.loads((workdir / "runs" / "tab" / "verdicts.json").read_text())["verdicts"]
@@ -171,8 +206,16 @@ def test_a_sweep_over_width_with_a_csv_table(workdir):
 
 
 def test_a_bad_user_function_stops_the_sweep_before_any_job(workdir):
-    proc = nnrun("-m", "target=python", "target.fn=usermod:columns", "target.d=2", "model.width=2,4",
-                 "study=bad", "out_root=runs", cwd=workdir)
+    proc = nnrun(
+        "-m",
+        "target=python",
+        "target.fn=usermod:columns",
+        "target.d=2",
+        "model.width=2,4",
+        "study=bad",
+        "out_root=runs",
+        cwd=workdir,
+    )
     assert proc.returncode != 0 and "returned shape" in proc.stderr and "Traceback" not in proc.stderr
     assert not records(workdir / "runs")
 
@@ -181,6 +224,7 @@ def test_a_bad_user_function_stops_the_sweep_before_any_job(workdir):
 
 
 # --- portable results, a quiet install -------------------------------------------------------
+
 
 def test_no_committed_csv_holds_an_absolute_path():
     offenders = []

@@ -1,5 +1,6 @@
 """nnapprox.theory.bounds: bound curves (values, broadcasting, the optimal width, ReLU ramps, validation) and the
 certified lower bound on every shallow ReLU net."""
+
 import itertools
 import math
 
@@ -7,8 +8,8 @@ import numpy as np
 import pytest
 
 from nnapprox import MLP, fit
-from nnapprox.theory import bounds as th
 from nnapprox.targets.builtin import iterated_tent
+from nnapprox.theory import bounds as th
 from nnapprox.theory.bounds import piecewise_linear_lower_bound, shallow_relu_lower_bound, telgarsky_params
 
 
@@ -40,8 +41,9 @@ def test_optimal_width_balances_the_terms():
     grid = np.linspace(1, 20 * n_star, 200_001)
     best = grid[np.argmin(th.risk_bound(c, grid, d, N, radius=r))]
     assert best == pytest.approx(2 * r * n_star, rel=1e-3)  # as documented
-    np.testing.assert_allclose(th.optimal_width(1.0, np.array([100, 1000]), 1),
-                               np.sqrt(np.array([100, 1000]) / np.log([100, 1000])))
+    np.testing.assert_allclose(
+        th.optimal_width(1.0, np.array([100, 1000]), 1), np.sqrt(np.array([100, 1000]) / np.log([100, 1000]))
+    )
 
 
 @pytest.mark.parametrize("alpha", [0.0, 0.01, 0.3])
@@ -92,7 +94,7 @@ def _brute_force(x, y, m):
         for cuts in itertools.combinations(range(1, G), k - 1):
             edges = (0,) + cuts + (G,)
             rss = 0.0
-            for a, b in zip(edges[:-1], edges[1:]):
+            for a, b in zip(edges[:-1], edges[1:], strict=True):
                 xs, ys = x[a:b], y[a:b]
                 if b - a >= 2:
                     A = np.stack([xs, np.ones_like(xs)], axis=1)
@@ -107,23 +109,25 @@ def test_piecewise_linear_bound_equals_brute_force_on_small_data():
     x = np.sort(rng.uniform(size=9))
     y = rng.normal(size=9)
     lb = piecewise_linear_lower_bound(x, y, 4)
-    assert lb == pytest.approx([_brute_force(x, y, m) for m in range(1, 5)], rel=1e-9, abs=1e-12)  # prefix sums: ~1e-14 absolute
+    assert lb == pytest.approx(
+        [_brute_force(x, y, m) for m in range(1, 5)], rel=1e-9, abs=1e-12
+    )  # prefix sums: ~1e-14 absolute
     assert np.all(np.diff(lb) <= 1e-15)
 
 
 def test_bound_vanishes_exactly_at_the_sawtooth_piece_count():
     for k in (2, 3, 4):
-        x = np.linspace(0, 1, 8 * 2 ** k + 1)
+        x = np.linspace(0, 1, 8 * 2**k + 1)
         y = iterated_tent(x, k)
-        lb = piecewise_linear_lower_bound(x, y, 2 ** k)
+        lb = piecewise_linear_lower_bound(x, y, 2**k)
         assert lb[-1] == 0.0 and lb[-2] > 1e-4  # 2^k pieces exact, 2^k - 1 not
-        sh = shallow_relu_lower_bound(x, y, [2 ** k - 1, 2 ** k - 2])
+        sh = shallow_relu_lower_bound(x, y, [2**k - 1, 2**k - 2])
         assert sh[0] == 0.0 and sh[1] > 0  # n units: n + 1 pieces
 
 
 def test_every_trained_shallow_net_lies_above_the_bound():
     k = 3
-    x = np.linspace(0, 1, 8 * 2 ** k + 1)
+    x = np.linspace(0, 1, 8 * 2**k + 1)
     y = iterated_tent(x, k)
     for n in (2, 3, 5):
         lb = shallow_relu_lower_bound(x, y, [n])[0]

@@ -3,6 +3,8 @@
 import numpy as np
 import pytest
 
+from nnapprox.engine.network import MLP
+from nnapprox.targets.builtin import get_target, iterated_tent
 from nnapprox.theory.constructions import (
     count_linear_pieces,
     staircase,
@@ -10,8 +12,6 @@ from nnapprox.theory.constructions import (
     telgarsky_sawtooth,
     yarotsky_square,
 )
-from nnapprox.engine.network import MLP
-from nnapprox.targets.builtin import get_target, iterated_tent
 
 X_DYADIC = np.linspace(0.0, 1.0, 2**14 + 1)  # contains every breakpoint j / 2^k for k <= 14
 
@@ -76,7 +76,7 @@ def test_staircase_error_falls_along_schedule(f, interval):
         net = staircase(f, n, k, interval=interval)
         assert net.sizes == [1, n, 1] and net.activation_name == "sigmoid"
         errs.append(_sup_err(net, f, *interval))
-    assert all(b < a for a, b in zip(errs, errs[1:]))
+    assert all(b < a for a, b in zip(errs, errs[1:], strict=True))
     assert errs[-1] < 0.03 * max(errs[0], 0.1)
 
 

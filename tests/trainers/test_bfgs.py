@@ -1,22 +1,22 @@
 """Full-precision training: the dense BFGS trainer, boosting as Michaud et al. describe it, fits that do not
 depend on the thread count, and restarts/stages drawn like the first network (issue 24, repros 13 and 14)."""
+
 import json
 
 import numpy as np
 import pytest
+from helpers import plain_config
 from threadpoolctl import threadpool_limits
 
-from helpers import plain_config
 from nnapprox import MLP, fit
 from nnapprox.engine import fastpath
-from nnapprox.experiment.validation import ConfigError, canonical
-from nnapprox.engine.init import Init
+from nnapprox.engine.init import Init, draw_normal_biases, draw_rai, place_kinks_at_data
 from nnapprox.engine.network import build, fresh
-from nnapprox.experiment.job import run_job
-from nnapprox.experiment.training import setup
-from nnapprox.engine.init import draw_normal_biases, draw_rai, place_kinks_at_data
 from nnapprox.engine.structure import tree_mask, tree_sizes
+from nnapprox.experiment.job import run_job
 from nnapprox.experiment.records import load_params
+from nnapprox.experiment.training import setup
+from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.targets.builtin import get_target, teacher_params
 
 
@@ -29,6 +29,7 @@ def _teacher_data(N, seed=0):
 # ---------------------------------------------------------------------------
 # the same bits for any thread count
 # ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("trainer,opts", [("lbfgs", {}), ("bfgs", {"boost": 1})])
 def test_a_fit_gives_the_same_bits_for_1_and_2_blas_threads(trainer, opts):
@@ -61,6 +62,7 @@ def test_a_fit_gives_the_same_bits_for_1_and_2_engine_threads():
 # ---------------------------------------------------------------------------
 # the dense trainer and boosting
 # ---------------------------------------------------------------------------
+
 
 def test_bfgs_boosting_is_michauds_recipe_and_shared_with_lbfgs():
     X, y = _teacher_data(500)
@@ -118,15 +120,24 @@ def test_bfgs_refuses_what_it_cannot_do_in_one_line():
             fit(net, X, yy, trainer="bfgs", max_steps=5, **opts)
         assert "\n" not in str(e.value)
     with pytest.raises(ConfigError, match="at most 5000"):
-        canonical(plain_config(**{"trainer": {"name": "bfgs"}, "model.width": 80, "model.depth": 2,
-                                  "target.name": "teacher", "target.d": 1}))
+        canonical(
+            plain_config(
+                **{
+                    "trainer": {"name": "bfgs"},
+                    "model.width": 80,
+                    "model.depth": 2,
+                    "target.name": "teacher",
+                    "target.d": 1,
+                }
+            )
+        )
 
 
 def test_teacher_target_is_the_stated_network():
     t = get_target("teacher", widths=[3, 3], seed=0)
     W, b = teacher_params(1, [3, 3], 0)
     assert [w.shape for w in W] == [(3, 1), (3, 3), (1, 3)]
-    assert np.all(np.abs(W[0]) <= 1) and np.all(np.abs(W[1]) <= 3 ** -0.5) and np.all(np.abs(b[2]) <= 3 ** -0.5)
+    assert np.all(np.abs(W[0]) <= 1) and np.all(np.abs(W[1]) <= 3**-0.5) and np.all(np.abs(b[2]) <= 3**-0.5)
     net = MLP.from_params(W, b, "tanh")
     X = np.linspace(-1, 1, 101)[:, None]
     np.testing.assert_allclose(t(X), net.predict(X), rtol=0, atol=1e-15)
@@ -140,16 +151,27 @@ def test_teacher_target_is_the_stated_network():
 # restarts and stages drawn like the first network (issue 24, repros 13 and 14)
 # ---------------------------------------------------------------------------
 
+
 def test_build_draws_the_first_network_exactly_as_before():
     """The job's first network: the same streams as the code it replaced (records stay reproducible)."""
     X = np.random.default_rng(0).uniform(size=(50, 4))
-    for init, rest in [(Init("xavier"), None), (Init("he", biases="normal", bias_std=0.5), "normal"),
-                       (Init("he", biases="data"), "data"), (Init("rai", biases=None), "rai")]:
+    for init, rest in [
+        (Init("xavier"), None),
+        (Init("he", biases="normal", bias_std=0.5), "normal"),
+        (Init("he", biases="data"), "data"),
+        (Init("rai", biases=None), "rai"),
+    ]:
         ss = np.random.SeedSequence([3, 1]).spawn(3)[1]
         new = build([4, 8, 4, 1], "relu", init=init, rng=np.random.default_rng(ss), X=X, mask=tree_mask(4, 4))
         ss = np.random.SeedSequence([3, 1]).spawn(3)[1]
-        old = MLP([4, 8, 4, 1], "relu", rng=np.random.default_rng(ss), init="he" if rest == "rai" else init.weights,
-                  bias_init="zero", mask=tree_mask(4, 4))
+        old = MLP(
+            [4, 8, 4, 1],
+            "relu",
+            rng=np.random.default_rng(ss),
+            init="he" if rest == "rai" else init.weights,
+            bias_init="zero",
+            mask=tree_mask(4, 4),
+        )
         child = np.random.default_rng(ss.spawn(1)[0])
         if rest == "rai":
             draw_rai(old, child)
@@ -162,14 +184,20 @@ def test_build_draws_the_first_network_exactly_as_before():
 
 def test_fresh_keeps_mask_recipe_and_data_biases():
     X = np.random.default_rng(0).uniform(-1, 1, size=(100, 4))
-    net = build(tree_sizes(4, 3), "tanh", init=Init("normal", std=7.0, biases="uniform"),
-                rng=np.random.default_rng(1), X=X, mask=tree_mask(4, 3))
+    net = build(
+        tree_sizes(4, 3),
+        "tanh",
+        init=Init("normal", std=7.0, biases="uniform"),
+        rng=np.random.default_rng(1),
+        X=X,
+        mask=tree_mask(4, 3),
+    )
     g = fresh(net, np.random.default_rng(2), X)
     assert g.init_spec == net.init_spec and np.array_equal(g.mask, net.mask)
     assert np.all(g.theta[net.mask == 0] == 0) and not np.array_equal(g.theta, net.theta)
     hidden = np.concatenate([W.ravel() for W in g.weights[:-1]])
     assert np.std(hidden[hidden != 0]) > 3  # N(0, 7²), not Xavier
-    assert np.all(np.abs(g.biases[0]) <= 2 ** -0.5) and np.any(g.biases[0] != 0)
+    assert np.all(np.abs(g.biases[0]) <= 2**-0.5) and np.any(g.biases[0] != 0)
     with pytest.raises(ValueError, match="mask"):
         fresh(net, np.random.default_rng(2), X, sizes=[4, 4, 2, 1])
 
@@ -184,8 +212,16 @@ def _single_job(tmp_path, name, ok=True, **over):
 
 def test_repro_13_tree_structure_survives_restarts_and_boosting(tmp_path):
     """/work/shared/repros/13.sh in-process: masked connections stay zero in every saved network."""
-    base = {"target.name": "gaussian", "target.d": 4, "model.structure": "tree", "model.depth": 2,
-            "model.width": 4, "data.N": 200, "data.N_test": 200, "trainer.max_steps": 20}
+    base = {
+        "target.name": "gaussian",
+        "target.d": 4,
+        "model.structure": "tree",
+        "model.depth": 2,
+        "model.width": 4,
+        "data.N": 200,
+        "data.N_test": 200,
+        "trainer.max_steps": 20,
+    }
     mask = tree_mask(4, 4)
     for name, extra in (("restarts", {"trainer.restarts": 3}), ("boost", {"trainer.boost": 1})):
         out, recs = _single_job(tmp_path, name, **base, **extra)
@@ -206,10 +242,22 @@ def test_repro_13_tree_structure_survives_restarts_and_boosting(tmp_path):
 def test_repro_14_restarts_follow_model_init_and_record_the_winner(tmp_path):
     """/work/shared/repros/14.sh in-process: model.init=normal, init_std=50 for every restart."""
     # N(0, 50²) weights and 3 iterations: the run "blows up" (status diverged), as in the script
-    out, recs = _single_job(tmp_path, "r14", ok=False, **{"target.name": "sin", "target.d": 1, "data.N": 200,
-                                                 "data.N_test": 200, "model.width": 16, "model.init": "normal",
-                                                 "model.init_std": 50.0, "trainer.restarts": 2,
-                                                 "trainer.max_steps": 3})
+    out, recs = _single_job(
+        tmp_path,
+        "r14",
+        ok=False,
+        **{
+            "target.name": "sin",
+            "target.d": 1,
+            "data.N": 200,
+            "data.N_test": 200,
+            "model.width": 16,
+            "model.init": "normal",
+            "model.init_std": 50.0,
+            "trainer.restarts": 2,
+            "trainer.max_steps": 3,
+        },
+    )
     r = recs[0]
     net = load_params(out, r["params_key"])
     assert r["model.init_std"] == 50 and np.std(net.weights[0]) > 5
@@ -219,9 +267,30 @@ def test_repro_14_restarts_follow_model_init_and_record_the_winner(tmp_path):
 
 def test_only_declared_list_extras_enter_the_records(tmp_path):
     """Restart losses and stage lists are recorded (JSON text); other trainers' lists stay in the History."""
-    _, recs = _single_job(tmp_path, "rf", **{"target.name": "sin", "target.d": 1, "data.N": 200, "data.N_test": 100,
-                                             "model.width": 8, "trainer": {"name": "random_features"}})
+    _, recs = _single_job(
+        tmp_path,
+        "rf",
+        **{
+            "target.name": "sin",
+            "target.d": 1,
+            "data.N": 200,
+            "data.N_test": 100,
+            "model.width": 8,
+            "trainer": {"name": "random_features"},
+        },
+    )
     assert "extra.scales" not in recs[0] and "extra.val_mse" not in recs[0] and "extra.scale" in recs[0]
-    _, recs = _single_job(tmp_path, "lb", **{"target.name": "sin", "target.d": 1, "data.N": 200, "data.N_test": 100,
-                                             "model.width": 8, "trainer.restarts": 2, "trainer.max_steps": 20})
+    _, recs = _single_job(
+        tmp_path,
+        "lb",
+        **{
+            "target.name": "sin",
+            "target.d": 1,
+            "data.N": 200,
+            "data.N_test": 100,
+            "model.width": 8,
+            "trainer.restarts": 2,
+            "trainer.max_steps": 20,
+        },
+    )
     assert len(json.loads(recs[0]["extra.restart_losses"])) == 2 and recs[0]["extra.restart_best"] in (0, 1)

@@ -1,4 +1,5 @@
 """nnapprox.trainers.construct: hand-built networks as jobs (no training; the template only gives the sizes)."""
+
 import numpy as np
 import pytest
 
@@ -26,8 +27,9 @@ def test_the_sawtooth_constructions_are_exact(construction, width, depth):
 def test_yarotsky_meets_its_sup_error(m):
     target = get_target("square")
     X = _grid(2 ** (m + 4) + 1)
-    hist = fit(MLP([1] + [3] * m + [1], "relu"), X, target(X), trainer="construct", target=target,
-               construction="yarotsky")
+    hist = fit(
+        MLP([1] + [3] * m + [1], "relu"), X, target(X), trainer="construct", target=target, construction="yarotsky"
+    )
     err = np.max(np.abs(hist.net.predict(X).ravel() - target(X)))
     assert err == pytest.approx(2.0 ** (-2 * m - 2), rel=1e-9)
 
@@ -35,8 +37,12 @@ def test_yarotsky_meets_its_sup_error(m):
 def test_the_staircase_improves_with_its_width():
     target = get_target("sin", d=1, freq=3.0)
     X = np.linspace(-1, 1, 401)[:, None]
-    losses = [fit(MLP([1, n, 1], "sigmoid"), X, target(X), trainer="construct", target=target,
-                  construction="staircase").loss[0] for n in (4, 16, 64)]
+    losses = [
+        fit(MLP([1, n, 1], "sigmoid"), X, target(X), trainer="construct", target=target, construction="staircase").loss[
+            0
+        ]
+        for n in (4, 16, 64)
+    ]
     assert losses[0] > losses[1] > losses[2]
 
 
@@ -44,13 +50,19 @@ def test_a_construction_the_config_does_not_match_is_refused_in_one_line():
     check = TRAINERS["construct"].check_model
     saw = get_target("sawtooth", k=2)
     cases = [
-        (([1, 3, 3, 1], "relu", "identity", "mse", {"construction": "telgarsky"}, saw),
-         "model.width=3, model.depth=2 do not match construction 'telgarsky' for this target; allowed: "
-         "model.width=2, model.depth=2"),
-        (([1, 2, 2, 1], "tanh", "identity", "mse", {"construction": "telgarsky"}, saw),
-         "activation.name='tanh' does not match construction 'telgarsky'; allowed: relu"),
-        (([1, 3, 1], "relu", "identity", "mse", {"construction": "yarotsky"}, saw),
-         "trainer.construction='yarotsky' builds a network for target 'square'; got target 'sawtooth'"),
+        (
+            ([1, 3, 3, 1], "relu", "identity", "mse", {"construction": "telgarsky"}, saw),
+            "model.width=3, model.depth=2 do not match construction 'telgarsky' for this target; allowed: "
+            "model.width=2, model.depth=2",
+        ),
+        (
+            ([1, 2, 2, 1], "tanh", "identity", "mse", {"construction": "telgarsky"}, saw),
+            "activation.name='tanh' does not match construction 'telgarsky'; allowed: relu",
+        ),
+        (
+            ([1, 3, 1], "relu", "identity", "mse", {"construction": "yarotsky"}, saw),
+            "trainer.construction='yarotsky' builds a network for target 'square'; got target 'sawtooth'",
+        ),
         (([1, 3, 1], "relu", "identity", "mse", {"construction": None}, saw), "trainer.construction is not set"),
         (([1, 2, 2, 1], "relu", "identity", "logistic", {"construction": "telgarsky"}, saw), "trainer.loss mse"),
     ]

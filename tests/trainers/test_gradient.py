@@ -1,4 +1,5 @@
 """Gradient trainers and L-BFGS: closed forms, fits, replicas, divergence, options."""
+
 import numpy as np
 import pytest
 from scipy.optimize import minimize
@@ -92,12 +93,15 @@ def test_minibatch_adam_reduces_loss_and_is_reproducible():
     assert np.mean(h.loss[-20:]) < h.loss[0] / 10
 
 
-@pytest.mark.parametrize("trainer,opts", [
-    ("gd", dict(lr=0.2, max_steps=300)),
-    ("momentum", dict(lr=0.05, max_steps=300)),
-    ("adam", dict(lr=0.01, max_steps=300, batch_size=32)),
-    ("lbfgs", dict(max_steps=200)),
-])
+@pytest.mark.parametrize(
+    "trainer,opts",
+    [
+        ("gd", dict(lr=0.2, max_steps=300)),
+        ("momentum", dict(lr=0.05, max_steps=300)),
+        ("adam", dict(lr=0.01, max_steps=300, batch_size=32)),
+        ("lbfgs", dict(max_steps=200)),
+    ],
+)
 def test_replica_r_of_a_batch_equals_training_it_alone(trainer, opts):
     X, y = _sin3(128, np.random.default_rng(0))
     seeds = [3, 4, 5]
@@ -117,8 +121,15 @@ def test_divergence_is_reported_not_silent():
     assert "non-finite" in h.message
     assert h.steps < 500
     with pytest.raises(Diverged):
-        fit(MLP([1, 16, 1], "relu", rng=np.random.default_rng(0)), X, y, trainer="gd", lr=1e6,
-            max_steps=500, raise_on_diverge=True)
+        fit(
+            MLP([1, 16, 1], "relu", rng=np.random.default_rng(0)),
+            X,
+            y,
+            trainer="gd",
+            lr=1e6,
+            max_steps=500,
+            raise_on_diverge=True,
+        )
 
 
 def test_one_diverging_replica_is_frozen_while_the_others_train():
@@ -181,8 +192,13 @@ def test_per_replica_generators_are_checked_and_give_each_replica_its_solo_run()
 
     rng = np.random.default_rng(0)
     X, y = rng.uniform(-1, 1, (3, 64, 2)), rng.normal(size=(3, 64, 1))
-    make = lambda: MLP([2, 5, 1], "tanh", rng=[np.random.default_rng(k) for k in range(3)])
-    gens = lambda: [np.random.default_rng(10 + k) for k in range(3)]
+
+    def make():
+        return MLP([2, 5, 1], "tanh", rng=[np.random.default_rng(k) for k in range(3)])
+
+    def gens():
+        return [np.random.default_rng(10 + k) for k in range(3)]
+
     with pytest.raises(ValueError, match="one per replica"):
         fit(make(), X, y, trainer="gd", rng=gens()[:2], batch_size=16, max_steps=3)
     with pytest.raises(ValueError, match="only for trainers"):

@@ -1,14 +1,15 @@
 """Relaxed greedy and orthogonal greedy: paths, exactness, the bound, rates and bad options."""
-from functools import lru_cache
+
+from functools import cache
 
 import numpy as np
 import pytest
 
 from nnapprox import MLP, fit
-from nnapprox.targets.sampling import make_dataset
 from nnapprox.experiment.metrics import evaluate
 from nnapprox.report.fit import slope_over_paths
 from nnapprox.targets.builtin import get_target
+from nnapprox.targets.sampling import make_dataset
 from nnapprox.trainers.paths import UnitPath
 
 N_TRAIN, N_TEST, SEEDS = 4000, 8192, (0, 1, 2)
@@ -17,15 +18,21 @@ N_TRAIN, N_TEST, SEEDS = 4000, 8192, (0, 1, 2)
 def _data(N=300, d=2, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1, 1, size=(N, d))
-    y = np.exp(-np.sum(X ** 2, axis=1)) + 0.3 * np.sin(2 * X[:, 0])
+    y = np.exp(-np.sum(X**2, axis=1)) + 0.3 * np.sin(2 * X[:, 0])
     return X, y
 
 
 @pytest.mark.parametrize("trainer", ["greedy", "oga"])
 def test_path_interface_and_prefix_exactness(trainer):
     X, y = _data()
-    h = fit(MLP([2, 12, 1], "sigmoid"), X, y, trainer=trainer, rng=np.random.default_rng(0),
-            record_widths=list(range(1, 13)))
+    h = fit(
+        MLP([2, 12, 1], "sigmoid"),
+        X,
+        y,
+        trainer=trainer,
+        rng=np.random.default_rng(0),
+        record_widths=list(range(1, 13)),
+    )
     assert fit(MLP([2, 12, 1], "sigmoid"), X, y, trainer=trainer, directions=8).path.widths == [1, 2, 3, 4, 6, 8, 12]
     path = h.path
     assert isinstance(path, UnitPath)
@@ -51,8 +58,7 @@ def test_path_interface_and_prefix_exactness(trainer):
 
 def test_oga_output_layer_is_the_least_squares_fit_of_its_units():
     X, y = _data(N=400)
-    h = fit(MLP([2, 16, 1], "sigmoid"), X, y, trainer="oga", rng=np.random.default_rng(1),
-            record_widths=[3, 8])
+    h = fit(MLP([2, 16, 1], "sigmoid"), X, y, trainer="oga", rng=np.random.default_rng(1), record_widths=[3, 8])
     assert h.path.widths == [3, 8, 16]
     H = h.path.hidden(X)
     for n in h.path.widths:
@@ -71,7 +77,7 @@ def test_greedy_prefix_weights_follow_the_relaxation():
     h = fit(MLP([2, 6, 1], "tanh"), X, y, trainer="greedy", rng=np.random.default_rng(2))
     alpha, beta = np.array(h.extras["alpha"]), np.array(h.extras["beta"])
     n = 6  # w_j = β_j Π_{j<i<=n} (1 − α_i)
-    w = [beta[j] * np.prod(1 - alpha[j + 1:n]) for j in range(n)]
+    w = [beta[j] * np.prod(1 - alpha[j + 1 : n]) for j in range(n)]
     np.testing.assert_allclose(h.net.weights[1][0], w, rtol=1e-12)
 
 
@@ -125,11 +131,15 @@ def test_bad_options_raise(trainer):
 # the approximation regime (slow: about 20 paths of width 256 at N = 4000)
 # ---------------------------------------------------------------------------
 
-CASES = {"gauss2": ("gaussian", 2), "gauss8": ("gaussian", 8), "cos4": ("cosine_product", 4),
-         "cos8": ("cosine_product", 8)}
+CASES = {
+    "gauss2": ("gaussian", 2),
+    "gauss8": ("gaussian", 8),
+    "cos4": ("cosine_product", 4),
+    "cos8": ("cosine_product", 8),
+}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _path_mse(trainer, case, seed):
     """Test MSE at every n = 1..256 of one path, and the target."""
     name, d = CASES[case]
@@ -142,7 +152,7 @@ def _path_mse(trainer, case, seed):
 
 def test_path_slope_recovers_a_power_law():
     ns = np.array([8, 16, 32, 64, 128, 256])
-    mse = np.array([3.0, 2.0, 2.5])[:, None] * ns ** -1.3
+    mse = np.array([3.0, 2.0, 2.5])[:, None] * ns**-1.3
     s, lo, hi = slope_over_paths(ns, mse)
     assert s == pytest.approx(-1.3) and lo == pytest.approx(-1.3) and hi == pytest.approx(-1.3)
     noisy = mse * np.exp(np.random.default_rng(0).normal(0, 0.3, mse.shape))
@@ -181,14 +191,23 @@ def test_oga_beats_relaxed_greedy_threefold_at_width_256(case):
 # issue 21: the faster paths record the errors of the old per-step algorithm
 # ---------------------------------------------------------------------------
 
+
 def _errors(path, X, y, X_test, y_test):
     """Training and test MSE at every recorded width, as a job records them (path.predict)."""
     return (np.mean((path.predict(X) - y) ** 2, axis=1), np.mean((path.predict(X_test) - y_test) ** 2, axis=1))
 
 
 def _old_path(out, act):
-    return UnitPath(out["A"], out["b"], act, out["widths"], out["coefs"], out["intercepts"],
-                    [0.0] * len(out["widths"]), out["train_mse"])
+    return UnitPath(
+        out["A"],
+        out["b"],
+        act,
+        out["widths"],
+        out["coefs"],
+        out["intercepts"],
+        [0.0] * len(out["widths"]),
+        out["train_mse"],
+    )
 
 
 @pytest.mark.parametrize("act", ["sigmoid", "tanh", "relu", "relu3"])
@@ -210,7 +229,7 @@ def test_new_paths_record_the_errors_of_the_old_algorithm(act):
     if act == "sigmoid":
         e_new = _errors(new.path, ds.X, ds.y, ds.X_test, ds.y_test)
         e_old = _errors(_old_path(old, act), ds.X, ds.y, ds.X_test, ds.y_test)
-        for a, b in zip(e_new, e_old):
+        for a, b in zip(e_new, e_old, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-10)
         np.testing.assert_allclose(new.path.train_mse, old["train_mse"], rtol=1e-10)
     # relaxed greedy: bit for bit
@@ -234,8 +253,9 @@ def test_paths_do_not_depend_on_threads_prefetch_or_subsampling(trainer):
         for threads in (1, 2):
             fastpath.set_threads(threads)
             try:
-                h = fit(MLP([3, 12, 1], "sigmoid"), X, y, trainer=trainer, rng=np.random.default_rng(4),
-                        **opts, **extra)
+                h = fit(
+                    MLP([3, 12, 1], "sigmoid"), X, y, trainer=trainer, rng=np.random.default_rng(4), **opts, **extra
+                )
             finally:
                 fastpath.set_threads(None)
             np.testing.assert_array_equal(h.path.A, old["A"])
@@ -304,7 +324,7 @@ def test_run_tasks_covers_every_task_and_reraises():
 def test_path_memory_estimate():
     from nnapprox.trainers.greedy import path_bytes
 
-    basis = 2049 * 50_000 * 8 + 2049 ** 2 * 8
+    basis = 2049 * 50_000 * 8 + 2049**2 * 8
     assert basis < path_bytes("oga", 50_000, 16, 2048) < basis + 200e6
     assert path_bytes("greedy", 50_000, 16, 2048) < 200e6
 
@@ -312,6 +332,7 @@ def test_path_memory_estimate():
 # ---------------------------------------------------------------------------
 # issue 22: a record's training MSE is the returned network's
 # ---------------------------------------------------------------------------
+
 
 def test_heaviside_boundaries_lie_between_data_points():
     from nnapprox.engine.activations import BOUNDARY_GAP, boundary_offsets
@@ -337,7 +358,7 @@ def test_heaviside_boundaries_lie_between_data_points():
 def test_recorded_training_mse_is_the_networks_own(act, trainer):
     rng = np.random.default_rng(0)
     X = rng.uniform(-1, 1, (500, 2))
-    y = np.exp(-np.sum(X ** 2, axis=1)) + 0.3 * np.sin(2 * X[:, 0])
+    y = np.exp(-np.sum(X**2, axis=1)) + 0.3 * np.sin(2 * X[:, 0])
     h = fit(MLP([2, 64, 1], act), X, y, trainer=trainer, rng=np.random.default_rng(1))
     P = h.path.predict(X)
     for i, n in enumerate(h.path.widths):

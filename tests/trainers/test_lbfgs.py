@@ -1,11 +1,12 @@
 """L-BFGS extensions: restarts, boosting, width continuation, and the float64 precision target."""
+
 import numpy as np
 import pytest
-
 from helpers import small_sin_cfg
-from nnapprox.experiment.metrics import evaluate
+
 from nnapprox import MLP, fit
 from nnapprox.experiment.job import run_job
+from nnapprox.experiment.metrics import evaluate
 from nnapprox.experiment.validation import ConfigError, canonical
 from nnapprox.trainers.lbfgs import NEW_UNIT_SCALE, NetPath, grow, sum_networks
 
@@ -92,7 +93,7 @@ def test_width_continuation_path():
     np.testing.assert_allclose(path.predict(X)[1], path.prefix(4).predict(X))
     assert np.all(np.diff(path.train_mse) <= 0.02 * np.array(path.train_mse[:-1]))
     assert len(h.loss) == 3 and np.all(np.diff(path.times) > 0)
-    bounds = [evaluate(p, y, c_f=3.0, n=n)["bound"] for p, n in zip(path.predict(X), path.widths)]
+    bounds = [evaluate(p, y, c_f=3.0, n=n)["bound"] for p, n in zip(path.predict(X), path.widths, strict=True)]
     assert bounds == pytest.approx([36 / 2, 36 / 4, 36 / 8])
 
 

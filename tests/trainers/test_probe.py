@@ -1,4 +1,5 @@
 """nnapprox.trainers.probe: the gradient check and the born-dead probe as trainers (they never train)."""
+
 import numpy as np
 
 from nnapprox import MLP, fit

@@ -1,11 +1,12 @@
 """Random features: ridge least squares on a frozen basis, validation choices, path, bad options."""
+
 import numpy as np
 import pytest
 from scipy.special import expit
 
 from nnapprox import MLP, fit
-from nnapprox.targets.sampling import make_dataset
 from nnapprox.targets.builtin import get_target
+from nnapprox.targets.sampling import make_dataset
 
 
 def _data(N=400, d=3, seed=0):
@@ -16,8 +17,9 @@ def _data(N=400, d=3, seed=0):
 
 def test_fixed_scale_and_ridge_zero_is_least_squares_on_the_frozen_units():
     X, y = _data()
-    h = fit(MLP([3, 20, 1], "sigmoid"), X, y, trainer="random_features", rng=np.random.default_rng(0),
-            scale=2.0, ridge=0.0)
+    h = fit(
+        MLP([3, 20, 1], "sigmoid"), X, y, trainer="random_features", rng=np.random.default_rng(0), scale=2.0, ridge=0.0
+    )
     assert h.extras["scale"] == 2.0 and h.extras["ridge"] == 0.0 and h.extras["val_mse"] is None
     net = h.net
     assert net.sizes == [3, 20, 1] and h.stop_reason == "path_end"
@@ -28,15 +30,24 @@ def test_fixed_scale_and_ridge_zero_is_least_squares_on_the_frozen_units():
     np.testing.assert_allclose(net.weights[1][0], ref[1:], rtol=1e-7, atol=1e-9)
     # dist="gaussian": |a| ≈ scale / R on average; bias="data": every transition passes through a data point
     R = np.max(np.linalg.norm(X, axis=1))
-    assert 0.5 * 2.0 / R < np.sqrt(np.mean(np.sum(A ** 2, axis=1))) < 1.5 * 2.0 / R
+    assert 0.5 * 2.0 / R < np.sqrt(np.mean(np.sum(A**2, axis=1))) < 1.5 * 2.0 / R
     assert np.all(np.min(np.abs(X @ A.T + b), axis=0) < 1e-12)
 
 
 def test_ridge_matches_the_closed_form_with_unpenalised_intercept():
     X, y = _data(N=200)
     lam = 1e-3
-    h = fit(MLP([3, 10, 1], "tanh"), X, y, trainer="random_features", rng=np.random.default_rng(1),
-            scale=1.0, ridge=lam, dist="sphere", bias="uniform")
+    h = fit(
+        MLP([3, 10, 1], "tanh"),
+        X,
+        y,
+        trainer="random_features",
+        rng=np.random.default_rng(1),
+        scale=1.0,
+        ridge=lam,
+        dist="sphere",
+        bias="uniform",
+    )
     H = np.tanh(X @ h.net.weights[0].T + h.net.biases[0])
     Hc, yc = H - H.mean(0), y - y.mean()
     w = np.linalg.solve(Hc.T @ Hc / len(X) + lam * np.eye(10), Hc.T @ yc / len(X))
@@ -62,19 +73,34 @@ def test_validation_choice_and_path_of_prefixes():
         np.testing.assert_allclose(net_n.predict(X), P[k], rtol=1e-9, atol=1e-9)  # same sums, other order
         assert set(ex["ridge_per_width"]) == set(path.widths)
     assert path.train_mse[-1] < path.train_mse[0]
-    h2 = fit(MLP([3, 24, 1], "sigmoid"), X, y, trainer="random_features", rng=np.random.default_rng(2),
-             scale=[1.0, 4.0], record_widths=[5])
+    h2 = fit(
+        MLP([3, 24, 1], "sigmoid"),
+        X,
+        y,
+        trainer="random_features",
+        rng=np.random.default_rng(2),
+        scale=[1.0, 4.0],
+        record_widths=[5],
+    )
     assert h2.extras["scale"] in (1.0, 4.0) and h2.path.widths == [5, 24]
 
 
 def test_a_target_in_the_span_is_fitted_exactly():
     X, _ = _data(N=300)
-    h = fit(MLP([3, 15, 1], "sigmoid"), X, np.zeros(300), trainer="random_features", scale=3.0, ridge=0.0,
-            rng=np.random.default_rng(4))
+    h = fit(
+        MLP([3, 15, 1], "sigmoid"),
+        X,
+        np.zeros(300),
+        trainer="random_features",
+        scale=3.0,
+        ridge=0.0,
+        rng=np.random.default_rng(4),
+    )
     A, b = h.net.weights[0], h.net.biases[0]
     y = expit(X @ A.T + b) @ np.linspace(-1, 1, 15) + 0.5
-    h2 = fit(MLP([3, 15, 1], "sigmoid"), X, y, trainer="random_features", scale=3.0, ridge=0.0,
-             rng=np.random.default_rng(4))
+    h2 = fit(
+        MLP([3, 15, 1], "sigmoid"), X, y, trainer="random_features", scale=3.0, ridge=0.0, rng=np.random.default_rng(4)
+    )
     assert h2.path.train_mse[-1] < 1e-20
 
 

@@ -1,4 +1,5 @@
 """nnapprox.trainers.reference: scipy's BFGS on a GLM loss written independently of the engine."""
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,9 @@ def test_the_glm_gradient_is_the_derivative_of_its_loss(loss):
     y = rng.uniform(0, 1, 50) if loss == "logistic" else rng.normal(size=50)
     _, g = glm_loss(theta, X, y, loss)
     h = 1e-6
-    fd = [(glm_loss(theta + h * e, X, y, loss)[0] - glm_loss(theta - h * e, X, y, loss)[0]) / (2 * h)
-          for e in np.eye(4)]
+    fd = [
+        (glm_loss(theta + h * e, X, y, loss)[0] - glm_loss(theta - h * e, X, y, loss)[0]) / (2 * h) for e in np.eye(4)
+    ]
     np.testing.assert_allclose(g, fd, rtol=1e-6, atol=1e-9)
 
 

@@ -502,7 +502,8 @@ def plot_axis_report(df, x, hue=(), *, x_min=None, x_max=None, title=None, n_boo
         fig = Figure(figsize=(width, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
         handles = {}
-        for i, (ax, (y, opts)) in enumerate(zip(axes, panels, strict=True)):
+        # a grid may have more axes than panels (the spare ones are hidden below)
+        for i, (ax, (y, opts)) in enumerate(zip(axes, panels, strict=False)):
             plot_scaling(
                 df,
                 x,

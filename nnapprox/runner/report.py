@@ -25,6 +25,7 @@ table: each window moved one step either way, and every verdict whose outcome th
 from __future__ import annotations
 
 import json
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -354,7 +355,9 @@ def _analyse(name, sdf, chosen, judge, context):
     except Exception as e:  # noqa: BLE001 - a plug-in's error, whatever it is, becomes one line
         error = e
     label = getattr(module, "__name__", str(module))
-    first = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    at = f" (at {Path(where.filename).name}:{where.lineno})" if where else ""
+    first = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}{at}"
     if chosen or module is GenericPlugin:
         raise ValueError(f"study {name!r}: plug-in {label} failed on its records: {first}") from None
     warning = (

@@ -228,7 +228,7 @@ def _plot(runs, table, floor):
     ds = sorted(table["d"].unique())
     targets = sorted(table["target"].unique())
     colors = {k: colormaps["viridis"](k / 3.6) for k in range(4)}
-    styles = dict(zip(targets, ("-", "--", ":", "-."), strict=True))
+    styles = {t: ("-", "--", ":", "-.")[i % 4] for i, t in enumerate(targets)}
     with rc_context(RC):
         fig = Figure(figsize=(4.6 * len(ds), 4.8), layout="constrained")
         axes = np.atleast_1d(fig.subplots(1, len(ds), sharey=True))

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tracemalloc
 import zlib
+from itertools import pairwise
 
 import numpy as np
 import pytest
@@ -157,7 +158,7 @@ def test_plan_depends_on_shapes_only():
     p = fastpath.make_plan(10_000, [8, 256, 1], "tanh")
     assert p.parallel and len(p.chunks) == fastpath.LANES
     assert p.chunks[0][0] == 0 and p.chunks[-1][1] == 10_000
-    assert all(a[1] == b[0] for a, b in zip(p.chunks, p.chunks[1:], strict=True))
+    assert all(a[1] == b[0] for a, b in pairwise(p.chunks))
     rows = [e - s for g in range(len(p.chunks)) for s, e in p.blocks(g)]
     assert sum(rows) == 10_000 and max(rows) <= p.block
     fastpath.set_threads(1)

@@ -1,5 +1,7 @@
 """Hand-built networks: exact sawtooth, exact Yarotsky error, staircase error along its schedule."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
@@ -76,7 +78,7 @@ def test_staircase_error_falls_along_schedule(f, interval):
         net = staircase(f, n, k, interval=interval)
         assert net.sizes == [1, n, 1] and net.activation_name == "sigmoid"
         errs.append(_sup_err(net, f, *interval))
-    assert all(b < a for a, b in zip(errs, errs[1:], strict=True))
+    assert all(b < a for a, b in pairwise(errs))
     assert errs[-1] < 0.03 * max(errs[0], 0.1)
 
 

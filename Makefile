@@ -74,6 +74,8 @@ reproduce: $(STAMP) ## every study at full size -> results/<study>/, results/REP
 	  $(VENV)/bin/nnapprox-run -m experiment=$$s hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS) \
 	    out_root=$(RESULTS)/runs report_dir=$(RESULTS)/$$s $(ARGS) || exit 1; \
 	  test -f $(RESULTS)/$$s/verdicts.json || { echo "no report for $$s"; exit 1; }; \
+	  ! grep -q "reported with the generic analysis" $(RESULTS)/$$s/REPORT.md || \
+	    { echo "study $$s: its plug-in failed on its own records (see $(RESULTS)/$$s/REPORT.md)"; exit 1; }; \
 	  dt=$$(( $$(date +%s) - t0 )); times="$$times $$s $$dt s;"; echo "== study $$s done in $$dt s"; \
 	done; total=$$(( $$(date +%s) - start )); \
 	$(PY) -m nnapprox.report.index $(RESULTS) $(STUDIES) \
@@ -83,6 +85,8 @@ reproduce: $(STAMP) ## every study at full size -> results/<study>/, results/REP
 report: $(STAMP) ## redraw every study's report from its raw runs (no training)
 	@for s in $(STUDIES); do \
 	  $(VENV)/bin/nnapprox-report $(RESULTS)/runs/$$s --out $(RESULTS)/$$s || exit 1; \
+	  ! grep -q "reported with the generic analysis" $(RESULTS)/$$s/REPORT.md || \
+	    { echo "study $$s: its plug-in failed on its own records (see $(RESULTS)/$$s/REPORT.md)"; exit 1; }; \
 	done; $(PY) -m nnapprox.report.index $(RESULTS) $(STUDIES) \
 	  --preamble "$$(sed -n 3p $(RESULTS)/REPORT.md 2>/dev/null | sed "s/ Reports redrawn.*//") Reports redrawn by \`make report\`."
 

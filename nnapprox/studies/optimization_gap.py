@@ -158,7 +158,8 @@ def _plot_paths(paths):
     with rc_context(RC):
         fig = Figure(figsize=(4.4 * ncol, 3.7 * nrow + 0.6), layout="constrained")
         axes = np.atleast_1d(fig.subplots(nrow, ncol, squeeze=False)).ravel()
-        for ax, case in zip(axes, cases, strict=True):
+        # the grid may hold more axes than cases (the spare ones are hidden)
+        for ax, case in zip(axes, cases, strict=False):
             g = paths[paths["case"] == case]
             for m in PATHS:
                 mm = g[g["trainer.name"] == m].groupby("n")["test_mse"].mean()

@@ -37,7 +37,16 @@ IGNORE = ("wall_time", "train_time", "git_commit", "versions.nnapprox", "traceba
 
 def run(entry, root, env, cwd):
     for i, job in enumerate(JOBS):
-        args = [PY, "-m", entry, f"out_root={root}", f"study=j{i}", *COMMON, *job]
+        own = {a.split("=", 1)[0] for a in job}  # a key is given once (the job's value wins over COMMON's)
+        args = [
+            PY,
+            "-m",
+            entry,
+            f"out_root={root}",
+            f"study=j{i}",
+            *(a for a in COMMON if a.split("=", 1)[0] not in own),
+        ]
+        args += job
         p = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
         if p.returncode:
             print(entry, i, p.stderr[-2000:])

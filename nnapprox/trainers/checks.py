@@ -28,6 +28,7 @@ __all__ = [
     "built_depth",
     "own_units",
     "recorded_widths",
+    "one_network",
     "declared",
 ]
 
@@ -45,6 +46,8 @@ class ModelFacts:
         ``float64`` or ``float32``.
     structure : str
         ``dense``, or ``tree`` for a masked network (connections left out).
+    batch_shape : tuple of int
+        The replica axes of a network (``()`` for one network; a config's replicas are separate runs).
     """
 
     sizes: tuple
@@ -52,6 +55,7 @@ class ModelFacts:
     output_activation: str = "identity"
     dtype: str = "float64"
     structure: str = "dense"
+    batch_shape: tuple = ()
 
     @property
     def depth(self) -> int:
@@ -66,6 +70,7 @@ class ModelFacts:
             net.output_activation_name,
             str(net.dtype),
             "dense" if net.mask is None else "tree",
+            tuple(net.batch_shape),
         )
 
 
@@ -163,6 +168,15 @@ def recorded_widths(spec, m: ModelFacts, loss, options, target) -> None:
         )
 
 
+def one_network(spec, m: ModelFacts, loss, options, target) -> None:
+    """A trainer that builds its own network builds one: a replica batch would come back as a single network."""
+    if spec.builds_own and m.batch_shape != ():
+        raise ValueError(
+            f"a replica batch (replica axes {m.batch_shape}) is not supported by trainer {spec.name!r}: it builds one "
+            "new network; fit each replica's network on its own"
+        )
+
+
 def declared(spec, m: ModelFacts, loss, options, target) -> None:
     """The trainer's own declared ``check_model``."""
     if spec.check_model is not None:
@@ -170,7 +184,16 @@ def declared(spec, m: ModelFacts, loss, options, target) -> None:
 
 
 #: Every check of a model for a trainer, in the order the config's rules apply them.
-MODEL_CHECKS = (float64_only, trains_structure, moves_units, built_depth, own_units, recorded_widths, declared)
+MODEL_CHECKS = (
+    float64_only,
+    trains_structure,
+    moves_units,
+    built_depth,
+    own_units,
+    recorded_widths,
+    one_network,
+    declared,
+)
 
 
 def check_model(spec, model: ModelFacts, loss: str, options: dict, target=None) -> None:

@@ -448,3 +448,13 @@ def test_the_other_objects_the_api_returns_pickle():
         net.loss_and_grad(X, np.zeros(5))[1],
     ):
         _roundtrip(obj)
+
+
+@pytest.mark.parametrize("trainer", ["greedy", "oga", "random_features"])
+def test_a_trainer_that_builds_one_network_refuses_a_replica_batch(trainer):
+    """It would return one network for R replicas; fit refuses it in one line instead."""
+    net = MLP([1, 4, 1], "sigmoid", rng=[RNG(k) for k in range(3)])
+    X, y = RNG(0).uniform(-1, 1, (3, 32, 1)), RNG(1).normal(size=(3, 32))
+    with pytest.raises(ValueError, match=rf"replica batch .*not supported by trainer '{trainer}'") as e:
+        fit(net, X, y, trainer=trainer)
+    _one_line(e)

@@ -418,6 +418,7 @@ def check_table(case) -> None:
         target = canon.target
         cols = target.params["columns"]
         X, y = target.info["X"], target.info["y"]
+        header = [h.strip() for h in header]  # the reader takes a header name without its surrounding blanks
         assert len(set(header)) == len(header), f"duplicate headers {header} accepted as columns {cols}"
         assert set(cols) <= set(header) and label in header and label not in cols, (header, cols, label)
         assert X.shape == (len(rows), len(cols)) and np.all(np.isfinite(X)) and np.all(np.isfinite(y))

@@ -21,6 +21,8 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
+from hydra_plugins.nnapprox_sweeper.sweeper import as_overrides
+
 CONF = Path(__file__).resolve().parent.parent / "conf"
 
 
@@ -39,19 +41,6 @@ def _validator():
         return lambda cfg: canonical(to_plain(cfg)).hash
 
 
-def _as_overrides(mapping) -> list[str]:
-    out = []
-    for k, v in (mapping or {}).items():
-        if isinstance(v, (list, tuple)):
-            v = ",".join(str(x) for x in v)
-        elif isinstance(v, bool):
-            v = str(v).lower()
-        elif v is None:
-            v = "null"
-        out.append(f"{k}={v}")
-    return out
-
-
 def jobs_of(experiment: str) -> list[list[str]]:
     """Every job's overrides of one experiment: the union of its grids, each with ``params``."""
     cfg = compose("config", overrides=[f"experiment={experiment}"], return_hydra_config=True)
@@ -59,7 +48,7 @@ def jobs_of(experiment: str) -> list[list[str]]:
     parser = OverridesParser.create()
     jobs, seen = [], set()
     for grid in sweeper.get("grids") or [{}]:
-        conf = _as_overrides(sweeper.get("params")) + _as_overrides(grid)
+        conf = as_overrides(sweeper.get("params")) + as_overrides(grid)
         for job in BasicSweeper.split_arguments(parser.parse_overrides(conf), None)[0]:
             key = tuple(sorted(job))
             if key not in seen:

@@ -38,7 +38,8 @@ class ValidatingSweeperConf:
 ConfigStore.instance().store(group="hydra/sweeper", name="nnapprox", node=ValidatingSweeperConf, provider="nnapprox")
 
 
-def _as_overrides(mapping) -> List[str]:
+def as_overrides(mapping) -> List[str]:
+    """A ``{key: value or list}`` mapping as Hydra override strings (a list becomes a sweep ``a,b``)."""
     out = []
     for k, v in (mapping or {}).items():
         if isinstance(v, (list, tuple)):
@@ -65,7 +66,7 @@ class ValidatingSweeper(BasicSweeper):
         grids = self.grids or [{}]
         jobs, seen = [], set()
         for grid in grids:
-            conf = _as_overrides(self.params) + _as_overrides(grid) + list(arguments)
+            conf = as_overrides(self.params) + as_overrides(grid) + list(arguments)
             for job in self.split_arguments(parser.parse_overrides(conf), None)[0]:
                 key = tuple(sorted(job))
                 if key not in seen:

@@ -36,7 +36,7 @@ def experiment_jobs(experiment):
     from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    from hydra_plugins.nnapprox_sweeper.sweeper import _as_overrides
+    from hydra_plugins.nnapprox_sweeper.sweeper import as_overrides
 
     cfg = _compose([f"experiment={experiment}"])
     sw = cfg.hydra.sweeper
@@ -45,7 +45,7 @@ def experiment_jobs(experiment):
     parser = OverridesParser.create()
     jobs = []
     for g in grids:
-        jobs += BasicSweeper.split_arguments(parser.parse_overrides(_as_overrides(params) + _as_overrides(g)), None)[0]
+        jobs += BasicSweeper.split_arguments(parser.parse_overrides(as_overrides(params) + as_overrides(g)), None)[0]
     return cfg, jobs
 
 

@@ -222,7 +222,8 @@ def _plot_logistic(X, y, net, truth):
         ax.set_aspect("equal")
         ax.set_xlabel("x₁ (input units)")
         ax.set_ylabel("x₂ (input units)")
-        ax.set_title(f"Logistic regression MLP([2, 1]) + L-BFGS: training accuracy {100 * acc:.1f}%")
+        # a figure title: constrained layout keeps room for it (an axes title over an equal-aspect panel is cut)
+        fig.suptitle(f"Logistic regression, MLP([2, 1]) + L-BFGS\ntraining accuracy {100 * acc:.1f}%")
         fig.colorbar(fill, ax=ax, label="P(y = 1 | x) = σ(w·x + b)")
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), frameon=False, fontsize=7.5)
     return fig

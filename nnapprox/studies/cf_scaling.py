@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from nnapprox.report import generic
 from nnapprox.report import judge as barron
@@ -161,26 +162,29 @@ def _plot(table, runs):
     with rc_context(RC):
         fig = Figure(figsize=(11.0, 5.0), layout="constrained")
         ax1, ax2 = fig.subplots(1, 2)
+        drawn = []  # C_f of the points in panel (a): its ticks
         for k, (fam, g) in enumerate(table.groupby("family", sort=True)):
-            ax1.plot(g["c_f"], g["K_train"], marker="osD"[k % 3], ls="-", label=f"{fam}: K_train")
-            ax1.plot(
-                g["c_f"],
-                g["K_test"],
-                marker="osD"[k % 3],
-                ls=":",
-                mfc="none",
-                color=ax1.lines[-1].get_color(),
-                label=f"{fam}: K_test",
-            )
-            ax2.plot(g["c_f"], g[f"mse_at_{AT_WIDTH}"], marker="osD"[k % 3], label=fam)
+            # colour and marker keyed by the family, so both panels agree even when (a) leaves a family out
+            style = {"marker": "osD"[k % 3], "color": f"C{k % 10}"}
+            ax2.plot(g["c_f"], g[f"mse_at_{AT_WIDTH}"], label=fam, **style)
+            has_k = g[np.isfinite(g["K_train"].to_numpy(dtype=float))]
+            if has_k.empty:  # no width reached n_0: nothing to draw, and no legend entry
+                continue
+            drawn.extend(has_k["c_f"])
+            ax1.plot(has_k["c_f"], has_k["K_train"], ls="-", label=f"{fam}: K_train", **style)
+            ax1.plot(has_k["c_f"], has_k["K_test"], ls=":", mfc="none", label=f"{fam}: K_test", **style)
         ax1.axhline(1.0, color="k", ls="--", lw=1.0, label="K = 1: the bound")
         ax1.set(
             xscale="log",
             yscale="log",
             xlabel="Barron constant C_f",
-            ylabel="K = max_{n ≥ n_0} n·MSE / (2 r C_f)²",
-            title="(a) K over the widths n ≥ n_0 (largest over replicas)",
+            ylabel="K = max over n ≥ n₀ of n·MSE / (2 r C_f)²",
+            title="(a) K over the widths n ≥ n₀ (largest over replicas)",
         )
+        if drawn:  # plain numbers at the C_f drawn, not 2×10⁰
+            ax1.xaxis.set_major_locator(FixedLocator(np.unique(drawn)))
+            ax1.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.3g}"))
+            ax1.xaxis.set_minor_locator(NullLocator())
         cs = np.geomspace(table["c_f"].min(), table["c_f"].max(), 20)
         ax2.plot(cs, approx_bound(cs, AT_WIDTH), "k--", lw=1.0, label=f"the bound (2 r C_f)²/{AT_WIDTH}, r = 1")
         ax2.set(

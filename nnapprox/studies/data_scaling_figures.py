@@ -18,9 +18,17 @@ from nnapprox.theory.bounds import estimation_term, least_squares_variance
 SAMPLE = "data.N"
 
 
+def compact(v):
+    """A tick label with three significant figures: 640, 2150, 21.5k, 1.2M."""
+    for at_least, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(v) >= at_least:
+            return f"{v / unit:.3g}{suffix}"
+    return f"{v:.4g}" if abs(v) >= 1000 else f"{v:.3g}"
+
+
 def _ticks(axis, values):
     axis.set_major_locator(FixedLocator(np.unique(values)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:g}" if v < 1e4 else f"{v:.0e}"))
+    axis.set_major_formatter(FuncFormatter(lambda v, _p: compact(v)))
     axis.set_minor_locator(NullLocator())
 
 
@@ -102,21 +110,30 @@ def plot_nbest(noisy, clean, table, expo, approx):
 def plot_estimation(est, d, sigma):
     """The measured estimation term E = noisy − clean vs N per width (mean over paired replicas, bars min–max),
     with σ² (n + 1)/(N − n − 2) at its true level (solid) and σ² (n d / N) log N (dotted: Barron's term with its
-    unstated constant set to 1, an upper bound's shape)."""
+    unstated constant set to 1: its shape only). A bar whose minimum is ≤ 0 is cut and marked with a caret; a
+    width with no positive mean is left out and named in the legend."""
     widths = sorted(n for n in est["n"].unique() if n >= 4 and float(np.log2(n)).is_integer())
     cmap = colormaps["plasma"]
     with rc_context(RC):
         fig = Figure(figsize=(7.0, 6.0), layout="constrained")
         ax = fig.add_subplot()
+        cut = 4.0  # a bar whose minimum is ≤ 0 stops this factor below the mean, with a caret
+        clipped, empty = False, []
         for i, n in enumerate(widths):
             color = cmap(i / max(1, len(widths) - 1) * 0.85)
             g = est[est["n"] == n].groupby("N")["E"]
             m, lo, hi = g.mean(), g.min(), g.max()
-            pos = m > 0
+            pos = (m > 0).to_numpy()
+            if not pos.any():  # no positive mean: nothing to place on a log axis
+                empty.append(n)
+                continue
+            x, mp, lop, hip = m.index[pos], m[pos].to_numpy(), lo[pos].to_numpy(), hi[pos].to_numpy()
+            off = lop <= 0
+            low_err = np.where(off, mp - mp / cut, mp - lop)
             ax.errorbar(
-                m.index[pos],
-                m[pos],
-                yerr=np.clip(np.vstack([(m - lo)[pos], (hi - m)[pos]]), 0, None),
+                x,
+                mp,
+                yerr=np.clip(np.vstack([low_err, hip - mp]), 0, None),
                 marker="o",
                 ms=3.5,
                 capsize=2,
@@ -124,9 +141,16 @@ def plot_estimation(est, d, sigma):
                 ls="none",
                 label=f"n = {n:g}: measured E",
             )
+            if off.any():
+                ax.plot(x[off], mp[off] / cut, marker=7, ms=6, color=color, ls="none")
+                clipped = True
             Nf = np.geomspace(max(m.index.min(), n + 3), m.index.max(), 60)
             ax.plot(Nf, least_squares_variance(n, Nf, sigma), color=color, lw=1.1)
             ax.plot(Nf, sigma**2 * estimation_term(n, d, Nf), color=color, lw=0.9, ls=":")
+        if clipped:
+            ax.plot([], [], marker=7, ms=6, color="0.3", ls="none", label="bar minimum ≤ 0: bar cut (off the log axis)")
+        if empty:
+            ax.plot([], [], ls="none", label=f"n = {', '.join(f'{n:g}' for n in empty)}: no positive mean E, not drawn")
         ax.plot([], [], color="0.3", lw=1.1, label="σ² (n + 1)/(N − n − 2): least squares, true level")
         ax.plot(
             [],
@@ -134,7 +158,7 @@ def plot_estimation(est, d, sigma):
             color="0.3",
             lw=0.9,
             ls=":",
-            label="σ² (n d / N) log N: Barron's term, constant set to 1 (an upper bound)",
+            label="σ² (n d / N) log N: Barron's term, shape only (constant 1)",
         )
         ax.set(
             xscale="log",
@@ -143,7 +167,17 @@ def plot_estimation(est, d, sigma):
             ylabel="noisy − clean test MSE (same replica)",
             title="The estimation term, measured",
         )
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), fontsize=7.5, ncols=2, frameon=False)
+        handles, labels = ax.get_legend_handles_labels()
+        order = sorted(range(len(labels)), key=lambda i: "measured E" not in labels[i])  # the widths first
+        ax.legend(
+            [handles[i] for i in order],
+            [labels[i] for i in order],
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.11),
+            fontsize=7.5,
+            ncols=2,
+            frameon=False,
+        )
         ax.grid(True, alpha=0.3)
     return fig
 

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from nnapprox.report import generic
 from nnapprox.report.hypothesis import ALPHA, holm, rank_compare
@@ -311,9 +312,14 @@ def plot(ok, group_col, title):
             ax.set(
                 xscale="log",
                 yscale="log",
-                xlabel="parameters",
+                xlabel="parameters (ticks: the budgets)" if "budget" in g else "parameters",
                 title=f"{group_col.split('.')[-1]} = {gv}" if gv is not None else "",
             )
+            # ticks at the parameter budgets (the shallow nets' counts), as plain numbers, not 6×10¹
+            ticks = np.unique(g["budget"] if "budget" in g else g["n_params"]).astype(float)
+            ax.xaxis.set_major_locator(FixedLocator(ticks))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.0f}"))
+            ax.xaxis.set_minor_locator(NullLocator())
             ax.grid(True, alpha=0.3)
         axes[0].set_ylabel("test MSE / Var f (median, min–max)")
         fig.legend(

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.transforms import offset_copy
 
 from nnapprox.report import generic
 from nnapprox.report.hypothesis import ALPHA, clopper_pearson, holm, rank_compare
@@ -401,99 +402,135 @@ def judge(runs, ctx):
 # --------------------------------------------------------------------------- figures
 
 
+FLOOR = 1e-6
+BELOW_FLOOR_LABEL = f"= 0 / below {FLOOR:g}, drawn at the floor"
+
+
+def _at_floor(values, floor=FLOOR):
+    """Values raised to ``floor`` for a log axis, and which of them were raised (zero or below the floor)."""
+    v = np.asarray(values, dtype=float)
+    return np.maximum(v, floor), v < floor
+
+
+def _label_levels(points, x_tol, y_tol):
+    """A stacking level per label so that labels near each other (in log-x, log-y) do not overlap.
+
+    ``points`` are (log x, log y) pairs; a label takes the lowest level no earlier neighbour within
+    ``x_tol`` and ``y_tol`` already holds.
+    """
+    placed, levels = [], []
+    for i in np.argsort([p[0] for p in points], kind="stable"):
+        x, y = points[i]
+        taken = {lv for (px, py, lv) in placed if abs(px - x) < x_tol and abs(py - y) < y_tol}
+        lv = next(n for n in range(len(points) + 1) if n not in taken)
+        placed.append((x, y, lv))
+        levels.append((i, lv))
+    return [lv for _, lv in sorted(levels)]
+
+
 def _plot_k(k, g, bounds):
     gk = g[g["target.k"] == k]
     var = float(np.var(iterated_tent(eval_grid(k), k)))
-    floor = 1e-6
+    floored = []  # any point drawn at the floor adds the "below floor" legend key
+
+    def mark_floor(ax, x, below, color, **kw):
+        x = np.atleast_1d(np.asarray(x, dtype=float))
+        below = np.atleast_1d(below)
+        if below.any():
+            ax.plot(x[below], np.full(below.sum(), FLOOR), marker="v", color=color, ls="none", **kw)
+            floored.append(True)
+
     with rc_context(RC):
         fig = Figure(figsize=(7.2, 7.4), layout="constrained")
         ax = fig.add_subplot()
         b = bounds[bounds["k"] == k]
-        ax.plot(
-            b["n_params"],
-            np.maximum(b["rel_bound"], floor),
-            color="k",
-            lw=1.4,
-            label="certified bound: every shallow net (n + 1 pieces)",
-        )
+        yb, bb = _at_floor(b["rel_bound"])
+        ax.plot(b["n_params"], yb, color="k", lw=1.4, label="certified bound: every shallow net (n + 1 pieces)")
+        mark_floor(ax, b["n_params"], bb, "k", ms=5, zorder=4)
         for kind, color, label in (
             ("shallow", "tab:blue", "shallow, L-BFGS"),
             ("greedy", "tab:cyan", "shallow, OGA path"),
         ):
-            sh = gk[gk["kind"] == kind].groupby("n_params")["gmse"]
+            sh = gk[gk["kind"] == kind].groupby("n_params")["gmse"].median()
             if len(sh):
-                ax.plot(
-                    sh.median().index,
-                    np.maximum(sh.median() / var, floor),
-                    "o-",
-                    color=color,
-                    ms=3.5,
-                    label=f"{label} (median over replicas)",
-                )
+                y, below = _at_floor(sh / var)
+                ax.plot(sh.index, y, "o-", color=color, ms=3.5, label=f"{label} (median over replicas)")
+                mark_floor(ax, sh.index, below, color, ms=6)
         colors = {2: "tab:orange", 3: "tab:red", 4: "tab:purple"}
-        for (depth, width), h in gk[gk["kind"] == "deep"].groupby(["model.depth", "width"]):
+        deep = gk[gk["kind"] == "deep"]
+        labels = []
+        for (depth, width), h in deep.groupby(["model.depth", "width"]):
             P = h["n_params"].median()
             own = int(depth) == k and int(width) == 2
+            color = colors.get(int(width), "0.4")
+            best, best_below = _at_floor(h["gmse"].min() / var)
+            med, med_below = _at_floor(h["gmse"].median() / var)
             ax.plot(
                 P,
-                max(h["gmse"].min() / var, floor),
-                marker="D" if own else "s",
+                best,
+                marker="v" if best_below else ("D" if own else "s"),
                 ms=8 if own else 5,
-                color=colors.get(int(width), "0.4"),
+                color=color,
                 ls="none",
                 mec="k" if own else None,
             )
-            ax.plot(
-                P,
-                max(h["gmse"].median() / var, floor),
-                marker="s",
-                mfc="none",
-                color=colors.get(int(width), "0.4"),
-                ls="none",
-            )
-            ax.annotate(
-                str(int(depth)),
-                (P, max(h["gmse"].min() / var, floor)),
-                fontsize=6,
-                xytext=(3, 2),
-                textcoords="offset points",
-            )
-        for w, c in colors.items():
+            ax.plot(P, med, marker="v" if med_below else "s", mfc="none", color=color, ls="none")
+            floored.extend([True] * int(bool(best_below or med_below)))
+            labels.append((P, float(best), str(int(depth))))
+        if labels:
+            # tolerances: about one label (two digits at 6 pt) in axes fraction of the log spans drawn
+            xs = np.log10(np.concatenate([b["n_params"].to_numpy(float), gk["n_params"].to_numpy(float)]))
+            ys = np.log10([FLOOR, 1.0])
+            x_tol = 0.03 * max(float(np.ptp(xs)), 1e-9)
+            y_tol = 0.03 * float(np.ptp(ys))
+            levels = _label_levels([(np.log10(P), np.log10(y)) for P, y, _ in labels], x_tol, y_tol)
+            for (P, y, text), lv in zip(labels, levels, strict=True):
+                ax.annotate(text, (P, y), fontsize=6, xytext=(3, 2 + 7 * lv), textcoords="offset points")
+        widths = sorted({int(w) for w in deep["width"]}) if len(deep) else []
+        for w in widths:
             ax.plot(
                 [],
                 [],
                 marker="s",
-                color=c,
+                color=colors.get(w, "0.4"),
                 ls="none",
                 label=f"deep, width {w}: best restart (filled), median (open); label = depth",
             )
-        ax.plot(
-            [],
-            [],
-            marker="D",
-            ms=8,
-            color="tab:orange",
-            mec="k",
-            ls="none",
-            label=f"Telgarsky's architecture (depth {k}, width 2), trained: best restart",
-        )
-        for kind, marker, label in (
-            ("telgarsky", "*", "Telgarsky, hand-built (exact)"),
-            ("shallow_sawtooth", "P", "shallow, hand-built (exact)"),
+        if len(deep[(deep["model.depth"] == k) & (deep["width"] == 2)]):
+            ax.plot(
+                [],
+                [],
+                marker="D",
+                ms=8,
+                color="tab:orange",
+                mec="k",
+                ls="none",
+                label=f"Telgarsky's architecture (depth {k}, width 2), trained: best restart",
+            )
+        # the two hand-built exact nets can share a parameter count: shift them apart by a few points
+        for kind, marker, label, dx in (
+            ("telgarsky", "*", "Telgarsky, hand-built (exact)", -5.0),
+            ("shallow_sawtooth", "P", "shallow, hand-built (exact)", 5.0),
         ):
             h = gk[gk["kind"] == kind]
             if len(h):
+                y, below = _at_floor(h["gmse"] / var)
+                shift = offset_copy(ax.transData, fig=fig, x=dx, y=0.0, units="points")
                 ax.plot(
                     h["n_params"],
-                    np.maximum(h["gmse"] / var, floor),
+                    y,
                     marker=marker,
                     ms=12,
                     color="tab:green",
                     ls="none",
                     mec="k",
-                    label=label + f" (drawn at the {floor:g} floor)",
+                    label=label + (" (at the floor)" if below.all() else ""),
                     zorder=5,
+                    transform=shift,
                 )
+                floored.extend([True] * int(bool(below.any())))
+        if floored:
+            ax.plot([], [], marker="v", color="0.3", ls="none", label=BELOW_FLOOR_LABEL)
         ax.set(
             xscale="log",
             yscale="log",
@@ -511,35 +548,42 @@ def _plot_summary(arch, bounds):
         fig = Figure(figsize=(11.0, 4.6), layout="constrained")
         ax, ax2 = fig.subplots(1, 2)
         ks = sorted(bounds["k"].unique())
-        if len(arch):
+        # "below the bound" means nothing where the bound is 0: panel (a) starts at the first positive bound
+        beat = arch[arch["rel_bound_eq"] > 0] if len(arch) else arch
+        if len(beat):
             err = np.vstack(
                 [
-                    arch["below_bound"] / arch["restarts"] - arch["p_low"],
-                    arch["p_high"] - arch["below_bound"] / arch["restarts"],
+                    beat["below_bound"] / beat["restarts"] - beat["p_low"],
+                    beat["p_high"] - beat["below_bound"] / beat["restarts"],
                 ]
             )
             ax.errorbar(
-                arch["k"],
-                arch["below_bound"] / arch["restarts"],
+                beat["k"],
+                beat["below_bound"] / beat["restarts"],
                 yerr=np.clip(err, 0, None),
                 marker="o",
                 capsize=3,
                 color="tab:red",
                 label="restarts below the bound (exact 95% CI)",
             )
+        if len(arch):
             ax2.plot(arch["k"], arch["best_rel"], "o-", color="tab:red", label="best restart")
             ax2.plot(arch["k"], arch["median_rel"], "s:", color="tab:red", mfc="none", label="median restart")
             ax2.plot(arch["k"], arch["rel_bound_eq"], "k^--", label="certified bound, shallow nets of its size")
         ax.set(
             xlabel="k (Δ^k has 2^k pieces)",
             ylabel="fraction of restarts",
-            xticks=ks,
+            xticks=sorted(beat["k"].astype(int)) if len(beat) else ks,
             ylim=(-0.02, 1.02),
-            title="Telgarsky's architecture, trained: restarts that beat every shallow net of its size",
+            title="(a) Trained Telgarsky nets beating every\nshallow net of their size (bound > 0)",
         )
         ax2.axhline(1.0, color="0.5", lw=0.8, ls=":", label="constant predictor (Var Δ^k)")
         ax2.set(
-            xlabel="k", ylabel="grid MSE / Var Δ^k", xticks=ks, ylim=(0, 1.1), title="Its restarts against the bound"
+            xlabel="k",
+            ylabel="grid MSE / Var Δ^k",
+            xticks=ks,
+            ylim=(0, 1.1),
+            title="(b) Their restarts against the bound",
         )
         for a in (ax, ax2):
             a.grid(True, alpha=0.3)

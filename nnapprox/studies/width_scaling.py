@@ -296,9 +296,13 @@ def plot_k(table):
         fig = Figure(figsize=(10.0, 5.6), layout="constrained")
         axes = fig.subplots(1, 2, sharey=True)
         cmap = colormaps["tab10"]
+        drawn = table[(table["widths_above_n_0"] > 0) & (table["judged"] == "verdict")]
+        # one colour and marker per target and trainer, the same in both panels (keyed by name, not by position)
+        style = {key: i for i, key in enumerate(sorted(set(zip(drawn["m"], drawn["trainer"], strict=True))))}
         for ax, unit in zip(axes, ("sigmoid", "relu"), strict=True):
-            sub = table[(table["unit"] == unit) & (table["widths_above_n_0"] > 0) & (table["judged"] == "verdict")]
-            for i, ((m, trainer), g) in enumerate(sub.groupby(["m", "trainer"], sort=True)):
+            sub = drawn[drawn["unit"] == unit]
+            for (m, trainer), g in sub.groupby(["m", "trainer"], sort=True):
+                i = style[(m, trainer)]
                 g = g.sort_values("d")
                 err = np.clip(np.vstack([g["K_train"] - g["K_train_low"], g["K_train_high"] - g["K_train"]]), 0, None)
                 ax.errorbar(

@@ -119,3 +119,16 @@ def test_the_adam_jobs_train_and_feed_the_generic_analysis(result):
     assert set(summary["activation"]) == {"tanh", "relu"} and (summary["runs"] == 2).all()
     assert "backprop_adam_mse" in res.figures
     assert any(s.heading == "Adam trains every activation × depth" for s in res.sections)
+
+
+def test_the_logistic_figure_title_fits_inside_the_figure(result):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    _, res = result
+    fig = res.figures["backprop_logistic_boundary"]
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    title = fig.get_suptitle()
+    assert "training accuracy" in title
+    box = fig._suptitle.get_window_extent(canvas.get_renderer())
+    assert box.y1 <= fig.bbox.y1 and box.x0 >= 0 and box.x1 <= fig.bbox.x1

@@ -80,3 +80,31 @@ def test_k_above_one_on_the_training_sample_contradicts():
     out = {v.group: v.outcome for v in res.verdicts}
     assert out["ridge cos(ω·x), omega = 8 (C_f = 8)"] == "contradicts"
     assert list(out.values()).count("contradicts") == 1
+
+
+def test_the_figure_leaves_out_families_without_k_and_keeps_their_colours():
+    import numpy as np
+    import pandas as pd
+    from matplotlib.colors import to_hex
+
+    from nnapprox.studies import cf_scaling
+
+    nan = float("nan")
+    table = pd.DataFrame(
+        {
+            "family": ["A"] * 2 + ["B"] * 2,
+            "c_f": [1.0, 2.0, 1.5, 3.0],
+            "K_train": [nan, nan, 1e-6, 2e-6],
+            "K_test": [nan, nan, 1e-6, 2e-6],
+            f"mse_at_{cf_scaling.AT_WIDTH}": [1e-6, 2e-6, 1e-6, 3e-6],
+        }
+    )
+    fig = cf_scaling._plot(table, None)
+    ax1, ax2 = fig.axes[:2]
+    labels1 = [t.get_text() for t in ax1.get_legend().get_texts()]
+    assert not [t for t in labels1 if t.startswith("A")] and "B: K_train" in labels1
+    colour = {ln.get_label(): to_hex(ln.get_color()) for ax in (ax1, ax2) for ln in ax.get_lines()}
+    assert colour["B: K_train"] == colour["B"] != colour["A"]
+    assert "_{" not in ax1.get_ylabel()
+    assert np.allclose(ax1.get_xticks(), [1.5, 3.0])
+    assert [t.get_text() for t in ax1.get_xticklabels()] == ["1.5", "3"]

@@ -81,3 +81,41 @@ def test_no_noisy_runs_gives_no_verdicts():
     runs = scaling_runs()
     res = data_scaling.analyse(runs[runs["data.noise"] == 0], ctx())
     assert not [v for v in res.verdicts if v.kind in ("estimation_n", "u_rise")]
+
+
+def test_compact_tick_labels_keep_three_significant_figures():
+    from nnapprox.studies.data_scaling_figures import compact
+
+    assert [compact(v) for v in (8, 215, 4642, 21544, 46416, 100000, 1.2e6)] == [
+        "8",
+        "215",
+        "4642",
+        "21.5k",
+        "46.4k",
+        "100k",
+        "1.2M",
+    ]
+
+
+def test_the_estimation_figure_cuts_bars_below_zero_and_leaves_out_widths_with_nothing_to_draw():
+    import pandas as pd
+
+    from nnapprox.studies.data_scaling_figures import plot_estimation
+
+    rows = []
+    for N in (100, 1000, 10000):
+        for r, e in enumerate((2e-3, -1e-3, 5e-4)):  # n = 8: positive mean, a minimum below 0
+            rows.append({"n": 8, "N": N, "E": e * 100 / N, "replica": r})
+        for r, e in enumerate((-1e-3, -2e-3)):  # n = 4: every mean negative
+            rows.append({"n": 4, "N": N, "E": e, "replica": r})
+    fig = plot_estimation(pd.DataFrame(rows), 1.0, 0.1)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "n = 8: measured E" in labels and "n = 4: measured E" not in labels
+    assert any(t.startswith("n = 4: no positive mean") for t in labels)
+    assert any("bar cut" in t for t in labels)
+    assert any("shape only" in t for t in labels) and not any("upper bound" in t for t in labels)
+    # every bar end stays strictly positive, so nothing runs off the log axis
+    for coll in ax.collections:
+        for seg in coll.get_segments():
+            assert (np.asarray(seg)[:, 1] > 0).all()

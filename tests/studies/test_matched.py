@@ -73,3 +73,24 @@ def test_a_deeper_net_joins_a_budget_only_within_the_parameter_factor():
     out = matched.assign_budgets(pd.DataFrame(rows), [], matched.dense_arch)
     got = dict(zip(out["n_params"], out["budget"], strict=True))
     assert got == {25: 25, 97: 97, 30: 25}  # 33 is 1.32x from 25 and 2.9x from 97; 3000 matches nothing
+
+
+def test_plot_ticks_sit_at_the_budgets_with_plain_labels():
+    import pandas as pd
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from nnapprox.studies import matched
+
+    ok = pd.DataFrame(
+        [
+            {"arch": arch, "trainer.name": "lbfgs", "n_params": p, "budget": b, "rel_mse": 0.1 + 0.01 * r}
+            for b in (61, 481)
+            for arch, p in (("1 hidden layer (width 6)", b), ("3 hidden layers (width 3)", b - 4))
+            for r in range(2)
+        ]
+    )
+    fig = matched.plot(ok, None, "t")
+    FigureCanvasAgg(fig).draw()
+    ax = fig.axes[0]
+    assert list(ax.get_xticks()) == [61.0, 481.0]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["61", "481"]

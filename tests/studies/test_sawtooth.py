@@ -67,3 +67,31 @@ def test_sawtooth_plugin_tables_verdicts_and_figures(sawtooth_result):
     (v,) = res.verdicts
     assert v.kind == "matched_depth" and v.outcome == "not tested" and v.reason.startswith("too few points")
     assert {"sawtooth_k3", "sawtooth_summary"} <= set(res.figures)
+
+
+def test_values_below_the_floor_are_flagged_and_the_legend_says_so(sawtooth_result):
+    import numpy as np
+
+    from nnapprox.studies import sawtooth
+
+    y, below = sawtooth._at_floor([0.0, 7.9e-7, 1e-6, 0.5])
+    assert y.tolist() == [1e-6, 1e-6, 1e-6, 0.5]
+    assert below.tolist() == [True, True, False, False]
+    # k = 3: the hand-built nets are exact, so the figure carries the below-floor key; no width-3/4 deep nets ran,
+    # so the legend has no key for them
+    _, res = sawtooth_result
+    labels = [t.get_text() for t in res.figures["sawtooth_k3"].legends[0].get_texts()]
+    assert sawtooth.BELOW_FLOOR_LABEL in labels
+    assert not [t for t in labels if t.startswith(("deep, width 3", "deep, width 4"))]
+    assert any(t.startswith("deep, width 2") for t in labels)
+    assert np.isfinite(y).all()
+
+
+def test_depth_labels_near_each_other_are_stacked_apart():
+    from nnapprox.studies import sawtooth
+
+    # two labels at the same spot and a third far away: the pair gets two levels, the loner level 0
+    levels = sawtooth._label_levels([(1.0, 0.0), (1.01, 0.0), (3.0, 0.0)], x_tol=0.1, y_tol=0.1)
+    assert levels == [0, 1, 0]
+    # same x but far apart in y: no stacking needed
+    assert sawtooth._label_levels([(1.0, 0.0), (1.0, 3.0)], x_tol=0.1, y_tol=0.1) == [0, 0]

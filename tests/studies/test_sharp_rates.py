@@ -89,3 +89,17 @@ def test_the_regime_stops_at_the_precision_floor_and_the_sample_size():
 @pytest.mark.parametrize("k,d,alpha", [(0, 1, -2.0), (1, 1, -4.0), (0, 2, -1.5), (1, 2, -2.5), (3, 3, -1 - 7 / 3)])
 def test_oga_rate(k, d, alpha):
     assert oga_rate(k, d) == pytest.approx(alpha)
+
+
+def test_the_figure_legend_sits_below_the_axes_and_the_sharp_rates_are_black_dashes():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    res = _analyse(paths([("heaviside", 2, oga_rate(0, 2)), ("relu", 2, oga_rate(1, 2))], N=64000))
+    fig = res.figures["sharp_rates"]
+    FigureCanvasAgg(fig).draw()
+    (ax,) = fig.axes
+    leg = ax.get_legend()
+    assert leg.get_window_extent().y1 < ax.get_window_extent().y0  # not over the data or the floor line
+    assert leg.handlelength >= 3
+    black = [ln for ln in ax.get_lines() if ln.get_color() == "k"]
+    assert black and all(ln.get_linestyle() == "--" and ln.get_linewidth() >= 1.2 for ln in black)

@@ -52,3 +52,28 @@ def test_trained_networks_are_described_not_judged_and_the_fixed_basis_is_a_cont
     assert "width_scaling_k" in res.figures and "k_by_dimension" in res.tables
     contrast = res.tables["fixed_basis_contrast"]
     assert list(contrast["d"]) == [2, 4, 8, 16] and np.allclose(contrast["random_features_over_oga"], 1.0, rtol=0.15)
+
+
+def test_plot_k_gives_each_target_and_trainer_one_colour_in_both_panels():
+    import pandas as pd
+    from matplotlib.colors import to_hex
+
+    from nnapprox.studies import width_scaling
+
+    rows = [
+        {"unit": unit, "m": m, "trainer": trainer, "d": d, "K_train": 1e-3, "K_train_low": 5e-4,
+         "K_train_high": 2e-3, "K_test": 2e-3, "widths_above_n_0": 3, "judged": "verdict"}
+        for unit, m, trainer in (("sigmoid", 2, "greedy"), ("sigmoid", 2, "oga"), ("relu", 1, "oga"))
+        for d in (2, 4, 8)
+    ]  # fmt: skip
+    fig = width_scaling.plot_k(pd.DataFrame(rows))
+    colours = {}
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            if line.get_label().startswith("_") or "Barron" in line.get_label():
+                continue
+            key = line.get_label().rsplit(":", 1)[0]
+            colours.setdefault(key, set()).add(to_hex(line.get_color()))
+    assert set(colours) == {"2 ridges, greedy", "2 ridges, oga", "1 ridge, oga"}
+    assert all(len(c) == 1 for c in colours.values())
+    assert len({next(iter(c)) for c in colours.values()}) == 3  # three series, three colours

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from nnapprox.report.collect import iter_groups
-from nnapprox.report.fit import WIDTH_AXES, fit_power_law, fmt_slope, point_summary, usable_mask
+from nnapprox.report.fit import WIDTH_AXES, fit_rates, fmt_slope, point_summary, usable_mask
 from nnapprox.theory.bounds import barron_curve
 
 #: Axis labels with units for known columns; other columns are labelled by name.
@@ -269,6 +269,11 @@ def _tick_at_values(axis, values):
         axis.set_minor_locator(NullLocator())
 
 
+def legend_slope(slope, lo, hi):
+    """The slope text of a legend entry: :func:`~nnapprox.report.fit.fmt_slope` with true minus signs."""
+    return fmt_slope(slope, lo, hi).replace("-", "\u2212")
+
+
 def plot_scaling(
     df,
     x,
@@ -295,7 +300,9 @@ def plot_scaling(
     """Plot ``y`` against ``x``: mean and 95% CI over seeds, one line per ``hue`` group.
 
     Only usable rows are drawn (status ``ok``, finite values, positive on log axes). With
-    ``fit`` on log-log axes each legend entry carries the fitted slope and its bootstrap CI.
+    ``fit`` on log-log axes each legend entry carries the group's row of
+    :func:`~nnapprox.report.fit.fit_rates` (the slope and CI the rates table reports: per-path
+    slopes with a t-interval where the rows carry seed/replica labels).
 
     Parameters
     ----------
@@ -355,6 +362,12 @@ def plot_scaling(
         palette = _colors(len(groups))
         colors = [colors.get(lab, palette[k]) if colors else palette[k] for k, (lab, _, _) in enumerate(groups)]
         curves = []
+        # the legend's slopes are the rates table's rows (same estimator, paths and fit window): one code path
+        fits = (
+            fit_rates(df, x, y, hue, x_min=x_min, x_max=x_max, n_boot=max(n_boot, 100), seed=seed)
+            if fit and logx and logy
+            else None
+        )
         x_all = df.loc[mask, x].to_numpy(dtype=float)  # theory curves span the whole axis: one per function
         for k, (label, _, g) in enumerate(groups):
             rows = g[mask[g.index.to_numpy()]]
@@ -363,11 +376,10 @@ def plot_scaling(
             xv, yv = rows[x].to_numpy(dtype=float), rows[y].to_numpy(dtype=float)
             pts = point_summary(xv, yv, n_boot=n_boot, seed=seed)
             text = label if hue else "mean over seeds, 95% CI"
-            if fit and logx and logy:
-                res = fit_power_law(xv, yv, x_min=x_min, x_max=x_max, n_boot=max(n_boot, 100), seed=seed)
+            if fits is not None:
+                res = fits.iloc[k]
                 if np.isfinite(res.slope):
-                    slope = fmt_slope(res.slope, res.ci_low, res.ci_high).replace("-", "\u2212")
-                    text += f"\nslope {slope}"
+                    text += f"\nslope {legend_slope(res.slope, res.ci_low, res.ci_high)}"
             err = np.vstack([pts["mean"] - pts["ci_low"], pts["ci_high"] - pts["mean"]])
             ax.errorbar(
                 pts["x"],

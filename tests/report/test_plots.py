@@ -1,9 +1,11 @@
 """nnapprox.report.plots: legends agree with the rates table, tick labels, bound notes, faceted figures."""
 
+import numpy as np
 import pandas as pd
+import pytest
 
 from nnapprox.report.fit import fit_power_law, fit_rates
-from nnapprox.report.plots import legend_slope, plot_scaling
+from nnapprox.report.plots import _tick_at_values, compact_label, legend_slope, plot_scaling
 
 
 def _paths_frame():
@@ -35,3 +37,58 @@ def test_the_legend_slope_is_the_rates_table_slope_of_the_group():
     a = df[df["g"] == "a"]
     old = fit_power_law(a["n"], a["test_mse"], n_boot=200)
     assert legend_slope(old.slope, old.ci_low, old.ci_high) != shown[table["group"].iloc[0]]
+
+
+@pytest.mark.parametrize(
+    "value,text",
+    [
+        (250, "250"),
+        (1000, "1k"),
+        (2154.43, "2.15k"),
+        (21544.3, "21.5k"),
+        (46415.9, "46.4k"),
+        (100000, "100k"),
+        (999.7, "1k"),
+        (2.5e6, "2.5M"),
+        (0.01, "0.01"),
+        (16, "16"),
+    ],
+)
+def test_compact_labels_have_three_significant_figures(value, text):
+    assert compact_label(value) == text
+
+
+def _drawn_x_labels(values, width=3.0):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, 2.5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.plot(values, np.ones_like(values), "o")
+    _tick_at_values(ax.xaxis, values)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    ticks = [t for t in ax.xaxis.get_major_ticks() if t.get_visible() and t.label1.get_visible()]
+    return ax, [(t.get_loc(), t.label1.get_text(), t.label1.get_window_extent(renderer)) for t in ticks]
+
+
+def test_crowded_tick_labels_are_thinned_never_overlapping():
+    values = np.geomspace(1000, 100000, 12)  # 1k, 1.52k, 2.31k, ...: too close to all be labelled in 3 inches
+    ax, drawn = _drawn_x_labels(values)
+    locs = [loc for loc, _, _ in drawn]
+    assert np.allclose(np.sort(ax.xaxis.get_majorticklocs()), values)  # every swept value keeps its tick
+    shown = [(text, box) for _, text, box in drawn if text]
+    assert 2 <= len(shown) < len(values) and len(locs) >= len(values)
+    for (_, a), (_, b) in zip(shown, shown[1:], strict=False):
+        assert a.x1 < b.x0  # labels never overlap
+    assert all(t == compact_label(v) for v, t, _ in drawn if t)
+
+
+def test_many_values_get_log_ticks_at_one_two_five():
+    values = np.geomspace(10, 100000, 30)
+    ax, drawn = _drawn_x_labels(values, width=6.0)
+    shown = [t for _, t, _ in drawn if t]
+    assert {"100", "1k", "10k"} <= set(shown) and len(shown) > 3
+    assert any(t.startswith(("2", "5")) for t in shown)  # 1, 2, 5 per decade

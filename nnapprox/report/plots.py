@@ -21,7 +21,7 @@ from matplotlib.ticker import Formatter
 
 from nnapprox.report.collect import iter_groups
 from nnapprox.report.fit import WIDTH_AXES, fit_rates, fmt_slope, point_summary, usable_mask
-from nnapprox.theory.bounds import barron_curve
+from nnapprox.theory.bounds import RELU_FAMILY, barron_curve
 
 #: Axis labels with units for known columns; other columns are labelled by name.
 LABELS = {
@@ -80,6 +80,12 @@ def _median(rows, col):
     return float(np.median(v)) if v.size else math.nan
 
 
+def _bound_activation(rows):
+    """The activation whose unit count the bound of a group uses (sigmoid unless one activation is recorded)."""
+    acts = rows["activation.name"].dropna().unique() if "activation.name" in rows.columns else []
+    return acts[0] if len(acts) == 1 else "sigmoid"
+
+
 def barron_overlay(rows, xs, points, y="test_mse"):
     """Barron's bound ``(2 r C_f)^2 / n`` for one group (divided by Var f when ``y`` is relative).
 
@@ -102,8 +108,7 @@ def barron_overlay(rows, xs, points, y="test_mse"):
     c_f, r = _median(rows, "c_f"), _median(rows, "radius")
     if not (np.isfinite(c_f) and np.isfinite(r)):
         return None
-    acts = rows["activation.name"].dropna().unique() if "activation.name" in rows.columns else []
-    curve = barron_curve(c_f, np.asarray(xs, dtype=float), r, acts[0] if len(acts) == 1 else "sigmoid")
+    curve = barron_curve(c_f, np.asarray(xs, dtype=float), r, _bound_activation(rows))
     if y == "test_mse":
         return curve
     if y == "rel_mse":
@@ -141,7 +146,10 @@ def estimation_overlay(rows, xs, points, y="test_mse"):
 
 
 def _barron_note(rows, xs, ys, y):
-    """C_f at the right end of the bound (absolute MSE); n_0 where it crosses 1 (relative MSE)."""
+    """C_f and the unit count m the bound uses, at its right end (absolute MSE); n_0 where it crosses 1 (relative MSE).
+
+    The unit count tells apart lines of one C_f: sigmoidal units (m = n) or ReLU pairs (m = n/2).
+    """
     if y == "rel_mse":
         n0 = float(ys[0] * xs[0])  # the curve is n_0 / n
         if xs[0] <= n0 <= xs[-1]:
@@ -150,7 +158,8 @@ def _barron_note(rows, xs, ys, y):
     c_f = _median(rows, "c_f")
     if not np.isfinite(c_f):
         return None
-    return f"C_f={c_f:.3g}", (xs[-1], ys[-1]), ("right", "bottom")
+    units = ", ReLU pairs (m=n/2)" if _bound_activation(rows) in RELU_FAMILY else " (m=n)"
+    return f"C_f={c_f:.3g}{units}", (xs[-1], ys[-1]), ("right", "bottom")
 
 
 def _resolve_overlay(overlay, x, y):
@@ -194,21 +203,28 @@ _save = save_figure
 
 
 def _draw_overlays(ax, curves):
-    """Draw theory curves; a curve shared by several groups is drawn once, in grey."""
+    """Draw theory curves; a curve shared by several groups is drawn once, in grey.
+
+    The note of a shared curve lists the distinct notes of every group it stands for (say two C_f
+    values whose bounds coincide because their unit counts differ), joined by " = ".
+    """
     distinct = []
     for xs, ys, color, note in curves:
         for item in distinct:
             if item[0].shape == xs.shape and np.allclose(item[0], xs) and np.allclose(item[1], ys):
                 item[2].append(color)
+                item[3].append(note)
                 break
         else:
-            distinct.append([xs, ys, [color], note])
+            distinct.append([xs, ys, [color], [note]])
     notes = []
-    for xs, ys, colors, note in distinct:
+    for xs, ys, colors, group_notes in distinct:
         color = colors[0] if len(colors) == 1 else "0.35"
         ax.plot(xs, ys, ls="--", lw=1.1, color=color, alpha=0.9)
-        if note:
-            notes.append((*note, color))
+        present = [n for n in group_notes if n]
+        if present:
+            texts = list(dict.fromkeys(n[0] for n in present))
+            notes.append((" = ".join(texts), *present[0][1:], color))
     return notes
 
 

@@ -92,3 +92,43 @@ def test_many_values_get_log_ticks_at_one_two_five():
     shown = [t for _, t, _ in drawn if t]
     assert {"100", "1k", "10k"} <= set(shown) and len(shown) > 3
     assert any(t.startswith(("2", "5")) for t in shown)  # 1, 2, 5 per decade
+
+
+def _bound_frame(c_fs):
+    rows = []
+    for act, c_f in c_fs.items():
+        for seed in (0, 1):
+            for n in (2, 4, 8, 16):
+                rows.append(
+                    {
+                        "activation.name": act,
+                        "seed": seed,
+                        "n": n,
+                        "status": "ok",
+                        "test_mse": (1 + seed) * 0.01 / n,
+                        "c_f": c_f,
+                        "radius": 1.0,
+                        "var_f": 1.0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _bound_notes(df):
+    fig = plot_scaling(df, "n", "test_mse", hue="activation.name", overlay="barron", n_boot=100)
+    ax = fig.axes[0]
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--" and len(ln.get_xdata()) > 2]
+    return len(dashed), sorted(t.get_text() for t in ax.texts)
+
+
+def test_bound_notes_name_the_unit_count():
+    """One C_f, two unit counts: two different lines, and their notes say which is which."""
+    lines, notes = _bound_notes(_bound_frame({"sigmoid": 3.0, "relu": 3.0}))
+    assert lines == 2 and notes == ["C_f=3 (m=n)", "C_f=3, ReLU pairs (m=n/2)"]
+
+
+def test_a_merged_bound_line_lists_every_c_f():
+    """Sigmoid C_f = 3√2 with m = n and ReLU C_f = 3 with m = n/2 give one line: its note names both."""
+    lines, notes = _bound_notes(_bound_frame({"sigmoid": 3.0 * np.sqrt(2), "relu": 3.0}))
+    assert lines == 1 and len(notes) == 1
+    assert "C_f=4.24 (m=n)" in notes[0] and "C_f=3, ReLU pairs (m=n/2)" in notes[0]

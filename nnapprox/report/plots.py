@@ -672,27 +672,50 @@ def facet_column(df, hue):
     return None
 
 
+#: Height of a two-line legend entry at font size 7 (inches), and of a one-line entry.
+LEGEND_ENTRY_IN = 0.29
+LEGEND_LINE_IN = 0.17
+
+
+def _drawable_facets(df, x, hue, facet):
+    """``(value, rows, rest)`` of each facet worth a panel column: its usable rows (status ok, positive test MSE
+    and ``x``) at two or more distinct ``x``, and the hue columns that vary among those rows."""
+    out = []
+    for v in sorted(df[facet].dropna().unique()):
+        sub = df[df[facet] == v]
+        sub = sub[usable_mask(sub, x, "test_mse")]
+        if sub[x].nunique() < 2:
+            continue
+        out.append((v, sub, [h for h in hue if h != facet and sub[h].nunique(dropna=True) > 1]))
+    return out
+
+
 def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0):
     """One column of panels per value of ``facet`` (test MSE above, measured / bound below when recorded), one
     line per group of the hue columns that vary inside the panel, each column with its own legend below it; the
     bound drawn per panel at its true level.
 
+    A facet without usable runs (status ok, positive test MSE) at two or more distinct ``x`` gets no panel,
+    and the legend row is as tall as the longest legend drawn.
+
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or None
+        None when no facet has usable runs at two or more ``x`` values.
     """
-    values = sorted(df[facet].dropna().unique())
     rows = [("test_mse", {"overlay": "auto", "fit": True})]
     if x in WIDTH_AXES and "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
         rows.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0, "hline_label": "measured = bound"}))
-    subs = [df[df[facet] == v] for v in values]
-    rests = [[h for h in hue if h != facet and sub[h].nunique(dropna=True) > 1] for sub in subs]
+    facets = _drawable_facets(df, x, hue, facet)
+    if not facets:
+        return None
+    values, subs, rests = (list(t) for t in zip(*facets, strict=True))
     n_legend = max(sum(1 for _ in iter_groups(sub, rest)) if rest else 1 for sub, rest in zip(subs, rests, strict=True))
+    # a group's entry is two text lines (label, slope), a theory curve's or reference line's one
+    legend_in = LEGEND_ENTRY_IN * n_legend + LEGEND_LINE_IN * len(rows) + 0.15
     with rc_context(RC):
-        fig = Figure(
-            figsize=(max(6.0, 4.4 * len(values)), 3.3 * len(rows) + 0.9 + 0.34 * (n_legend + 2)), layout="constrained"
-        )
-        grid = fig.add_gridspec(len(rows) + 1, len(values), height_ratios=[3.3] * len(rows) + [0.34 * (n_legend + 2)])
+        fig = Figure(figsize=(max(6.0, 4.4 * len(values)), 3.3 * len(rows) + 0.6 + legend_in), layout="constrained")
+        grid = fig.add_gridspec(len(rows) + 1, len(values), height_ratios=[3.3] * len(rows) + [legend_in])
         for j, (v, sub, rest) in enumerate(zip(values, subs, rests, strict=True)):
             handles = {}
             for i, (y, opts) in enumerate(rows):

@@ -132,3 +132,34 @@ def test_a_merged_bound_line_lists_every_c_f():
     lines, notes = _bound_notes(_bound_frame({"sigmoid": 3.0 * np.sqrt(2), "relu": 3.0}))
     assert lines == 1 and len(notes) == 1
     assert "C_f=4.24 (m=n)" in notes[0] and "C_f=3, ReLU pairs (m=n/2)" in notes[0]
+
+
+def _facet_frame():
+    """d=2: two trainers at four widths; d=4: ten trainers, every run failed; d=8: one width only."""
+    rows = []
+    for d, trainers, widths, status in (
+        (2, ["a", "b"], (2, 4, 8, 16), "ok"),
+        (4, [f"t{i}" for i in range(10)], (2, 4, 8, 16), "failed"),
+        (8, ["a", "b", "c"], (4,), "ok"),
+    ):
+        for trainer in trainers:
+            for seed in (0, 1):
+                for n in widths:
+                    mse = (1 + seed) * 0.1 / n if status == "ok" else float("nan")
+                    rows.append(
+                        {"target.d": d, "trainer": trainer, "seed": seed, "n": n, "status": status, "test_mse": mse}
+                    )
+    return pd.DataFrame(rows)
+
+
+def test_facets_without_a_drawable_curve_get_no_panel():
+    from nnapprox.report.plots import plot_faceted_report
+
+    df = _facet_frame()
+    fig = plot_faceted_report(df, "n", ["trainer", "target.d"], "target.d", n_boot=100)
+    titles = {ax.get_title() for ax in fig.axes if ax.get_title()}
+    assert titles == {"d = 2"}
+    alone = plot_faceted_report(df[df["target.d"] == 2], "n", ["trainer", "target.d"], "target.d", n_boot=100)
+    # the dropped facets leave no trace: neither blank canvas nor legend room for their ten groups
+    assert np.allclose(fig.get_size_inches(), alone.get_size_inches())
+    assert plot_faceted_report(df[df["target.d"] != 2], "n", ["trainer"], "target.d", n_boot=100) is None

@@ -206,7 +206,7 @@ def _draw_overlays(ax, curves):
     """Draw theory curves; a curve shared by several groups is drawn once, in grey.
 
     The note of a shared curve lists the distinct notes of every group it stands for (say two C_f
-    values whose bounds coincide because their unit counts differ), joined by " = ".
+    values whose bounds coincide because their unit counts differ), one a line, joined by "=".
     """
     distinct = []
     for xs, ys, color, note in curves:
@@ -224,7 +224,7 @@ def _draw_overlays(ax, curves):
         present = [n for n in group_notes if n]
         if present:
             texts = list(dict.fromkeys(n[0] for n in present))
-            notes.append((" = ".join(texts), *present[0][1:], color))
+            notes.append(("\n= ".join(texts), *present[0][1:], color))
     return notes
 
 
@@ -236,7 +236,7 @@ def _place_notes(ax, notes):
     """Write the overlay notes (text at a point of a theory curve, with a tick there).
 
     Notes anchored at the same x (the right ends of several bound lines) are stacked
-    from the top down, each at least :data:`NOTE_GAP_PT` below the previous one, so
+    from the top down, each at least :data:`NOTE_GAP_PT` a line below the previous one, so
     they never print over each other however close the curves are. Call after the
     axes' scales are set (the spacing is worked out in display coordinates).
     """
@@ -251,7 +251,8 @@ def _place_notes(ax, notes):
         floor = None
         for text, where, color in group:
             y = to_pt(where)[1] * pt_per_px
-            bottom = y + 2.0 if floor is None else min(y + 2.0, floor - NOTE_GAP_PT)
+            height = NOTE_GAP_PT * (text.count("\n") + 1)  # a note of several lines grows upwards
+            bottom = y + 2.0 if floor is None else min(y + 2.0, floor - height)
             floor = bottom
             ax.plot(*where, marker="|", ms=7, mew=1.2, color=color)
             ax.annotate(
@@ -390,6 +391,7 @@ def plot_scaling(
     n_boot=1000,
     seed=0,
     colors=None,
+    markers=None,
 ):
     """Plot ``y`` against ``x``: mean and 95% CI over seeds, one line per ``hue`` group.
 
@@ -432,6 +434,8 @@ def plot_scaling(
         Bootstrap resamples and seed, for the point CIs and the slope CIs.
     colors : dict, optional
         Group label -> colour (so that several panels colour a group alike).
+    markers : dict, optional
+        Group label -> marker, likewise.
 
     Returns
     -------
@@ -480,7 +484,7 @@ def plot_scaling(
                 pts["mean"],
                 yerr=np.nan_to_num(err),
                 color=colors[k],
-                marker=MARKERS[k % len(MARKERS)],
+                marker=(markers or {}).get(label, MARKERS[k % len(MARKERS)]),
                 ms=4.5,
                 capsize=2.5,
                 elinewidth=1.0,
@@ -690,13 +694,60 @@ def _drawable_facets(df, x, hue, facet):
     return out
 
 
+def _identity_columns(subs, rests):
+    """The hue columns that name a line across panels: those varying in some panel, less the ones fixed by
+    the panel and the others (a width tied to the dimension), tried from the most distinct values down."""
+    cols = list(dict.fromkeys(h for rest in rests for h in rest))
+
+    def determined(col, others):
+        for sub in subs:
+            seen = {}
+            for key, value in zip(
+                sub[others].astype(str).itertuples(index=False, name=None) if others else [()] * len(sub),
+                sub[col].astype(str),
+                strict=True,
+            ):
+                if seen.setdefault(key, value) != value:
+                    return False
+        return True
+
+    for col in sorted(cols, key=lambda c: -max(sub[c].nunique() for sub in subs)):
+        others = [c for c in cols if c != col]
+        if determined(col, others):
+            cols = others
+    return cols
+
+
+def _facet_styles(subs, rests):
+    """Per panel, ``(colors, markers)`` keyed by the panel's group labels, one colour and marker per line
+    identity (see :func:`_identity_columns`) across all panels."""
+    ident = _identity_columns(subs, rests)
+    rows = pd.concat(subs)
+    which = pd.Series(0, index=rows.index)
+    identities = list(iter_groups(rows, ident))
+    for k, (_, _, g) in enumerate(identities):
+        which[g.index] = k
+    palette = _colors(len(identities))
+    styles = []
+    for sub, rest in zip(subs, rests, strict=True):
+        ks = {label: int(which[g.index[0]]) for label, _, g in iter_groups(sub, rest)}
+        styles.append(
+            (
+                {label: palette[k] for label, k in ks.items()},
+                {label: MARKERS[k % len(MARKERS)] for label, k in ks.items()},
+            )
+        )
+    return styles
+
+
 def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0):
     """One column of panels per value of ``facet`` (test MSE above, measured / bound below when recorded), one
     line per group of the hue columns that vary inside the panel, each column with its own legend below it; the
     bound drawn per panel at its true level.
 
     A facet without usable runs (status ok, positive test MSE) at two or more distinct ``x`` gets no panel,
-    and the legend row is as tall as the longest legend drawn.
+    and the legend row is as tall as the longest legend drawn. A line keeps its colour and marker in every
+    panel (keyed on the hue values that name it, see :func:`_identity_columns`).
 
     Returns
     -------
@@ -706,17 +757,18 @@ def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None
     rows = [("test_mse", {"overlay": "auto", "fit": True})]
     if x in WIDTH_AXES and "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
         rows.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0, "hline_label": "measured = bound"}))
-    facets = _drawable_facets(df, x, hue, facet)
+    facets = _drawable_facets(df.reset_index(drop=True), x, hue, facet)
     if not facets:
         return None
     values, subs, rests = (list(t) for t in zip(*facets, strict=True))
+    styles = _facet_styles(subs, rests)
     n_legend = max(sum(1 for _ in iter_groups(sub, rest)) if rest else 1 for sub, rest in zip(subs, rests, strict=True))
     # a group's entry is two text lines (label, slope), a theory curve's or reference line's one
     legend_in = LEGEND_ENTRY_IN * n_legend + LEGEND_LINE_IN * len(rows) + 0.15
     with rc_context(RC):
         fig = Figure(figsize=(max(6.0, 4.4 * len(values)), 3.3 * len(rows) + 0.6 + legend_in), layout="constrained")
         grid = fig.add_gridspec(len(rows) + 1, len(values), height_ratios=[3.3] * len(rows) + [legend_in])
-        for j, (v, sub, rest) in enumerate(zip(values, subs, rests, strict=True)):
+        for j, (v, sub, rest, (colors, markers)) in enumerate(zip(values, subs, rests, styles, strict=True)):
             handles = {}
             for i, (y, opts) in enumerate(rows):
                 ax = fig.add_subplot(grid[i, j])
@@ -732,6 +784,8 @@ def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None
                     connect=x != "n_params",
                     n_boot=n_boot,
                     seed=seed,
+                    colors=colors,
+                    markers=markers,
                     **opts,
                 )
                 for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):

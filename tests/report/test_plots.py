@@ -163,3 +163,45 @@ def test_facets_without_a_drawable_curve_get_no_panel():
     # the dropped facets leave no trace: neither blank canvas nor legend room for their ten groups
     assert np.allclose(fig.get_size_inches(), alone.get_size_inches())
     assert plot_faceted_report(df[df["target.d"] != 2], "n", ["trainer"], "target.d", n_boot=100) is None
+
+
+def test_a_line_keeps_its_colour_and_marker_in_every_panel():
+    """Trainer b is the second line at d=2 and the first at d=4, and its width moves with d: one colour, one marker."""
+    from nnapprox.report.plots import _identity_columns, plot_faceted_report
+
+    rows = []
+    for d, trainers, width in ((2, ["a", "b"], 64), (4, ["b", "c"], 128)):
+        for trainer in trainers:
+            for seed in (0, 1):
+                for n in (2, 4, 8):
+                    rows.append(
+                        {
+                            "target.d": d,
+                            "trainer": trainer,
+                            "width": width if trainer != "a" else 32,
+                            "seed": seed,
+                            "n": n,
+                            "status": "ok",
+                            "test_mse": (1 + seed) * 0.1 / n,
+                        }
+                    )
+    df = pd.DataFrame(rows)
+    fig = plot_faceted_report(df, "n", ["trainer", "width", "target.d"], "target.d", n_boot=100)
+    style = {}
+    for ax in fig.axes:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            if hasattr(h, "lines"):
+                line = h.lines[0]
+                style.setdefault(lab.split(",")[0].split("\n")[0], set()).add(
+                    (
+                        tuple(np.round(line.get_color(), 6))
+                        if not isinstance(line.get_color(), str)
+                        else line.get_color(),
+                        line.get_marker(),
+                    )
+                )
+    assert set(style) == {"trainer=a", "trainer=b", "trainer=c"}
+    assert all(len(s) == 1 for s in style.values())
+    assert len({next(iter(s)) for s in style.values()}) == 3  # three lines, three styles
+    subs = [df[df["target.d"] == d] for d in (2, 4)]
+    assert _identity_columns(subs, [["trainer", "width"]] * 2) == ["trainer"]

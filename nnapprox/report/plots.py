@@ -64,11 +64,15 @@ def label_of(col):
     return LABELS.get(col, col)
 
 
-def _colors(k):
+def _colors(k, categorical=False):
+    """``k`` line colours: tab10 up to 10; beyond, viridis (ordered values), or for ``categorical`` lines
+    up to 20 the dark then the light tab20 colours (unordered names stay far apart)."""
     from matplotlib import colormaps
 
     if k <= 10:
         return [colormaps["tab10"](i) for i in range(k)]
+    if categorical and k <= 20:
+        return [colormaps["tab20"](i) for i in [*range(0, 20, 2), *range(1, 20, 2)][:k]]
     return [colormaps["viridis"](v) for v in np.linspace(0, 0.92, k)]
 
 
@@ -727,7 +731,7 @@ def _facet_styles(subs, rests):
     identities = list(iter_groups(rows, ident))
     for k, (_, _, g) in enumerate(identities):
         which[g.index] = k
-    palette = _colors(len(identities))
+    palette = _colors(len(identities), categorical=len(ident) > 1)
     styles = []
     for sub, rest in zip(subs, rests, strict=True):
         ks = {label: int(which[g.index[0]]) for label, _, g in iter_groups(sub, rest)}

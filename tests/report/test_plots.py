@@ -205,3 +205,13 @@ def test_a_line_keeps_its_colour_and_marker_in_every_panel():
     assert len({next(iter(s)) for s in style.values()}) == 3  # three lines, three styles
     subs = [df[df["target.d"] == d] for d in (2, 4)]
     assert _identity_columns(subs, [["trainer", "width"]] * 2) == ["trainer"]
+
+
+def test_categorical_lines_beyond_ten_get_distinct_qualitative_colours():
+    from nnapprox.report.plots import _colors
+
+    cols = _colors(14, categorical=True)
+    assert len({tuple(c) for c in cols}) == 14
+    dist = min(np.abs(np.subtract(a[:3], b[:3])).sum() for i, a in enumerate(cols) for b in cols[i + 1 :])
+    ordered = _colors(14)
+    assert dist > min(np.abs(np.subtract(a[:3], b[:3])).sum() for a, b in zip(ordered, ordered[1:], strict=False))

@@ -185,9 +185,14 @@ def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=No
         if axis == "n_params"
         else "One line (no other variable varies)"
     )
+    picture = (
+        f"![{name}: test MSE vs {axis}](figures/{fig_name}.png)"
+        if fig is not None
+        else f"No figure: no value of `{facet}` has usable runs at two or more values of `{axis}`."
+    )
     body = "\n".join(
         [
-            f"![{name}: test MSE vs {axis}](figures/{fig_name}.png)",
+            picture,
             "",
             where + "; points are means over seeds/replicas with 95% bootstrap CIs. The fitted slopes "
             "describe the curves over the whole swept range (an upper bound predicts no slope); the bound "
@@ -199,7 +204,7 @@ def axis_analysis(df, axis, hue, ctx, *, name=None, judge_axis=True, fig_name=No
     )
     return StudyResult(
         sections=[Section(f"Test MSE vs `{axis}`", body)],
-        figures={fig_name: fig},
+        figures={fig_name: fig} if fig is not None else {},
         tables={"rates": fits},
         verdicts=verdicts,
     )

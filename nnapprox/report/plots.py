@@ -17,10 +17,11 @@ from matplotlib import rc_context
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import Formatter
 
 from nnapprox.report.collect import iter_groups
-from nnapprox.report.fit import WIDTH_AXES, fit_power_law, fmt_slope, point_summary, usable_mask
-from nnapprox.theory.bounds import barron_curve
+from nnapprox.report.fit import WIDTH_AXES, fit_rates, fmt_slope, point_summary, usable_mask
+from nnapprox.theory.bounds import RELU_FAMILY, barron_curve
 
 #: Axis labels with units for known columns; other columns are labelled by name.
 LABELS = {
@@ -63,11 +64,15 @@ def label_of(col):
     return LABELS.get(col, col)
 
 
-def _colors(k):
+def _colors(k, categorical=False):
+    """``k`` line colours: tab10 up to 10; beyond, viridis (ordered values), or for ``categorical`` lines
+    up to 20 the dark then the light tab20 colours (unordered names stay far apart)."""
     from matplotlib import colormaps
 
     if k <= 10:
         return [colormaps["tab10"](i) for i in range(k)]
+    if categorical and k <= 20:
+        return [colormaps["tab20"](i) for i in [*range(0, 20, 2), *range(1, 20, 2)][:k]]
     return [colormaps["viridis"](v) for v in np.linspace(0, 0.92, k)]
 
 
@@ -77,6 +82,12 @@ def _median(rows, col):
     v = rows[col].to_numpy(dtype=float)
     v = v[~np.isnan(v)]
     return float(np.median(v)) if v.size else math.nan
+
+
+def _bound_activation(rows):
+    """The activation whose unit count the bound of a group uses (sigmoid unless one activation is recorded)."""
+    acts = rows["activation.name"].dropna().unique() if "activation.name" in rows.columns else []
+    return acts[0] if len(acts) == 1 else "sigmoid"
 
 
 def barron_overlay(rows, xs, points, y="test_mse"):
@@ -101,8 +112,7 @@ def barron_overlay(rows, xs, points, y="test_mse"):
     c_f, r = _median(rows, "c_f"), _median(rows, "radius")
     if not (np.isfinite(c_f) and np.isfinite(r)):
         return None
-    acts = rows["activation.name"].dropna().unique() if "activation.name" in rows.columns else []
-    curve = barron_curve(c_f, np.asarray(xs, dtype=float), r, acts[0] if len(acts) == 1 else "sigmoid")
+    curve = barron_curve(c_f, np.asarray(xs, dtype=float), r, _bound_activation(rows))
     if y == "test_mse":
         return curve
     if y == "rel_mse":
@@ -140,7 +150,10 @@ def estimation_overlay(rows, xs, points, y="test_mse"):
 
 
 def _barron_note(rows, xs, ys, y):
-    """C_f at the right end of the bound (absolute MSE); n_0 where it crosses 1 (relative MSE)."""
+    """C_f and the unit count m the bound uses, at its right end (absolute MSE); n_0 where it crosses 1 (relative MSE).
+
+    The unit count tells apart lines of one C_f: sigmoidal units (m = n) or ReLU pairs (m = n/2).
+    """
     if y == "rel_mse":
         n0 = float(ys[0] * xs[0])  # the curve is n_0 / n
         if xs[0] <= n0 <= xs[-1]:
@@ -149,7 +162,8 @@ def _barron_note(rows, xs, ys, y):
     c_f = _median(rows, "c_f")
     if not np.isfinite(c_f):
         return None
-    return f"C_f={c_f:.3g}", (xs[-1], ys[-1]), ("right", "bottom")
+    units = ", ReLU pairs (m=n/2)" if _bound_activation(rows) in RELU_FAMILY else " (m=n)"
+    return f"C_f={c_f:.3g}{units}", (xs[-1], ys[-1]), ("right", "bottom")
 
 
 def _resolve_overlay(overlay, x, y):
@@ -193,21 +207,28 @@ _save = save_figure
 
 
 def _draw_overlays(ax, curves):
-    """Draw theory curves; a curve shared by several groups is drawn once, in grey."""
+    """Draw theory curves; a curve shared by several groups is drawn once, in grey.
+
+    The note of a shared curve lists the distinct notes of every group it stands for (say two C_f
+    values whose bounds coincide because their unit counts differ), one a line, joined by "=".
+    """
     distinct = []
     for xs, ys, color, note in curves:
         for item in distinct:
             if item[0].shape == xs.shape and np.allclose(item[0], xs) and np.allclose(item[1], ys):
                 item[2].append(color)
+                item[3].append(note)
                 break
         else:
-            distinct.append([xs, ys, [color], note])
+            distinct.append([xs, ys, [color], [note]])
     notes = []
-    for xs, ys, colors, note in distinct:
+    for xs, ys, colors, group_notes in distinct:
         color = colors[0] if len(colors) == 1 else "0.35"
         ax.plot(xs, ys, ls="--", lw=1.1, color=color, alpha=0.9)
-        if note:
-            notes.append((*note, color))
+        present = [n for n in group_notes if n]
+        if present:
+            texts = list(dict.fromkeys(n[0] for n in present))
+            notes.append(("\n= ".join(texts), *present[0][1:], color))
     return notes
 
 
@@ -219,7 +240,7 @@ def _place_notes(ax, notes):
     """Write the overlay notes (text at a point of a theory curve, with a tick there).
 
     Notes anchored at the same x (the right ends of several bound lines) are stacked
-    from the top down, each at least :data:`NOTE_GAP_PT` below the previous one, so
+    from the top down, each at least :data:`NOTE_GAP_PT` a line below the previous one, so
     they never print over each other however close the curves are. Call after the
     axes' scales are set (the spacing is worked out in display coordinates).
     """
@@ -234,7 +255,8 @@ def _place_notes(ax, notes):
         floor = None
         for text, where, color in group:
             y = to_pt(where)[1] * pt_per_px
-            bottom = y + 2.0 if floor is None else min(y + 2.0, floor - NOTE_GAP_PT)
+            height = NOTE_GAP_PT * (text.count("\n") + 1)  # a note of several lines grows upwards
+            bottom = y + 2.0 if floor is None else min(y + 2.0, floor - height)
             floor = bottom
             ax.plot(*where, marker="|", ms=7, mew=1.2, color=color)
             ax.annotate(
@@ -250,23 +272,105 @@ def _place_notes(ax, notes):
             )
 
 
-def _compact(v, _pos=None):
-    """Short tick label: 250, 1k, 16k, 2.5M, 0.01."""
+def compact_label(v, _pos=None):
+    """Short tick label with 3 significant figures: 250, 2.15k, 21.5k, 100k, 2.5M, 0.01.
+
+    The value is rounded to 3 significant figures before the suffix is chosen, so 999.7 reads
+    ``1k`` (not ``1e+03k``) and neighbouring values never print their digits run together.
+    """
+    v = float(v)
+    if not np.isfinite(v) or v == 0:
+        return f"{v:g}"
+    r = float(f"{v:.3g}")
     for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= scale and (v / scale) == round(v / scale, 1):
-            return f"{v / scale:g}{suffix}"
-    return f"{v:g}"
+        if abs(r) >= scale:
+            return f"{r / scale:.3g}{suffix}"
+    return f"{r:.3g}"
+
+
+#: Width of a tick-label character in units of the font size (digits of DejaVu Sans are 0.64 em).
+CHAR_EM = 0.64
+#: Least blank between two tick labels, in units of the font size.
+LABEL_GAP_EM = 0.6
+
+
+def _label_extent(text, size_pt, horizontal):
+    """Half the room a tick label takes along its axis (points)."""
+    return 0.5 * (len(text) * CHAR_EM * size_pt if horizontal else size_pt)
+
+
+class CompactFormatter(Formatter):
+    """Tick labels of :func:`compact_label`, leaving out those that would overlap the previous label.
+
+    Every tick stays; a label is written only when it clears the last written one by
+    :data:`LABEL_GAP_EM` font sizes (widths estimated from the character count), so labels never
+    print over each other however crowded the swept values are. The spacing is worked out at draw
+    time, in display coordinates, from the axis' current scale and limits.
+
+    Parameters
+    ----------
+    size_pt : float
+        Font size of the tick labels (points).
+    """
+
+    def __init__(self, size_pt):
+        self.size_pt = float(size_pt)
+
+    def __call__(self, x, pos=None):
+        return compact_label(x)
+
+    def format_ticks(self, values):
+        labels = [compact_label(v) for v in values]
+        axis = getattr(self, "axis", None)
+        if axis is None or axis.axes is None or not len(values):
+            return labels
+        ax = axis.axes
+        horizontal = axis.axis_name == "x"
+        lo, hi = sorted(axis.get_view_interval())
+        tr = ax.get_xaxis_transform() if horizontal else ax.get_yaxis_transform()
+        pt_per_px = 72.0 / ax.figure.dpi
+        out = [""] * len(values)
+        last_end = -math.inf
+        gap = LABEL_GAP_EM * self.size_pt
+        for i in np.argsort(values):
+            v = float(values[i])
+            if not lo <= v <= hi:
+                continue
+            xy = (v, 0.0) if horizontal else (0.0, v)
+            at = tr.transform(xy)[0 if horizontal else 1] * pt_per_px
+            half = _label_extent(labels[i], self.size_pt, horizontal)
+            if at - half >= last_end + gap:
+                out[i] = labels[i]
+                last_end = at + half
+        return out
+
+
+#: Most swept values that each get a tick; more get log ticks at 1, 2, 5 per decade.
+MAX_VALUE_TICKS = 12
 
 
 def _tick_at_values(axis, values):
-    """Ticks at the swept values (at most 12), labelled compactly, no minor ticks."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+    """Ticks at the swept values (at most :data:`MAX_VALUE_TICKS`; more: 1, 2, 5 per decade), compact labels
+    that never overlap, no minor ticks at the swept values."""
+    from matplotlib import rcParams
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.ticker import FixedLocator, LogLocator, NullLocator
 
     values = np.unique(values)
-    if 1 < len(values) <= 12:
+    if len(values) < 2:
+        return
+    size = FontProperties(size=rcParams[f"{axis.axis_name}tick.labelsize"]).get_size_in_points()
+    if len(values) <= MAX_VALUE_TICKS:
         axis.set_major_locator(FixedLocator(values))
-        axis.set_major_formatter(FuncFormatter(_compact))
         axis.set_minor_locator(NullLocator())
+    else:
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(CompactFormatter(size))
+
+
+def legend_slope(slope, lo, hi):
+    """The slope text of a legend entry: :func:`~nnapprox.report.fit.fmt_slope` with true minus signs."""
+    return fmt_slope(slope, lo, hi).replace("-", "\u2212")
 
 
 def plot_scaling(
@@ -291,11 +395,14 @@ def plot_scaling(
     n_boot=1000,
     seed=0,
     colors=None,
+    markers=None,
 ):
     """Plot ``y`` against ``x``: mean and 95% CI over seeds, one line per ``hue`` group.
 
     Only usable rows are drawn (status ``ok``, finite values, positive on log axes). With
-    ``fit`` on log-log axes each legend entry carries the fitted slope and its bootstrap CI.
+    ``fit`` on log-log axes each legend entry carries the group's row of
+    :func:`~nnapprox.report.fit.fit_rates` (the slope and CI the rates table reports: per-path
+    slopes with a t-interval where the rows carry seed/replica labels).
 
     Parameters
     ----------
@@ -331,6 +438,8 @@ def plot_scaling(
         Bootstrap resamples and seed, for the point CIs and the slope CIs.
     colors : dict, optional
         Group label -> colour (so that several panels colour a group alike).
+    markers : dict, optional
+        Group label -> marker, likewise.
 
     Returns
     -------
@@ -355,6 +464,12 @@ def plot_scaling(
         palette = _colors(len(groups))
         colors = [colors.get(lab, palette[k]) if colors else palette[k] for k, (lab, _, _) in enumerate(groups)]
         curves = []
+        # the legend's slopes are the rates table's rows (same estimator, paths and fit window): one code path
+        fits = (
+            fit_rates(df, x, y, hue, x_min=x_min, x_max=x_max, n_boot=max(n_boot, 100), seed=seed)
+            if fit and logx and logy
+            else None
+        )
         x_all = df.loc[mask, x].to_numpy(dtype=float)  # theory curves span the whole axis: one per function
         for k, (label, _, g) in enumerate(groups):
             rows = g[mask[g.index.to_numpy()]]
@@ -363,18 +478,17 @@ def plot_scaling(
             xv, yv = rows[x].to_numpy(dtype=float), rows[y].to_numpy(dtype=float)
             pts = point_summary(xv, yv, n_boot=n_boot, seed=seed)
             text = label if hue else "mean over seeds, 95% CI"
-            if fit and logx and logy:
-                res = fit_power_law(xv, yv, x_min=x_min, x_max=x_max, n_boot=max(n_boot, 100), seed=seed)
+            if fits is not None:
+                res = fits.iloc[k]
                 if np.isfinite(res.slope):
-                    slope = fmt_slope(res.slope, res.ci_low, res.ci_high).replace("-", "\u2212")
-                    text += f"\nslope {slope}"
+                    text += f"\nslope {legend_slope(res.slope, res.ci_low, res.ci_high)}"
             err = np.vstack([pts["mean"] - pts["ci_low"], pts["ci_high"] - pts["mean"]])
             ax.errorbar(
                 pts["x"],
                 pts["mean"],
                 yerr=np.nan_to_num(err),
                 color=colors[k],
-                marker=MARKERS[k % len(MARKERS)],
+                marker=(markers or {}).get(label, MARKERS[k % len(MARKERS)]),
                 ms=4.5,
                 capsize=2.5,
                 elinewidth=1.0,
@@ -566,28 +680,99 @@ def facet_column(df, hue):
     return None
 
 
+#: Height of a two-line legend entry at font size 7 (inches), and of a one-line entry.
+LEGEND_ENTRY_IN = 0.29
+LEGEND_LINE_IN = 0.17
+
+
+def _drawable_facets(df, x, hue, facet):
+    """``(value, rows, rest)`` of each facet worth a panel column: its usable rows (status ok, positive test MSE
+    and ``x``) at two or more distinct ``x``, and the hue columns that vary among those rows."""
+    out = []
+    for v in sorted(df[facet].dropna().unique()):
+        sub = df[df[facet] == v]
+        sub = sub[usable_mask(sub, x, "test_mse")]
+        if sub[x].nunique() < 2:
+            continue
+        out.append((v, sub, [h for h in hue if h != facet and sub[h].nunique(dropna=True) > 1]))
+    return out
+
+
+def _identity_columns(subs, rests):
+    """The hue columns that name a line across panels: those varying in some panel, less the ones fixed by
+    the panel and the others (a width tied to the dimension), tried from the most distinct values down."""
+    cols = list(dict.fromkeys(h for rest in rests for h in rest))
+
+    def determined(col, others):
+        for sub in subs:
+            seen = {}
+            for key, value in zip(
+                sub[others].astype(str).itertuples(index=False, name=None) if others else [()] * len(sub),
+                sub[col].astype(str),
+                strict=True,
+            ):
+                if seen.setdefault(key, value) != value:
+                    return False
+        return True
+
+    for col in sorted(cols, key=lambda c: -max(sub[c].nunique() for sub in subs)):
+        others = [c for c in cols if c != col]
+        if determined(col, others):
+            cols = others
+    return cols
+
+
+def _facet_styles(subs, rests):
+    """Per panel, ``(colors, markers)`` keyed by the panel's group labels, one colour and marker per line
+    identity (see :func:`_identity_columns`) across all panels."""
+    ident = _identity_columns(subs, rests)
+    rows = pd.concat(subs)
+    which = pd.Series(0, index=rows.index)
+    identities = list(iter_groups(rows, ident))
+    for k, (_, _, g) in enumerate(identities):
+        which[g.index] = k
+    palette = _colors(len(identities), categorical=len(ident) > 1)
+    styles = []
+    for sub, rest in zip(subs, rests, strict=True):
+        ks = {label: int(which[g.index[0]]) for label, _, g in iter_groups(sub, rest)}
+        styles.append(
+            (
+                {label: palette[k] for label, k in ks.items()},
+                {label: MARKERS[k % len(MARKERS)] for label, k in ks.items()},
+            )
+        )
+    return styles
+
+
 def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None, n_boot=1000, seed=0):
     """One column of panels per value of ``facet`` (test MSE above, measured / bound below when recorded), one
     line per group of the hue columns that vary inside the panel, each column with its own legend below it; the
     bound drawn per panel at its true level.
 
+    A facet without usable runs (status ok, positive test MSE) at two or more distinct ``x`` gets no panel,
+    and the legend row is as tall as the longest legend drawn. A line keeps its colour and marker in every
+    panel (keyed on the hue values that name it, see :func:`_identity_columns`).
+
     Returns
     -------
-    matplotlib.figure.Figure
+    matplotlib.figure.Figure or None
+        None when no facet has usable runs at two or more ``x`` values.
     """
-    values = sorted(df[facet].dropna().unique())
     rows = [("test_mse", {"overlay": "auto", "fit": True})]
     if x in WIDTH_AXES and "bound_ratio" in df.columns and usable_mask(df, x, "bound_ratio").any():
         rows.append(("bound_ratio", {"overlay": None, "fit": False, "hline": 1.0, "hline_label": "measured = bound"}))
-    subs = [df[df[facet] == v] for v in values]
-    rests = [[h for h in hue if h != facet and sub[h].nunique(dropna=True) > 1] for sub in subs]
+    facets = _drawable_facets(df.reset_index(drop=True), x, hue, facet)
+    if not facets:
+        return None
+    values, subs, rests = (list(t) for t in zip(*facets, strict=True))
+    styles = _facet_styles(subs, rests)
     n_legend = max(sum(1 for _ in iter_groups(sub, rest)) if rest else 1 for sub, rest in zip(subs, rests, strict=True))
+    # a group's entry is two text lines (label, slope), a theory curve's or reference line's one
+    legend_in = LEGEND_ENTRY_IN * n_legend + LEGEND_LINE_IN * len(rows) + 0.15
     with rc_context(RC):
-        fig = Figure(
-            figsize=(max(6.0, 4.4 * len(values)), 3.3 * len(rows) + 0.9 + 0.34 * (n_legend + 2)), layout="constrained"
-        )
-        grid = fig.add_gridspec(len(rows) + 1, len(values), height_ratios=[3.3] * len(rows) + [0.34 * (n_legend + 2)])
-        for j, (v, sub, rest) in enumerate(zip(values, subs, rests, strict=True)):
+        fig = Figure(figsize=(max(6.0, 4.4 * len(values)), 3.3 * len(rows) + 0.6 + legend_in), layout="constrained")
+        grid = fig.add_gridspec(len(rows) + 1, len(values), height_ratios=[3.3] * len(rows) + [legend_in])
+        for j, (v, sub, rest, (colors, markers)) in enumerate(zip(values, subs, rests, styles, strict=True)):
             handles = {}
             for i, (y, opts) in enumerate(rows):
                 ax = fig.add_subplot(grid[i, j])
@@ -603,6 +788,8 @@ def plot_faceted_report(df, x, hue, facet, *, x_min=None, x_max=None, title=None
                     connect=x != "n_params",
                     n_boot=n_boot,
                     seed=seed,
+                    colors=colors,
+                    markers=markers,
                     **opts,
                 )
                 for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):

@@ -480,7 +480,7 @@ def test_bound_notes_never_overlap_and_one_curve_per_function():
     assert len(dashed) == 5
     assert all(np.isclose(ln.get_xdata()[0], 1) and np.isclose(ln.get_xdata()[-1], 256) for ln in dashed)
     notes = [t for t in ax.texts if t.get_text().startswith("C_f=")]
-    assert sorted(t.get_text() for t in notes) == sorted(f"C_f={c:.3g}" for c in [1.0, 1.12, 1.26, 1.41, 1.58])
+    assert sorted(t.get_text() for t in notes) == sorted(f"C_f={c:.3g} (m=n)" for c in [1.0, 1.12, 1.26, 1.41, 1.58])
     pt_per_px = 72.0 / fig.dpi
     ys = sorted(ax.transData.transform(t.xy)[1] * pt_per_px + t.xyann[1] for t in notes)
     assert np.min(np.diff(ys)) >= plots.NOTE_GAP_PT - 1e-9

@@ -12,23 +12,16 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from nnapprox.report.fit import fmt_slope, width_column
 from nnapprox.report.plots import RC, label_of
+from nnapprox.report.ticks import compact_label
 from nnapprox.theory.bounds import estimation_term, least_squares_variance
 
 #: The sample-size column (as in the study).
 SAMPLE = "data.N"
 
 
-def compact(v):
-    """A tick label with three significant figures: 640, 2150, 21.5k, 1.2M."""
-    for at_least, unit, suffix in ((1e9, 1e9, "G"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
-        if abs(v) >= at_least:
-            return f"{v / unit:.3g}{suffix}"
-    return f"{v:.4g}" if abs(v) >= 1000 else f"{v:.3g}"
-
-
 def _ticks(axis, values):
     axis.set_major_locator(FixedLocator(np.unique(values)))
-    axis.set_major_formatter(FuncFormatter(lambda v, _p: compact(v)))
+    axis.set_major_formatter(FuncFormatter(compact_label))
     axis.set_minor_locator(NullLocator())
 
 

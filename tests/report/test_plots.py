@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from nnapprox.report.fit import fit_power_law, fit_rates
-from nnapprox.report.plots import _tick_at_values, compact_label, legend_slope, plot_scaling
+from nnapprox.report.plots import legend_slope, plot_scaling
+from nnapprox.report.ticks import compact_label, tick_at_values
 
 
 def _paths_frame():
@@ -67,7 +68,7 @@ def _drawn_x_labels(values, width=3.0):
     ax = fig.add_subplot()
     ax.set_xscale("log")
     ax.plot(values, np.ones_like(values), "o")
-    _tick_at_values(ax.xaxis, values)
+    tick_at_values(ax.xaxis, values)
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     ticks = [t for t in ax.xaxis.get_major_ticks() if t.get_visible() and t.label1.get_visible()]

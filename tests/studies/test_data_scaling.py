@@ -84,12 +84,12 @@ def test_no_noisy_runs_gives_no_verdicts():
 
 
 def test_compact_tick_labels_keep_three_significant_figures():
-    from nnapprox.studies.data_scaling_figures import compact
+    from nnapprox.report.ticks import compact_label as compact
 
     assert [compact(v) for v in (8, 215, 4642, 21544, 46416, 100000, 1.2e6)] == [
         "8",
         "215",
-        "4642",
+        "4.64k",
         "21.5k",
         "46.4k",
         "100k",

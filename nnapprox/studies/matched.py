@@ -139,31 +139,57 @@ def compare(ok, group_cols, shallow_mask=None) -> pd.DataFrame:
         sv = base["test_mse"].to_numpy(dtype=float)
         s_rel = float(base["rel_mse"].median()) if "rel_mse" in base else float("nan")
         for arch, h in g[~is_base].groupby("arch", sort=True):
-            dv = h["test_mse"].to_numpy(dtype=float)
-            r = rank_compare(dv, sv)
             rows.append(
                 {
                     **dict(zip(keys, key, strict=True)),
-                    "shallow": base["arch"].iloc[0],
-                    "shallow_params": int(base["n_params"].median()),
-                    "deep": arch,
-                    "deep_depth": int(h["model.depth"].iloc[0]),
-                    "deep_width": int(h["model.width"].iloc[0]),
-                    "deep_params": int(h["n_params"].median()),
-                    "deep_replicas": int(dv.size),
-                    "shallow_replicas": int(sv.size),
-                    "deep_median": r["median_a"],
-                    "shallow_median": r["median_b"],
-                    "deep_best": float(dv.min()),
-                    "shallow_best": float(sv.min()),
-                    "ratio": r["ratio"],
-                    "ci_low": r["ci_low"],
-                    "ci_high": r["ci_high"],
-                    "p": r["p"],
-                    "deep_rel_median": float(h["rel_mse"].median()) if "rel_mse" in h else float("nan"),
-                    "shallow_rel_median": s_rel,
+                    **comparison_row(
+                        h["test_mse"].to_numpy(dtype=float),
+                        sv,
+                        deep=arch,
+                        shallow=base["arch"].iloc[0],
+                        deep_depth=int(h["model.depth"].iloc[0]),
+                        deep_width=int(h["model.width"].iloc[0]),
+                        deep_params=int(h["n_params"].median()),
+                        shallow_params=int(base["n_params"].median()),
+                        deep_rel=float(h["rel_mse"].median()) if "rel_mse" in h else float("nan"),
+                        shallow_rel=s_rel,
+                    ),
                 }
             )
+    return comparison_table(rows)
+
+
+def comparison_row(
+    dv, sv, *, deep, shallow, deep_depth, deep_width, deep_params, shallow_params, deep_rel, shallow_rel
+) -> dict:
+    """One deep-vs-shallow comparison: the two-sided rank test of the deep errors ``dv`` against the shallow
+    errors ``sv`` (arrays, one value per replica), with the medians, best runs and the architectures' facts."""
+    r = rank_compare(dv, sv)
+    return {
+        "shallow": shallow,
+        "shallow_params": shallow_params,
+        "deep": deep,
+        "deep_depth": deep_depth,
+        "deep_width": deep_width,
+        "deep_params": deep_params,
+        "deep_replicas": int(dv.size),
+        "shallow_replicas": int(sv.size),
+        "deep_median": r["median_a"],
+        "shallow_median": r["median_b"],
+        "deep_best": float(dv.min()),
+        "shallow_best": float(sv.min()),
+        "ratio": r["ratio"],
+        "ci_low": r["ci_low"],
+        "ci_high": r["ci_high"],
+        "p": r["p"],
+        "deep_rel_median": deep_rel,
+        "shallow_rel_median": shallow_rel,
+    }
+
+
+def comparison_table(rows) -> pd.DataFrame:
+    """The rows of :func:`comparison_row` as a table with ``p_holm`` (Holm over every row with at least
+    :data:`MIN_REPLICAS` replicas a side) and ``label``."""
     table = pd.DataFrame(rows)
     if table.empty:
         return table

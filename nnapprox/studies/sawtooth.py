@@ -29,7 +29,7 @@ from matplotlib.figure import Figure
 from matplotlib.transforms import offset_copy
 
 from nnapprox.report import generic
-from nnapprox.report.hypothesis import ALPHA, clopper_pearson, holm, rank_compare
+from nnapprox.report.hypothesis import clopper_pearson
 from nnapprox.report.plots import RC
 from nnapprox.report.study import Section
 from nnapprox.report.tables import markdown_table
@@ -264,44 +264,26 @@ def telgarsky_comparison(g) -> pd.DataFrame:
         if k < 2 or deep.empty or shallow.empty:
             continue
         dv, sv = deep["gmse"].to_numpy(dtype=float), shallow["gmse"].to_numpy(dtype=float)
-        r = rank_compare(dv, sv)
         rows.append(
             {
                 "target.k": k,
                 "budget": telgarsky_params(k),
                 "trainer.name": "Adam (deep) vs L-BFGS (shallow)",
-                "shallow": f"1 hidden layer (width {2 * k})",
-                "shallow_params": int(shallow["n_params"].median()),
-                "deep": f"{k} hidden layers (width 2)",
-                "deep_depth": k,
-                "deep_width": 2,
-                "deep_params": int(deep["n_params"].median()),
-                "deep_replicas": int(dv.size),
-                "shallow_replicas": int(sv.size),
-                "deep_median": r["median_a"],
-                "shallow_median": r["median_b"],
-                "deep_best": float(dv.min()),
-                "shallow_best": float(sv.min()),
-                "ratio": r["ratio"],
-                "ci_low": r["ci_low"],
-                "ci_high": r["ci_high"],
-                "p": r["p"],
-                "deep_rel_median": float(np.median(dv / deep["var_grid"])),
-                "shallow_rel_median": float(np.median(sv / shallow["var_grid"])),
+                **matched.comparison_row(
+                    dv,
+                    sv,
+                    deep=f"{k} hidden layers (width 2)",
+                    shallow=f"1 hidden layer (width {2 * k})",
+                    deep_depth=k,
+                    deep_width=2,
+                    deep_params=int(deep["n_params"].median()),
+                    shallow_params=int(shallow["n_params"].median()),
+                    deep_rel=float(np.median(dv / deep["var_grid"])),
+                    shallow_rel=float(np.median(sv / shallow["var_grid"])),
+                ),
             }
         )
-    table = pd.DataFrame(rows)
-    if table.empty:
-        return table
-    few = (table["deep_replicas"] < matched.MIN_REPLICAS) | (table["shallow_replicas"] < matched.MIN_REPLICAS)
-    table["p_holm"] = holm(np.where(few, np.nan, table["p"].to_numpy(dtype=float)))
-    sig = table["p_holm"] <= ALPHA
-    table["label"] = np.where(
-        sig & (table["deep_median"] < table["shallow_median"]),
-        matched.LABELS[0],
-        np.where(sig, matched.LABELS[1], matched.LABELS[2]),
-    )
-    return table
+    return matched.comparison_table(rows)
 
 
 def _contains_exact_net(r):

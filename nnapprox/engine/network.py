@@ -376,18 +376,7 @@ class MLP:
         for k, net in enumerate(nets):
             if net.sizes != first.sizes or net.batch_shape != ():
                 raise ValueError(f"nets[{k}] has sizes {net.sizes}; all must be single nets of sizes {first.sizes}")
-        theta = np.stack([n.theta for n in nets])
-        out = cls(
-            first.sizes,
-            first.activation_name,
-            first.output_activation_name,
-            slope=first.slope,
-            dtype=theta.dtype,
-            mask=first.mask,
-            _theta=theta,
-        )
-        out.init_spec = first.init_spec
-        return out
+        return first.with_theta(np.stack([n.theta for n in nets]))
 
     def copy(self) -> MLP:
         """A deep copy."""

@@ -78,25 +78,27 @@ def _kink_row(runs):
     return None if g.empty else g.sort_values("seed").iloc[0]
 
 
+#: The columns of :func:`adam_summary`, in order.
+ADAM_COLUMNS = (
+    "activation",
+    "depth",
+    "n_params",
+    "runs",
+    "test_mse",
+    "test_mse_se",
+    "test_mse_min",
+    "test_mse_max",
+    "rel_mse",
+    "passed",
+)
+
+
 def adam_summary(runs, tol=REL_MSE_TOL):
     """Mean test MSE and relative MSE per activation × depth of the Adam sweep, with the rule."""
     df = generic.usable(_trainer(runs, "adam"))
     by = ["activation.name", "model.depth"]
     if df.empty:
-        return pd.DataFrame(
-            columns=[
-                "activation",
-                "depth",
-                "n_params",
-                "runs",
-                "test_mse",
-                "test_mse_se",
-                "test_mse_min",
-                "test_mse_max",
-                "rel_mse",
-                "passed",
-            ]
-        )
+        return pd.DataFrame(columns=list(ADAM_COLUMNS))
     mse = group_stats(df, by, "test_mse")
     rel = group_stats(df, by, "rel_mse")
     par = df.groupby(by, sort=True)["n_params"].median().reset_index()
@@ -115,20 +117,7 @@ def adam_summary(runs, tol=REL_MSE_TOL):
     out["n_params"] = out["n_params"].astype(int)
     out["depth"] = out["depth"].astype(int)
     out["passed"] = out["rel_mse"] <= tol
-    return out[
-        [
-            "activation",
-            "depth",
-            "n_params",
-            "runs",
-            "test_mse",
-            "test_mse_se",
-            "test_mse_min",
-            "test_mse_max",
-            "rel_mse",
-            "passed",
-        ]
-    ]
+    return out[list(ADAM_COLUMNS)]
 
 
 def logistic_comparison(runs, ctx):

@@ -4,14 +4,12 @@ the same records through the Python API and through the CLI."""
 
 import dataclasses
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from helpers import nnrun
 from hydra import compose, initialize_config_dir
 
 from nnapprox.base.options import Bool, Choice, FloatOrList, Int, IntList, Text
@@ -117,7 +115,6 @@ def test_every_target_parameter_is_settable_from_the_command_line(name):
 
 
 def test_cosine_sum_amplitudes_are_settable_end_to_end(tmp_path):
-    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
     args = [
         "target=cosine_sum",
         "target.omegas=[[2.0,0.0],[0.0,3.0]]",
@@ -129,14 +126,7 @@ def test_cosine_sum_amplitudes_are_settable_end_to_end(tmp_path):
         "trainer.max_steps=5",
         f"out_root={tmp_path}",
     ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "nnapprox.cli.run", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = nnrun(*args, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
     (rec,) = json.loads(next(tmp_path.rglob("record.json")).read_text())
     assert json.loads(rec["target.amplitudes"]) == [1.0, 0.5] and json.loads(rec["target.phases"]) == [0.0, 0.25]
@@ -202,15 +192,7 @@ def test_cfg_job_list_and_fit_agree_on_every_trainer_default(name):
 
 
 def test_trainer_gd_cfg_job_shows_the_declared_defaults(tmp_path):
-    env = dict(os.environ, HYDRA_FULL_ERROR="0")
-    proc = subprocess.run(
-        [sys.executable, "-m", "nnapprox.cli.run", "trainer=gd", "--cfg", "job"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = nnrun("trainer=gd", "--cfg", "job", cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
     shown = yaml.safe_load(proc.stdout)["trainer"]
     assert shown == {"name": "gd", "loss": "mse", **{o.name: o.default for o in TRAINERS["gd"].options if o.config}}
@@ -243,7 +225,6 @@ def test_the_api_and_the_cli_give_the_same_records(tmp_path, trainer, activation
     from nnapprox.targets.builtin import get_target
     from nnapprox.targets.sampling import make_dataset
 
-    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
     args = [
         "target=sin",
         f"trainer={trainer}",
@@ -253,14 +234,7 @@ def test_the_api_and_the_cli_give_the_same_records(tmp_path, trainer, activation
         "data.N_test=256",
         f"out_root={tmp_path}",
     ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "nnapprox.cli.run", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = nnrun(*args, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
     (rec,) = json.loads(next(tmp_path.rglob("record.json")).read_text())
 
@@ -288,7 +262,6 @@ def test_an_option_of_the_swept_trainers_applies_per_job(tmp_path):
         "target.freq=choice(2.0)",
     ]
     assert per_job(["trainer.lr=0.01"]) == ["trainer.lr=0.01"]  # a single run composes it on its own trainer
-    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
     args = [
         "-m",
         "trainer=gd,adam",
@@ -301,14 +274,7 @@ def test_an_option_of_the_swept_trainers_applies_per_job(tmp_path):
         f"out_root={tmp_path}",
         "study=two",
     ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "nnapprox.cli.run", *args],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = nnrun(*args, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
     recs = [json.loads(p.read_text())[0] for p in (tmp_path / "two").glob("*/record.json")]
     assert sorted((r["trainer.name"], r["trainer.lr"]) for r in recs) == [("adam", 0.01), ("gd", 0.01)]

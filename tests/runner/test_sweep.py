@@ -2,11 +2,9 @@
 and record code."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+from helpers import nnrun
 
 from nnapprox import sweep
 from nnapprox.experiment.errors import ConfigError
@@ -16,7 +14,6 @@ GRID = {"target": "sin", "model.width": [2, 3], "data.N": 100, "data.N_test": 12
 
 
 def test_the_sweep_and_nnapprox_run_write_the_same_jobs(tmp_path):
-    env = dict(os.environ, HYDRA_FULL_ERROR="0", MPLBACKEND="Agg")
     cli = [
         "-m",
         f"out_root={tmp_path / 'cli'}",
@@ -27,14 +24,7 @@ def test_the_sweep_and_nnapprox_run_write_the_same_jobs(tmp_path):
         "data.N_test=128",
         "trainer.max_steps=5",
     ]
-    proc = subprocess.run(
-        [sys.executable, "-m", "nnapprox.cli.run", *cli],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc = nnrun(*cli, cwd=tmp_path, timeout=300)
     assert proc.returncode == 0, proc.stderr
     runs = sweep(GRID, tmp_path / "api" / "same")
     assert len(runs) == 2 and set(runs["status"]) == {"ok"}
